@@ -1,0 +1,51 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Logger } from '@platform/logger';
+
+/** An error with an HTTP status and a stable code, turned into a response only by `errorHandler`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+/** Parses a request body with a zod schema; a failure is a 400 naming each bad field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+  const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+  throw new HttpError(400, 'invalid_body', `invalid request body: ${summary}`, { issues });
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** The one place errors become responses: `{ error: { code, message, details } }`, never a stack trace. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      return;
+    }
+    // body-parser errors carry a status and a type (entity.parse.failed, entity.too.large, ...).
+    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      const code = err.type === 'entity.parse.failed' ? 'invalid_json' : err.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
+      const message = code === 'invalid_json' ? 'request body is not valid JSON' : code === 'body_too_large' ? 'request body is too large' : String(err.message ?? 'bad request');
+      res.status(status).json({ error: { code, message } });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    res.status(500).json({ error: { code: 'internal', message: 'internal server error' } });
+  };
+}

@@ -1,0 +1,24 @@
+import { branchSlug, deploymentShortId } from '@platform/contracts';
+
+/** Hostnames per DESIGN and the public URLs built from them. */
+export class Urls {
+  constructor(private readonly options: { rootDomain: string; scheme: 'http' | 'https'; port?: number }) {}
+
+  productionHost(projectSlug: string): string {
+    return `${projectSlug}.${this.options.rootDomain}`;
+  }
+
+  deploymentHost(projectSlug: string, deploymentId: string): string {
+    return `${projectSlug}-${deploymentShortId(deploymentId)}.${this.options.rootDomain}`;
+  }
+
+  branchHost(projectSlug: string, branch: string): string {
+    return `${projectSlug}-git-${branchSlug(branch)}.${this.options.rootDomain}`;
+  }
+
+  url(host: string): string {
+    const { scheme, port } = this.options;
+    const defaultPort = scheme === 'https' ? 443 : 80;
+    return `${scheme}://${host}${port && port !== defaultPort ? `:${port}` : ''}`;
+  }
+}

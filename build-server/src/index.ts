@@ -1,0 +1,3 @@
+export { runBuild, type BuildDeps } from './pipeline.ts';
+export { BuildEventEmitter } from './events.ts';
+

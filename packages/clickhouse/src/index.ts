@@ -1,0 +1,3 @@
+export { createClickHouse, type ClickHouse, type ClickHouseSettings } from './client.ts';
+export { migrateClickHouse } from './migrations.ts';
+export { createLogStore, type LogStore, type ReadLogsOptions } from './log-store.ts';

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { commandSchema } from './commands.ts';
+
+/** Where the build-server writes its output. Settings only: credentials come from the task role. */
+export const storageSettingsSchema = z.discriminatedUnion('driver', [
+  z.object({ driver: z.literal('local'), dir: z.string().min(1) }),
+  z.object({
+    driver: z.literal('s3'),
+    bucket: z.string().min(1),
+    region: z.string().min(1),
+    endpoint: z.string().url().optional(),
+    forcePathStyle: z.boolean().default(false),
+  }),
+]);
+export type StorageSettings = z.infer<typeof storageSettingsSchema>;
+
+/** How build events leave the build-server. `pipe`: NDJSON on file descriptor 3, read by the local runner. */
+export const transportSettingsSchema = z.discriminatedUnion('driver', [
+  z.object({ driver: z.literal('pipe') }),
+  z.object({
+    driver: z.literal('kafka'),
+    brokers: z.array(z.string().min(1)).min(1),
+    clientId: z.string().default('build-server'),
+    ssl: z.boolean().default(false),
+    caFile: z.string().optional(),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    topic: z.string().default('build-events'),
+  }),
+]);
+export type TransportSettings = z.infer<typeof transportSettingsSchema>;
+
+const gitUrlSchema = z.string().min(1).max(2048);
+
+/** Everything a runner hands the build-server. One schema: the runner encodes with it, the build-server parses with it. */
+export const buildTaskSchema = z.object({
+  deploymentId: z.string().regex(/^[a-z0-9]{8,64}$/, 'deploymentId must be lower-case alphanumeric'),
+  projectId: z.string().min(1).max(64),
+  gitUrl: gitUrlSchema,
+  /** Branch or tag to check out; the remote's default branch when absent. */
+  gitRef: z.string().min(1).max(255).optional(),
+  /** Exact commit to build; wins over gitRef. */
+  gitCommit: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
+  /** Folder inside the repository that holds the app (monorepos). */
+  rootDirectory: z.string().default('.'),
+  installCommand: commandSchema.optional(),
+  buildCommand: commandSchema.optional(),
+  outputDirectory: z.string().optional(),
+  /** The user's build env vars, injected into install and build commands only. */
+  buildEnv: z.record(z.string(), z.string()).default({}),
+  /** Local paths as git URLs are accepted only on the embedded default. */
+  allowLocalGit: z.boolean().default(false),
+  timeoutMs: z.number().int().positive().default(15 * 60_000),
+  storage: storageSettingsSchema,
+  transport: transportSettingsSchema,
+});
+export type BuildTask = z.input<typeof buildTaskSchema>;
+export type ParsedBuildTask = z.output<typeof buildTaskSchema>;
+
+/**
+ * The task travels as ONE environment variable holding JSON, so ECS container overrides,
+ * `podman run -e` and a child process all carry it the same way, and no field can be
+ * forgotten by one runner.
+ */
+export const BUILD_TASK_ENV = 'BUILD_TASK';
+
+export function encodeBuildTaskEnv(task: BuildTask): Record<string, string> {
+  return { [BUILD_TASK_ENV]: JSON.stringify(buildTaskSchema.parse(task)) };
+}
+
+export function parseBuildTaskEnv(env: Record<string, string | undefined>): ParsedBuildTask {
+  const raw = env[BUILD_TASK_ENV];
+  if (!raw) throw new Error(`${BUILD_TASK_ENV} is not set`);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error(`${BUILD_TASK_ENV} is not valid JSON`);
+  }
+  return buildTaskSchema.parse(json);
+}

@@ -1,0 +1,3 @@
+export type { Db, DbExecutor } from './db.ts';
+export { migrate } from './migrate.ts';
+export { createPgliteDb } from './pglite.ts';

@@ -1,0 +1,3 @@
+export type { EventBus, BusMessage, Subscription, SubscribeOptions, BatchHandler } from './event-bus.ts';
+export { createInProcessEventBus } from './in-process.ts';
+export { createPipeEventBus, readPipeMessages, PIPE_FD } from './pipe.ts';

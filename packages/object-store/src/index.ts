@@ -1,0 +1,3 @@
+export type { ObjectStore, StoredObject, PutOptions, ByteRange } from './object-store.ts';
+export { ObjectNotFoundError, assertValidKey } from './object-store.ts';
+export { createLocalObjectStore } from './local.ts';

@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { assertValidKey, type ObjectStore } from './object-store.ts';
+
+/**
+ * The embedded driver: one file per key under `rootDir`. Writes go to a temporary file in
+ * the same folder and are renamed into place, so a reader never sees half an object.
+ * Content type and cache policy are not stored: the deployment manifest carries them.
+ */
+export function createLocalObjectStore(options: { rootDir: string }): ObjectStore {
+  const root = options.rootDir;
+  const pathOf = (key: string): string => {
+    assertValidKey(key);
+    return join(root, ...key.split('/'));
+  };
+
+  return {
+    async put(key, body) {
+      const target = pathOf(key);
+      await mkdir(dirname(target), { recursive: true });
+      const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        if (body instanceof Readable) await pipeline(body, createWriteStream(tmp));
+        else await writeFile(tmp, body);
+        await rename(tmp, target);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+
+    async get(key, opts) {
+      const path = pathOf(key);
+      let handle;
+      try {
+        handle = await open(path, 'r');
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+      const { size } = await handle.stat();
+      const range = opts?.range;
+      const body = createReadStream('', {
+        fd: handle,
+        ...(range ? { start: range.start, end: Math.min(range.end, size - 1) } : {}),
+      });
+      return { body, size };
+    },
+
+    async getBuffer(key) {
+      try {
+        return await readFile(pathOf(key));
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+
+    async list(prefix) {
+      // The prefix may end in the middle of a name (`deployments/ab`), so walk its folder.
+      const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      const base = dir ? pathOf(dir) : root;
+      const keys: string[] = [];
+      await walk(base, async (file) => {
+        const key = relative(root, file).split(sep).join('/');
+        if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
+      });
+      return keys.sort();
+    },
+
+    async delete(keys) {
+      await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
+    },
+  };
+}
+
+async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(full, visit);
+    else if (entry.isFile()) await visit(full);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: the whole platform on the embedded default, in one process: the api-server
+ * (REST + socket.io) and the s3-reverse-proxy on one in-process event bus and one local
+ * object store, builds as child processes. Then it deploys the bundled example site from
+ * `examples/site` as project `example` and prints its live URL.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig } from '@platform/api-server';
+import { createProxyServer, loadProxyConfig } from '@platform/s3-reverse-proxy';
+import { createLogger, onShutdown } from '@platform/logger';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = { LOG_LEVEL: 'warn', ...process.env };
+const apiConfig = loadApiConfig(env);
+const proxyConfig = loadProxyConfig(env);
+const logger = createLogger({ level: apiConfig.LOG_LEVEL });
+
+const deps = await createEmbeddedDrivers(apiConfig, logger);
+const api = await createApiServer(deps, apiOptionsFrom(apiConfig));
+const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: proxyConfig.ROUTE_CACHE_TTL_MS });
+const apiPort = await api.listen(apiConfig.API_PORT, apiConfig.API_HOST);
+const proxyPort = await proxy.listen(proxyConfig.PROXY_PORT, proxyConfig.PROXY_HOST);
+console.log(`API and live logs  http://localhost:${apiPort}`);
+console.log(`Deployments        http://<project>.${apiConfig.ROOT_DOMAIN}:${proxyPort}`);
+console.log(`Data               ${apiConfig.dataDir}`);
+
+onShutdown(logger, [
+  { name: 'stop proxy', run: () => proxy.close() },
+  { name: 'stop api (http, sockets, consumer, scheduler)', run: () => api.close() },
+  { name: 'stop running builds', run: () => deps.runner.close() },
+  { name: 'flush event bus', run: () => deps.bus.close() },
+  { name: 'close clickhouse', run: () => deps.clickhouse.close() },
+  { name: 'close database', run: () => deps.db.close() },
+]);
+
+await deployExample(`http://127.0.0.1:${apiPort}`).catch((err: unknown) => {
+  console.error(`Deploying the example site failed: ${(err as Error).message}`);
+});
+
+/** Commits `examples/site` into a local git repository under DATA_DIR and deploys it. */
+async function deployExample(api: string): Promise<void> {
+  const repo = join(apiConfig.dataDir, 'repos', 'example');
+  rmSync(repo, { recursive: true, force: true });
+  mkdirSync(repo, { recursive: true });
+  cpSync(join(root, 'examples', 'site'), repo, { recursive: true, filter: (src) => !/node_modules|[/\\]dist$/.test(src) });
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: repo, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'example', GIT_AUTHOR_EMAIL: 'example@localhost', GIT_COMMITTER_NAME: 'example', GIT_COMMITTER_EMAIL: 'example@localhost' } });
+  git('init', '--quiet', '--initial-branch=main');
+  git('add', '-A');
+  git('commit', '--quiet', '-m', 'Example site');
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(api + path, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+  const created = await call('POST', '/project', { name: 'example', gitUrl: repo });
+  let project = created.json.project;
+  if (created.status === 409) {
+    project = (await call('GET', '/projects')).json.projects.find((p: { slug: string }) => p.slug === 'example');
+  } else if (created.status !== 201) {
+    throw new Error(created.json.error?.message ?? `POST /project answered ${created.status}`);
+  }
+  const deployed = await call('POST', '/deploy', { projectId: project.id });
+  if (deployed.status !== 202) throw new Error(deployed.json.error?.message ?? `POST /deploy answered ${deployed.status}`);
+  const id: string = deployed.json.deployment.id;
+  console.log(`Deploying example (deployment ${id})...`);
+  for (;;) {
+    await sleep(300);
+    const { deployment } = (await call('GET', `/deployments/${id}`)).json;
+    if (deployment.status === 'READY') {
+      console.log(`\nThe example site is live at ${project.url}\n(this deployment alone: ${deployment.url})\n`);
+      return;
+    }
+    if (deployment.status === 'ERROR' || deployment.status === 'CANCELED') {
+      const logs = (await call('GET', `/deployments/${id}/logs`)).json.lines as { message: string }[];
+      throw new Error(`${deployment.status}: ${deployment.errorMessage}\n${logs.map((l) => l.message).join('\n')}`);
+    }
+  }
+}
