@@ -43,13 +43,15 @@ export async function startBuildEventsConsumer(deps: {
     let finished = false;
     for (const event of events) {
       if (event.type !== 'status') continue;
-      const row = await deps.deployments.applyStatusEvent(event);
-      if (!row) continue;
-      if (row.status === 'READY') {
-        const project = await deps.projects.get(row.project_id);
-        if (project) await deps.routes.publishReady(row, project);
+      if (event.status === 'READY') {
+        // Routes first, status second: whoever sees READY can already open the URL.
+        const current = await deps.deployments.get(event.deploymentId);
+        if (!current || isTerminalStatus(current.status) || current.last_event_seq >= event.seq) continue;
+        const project = await deps.projects.get(current.project_id);
+        if (project) await deps.routes.publishReady(current, project);
       }
-      if (isTerminalStatus(row.status)) finished = true;
+      const row = await deps.deployments.applyStatusEvent(event);
+      if (row && isTerminalStatus(row.status)) finished = true;
     }
     deps.onEvents(events);
     if (finished) deps.onTerminal();

@@ -100,15 +100,19 @@ export class DeploymentsRepo {
     await this.db.query(`UPDATE deployments SET launched_at = NULL, task_id = NULL WHERE id = $1 AND status = 'QUEUED'`, [id]);
   }
 
-  /** The newest READY deployment of a project for a target or a branch: what an alias serves. */
-  async newestReady(projectId: string, filter: { target?: 'production'; ref?: string }): Promise<DeploymentRow | null> {
-    const rows = await this.db.query<DeploymentRow>(
-      `SELECT * FROM deployments
-       WHERE project_id = $1 AND status = 'READY'
-         AND ($2::text IS NULL OR target = $2) AND ($3::text IS NULL OR ref = $3)
-       ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [projectId, filter.target ?? null, filter.ref ?? null],
+  /**
+   * Whether a READY deployment of the same project (and target or branch) was created after
+   * this one: then an alias must stay where it is.
+   */
+  async hasNewerReady(deployment: DeploymentRow, filter: { target?: 'production'; ref?: string }): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM deployments
+       WHERE project_id = $1 AND status = 'READY' AND id <> $2
+         AND (created_at, id) > ($3::timestamptz, $2)
+         AND ($4::text IS NULL OR target = $4) AND ($5::text IS NULL OR ref = $5)
+       LIMIT 1`,
+      [deployment.project_id, deployment.id, deployment.created_at, filter.target ?? null, filter.ref ?? null],
     );
-    return rows[0] ?? null;
+    return rows.length > 0;
   }
 }

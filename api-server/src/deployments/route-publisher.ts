@@ -19,13 +19,11 @@ export class RoutePublisher {
   async publishReady(deployment: DeploymentRow, project: ProjectRow): Promise<void> {
     const { urls, deployments } = this.deps;
     const hosts = [urls.deploymentHost(project.slug, deployment.id)];
-    if (deployment.target === 'production') {
-      const newest = await deployments.newestReady(project.id, { target: 'production' });
-      if (newest?.id === deployment.id) hosts.push(urls.productionHost(project.slug));
+    if (deployment.target === 'production' && !(await deployments.hasNewerReady(deployment, { target: 'production' }))) {
+      hosts.push(urls.productionHost(project.slug));
     }
-    if (deployment.ref) {
-      const newest = await deployments.newestReady(project.id, { ref: deployment.ref });
-      if (newest?.id === deployment.id) hosts.push(urls.branchHost(project.slug, deployment.ref));
+    if (deployment.ref && !(await deployments.hasNewerReady(deployment, { ref: deployment.ref }))) {
+      hosts.push(urls.branchHost(project.slug, deployment.ref));
     }
     await Promise.all(hosts.map((host) => this.write(host, deployment, project)));
     this.deps.logger.info({ deploymentId: deployment.id, hosts }, 'routes published');

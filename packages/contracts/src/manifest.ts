@@ -1,20 +1,59 @@
 import { z } from 'zod';
 
+/** A precompressed copy of a file, stored beside it. */
+export const manifestVariantSchema = z.object({
+  /** Object key below the deployment prefix, e.g. `assets/app.js.br`. */
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+});
+
 export const manifestFileSchema = z.object({
   size: z.number().int().nonnegative(),
   /** sha256 of the content, hex; also the ETag the proxy serves. */
   hash: z.string(),
   contentType: z.string(),
   cacheControl: z.string(),
+  /** Precompressed variants for text types, chosen by the proxy from Accept-Encoding. */
+  encodings: z
+    .object({
+      br: manifestVariantSchema.optional(),
+      gzip: manifestVariantSchema.optional(),
+    })
+    .optional(),
 });
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
+
+/** `vercel.json` redirect, compiled: `source` and `destination` use path-to-regexp style `:param` and `(.*)`. */
+export const redirectRuleSchema = z.object({
+  source: z.string(),
+  destination: z.string(),
+  /** 301, 302, 307 or 308; `permanent: true` compiles to 308, false to 307. */
+  statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]),
+});
+export const rewriteRuleSchema = z.object({ source: z.string(), destination: z.string() });
+export const headerRuleSchema = z.object({
+  source: z.string(),
+  headers: z.array(z.object({ key: z.string(), value: z.string() })),
+});
+
+/** The static-host subset of `vercel.json`, validated at build time and applied by the proxy. */
+export const routingConfigSchema = z.object({
+  cleanUrls: z.boolean().default(false),
+  /** true: `/about` → 308 `/about/`; false: `/about/` → 308 `/about`; absent: both served. */
+  trailingSlash: z.boolean().optional(),
+  redirects: z.array(redirectRuleSchema).default([]),
+  rewrites: z.array(rewriteRuleSchema).default([]),
+  headers: z.array(headerRuleSchema).default([]),
+});
+export type RoutingConfig = z.output<typeof routingConfigSchema>;
 
 /** `deployments/<id>/_manifest.json`, written last by the build-server. */
 export const manifestSchema = z.object({
   version: z.literal(1),
   deploymentId: z.string(),
   createdAt: z.string(),
-  /** Keyed by the path below the deployment prefix, without a leading slash. */
+  /** Keyed by the path below the deployment prefix, without a leading slash. Variants are not listed here. */
   files: z.record(z.string(), manifestFileSchema),
+  routing: routingConfigSchema.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps } from '@platform/api-server';
+import { createProxyServer } from '@platform/s3-reverse-proxy';
+import { createLogger } from '@platform/logger';
+
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+export interface TestPlatform {
+  api: string;
+  proxyPort: number;
+  deps: ApiDeps;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** The whole platform on the embedded default, in a fresh data folder, on free ports. */
+export async function startEmbeddedPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
+  const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', ...env });
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const deps = await createEmbeddedDrivers(config, logger);
+  const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: 200 });
+  const proxyPort = await proxy.listen(0);
+  const api = await createApiServer(deps, apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }));
+  const apiPort = await api.listen(0);
+  return {
+    api: `http://127.0.0.1:${apiPort}`,
+    proxyPort,
+    deps,
+    dataDir,
+    async close() {
+      await proxy.close();
+      await api.close();
+      await deps.runner.close();
+      await deps.bus.close();
+      await deps.clickhouse.close();
+      await deps.db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Copies a fixture into a fresh git repository (branch `main`, one commit) and returns its path. */
+export function gitRepoFromFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `repo-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  gitCommitAll(dir, 'Initial commit', true);
+  return dir;
+}
+
+export function gitCommitAll(dir: string, message: string, init = false): string {
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@localhost', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@localhost' };
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env, stdio: 'pipe' }).toString().trim();
+  if (init) git('init', '--quiet', '--initial-branch=main');
+  git('add', '-A');
+  git('commit', '--quiet', '--allow-empty', '-m', message);
+  return git('rev-parse', 'HEAD');
+}
+
+export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Polls a deployment until it reaches a terminal status. */
+export async function waitForDeployment(api: string, id: string, timeoutMs = 90_000): Promise<any> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const { json } = await http(api, 'GET', `/deployments/${id}`);
+    if (['READY', 'ERROR', 'CANCELED'].includes(json?.deployment?.status)) return json.deployment;
+    await sleep(150);
+  }
+  throw new Error(`deployment ${id} did not finish within ${timeoutMs} ms`);
+}
+
+/**
+ * A request through the proxy with a Host header, as a browser on `<host>:<port>` would send
+ * it. node:http, because fetch does not let a caller set Host.
+ */
+export function viaProxy(
+  proxyPort: number,
+  host: string,
+  path = '/',
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Headers; text: string; body: Buffer; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, path, method, headers: { ...headers, host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const text = body.toString('utf8');
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: h, text, body, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
