@@ -9,6 +9,7 @@ export interface DeploymentRow {
   ref: string | null;
   commit_sha: string | null;
   error_message: string | null;
+  use_build_cache: boolean;
   last_event_seq: number;
   task_id: string | null;
   launched_at: Date | null;
@@ -93,6 +94,12 @@ export class DeploymentsRepo {
 
   async listUnfinished(): Promise<DeploymentRow[]> {
     return this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE status IN ('QUEUED', 'BUILDING') ORDER BY created_at`);
+  }
+
+  /** Marks the deployment as being canceled unless it already ended; returns the row as it was. */
+  async markCancelRequested(id: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE id = $1 AND status IN ('QUEUED', 'BUILDING')`, [id]);
+    return rows[0] ?? null;
   }
 
   /** Resets a launched-but-never-started deployment so the scheduler launches it again. */

@@ -29,6 +29,8 @@ export class Scheduler {
       runner: Runner;
       bus: EventBus;
       logger: Logger;
+      /** The project's build env vars for this deployment (decrypted); none by default. */
+      resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
     },
     private readonly options: SchedulerOptions,
   ) {}
@@ -69,6 +71,22 @@ export class Scheduler {
   }
 
   /**
+   * Cancels a deployment that has not ended: a queued one ends CANCELED at once; a running
+   * one has its task stopped, and ends CANCELED when the runner reports the stop. Returns
+   * false when the deployment had already ended.
+   */
+  async cancel(deploymentId: string, reason: string): Promise<boolean> {
+    const row = await this.deps.deployments.markCancelRequested(deploymentId);
+    if (!row) return false;
+    if (!row.launched_at || !row.task_id) {
+      const finished = await this.deps.deployments.finish(deploymentId, 'CANCELED', reason);
+      if (finished) return true;
+    }
+    if (row.task_id) await this.deps.runner.stop(row.task_id, reason);
+    return true;
+  }
+
+  /**
    * After a restart: a deployment launched by a runner task that no longer runs can never
    * report again, so it ends in ERROR; one that was claimed but never launched is requeued.
    */
@@ -92,7 +110,8 @@ export class Scheduler {
     const project = await this.deps.projects.get(deployment.project_id);
     try {
       if (!project) throw new Error('its project was deleted');
-      const task = this.buildTask(project, deployment);
+      const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
+      const task = this.buildTask(project, deployment, buildEnv);
       const { taskId } = await this.deps.runner.start(task);
       await this.deps.deployments.setTaskId(deployment.id, taskId);
       log.info({ taskId, runner: this.deps.runner.name }, 'build launched');
@@ -104,7 +123,7 @@ export class Scheduler {
     }
   }
 
-  private buildTask(project: ProjectRow, deployment: DeploymentRow): BuildTask {
+  private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTask {
     return {
       deploymentId: deployment.id,
       projectId: project.id,
@@ -115,7 +134,8 @@ export class Scheduler {
       ...(project.install_command ? { installCommand: parseCommandLine(project.install_command) } : {}),
       ...(project.build_command ? { buildCommand: parseCommandLine(project.build_command) } : {}),
       ...(project.output_directory ? { outputDirectory: project.output_directory } : {}),
-      buildEnv: {},
+      buildEnv,
+      useBuildCache: deployment.use_build_cache,
       ...this.options.taskSettings,
     };
   }

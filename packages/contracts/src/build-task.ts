@@ -53,6 +53,8 @@ export const buildTaskSchema = z.object({
   outputDirectory: z.string().optional(),
   /** The user's build env vars, injected into install and build commands only. */
   buildEnv: z.record(z.string(), z.string()).default({}),
+  /** Restore and save the dependency cache; false for a "redeploy without cache". */
+  useBuildCache: z.boolean().default(true),
   /** Local paths as git URLs are accepted only on the embedded default. */
   allowLocalGit: z.boolean().default(false),
   timeoutMs: z.number().int().positive().default(15 * 60_000),

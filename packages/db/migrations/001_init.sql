@@ -22,6 +22,8 @@ CREATE TABLE deployments (
   ref text,
   commit_sha text,
   error_message text,
+  -- false: build without restoring the dependency cache (redeploy without cache).
+  use_build_cache boolean NOT NULL DEFAULT true,
   -- Highest build-event seq applied to this row; status events older than it are ignored.
   last_event_seq integer NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),
