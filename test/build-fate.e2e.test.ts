@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
-import { buildProcesses } from './helpers/processes.ts';
+import { buildProcesses, buildServerProcess } from './helpers/processes.ts';
 
 // What happens to a build the platform did not see end normally: killed, canceled, and the
 // metrics that report it. Embedded default: builds are real child processes.
@@ -38,9 +38,9 @@ describe('build fate on the embedded default', () => {
   it('ends a deployment in ERROR within 30 s when its build process is killed, and logs why', async () => {
     const id = await slowDeployment('killed');
     await waitUntilBuilding(id);
-    const [pid] = buildProcesses(id);
+    const pid = buildServerProcess(id);
     expect(pid).toBeGreaterThan(0);
-    process.kill(-pid!, 'SIGKILL'); // the whole build: build-server and the user's command
+    process.kill(pid!, 'SIGKILL');
     const done = await waitForDeployment(platform.api, id, 30_000);
     expect(done.status).toBe('ERROR');
     expect(done.errorMessage).toBe('the build ended without reporting a result: build process was killed by SIGKILL');
@@ -50,12 +50,14 @@ describe('build fate on the embedded default', () => {
     // Numbered right after the build's own lines: no gap, no overlap.
     expect(lines.map((l) => l.seq)).toEqual([...new Set(lines.map((l) => l.seq))].sort((a, b) => a - b));
     expect(lines.some((l) => l.message.startsWith('slow build: working'))).toBe(true);
+    // The user's build command, in a process group of its own, did not outlive the build.
+    expect(buildProcesses(id)).toEqual([]);
   });
 
   it('cancels a running build: the process tree is gone and the deployment is CANCELED with the reason logged', async () => {
     const id = await slowDeployment('canceled');
     await waitUntilBuilding(id);
-    expect(buildProcesses(id)).toHaveLength(1);
+    expect(buildProcesses(id).length).toBeGreaterThan(1); // build-server, npm, sh, node build.mjs
 
     const res = await http(platform.api, 'POST', `/deployments/${id}/cancel`, { reason: 'wrong branch' });
     expect(res.status).toBe(202);

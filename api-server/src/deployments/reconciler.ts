@@ -64,11 +64,14 @@ export class Reconciler {
     this.timeoutGraceMs = options.timeoutGraceMs ?? 30_000;
     // A task that ends is settled right away (after the settle time), not at the next tick.
     deps.runner.onTaskEnded?.(() => {
-      if (this.stopped) return;
-      const t = setTimeout(() => this.kick(), this.settleMs + 50);
-      t.unref();
       this.kick();
+      this.kickLater(this.settleMs + 50);
     });
+  }
+
+  private kickLater(ms: number): void {
+    if (this.stopped) return;
+    setTimeout(() => this.kick(), ms).unref();
   }
 
   /** Runs one pass now (the start-up pass), then one every interval. */
@@ -168,13 +171,18 @@ export class Reconciler {
         continue;
       }
       // Stopped or unknown: give its last events time to arrive before declaring it dead.
-      const goneAt = state.stoppedAt ?? this.goneSince.get(d.id) ?? now;
-      if (!this.goneSince.has(d.id)) this.goneSince.set(d.id, goneAt);
-      if (now - goneAt < this.settleMs) continue;
+      if (this.goneFor(d.id, state, now) < this.settleMs) continue;
       if ((await this.deps.history.summary(d.id)).terminal) continue; // the consumer is applying it
       await this.finish(d, 'ERROR', endedWithoutResult(state));
     }
-    for (const id of this.goneSince.keys()) if (!seen.has(id)) this.goneSince.delete(id);
+    for (const id of this.goneSince.keys()) if (!seen.has(id) && !id.startsWith('notice:')) this.goneSince.delete(id);
+  }
+
+  /** How long the task has been gone: from its stop time, else from when this reconciler first saw it gone. */
+  private goneFor(deploymentId: string, state: RunnerTaskState, now: number): number {
+    const since = state.stoppedAt ?? this.goneSince.get(deploymentId) ?? now;
+    if (!this.goneSince.has(deploymentId)) this.goneSince.set(deploymentId, since);
+    return now - since;
   }
 
   private async stopAndFail(d: DeploymentRow, reason: string): Promise<void> {
@@ -195,8 +203,12 @@ export class Reconciler {
           if (state.orphaned || since > 60_000) await this.deps.runner.stop(row.task_id, row.pending_notice ?? 'ended').catch(() => {});
           continue;
         }
-        const goneAt = state.stoppedAt ?? now;
-        if (now - goneAt < Math.min(this.settleMs, 1_000)) continue;
+        const settle = Math.min(this.settleMs, 1_000);
+        if (this.goneFor(`notice:${row.id}`, state, now) < settle) {
+          this.kickLater(settle);
+          continue;
+        }
+        this.goneSince.delete(`notice:${row.id}`);
       } else if (row.launched_at && now - row.launched_at.getTime() < this.launchStaleMs) {
         continue; // a launch may still be in flight; its task will be stopped when it records itself
       }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -49,7 +49,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
     name: 'local',
 
     async start(task: BuildTask) {
-      const workDir = await mkdtemp(join(tmpdir(), `build-${task.deploymentId}-`));
+      const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
       const env: Record<string, string> = { HOME: workDir, ...encodeBuildTaskEnv(task) };
       for (const name of inherit) {
         const value = process.env[name];
@@ -98,6 +98,8 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
         // Every event the child wrote is on the bus before anyone hears that it ended.
         await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
         state.exit = { code, signal, at: Date.now() };
+        // The user's commands run in process groups of their own: whatever outlived the build-server goes with it.
+        await killLeftovers(task.deploymentId);
         for (const listener of listeners) listener(taskId);
         await rm(workDir, { recursive: true, force: true }).catch(() => {});
       });
@@ -116,14 +118,21 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
         task.child.once('close', () => clearTimeout(hard));
         return;
       }
-      // A build from before a restart: its process may still run, with nobody reading its events.
+      // A build from before a restart: its processes may still run, with nobody reading its events.
+      const match = TASK_ID.exec(taskId);
+      if (!match) return;
       const orphan = await findOrphan(taskId);
       if (orphan) killGroup(orphan, 'SIGKILL');
+      await killLeftovers(match[2]!);
     },
 
     async describe(taskId): Promise<RunnerTaskState> {
       const task = tasks.get(taskId);
-      if (!task) return (await findOrphan(taskId)) ? { state: 'running', orphaned: true } : { state: 'unknown' };
+      if (!task) {
+        const match = TASK_ID.exec(taskId);
+        const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(match[2]!)).length > 0);
+        return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
+      }
       if (!task.exit) return { state: 'running' };
       const { code, signal, at } = task.exit;
       const reason = task.stopReason
@@ -163,6 +172,38 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   } catch {
     /* already gone */
   }
+}
+
+/** Every build's working folder starts with this, so its processes can be found by their cwd. */
+function workDirPrefix(deploymentId: string): string {
+  return join(tmpdir(), `build-${deploymentId}-`);
+}
+
+/**
+ * Process groups with a process working inside the build's folder: the build-server and the
+ * user's install and build commands, which it starts in process groups of their own (and
+ * which, once the build-server is gone, no parent links to the build any more).
+ */
+async function buildProcessGroups(deploymentId: string): Promise<number[]> {
+  const prefix = workDirPrefix(deploymentId);
+  const groups = new Set<number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!(await readlink(`/proc/${entry}/cwd`)).startsWith(prefix)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'latin1');
+      // Fields after the parenthesised command name: state, ppid, pgrp, ...
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp > 1) groups.add(pgrp);
+    } catch {
+      /* gone meanwhile, or not readable */
+    }
+  }
+  return [...groups];
+}
+
+async function killLeftovers(deploymentId: string): Promise<void> {
+  for (const group of await buildProcessGroups(deploymentId)) killGroup(group, 'SIGKILL');
 }
 
 /**
