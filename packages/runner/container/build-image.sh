@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the build-server container image `localhost/platform-build-server:latest` with podman,
 # without any registry: a Debian base made by debootstrap (cached under ~/.cache), this
-# machine's Node.js binary, and the build-server bundled by esbuild into one file.
+# machine's Node.js binary and npm, and the build-server bundled by esbuild into one file.
 #   bash packages/runner/container/build-image.sh            # base image reused when present
 #   IMAGE=localhost/x:y bash packages/runner/container/build-image.sh
 set -euo pipefail
@@ -32,6 +32,8 @@ ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/Containerfile" "$here/entrypoint.sh" "$ctx/"
 cp "$(readlink -f "$(command -v node)")" "$ctx/node"
+# npm, for the builds' `npm install` / `npm run build`: the one that ships with this Node.
+cp -r "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" "$ctx/npm"
 # One ESM file with every dependency; `require` is provided for the CommonJS ones.
 (cd "$repo" && node -e '
   const { build } = require(require.resolve("esbuild", { paths: [require.resolve("tsx")] }));
