@@ -82,10 +82,10 @@ export const apiConfigSchema = z.object({
     for (const name of ['ECS_CLUSTER', 'ECS_TASK_DEFINITION'] as const) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when RUNNER=ecs' });
     }
-    // The build's events and output must cross machines: the pipe transport and a local
-    // folder cannot. Lifted once the distributed drivers (Kafka transport, S3 store) are configured.
-    ctx.addIssue({ code: 'custom', path: ['RUNNER'], message: 'ecs needs the Kafka build-event transport and the S3 store (the distributed drivers), which this build does not configure yet' });
     if (c.ECS_SUBNETS.length === 0) ctx.addIssue({ code: 'custom', path: ['ECS_SUBNETS'], message: 'is required when RUNNER=ecs (comma-separated subnet ids)' });
+    // The build's events and output must cross machines: the pipe transport and a local
+    // folder cannot. To be lifted when the distributed drivers (Kafka transport, S3 store) land.
+    ctx.addIssue({ code: 'custom', path: ['RUNNER'], message: 'ecs needs the Kafka build-event transport and the S3 store (the distributed drivers), which this build does not configure yet' });
   }
   if (c.ECS_LAUNCH_TYPE && c.ECS_CAPACITY_PROVIDER) {
     ctx.addIssue({ code: 'custom', path: ['ECS_CAPACITY_PROVIDER'], message: 'cannot be combined with ECS_LAUNCH_TYPE' });

@@ -196,15 +196,20 @@ interface Mount {
  */
 async function prepareMounts(task: BuildTask, user: string): Promise<Mount[]> {
   const mounts: Mount[] = [];
+  const checked = (path: string) => {
+    // `-v host:container:mode` has no escaping: a path with ':' or ',' would change the mount.
+    if (/[:,\n]/.test(path)) throw new Error(`cannot mount ${JSON.stringify(path)} into a build container: the path contains ':' or ','`);
+    return path;
+  };
   if (task.storage.driver === 'local') {
     const [uid, gid] = user.split(':').map(Number);
     for (const dir of [join(task.storage.dir, 'deployments', task.deploymentId), join(task.storage.dir, 'build-cache', task.projectId)]) {
       await mkdir(dir, { recursive: true });
       if (process.getuid?.() === 0 && uid !== undefined) await chown(dir, uid, gid ?? uid);
-      mounts.push({ host: dir, container: dir, readOnly: false });
+      mounts.push({ host: checked(dir), container: dir, readOnly: false });
     }
   }
-  if (task.allowLocalGit && isAbsolute(task.gitUrl)) mounts.push({ host: task.gitUrl, container: task.gitUrl, readOnly: true });
+  if (task.allowLocalGit && isAbsolute(task.gitUrl)) mounts.push({ host: checked(task.gitUrl), container: task.gitUrl, readOnly: true });
   return mounts;
 }
 
