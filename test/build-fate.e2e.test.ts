@@ -51,6 +51,7 @@ describe('build fate on the embedded default', () => {
     expect(lines.map((l) => l.seq)).toEqual([...new Set(lines.map((l) => l.seq))].sort((a, b) => a - b));
     expect(lines.some((l) => l.message.startsWith('slow build: working'))).toBe(true);
     // The user's build command, in a process group of its own, did not outlive the build.
+    for (let i = 0; i < 50 && buildProcesses(id).length > 0; i++) await sleep(100);
     expect(buildProcesses(id)).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_EVENTS_TOPIC, buildEventSchema, type BuildEvent, type BuildTask } from '@platform/contracts';
 import { createPgliteDb, migrate, type Db } from '@platform/db';
@@ -81,6 +81,15 @@ describe('scheduler and reconciler', () => {
     await bus?.close();
     await db?.close();
   });
+  // Every test's scheduler and reconciler stop with it: a late pass must not touch the next test's rows.
+  let made: { scheduler: Scheduler; reconciler: Reconciler }[] = [];
+  afterEach(async () => {
+    for (const m of made) {
+      await m.scheduler.stop();
+      await m.reconciler.stop();
+    }
+    made = [];
+  });
   beforeEach(async () => {
     events = [];
     runner = new ScriptedRunner();
@@ -105,6 +114,7 @@ describe('scheduler and reconciler', () => {
         maxRetryDelayMs: (options.retryMs ?? 20) * 2,
       },
     );
+    made.push({ scheduler, reconciler });
     return { scheduler, reconciler };
   }
 
