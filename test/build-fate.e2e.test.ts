@@ -44,7 +44,13 @@ describe('build fate on the embedded default', () => {
     const done = await waitForDeployment(platform.api, id, 30_000);
     expect(done.status).toBe('ERROR');
     expect(done.errorMessage).toBe('the build ended without reporting a result: build process was killed by SIGKILL');
-    const lines = (await http(platform.api, 'GET', `/deployments/${id}/logs`)).json.lines as { seq: number; stream: string; message: string }[];
+    // The row ends first; the log line follows through the event stream.
+    let lines: { seq: number; stream: string; message: string }[] = [];
+    for (let i = 0; i < 100; i++) {
+      lines = (await http(platform.api, 'GET', `/deployments/${id}/logs`)).json.lines;
+      if (lines.at(-1)?.stream === 'system') break;
+      await sleep(100);
+    }
     const last = lines.at(-1)!;
     expect(last).toMatchObject({ stream: 'system', message: done.errorMessage });
     // Numbered right after the build's own lines: no gap, no overlap.

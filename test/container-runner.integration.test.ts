@@ -83,7 +83,13 @@ describe('container runner (podman)', () => {
     const done = await waitForDeployment(platform.api, id, 30_000);
     expect(done.status).toBe('ERROR');
     expect(done.errorMessage).toBe('the build ended without reporting a result: the build container was killed (exit code 137: SIGKILL, often the memory limit)');
-    expect((await logLines(id)).at(-1)).toMatchObject({ stream: 'system', message: done.errorMessage });
+    // The row ends first; the log line follows through the event stream.
+    let last = (await logLines(id)).at(-1);
+    for (let i = 0; i < 100 && last?.stream !== 'system'; i++) {
+      await sleep(100);
+      last = (await logLines(id)).at(-1);
+    }
+    expect(last).toMatchObject({ stream: 'system', message: done.errorMessage });
     // --rm: nothing is left behind.
     expect(spawnSync('podman', ['container', 'exists', `platform-build-${id}`]).status).toBe(1);
   });
