@@ -3,6 +3,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessEventBus } from '@platform/event-bus';
+import { createContainerRunner } from '@platform/runner';
 import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
 
 // The container runner with real podman: the build-server image is built by
@@ -31,7 +33,10 @@ describe('container runner (podman)', () => {
       RECONCILE_SETTLE_MS: '1000',
     });
   });
+  const started: string[] = [];
   afterAll(async () => {
+    // Containers outlive the runner by design; a failed test must not leave its build running.
+    for (const id of started) spawnSync('podman', ['rm', '-f', `platform-build-${id}`]);
     await platform?.close();
   });
 
@@ -66,12 +71,13 @@ describe('container runner (podman)', () => {
     expect(page.text).toContain(`Built in a container with ${512 * 1024 * 1024} bytes of memory`);
   });
 
-  it('ends a deployment in ERROR within 30 s when its container is killed', async () => {
+  async function slowBuildRunning(name: string): Promise<string> {
     const repo = readableRepo('slow-build');
     writeFileSync(join(repo, 'delay-ms'), '300000');
     gitCommitAll(repo, 'delay');
-    const project = await http(platform.api, 'POST', '/project', { name: 'doomed', gitUrl: repo });
+    const project = await http(platform.api, 'POST', '/project', { name, gitUrl: repo });
     const id = (await http(platform.api, 'POST', '/deploy', { projectId: project.json.project.id })).json.deployment.id as string;
+    started.push(id);
     for (let i = 0; i < 1200; i++) {
       const lines = await logLines(id);
       if (lines.some((l) => l.message.startsWith('slow build: working'))) break;
@@ -79,6 +85,11 @@ describe('container runner (podman)', () => {
       if (now.status !== 'QUEUED' && now.status !== 'BUILDING') throw new Error(`build ended early (${now.status}): ${lines.map((l) => l.message).join('\n')}`);
       await sleep(100);
     }
+    return id;
+  }
+
+  it('ends a deployment in ERROR within 30 s when its container is killed', async () => {
+    const id = await slowBuildRunning('doomed');
     execFileSync('podman', ['kill', `platform-build-${id}`]);
     const done = await waitForDeployment(platform.api, id, 30_000);
     expect(done.status).toBe('ERROR');
@@ -92,5 +103,24 @@ describe('container runner (podman)', () => {
     expect(last).toMatchObject({ stream: 'system', message: done.errorMessage });
     // --rm: nothing is left behind.
     expect(spawnSync('podman', ['container', 'exists', `platform-build-${id}`]).status).toBe(1);
+  });
+
+  it('finds a container left by an earlier api-server process and can stop it', async () => {
+    const id = await slowBuildRunning('left-behind');
+    // A runner as a restarted api-server has it: it never started this container.
+    const fresh = createContainerRunner({
+      engine: 'podman',
+      image: IMAGE,
+      limits: { cpus: 1, memory: '512m', pids: 256, scratchSize: '1g' },
+      eventBus: createInProcessEventBus(),
+    });
+    const name = `platform-build-${id}`;
+    expect(await fresh.describe(name)).toEqual({ state: 'running', orphaned: true });
+    await fresh.stop(name, 'orphaned');
+    for (let i = 0; i < 100 && spawnSync('podman', ['container', 'exists', name]).status === 0; i++) await sleep(100);
+    expect(spawnSync('podman', ['container', 'exists', name]).status).toBe(1);
+    expect(await fresh.describe(name)).toEqual({ state: 'unknown' });
+    // The platform's own runner saw its container die: the deployment ends, it does not hang.
+    expect((await waitForDeployment(platform.api, id, 30_000)).status).toBe('ERROR');
   });
 });
