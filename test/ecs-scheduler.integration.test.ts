@@ -21,7 +21,7 @@ describe('scheduler and reconciler on ECS (moto)', () => {
   let api: ApiServer;
   let base = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-ecs-'));
-  const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'silent', RECONCILE_INTERVAL_MS: '500', RECONCILE_SETTLE_MS: '500' });
+  const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RECONCILE_INTERVAL_MS: '500', RECONCILE_SETTLE_MS: '500' });
 
   async function startApi() {
     api = await createApiServer(deps, apiOptionsFrom(config));
@@ -31,7 +31,7 @@ describe('scheduler and reconciler on ECS (moto)', () => {
   beforeAll(async () => {
     moto = await startMoto(process.env);
     ecsEnv = await prepareEcs(moto.endpoint);
-    const embedded = await createEmbeddedDrivers(config, createLogger({ level: 'silent' }));
+    const embedded = await createEmbeddedDrivers(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
     await embedded.runner.close();
     deps = {
       ...embedded,

@@ -31,6 +31,14 @@ export async function startMoto(env: Record<string, string | undefined>): Promis
 
 /** A fresh cluster and build-server task definition, and a subnet and security group of moto's default VPC. */
 export async function prepareEcs(endpoint: string) {
+  // By default moto walks a task from RUNNING to STOPPED after a few DescribeTasks calls, as
+  // if every task ended by itself; a build task must run until it is stopped.
+  const transition = await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_name: 'ecs::task', transition: { progression: 'manual', times: 1_000_000_000 } }),
+  });
+  if (!transition.ok) throw new Error(`moto refused the ecs::task state transition setting: ${transition.status}`);
   const ecs = new ECSClient({ region: 'us-east-1', endpoint, credentials: MOTO_CREDENTIALS });
   const cluster = `builds-${randomId(8)}`;
   await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
