@@ -33,6 +33,20 @@ export function createApiForwarder(options: { target: string; idleTimeoutMs: num
       (resOrSocket as Duplex).destroy();
     }
   });
+  // Either end of a websocket going away closes the other: no half-dead upstream connections.
+  proxy.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
+    proxyReq.on('upgrade', (_res, upstream: Duplex) => {
+      // 'end' too: HTTP server sockets allow half-open connections, which a websocket never wants.
+      const closeBoth = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      for (const event of ['end', 'close'] as const) {
+        socket.once(event, closeBoth);
+        upstream.once(event, closeBoth);
+      }
+    });
+  });
   return {
     web(req, res) {
       // API calls may hold a connection open longer than a static file (long polling).

@@ -3,7 +3,13 @@ const HOST_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0
 /** Host header → hostname: lower-cased, port and trailing dot removed; null when not a valid DNS name. */
 export function parseHost(header: string | undefined): string | null {
   if (!header || header.length > 260) return null;
-  const host = header.toLowerCase().replace(/:\d{1,5}$/, '').replace(/\.$/, '');
+  let host = header.toLowerCase();
+  const port = /:(\d{1,5})$/.exec(host);
+  if (port) {
+    if (Number(port[1]) > 65_535) return null;
+    host = host.slice(0, port.index);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
   return host.length <= 253 && HOST_PATTERN.test(host) ? host : null;
 }
 

@@ -331,9 +331,15 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, onRequest);
   // A client that stops reading (or sends nothing) is cut off after this much silence.
   server.setTimeout(requestTimeoutMs, (socket: Socket) => socket.destroy());
+  // Upgraded sockets leave the HTTP server's bookkeeping: tracked here so close() ends them.
+  const upgraded = new Set<Socket>();
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (api && hosts.classify(req.headers.host).kind === 'api') return api.upgrade(req, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (api && hosts.classify(req.headers.host).kind === 'api') {
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+      return api.upgrade(req, socket, head);
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -352,6 +358,7 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       });
       api?.close();
       await requestLogs.close();
