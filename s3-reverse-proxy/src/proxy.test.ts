@@ -13,7 +13,7 @@ import { createLocalObjectStore, type ObjectStore } from '@platform/object-store
 import { createProxyServer, type ProxyOptions, type ProxyServer } from './proxy.ts';
 import { send, writeDeployment, writeRoute } from './testing.ts';
 
-const logger = createLogger({ level: process.env.TEST_LOG ?? 'silent' });
+const logger = createLogger({ level: 'silent' });
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
