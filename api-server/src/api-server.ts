@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
+import { createLogStore, createRequestLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { migrate, type Db } from '@platform/db';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import type { Runner } from '@platform/runner';
+import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
+import { analyticsRoutes } from './analytics/routes.ts';
 import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
@@ -92,6 +94,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/metrics', metrics.handler);
   app.use(deploymentControlRoutes({ scheduler, deployments }));
   app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
+  const requestLogs = createRequestLogStore(deps.clickhouse);
+  app.use(analyticsRoutes({ projects, requestLogs }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
@@ -107,6 +111,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     onEvents: (events) => live.deliver(events),
     onTerminal: () => scheduler.kick(),
   });
+  const requestLogsSubscription = await startRequestLogsConsumer({ bus: deps.bus, store: requestLogs, logger });
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
   scheduler.start();
@@ -124,6 +129,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await subscription.stop();
+      await requestLogsSubscription.stop();
     },
   };
 }
