@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiOptions } from '@platform/api-server';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
 import { createLogger } from '@platform/logger';
 
@@ -26,7 +26,7 @@ export interface TestPlatform {
 const defaultTokens = new Map<string, string>();
 
 /** The whole platform on the embedded default, in a fresh data folder, on free ports. */
-export async function startEmbeddedPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startEmbeddedPlatform(env: Record<string, string> = {}, options: Partial<ApiOptions> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   // Tests sign up many users from one address and post to local notification receivers.
   const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env });
@@ -34,7 +34,7 @@ export async function startEmbeddedPlatform(env: Record<string, string> = {}): P
   const deps = await createEmbeddedDrivers(config, logger);
   const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: 200 });
   const proxyPort = await proxy.listen(0);
-  const api = await createApiServer(deps, apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }));
+  const api = await createApiServer(deps, { ...apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }), ...options });
   const apiPort = await api.listen(0);
   const base = `http://127.0.0.1:${apiPort}`;
   const signup = async (email = `user-${Math.random().toString(36).slice(2)}@example.test`) => {

@@ -83,7 +83,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     res.status(201).json({
       project: presentProject(project, urls),
       // Shown once: paste both into the repository's Settings → Webhooks (content type application/json).
-      githubWebhook: { url: '/webhooks/github', secret },
+      githubWebhook: { url: `/webhooks/github?projectId=${project.id}`, secret },
     });
   };
   router.post('/projects', createProject);
@@ -127,7 +127,7 @@ export function apiRoutes(deps: RouteDeps): Router {
     const project = ownedProject(res);
     const secret = randomSecret('ghs');
     await projects.setGithubWebhookSecret(project.id, deps.box.seal(secret, githubSecretContext(project.id)));
-    res.json({ githubWebhook: { url: '/webhooks/github', secret } });
+    res.json({ githubWebhook: { url: `/webhooks/github?projectId=${project.id}`, secret } });
   });
 
   router.get('/projects/:projectId/deployments', async (req, res) => {

@@ -60,6 +60,8 @@ export const projectSchema = z.object({
   spa: z.boolean(),
   url: z.string(),
   createdAt: z.string(),
+  /** The deployment the production hostname serves now (GET /projects/:id only). */
+  productionDeploymentId: z.string().nullable().optional(),
 });
 export type Project = z.infer<typeof projectSchema>;
 
@@ -71,6 +73,8 @@ export const deploymentSchema = z.object({
   ref: z.string().nullable(),
   commit: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  /** false for a redeploy without the build cache. */
+  useBuildCache: z.boolean().optional(),
   url: z.string(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
