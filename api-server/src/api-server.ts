@@ -11,7 +11,7 @@ import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
-import { errorHandler, unknownRoute } from './errors.ts';
+import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
@@ -101,6 +101,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(refuseNulInUrl);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
