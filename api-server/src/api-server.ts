@@ -25,7 +25,7 @@ import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { RateLimiter } from './http/rate-limit.ts';
-import { requestId } from './http/request-id.ts';
+import { requestId, requestLog } from './http/request-id.ts';
 import { Notifier, type NotifierOptions } from './notifications/notifier.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { requireOwnedDeployment, requireOwnedProject } from './projects/access.ts';
@@ -101,6 +101,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(requestLog(logger.child({ component: 'http' })));
   app.use(refuseNulInUrl);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
