@@ -14,7 +14,7 @@ describe('GitHub webhooks', () => {
   const deploymentsOf = async (projectId: string) => (await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments as any[];
 
   beforeAll(async () => {
-    platform = await startEmbeddedPlatform({ LOGIN_RATE_LIMIT_PER_MINUTE: '5', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100' });
+    platform = await startEmbeddedPlatform({ LOGIN_RATE_LIMIT_PER_MINUTE: '5', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100', ALLOW_PRIVATE_WEBHOOK_URLS: 'false' });
     // Two projects building the example's repository, known by two URL forms; each has its own secret.
     const a = await http(platform.api, 'POST', '/projects', { name: 'hello-prod', gitUrl: 'https://github.com/Codertocat/Hello-World.git', productionBranch: 'master' });
     const b = await http(platform.api, 'POST', '/projects', { name: 'hello-preview', gitUrl: 'git@github.com:Codertocat/Hello-World.git', productionBranch: 'main' });
@@ -154,6 +154,15 @@ describe('GitHub webhooks', () => {
     expect((await http(platform.api, 'POST', hook.json.url + 'x', undefined, { authorization: '' })).status).toBe(404);
     expect((await http(platform.api, 'DELETE', `/projects/${preview.id}/deploy-hooks/${hook.json.hook.id}`)).status).toBe(204);
     expect((await http(platform.api, 'POST', hook.json.url, undefined, { authorization: '' })).status).toBe(404);
+  });
+
+  it('refuses notification URLs that reach private addresses (the default)', async () => {
+    for (const url of ['http://127.0.0.1:4566/', 'http://localhost:9000/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/', 'http://10.0.0.8/hook']) {
+      const res = await http(platform.api, 'POST', `/projects/${prod.id}/notifications`, { url });
+      expect(res.status, url).toBe(400);
+      expect(res.json.error.message).toContain('ALLOW_PRIVATE_WEBHOOK_URLS');
+    }
+    expect((await http(platform.api, 'GET', `/projects/${prod.id}/notifications`)).json.endpoints).toEqual([]);
   });
 
   it('rate-limits webhook and deploy-hook requests per client address', async () => {

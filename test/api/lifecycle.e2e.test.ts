@@ -188,6 +188,9 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       // This endpoint fails twice, then accepts: the retries deliver.
       failuresLeft.set('/flaky', 2);
       await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/flaky`, events: ['deployment.succeeded'] });
+      // This one always fails: given up after maxAttempts (4 here).
+      failuresLeft.set('/down', 1_000);
+      const down = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/down`, events: ['deployment.succeeded'] });
       expect((await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: 'ftp://example.com/x' })).status).toBe(400);
 
       const deploy = await http(platform.api, 'POST', '/deploy', { projectId });
@@ -215,6 +218,11 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       });
       const deliveries = await http(platform.api, 'GET', `/projects/${projectId}/notifications/${endpoint.json.endpoint.id}/deliveries`);
       expect(deliveries.json.deliveries.map((d: any) => d.status)).toEqual(['delivered', 'delivered']);
+      await eventually(async () => {
+        const res = await http(platform.api, 'GET', `/projects/${projectId}/notifications/${down.json.endpoint.id}/deliveries`);
+        expect(res.json.deliveries).toEqual([expect.objectContaining({ status: 'failed', attempts: 4, responseStatus: 500, lastError: 'the endpoint answered 500' })]);
+      });
+      expect(received.filter((r) => r.path === '/down')).toHaveLength(4);
     });
 
     it('builds a preview branch with the preview variables, and filters the list', async () => {
