@@ -130,6 +130,15 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       const twin = await http(platform.api, 'POST', '/projects', { name: 'Life Site', gitUrl: repo });
       expect(twin.json.project.slug).toMatch(/^life-site-[a-z0-9]{5}$/);
       expect((await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'life-site', gitUrl: repo })).status).toBe(409);
+      // Nobody can take a name whose hostname is another project's branch or deployment hostname.
+      const branchLike = await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'life-site-git-main', gitUrl: repo });
+      expect(branchLike.status).toBe(400);
+      expect(branchLike.json.error.message).toContain('slug');
+      expect((await http(platform.api, 'POST', '/projects', { name: 'Life Site Git Main', gitUrl: repo })).status).toBe(400);
+      expect((await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'api', gitUrl: repo })).status).toBe(400);
+      const deploymentLike = await http(platform.api, 'POST', '/projects', { name: 'life-site-abcdefghi', gitUrl: repo });
+      expect(deploymentLike.json.project.slug).toMatch(/^life-site-abcdefghi-[a-z0-9]{5}$/);
+      expect((await http(platform.api, 'DELETE', `/projects/${deploymentLike.json.project.id}`)).status).toBe(204);
       expect((await http(platform.api, 'DELETE', `/projects/${twin.json.project.id}`)).status).toBe(204);
 
       const patched = await http(platform.api, 'PATCH', `/projects/${projectId}`, { spa: true, buildCommand: 'npm run build', outputDirectory: 'dist' });
