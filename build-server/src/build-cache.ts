@@ -16,7 +16,9 @@ import type { PackageManager } from './detect.ts';
 export function packageManagerCacheEnv(cacheRoot: string, options: { preferOffline: boolean }): Record<string, string> {
   return {
     npm_config_cache: join(cacheRoot, 'npm'),
-    npm_config_store_dir: join(cacheRoot, 'pnpm-store'),
+    // pnpm keeps its store and metadata cache under the XDG folders (it has no npm_config_ name npm would not warn about).
+    XDG_DATA_HOME: join(cacheRoot, 'xdg-data'),
+    XDG_CACHE_HOME: join(cacheRoot, 'xdg-cache'),
     YARN_CACHE_FOLDER: join(cacheRoot, 'yarn'),
     YARN_GLOBAL_FOLDER: join(cacheRoot, 'yarn-global'),
     // With a restored cache, use what is there without asking the registry whether it changed.
