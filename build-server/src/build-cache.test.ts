@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import * as tar from 'tar';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalObjectStore } from '@platform/object-store';
@@ -38,6 +40,29 @@ describe('build cache', () => {
     expect(restored.hit).toBe(true);
     expect(readFileSync(join(target, 'npm', '_cacache', 'content', 'blob'))).toEqual(Buffer.alloc(100_000, 3));
     expect(readFileSync(join(target, 'npm', 'index.json'), 'utf8')).toBe('{"a":1}');
+  });
+
+  it('leaves symbolic links out of the archive, and refuses an archive that would write outside its folder', async () => {
+    const store = createLocalObjectStore({ rootDir: tempDir('store') });
+    const source = tempDir('cache');
+    writeFileSync(join(source, 'real'), 'content');
+    symlinkSync('/etc/passwd', join(source, 'link'));
+    await saveCache(store, 'build-cache/p/links.tar.gz', source, 1024 ** 2);
+    const target = tempDir('restored');
+    await restoreCache(store, 'build-cache/p/links.tar.gz', target);
+    expect(readdirSync(target)).toEqual(['real']);
+
+    // A poisoned cache: an entry with a `..` path, packed with preservePaths.
+    const base = tempDir('evil');
+    mkdirSync(join(base, 'inner'));
+    writeFileSync(join(base, 'outside.txt'), 'escaped');
+    const evil = tar.c({ cwd: join(base, 'inner'), gzip: true, preservePaths: true }, ['../outside.txt']);
+    await store.put('build-cache/p/evil.tar.gz', Readable.from(evil, { objectMode: false }));
+    const victim = tempDir('victim');
+    const into = join(victim, 'cache');
+    await expect(restoreCache(store, 'build-cache/p/evil.tar.gz', into)).rejects.toThrow();
+    expect(existsSync(join(victim, 'outside.txt'))).toBe(false);
+    expect(readdirSync(into)).toEqual([]);
   });
 
   it('does not save an empty or oversized cache', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, lstat, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,8 +54,15 @@ export async function restoreCache(store: ObjectStore, key: string, dir: string)
   const object = await store.get(key);
   if (!object) return { hit: false };
   await mkdir(dir, { recursive: true });
-  // tar refuses absolute paths and `..` entries, so an archive cannot write outside `dir`.
-  await pipeline(object.body, tar.x({ cwd: dir, strict: true }));
+  try {
+    // tar refuses absolute paths, `..` entries and links that escape, so an archive cannot write outside `dir`.
+    await pipeline(object.body, tar.x({ cwd: dir, strict: true }));
+  } catch (err) {
+    // Half a cache is no cache: the install starts from an empty folder.
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    throw err;
+  }
   return { hit: true, bytes: object.size };
 }
 
@@ -71,7 +78,9 @@ export async function saveCache(
   if (size > maxBytes) return { saved: false, reason: `cache folder is larger than ${Math.round(maxBytes / 1024 ** 2)} MB` };
   const entries = await readdir(dir);
   // The stores hold tarballs that are compressed already: the fastest gzip level is nearly as small.
-  const archive = tar.c({ cwd: dir, gzip: { level: 1 }, portable: true }, entries);
+  // Symbolic links are left out: pnpm's store links back to the projects that used it, paths
+  // that mean nothing in the next build (and that extraction would rightly refuse).
+  const archive = tar.c({ cwd: dir, gzip: { level: 1 }, portable: true, filter: (_path, stat) => !('isSymbolicLink' in stat && stat.isSymbolicLink()) }, entries);
   await store.put(key, Readable.from(archive, { objectMode: false }), { contentType: 'application/gzip' });
   return { saved: true, bytes: size };
 }
