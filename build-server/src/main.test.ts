@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,7 +14,10 @@ const require = createRequire(import.meta.url);
 const MAIN = join(import.meta.dirname, 'main.ts');
 
 /** Runs the real entry point as its own process, the way every runner does, and collects its events from fd 3. */
-async function runMain(env: Record<string, string>): Promise<{ code: number | null; events: BuildEvent[]; stderr: string }> {
+async function runMain(
+  env: Record<string, string>,
+  whileRunning?: (child: import('node:child_process').ChildProcess) => Promise<void>,
+): Promise<{ code: number | null; events: BuildEvent[]; stderr: string }> {
   const child = spawn(process.execPath, ['--import', require.resolve('tsx'), MAIN], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BUILD_WORK_DIR: tempDir('work'), ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -26,7 +29,9 @@ async function runMain(env: Record<string, string>): Promise<{ code: number | nu
   const reading = (async () => {
     for await (const frame of readPipeMessages(child.stdio[3] as Readable)) events.push(buildEventSchema.parse(JSON.parse(frame.value)));
   })();
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await whileRunning?.(child);
+  const code = await closed;
   await reading;
   return { code, events, stderr };
 }
@@ -62,7 +67,7 @@ describe('build-server entry point', () => {
     expect(text).toMatch(/ANCESTOR \d+ 0 variables/);
     // Values unique to this build: the hunt also prints other processes on the machine, which are not ours to judge.
     for (const canary of ['aws-credential-canary', 'kafka-credential-canary', 'store-platform-canary', 'ghp_platform_token_canary', secret]) {
-      expect(text).not.toContain(canary);
+      expect(logs.filter((l) => l.message.includes(canary)).map((l) => l.message)).toEqual([]);
     }
     const ownEnv = logs.filter((l) => l.message.startsWith('ENV ')).map((l) => l.message);
     expect(ownEnv.length).toBeGreaterThan(5);
@@ -78,6 +83,29 @@ describe('build-server entry point', () => {
     expect(code).toBe(0);
     expect(existsSync(file)).toBe(false);
     expect(events.at(-1)).toMatchObject({ type: 'status', status: 'READY' });
+  });
+
+  it('on SIGTERM from the runner, ends the running command with its whole tree and exits 143', async () => {
+    const pidFile = join(tempDir('sigterm'), 'pid');
+    const script = `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+      require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(() => {}, 1000);`;
+    const t = task({ gitUrl: repoFromFixture(null, { 'index.html': 'x' }), buildCommand: ['node', '-e', script] });
+    const { code } = await runMain(encodeBuildTaskEnv(t), async (child) => {
+      while (!existsSync(pidFile)) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(143);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    const stat = (() => {
+      try {
+        return readFileSync(`/proc/${grandchild}/stat`, 'utf8');
+      } catch {
+        return null;
+      }
+    })();
+    // Gone, or a zombie waiting for this machine's init.
+    expect(stat === null || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
   });
 
   it('refuses to start without a task, naming what is missing', async () => {

@@ -15,6 +15,7 @@ import { loadConfig, type BuildServerConfig } from './config.ts';
 import { scrubInitialEnvironment } from './environ.ts';
 import { BuildEventEmitter } from './events.ts';
 import { runBuild } from './pipeline.ts';
+import { killAllCommands } from './run-command.ts';
 
 async function main(): Promise<number> {
   const env: Record<string, string | undefined> = { ...process.env };
@@ -31,6 +32,14 @@ async function main(): Promise<number> {
   const scrubbed = await scrubInitialEnvironment();
   if (!scrubbed) process.stderr.write('warning: could not erase the initial environment block (/proc/self/mem)\n');
   const { task } = config;
+  // A runner stops a build (cancel, timeout) with SIGTERM: end the user's process trees, then
+  // exit; the runner reports the deployment's final status. As PID 1 in a container, the
+  // default action would be to ignore SIGTERM.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void killAllCommands().finally(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)));
+    });
+  }
 
   const store: ObjectStore = createStore(task.storage);
   const bus: EventBus = createBus(task.transport);

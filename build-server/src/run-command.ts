@@ -16,6 +16,14 @@ export interface CommandResult {
   durationMs: number;
 }
 
+/** Process ids of the commands running now, so a shutdown can end their trees. */
+const running = new Set<number>();
+
+/** Ends every command still running, with its whole process tree (on SIGTERM from the runner). */
+export async function killAllCommands(): Promise<void> {
+  await Promise.all([...running].map((pid) => killTree(pid)));
+}
+
 /** Longest line kept from a command; the rest of it is dropped (the log shortens it further). */
 const MAX_RAW_LINE = 64 * 1024;
 
@@ -38,6 +46,7 @@ export async function runCommand(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+  if (child.pid !== undefined) running.add(child.pid);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -59,6 +68,7 @@ export async function runCommand(
   // moment to drain, then end the whole tree so nothing outlives its step.
   await Promise.race([output, sleep(2_000)]);
   await killTree(child.pid);
+  if (child.pid !== undefined) running.delete(child.pid);
   child.stdout?.destroy();
   child.stderr?.destroy();
   await output;
