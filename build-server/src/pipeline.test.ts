@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
 import { buildRepo, removeTempDirs, repoFromFixture, type FixtureBuild } from '../test/helpers.ts';
 import { IMMUTABLE } from './content-types.ts';
+import { redactUrl } from './pipeline.ts';
 
 afterAll(removeTempDirs);
 
@@ -20,6 +21,14 @@ function expectError(build: FixtureBuild, reason: string | RegExp) {
   else expect(detail).toMatch(reason);
   expect(build.logs.at(-1)).toMatchObject({ stream: 'stderr', message: `Error: ${detail}` });
 }
+
+describe('redactUrl', () => {
+  it('hides credentials written into a git URL before it reaches the log', () => {
+    expect(redactUrl('https://user:ghp_secret@github.com/org/repo.git')).toBe('https://***@github.com/org/repo.git');
+    expect(redactUrl('https://github.com/org/repo.git')).toBe('https://github.com/org/repo.git');
+    expect(redactUrl('git@github.com:org/repo.git')).toBe('git@github.com:org/repo.git');
+  });
+});
 
 describe('runBuild on fixture repositories', () => {
   it('deploys plain HTML as it is, with vercel.json compiled into the manifest', async () => {

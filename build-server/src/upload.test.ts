@@ -107,6 +107,9 @@ describe('uploadOutput', () => {
     await expect(uploadOutput({ store: rec.store, deploymentId: 'dep4', dir: site(), limits, retry: noDelay })).rejects.toThrow('injected failure');
     expect(rec.attempts.get('deployments/dep4/tiny.txt')).toBe(4);
     expect(rec.puts).not.toContain(manifestKey('dep4'));
+    // What was uploaded before the failure is removed again.
+    expect(rec.puts.length).toBeGreaterThan(0);
+    expect(await rec.store.list('deployments/dep4/')).toEqual([]);
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {

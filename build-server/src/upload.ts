@@ -117,8 +117,10 @@ export async function uploadOutput(options: {
   const userPaths = new Set(files.map((f) => f.path));
   const prefix = deploymentPrefix(deploymentId);
   const stats: UploadStats = { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0 };
+  const written: string[] = [];
   const put = async (key: string, body: Buffer | string, contentType: string, cacheControl: string) => {
     await withRetries(() => store.put(key, body, { contentType, cacheControl }), retry, () => stats.retries++);
+    written.push(key);
     stats.objects++;
   };
 
@@ -174,7 +176,12 @@ export async function uploadOutput(options: {
   const workers = Array.from({ length: Math.max(1, Math.min(limits.concurrency, files.length)) }, worker);
   const results = await Promise.allSettled(workers);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
+  if (failure) {
+    // No manifest means the deployment is never served; remove what was written so no half
+    // deployment stays behind either. Best effort: the store just failed us.
+    await store.delete(written).catch(() => {});
+    throw failure.reason;
+  }
 
   const manifest: Manifest = {
     version: 1,
