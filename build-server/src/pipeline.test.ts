@@ -114,8 +114,8 @@ describe('runBuild on fixture repositories', () => {
 
     it('timeout, which kills the command', async () => {
       const repo = repoFromFixture(null, { 'index.html': 'x' });
-      const build = await buildRepo(repo, { task: { timeoutMs: 3_000, buildCommand: ['node', '-e', 'console.log("working"); setInterval(() => {}, 1000)'] } });
-      expectError(build, 'build timed out after 3.0 s: build command "node -e console.log("working"); setInterval(() => {}, 1000)" was killed');
+      const build = await buildRepo(repo, { task: { timeoutMs: 6_000, buildCommand: ['node', '-e', 'console.log("working"); setInterval(() => {}, 1000)'] } });
+      expectError(build, 'build timed out after 6.0 s: build command "node -e console.log("working"); setInterval(() => {}, 1000)" was killed');
       expect(build.text).toContain('working');
     });
 

@@ -161,6 +161,11 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
 
   const output = await findOutput(appDir, plan);
   const uploadStarted = Date.now();
+  let skipped = 0;
+  const onSkip = (file: string, why: string) => {
+    // A few lines say what was left out; a folder of ten thousand symlinks must not flood the log.
+    if (++skipped <= 20) events.system(`Skipped ${file}: ${why}`);
+  };
   const atRoot = output.dir === appDir;
   const { manifest, stats } = await uploadOutput({
     store: deps.store,
@@ -170,8 +175,9 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
     ...(projectConfig ? { routing: projectConfig.routing } : {}),
     // Deploying the repository as it is: its configuration files are not part of the site.
     ...(atRoot ? { exclude: ['vercel.json'] } : {}),
-    onSkip: (file, why) => events.system(`Skipped ${file}: ${why}`),
+    onSkip,
   });
+  if (skipped > 20) events.system(`Skipped ${skipped - 20} more paths`);
   if (Object.keys(manifest.files).length === 0) throw new BuildFailure(`output directory "${output.name}" is empty`);
   events.system(
     `Uploaded ${stats.files} files (${formatBytes(stats.bytes)}) from "${output.name}" with ${stats.brotliVariants} brotli and ${stats.gzipVariants} gzip variants in ${seconds(Date.now() - uploadStarted)}` +

@@ -68,7 +68,8 @@ describe('runCommand', () => {
       fs.writeFileSync(${JSON.stringify(pidFile)}, [inGroup.pid, ownSession.pid].join(','));
       console.log('started');
       setInterval(() => {}, 1000);`;
-    const { result, logs } = await run(['node', '-e', script], 1_500);
+    // Long enough for node to start and spawn both children on a busy machine.
+    const { result, logs } = await run(['node', '-e', script], 5_000);
     expect(result.timedOut).toBe(true);
     expect(logs.map((l) => l.message)).toContain('started');
     const pids = readFileSync(pidFile, 'utf8').split(',').map(Number);
