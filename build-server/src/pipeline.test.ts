@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
-import { buildRepo, removeTempDirs, repoFromFixture, type FixtureBuild } from '../test/helpers.ts';
+import { buildRepo, git, removeTempDirs, repoFromFixture, type FixtureBuild } from '../test/helpers.ts';
 import { IMMUTABLE } from './content-types.ts';
 import { redactUrl } from './pipeline.ts';
 
@@ -148,6 +149,17 @@ describe('runBuild on fixture repositories', () => {
     it('a root directory that is missing or climbs out of the repository', async () => {
       expectError(await buildRepo(repoFromFixture('plain-html'), { task: { rootDirectory: 'apps/web' } }), 'root directory "apps/web" does not exist in the repository');
       expectError(await buildRepo(repoFromFixture('plain-html'), { task: { rootDirectory: '../..' } }), 'root directory "../.." points outside the repository');
+    });
+
+    it('an output folder or root directory that is a link out of the repository', async () => {
+      const linked = repoFromFixture(null, { 'index.html': 'x' });
+      const out = await buildRepo(linked, { task: { buildCommand: ['ln', '-s', '/etc', 'dist'], outputDirectory: 'dist' } });
+      expectError(out, 'output directory "dist" is a link to a folder outside the repository');
+      const repo = repoFromFixture(null, { 'index.html': 'x' });
+      symlinkSync('/etc', join(repo, 'app'));
+      git(repo, 'add', 'app');
+      git(repo, 'commit', '--quiet', '-m', 'link');
+      expectError(await buildRepo(repo, { task: { rootDirectory: 'app' } }), 'root directory "app" is a link to a folder outside the repository');
     });
 
     it('an unknown branch', async () => {

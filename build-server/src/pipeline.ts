@@ -1,4 +1,4 @@
-import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
+import { access, constants as fsConstants, mkdir, realpath, stat } from 'node:fs/promises';
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
@@ -84,6 +84,7 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
 
   const appDir = insideOrFail(repoDir, task.rootDirectory, 'root directory');
   if (!(await isDirectory(appDir))) throw new BuildFailure(`root directory "${task.rootDirectory}" does not exist in the repository`);
+  await realPathInside(repoDir, appDir, `root directory "${task.rootDirectory}"`);
 
   const projectConfig = await readVercelConfig(appDir);
   if (projectConfig) {
@@ -159,7 +160,7 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
     await cacheSave;
   }
 
-  const output = await findOutput(appDir, plan);
+  const output = await findOutput(repoDir, appDir, plan);
   const uploadStarted = Date.now();
   let skipped = 0;
   const onSkip = (file: string, why: string) => {
@@ -199,10 +200,14 @@ function overridesFrom(task: ParsedBuildTask, config: ProjectConfig | null): Pla
   return overrides;
 }
 
-async function findOutput(appDir: string, plan: BuildPlan): Promise<{ dir: string; name: string }> {
+async function findOutput(repoDir: string, appDir: string, plan: BuildPlan): Promise<{ dir: string; name: string }> {
   for (const candidate of plan.outputCandidates) {
     const dir = insideOrFail(appDir, candidate, 'output directory');
-    if (await isDirectory(dir)) return { dir, name: candidate };
+    if (await isDirectory(dir)) {
+      // A symlink named `dist` pointing at / would otherwise have the whole filesystem walked.
+      await realPathInside(repoDir, dir, `output directory "${candidate}"`);
+      return { dir, name: candidate };
+    }
   }
   if (plan.outputCandidates.length === 1) {
     throw new BuildFailure(`output directory "${plan.outputCandidates[0]}" was not found after the build`);
@@ -234,6 +239,13 @@ async function runStep(
   }
   options.events.system(`The ${step} command exited with code 0 after ${seconds(result.durationMs)}`);
   return result.durationMs;
+}
+
+/** Follows symlinks: the folder must really be inside the repository checkout. */
+async function realPathInside(repoDir: string, dir: string, what: string): Promise<void> {
+  const [base, real] = await Promise.all([realpath(repoDir), realpath(dir)]);
+  const rel = relative(base, real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new BuildFailure(`${what} is a link to a folder outside the repository`);
 }
 
 function insideOrFail(base: string, sub: string, what: string): string {
