@@ -100,3 +100,20 @@ describe('pnpm monorepo fixture, built for real', () => {
     console.log(`pnpm install of the monorepo fixture: ${installSeconds(first).toFixed(1)} s cold, ${installSeconds(second).toFixed(1)} s with the build cache`);
   });
 });
+
+describe('yarn 1 fixture, built for real', () => {
+  it('installs with yarn --frozen-lockfile, builds, and reuses the yarn cache', async () => {
+    const storageDir = tempDir('store');
+    const repo = repoFromFixture('yarn-site');
+    const first = await buildRepo(repo, { storageDir, task: { projectId: 'yarn-proj' } });
+    expect(first.result, first.text).toBe('READY');
+    expect(first.text).toMatch(/Detected package manager: yarn 1 \(yarn\.lock found\)/);
+    expect(first.text).toMatch(/Running install command: (npx --yes yarn@1 |yarn )install --frozen-lockfile --non-interactive/);
+    expect(first.text).toContain('built with is-number');
+    expect((await first.store.getBuffer(`deployments/${first.task.deploymentId}/index.html`))!.toString()).toContain('is-number works');
+
+    const second = await buildRepo(repo, { storageDir, task: { projectId: 'yarn-proj' } });
+    expect(second.result, second.text).toBe('READY');
+    expect(second.text).toMatch(/Build cache: hit, restored \d/);
+  });
+});
