@@ -5,7 +5,7 @@
  * variants, manifest last). Prints both and the ratio; the last line sums it up.
  *
  * Settings (environment): S3_ENDPOINT (default http://127.0.0.1:4566, moto), S3_BUCKET
- * (default platform-test, created when missing), S3_REGION (us-east-1),
+ * (default platform-test, created when missing), AWS_REGION (us-east-1),
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (test/test), BENCH_FILES (2000),
  * BENCH_CONCURRENCY (32), BENCH_RTT_MS (20).
  *
@@ -18,7 +18,7 @@
  * The S3 ObjectStore driver lives in packages/object-store on another branch; until it is
  * merged this file adapts @aws-sdk/client-s3 to the ObjectStore interface itself.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
@@ -39,6 +39,14 @@ import type { ObjectStore } from '@platform/object-store';
 import { listOutputFiles, uploadOutput } from '../build-server/src/upload.ts';
 import { contentTypeFor, cachePolicyFor } from '../build-server/src/content-types.ts';
 
+// `npm run infra:up` writes the test servers' settings to .infra/env; the environment wins.
+const infraEnvFile = new URL('../.infra/env', import.meta.url);
+if (existsSync(infraEnvFile)) {
+  for (const line of readFileSync(infraEnvFile, 'utf8').split('\n')) {
+    const match = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!.replace(/^['"]|['"]$/g, '');
+  }
+}
 const endpoint = process.env.S3_ENDPOINT || 'http://127.0.0.1:4566';
 const bucket = process.env.S3_BUCKET || 'platform-test';
 const fileCount = Number(process.env.BENCH_FILES || 2000);
@@ -48,7 +56,7 @@ const rttMs = Number(process.env.BENCH_RTT_MS ?? 20);
 function s3Client(url: string): S3Client {
   return new S3Client({
     endpoint: url,
-    region: process.env.S3_REGION || 'us-east-1',
+    region: process.env.AWS_REGION || 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test' },
     requestHandler: { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: new Agent({ keepAlive: true, maxSockets: 64 }) },
