@@ -5,7 +5,7 @@ import { createLogger } from '@platform/logger';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
 import { buildRepo, removeTempDirs, repoFromFixture, tempDir, type FixtureBuild } from '../test/helpers.ts';
 
-// Real framework builds: `npm ci` installs Vite from the npm registry, so these need network
+// Real builds: npm, pnpm and yarn install from the npm registry, so these need network
 // access to it and take seconds. They fail (not skip) when the registry is unreachable.
 afterAll(removeTempDirs);
 
