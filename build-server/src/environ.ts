@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 
 /**
  * Erases this process's initial environment block, the bytes `/proc/<pid>/environ` shows.
@@ -42,4 +42,35 @@ export async function scrubInitialEnvironment(): Promise<boolean> {
   }
   const after = await readFile('/proc/self/environ').catch(() => null);
   return after !== null && after.every((byte) => byte === 0);
+}
+
+/**
+ * Ends the child processes this process has now. Call it right after the scrub, before the
+ * build starts any process of its own: a child started earlier inherited the original
+ * environment and keeps it in its own `/proc/<pid>/environ`. The one such child in practice is
+ * the esbuild service that `tsx` starts to compile the entry point on a cold cache; every
+ * module is loaded by then, so nothing needs it again. Returns the pids it ended.
+ */
+export async function endEarlierChildren(): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const ended: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== process.pid) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+      ended.push(Number(entry));
+    } catch {
+      /* already gone */
+    }
+  }
+  return ended;
 }

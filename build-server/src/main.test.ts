@@ -54,6 +54,9 @@ describe('build-server entry point', () => {
     const t = task({ buildEnv: { SECRET_API_KEY: secret }, gitToken: 'ghp_platform_token_canary_1' });
     const { code, events, stderr } = await runMain({
       ...encodeBuildTaskEnv(t),
+      // A cold tsx cache, as in a fresh container: tsx then starts an esbuild service process,
+      // which inherits the original environment unless the build-server ends it.
+      TMPDIR: tempDir('tsx-cold'),
       // Credentials the platform put in the build container's environment.
       AWS_SECRET_ACCESS_KEY: 'aws-credential-canary-9876',
       KAFKA_SASL_PASSWORD: 'kafka-credential-canary-5432',

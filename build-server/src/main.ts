@@ -12,7 +12,7 @@ import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV } from '@platform/contracts';
 import { createPipeEventBus, type EventBus } from '@platform/event-bus';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { loadConfig, type BuildServerConfig } from './config.ts';
-import { scrubInitialEnvironment } from './environ.ts';
+import { endEarlierChildren, scrubInitialEnvironment } from './environ.ts';
 import { BuildEventEmitter } from './events.ts';
 import { runBuild } from './pipeline.ts';
 import { killAllCommands } from './run-command.ts';
@@ -31,6 +31,7 @@ async function main(): Promise<number> {
   delete process.env[BUILD_TASK_FILE_ENV];
   const scrubbed = await scrubInitialEnvironment();
   if (!scrubbed) process.stderr.write('warning: could not erase the initial environment block (/proc/self/mem)\n');
+  await endEarlierChildren();
   const { task } = config;
   // A runner stops a build (cancel, timeout) with SIGTERM: end the user's process trees, then
   // exit; the runner reports the deployment's final status. As PID 1 in a container, the
