@@ -29,6 +29,15 @@ describe('BuildEventEmitter', () => {
     expect(messages).toEqual(['plain *** here', '{"TOKEN":"***"}', 'url ?t=***', '***', 'abc is too short to be masked', 'failed with ***']);
   });
 
+  it('masks each line of a multi-line secret, as it is logged line by line', async () => {
+    const bus = capturingBus();
+    const events = new BuildEventEmitter(bus, ids);
+    events.maskValues(['-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nkqhkiG9w0BAQEFAASCBKcwggSjAgEAAo\n-----END KEY-----']);
+    for (const line of ['-----BEGIN KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', '  kqhkiG9w0BAQEFAASCBKcwggSjAgEAAo']) events.log('stdout', line);
+    await events.flush();
+    expect(bus.events.map((e) => (e as LogEvent).message)).toEqual(['***', '***', '  ***']);
+  });
+
   it('caps command output by lines and bytes with one notice; system lines always pass', async () => {
     const bus = capturingBus();
     const events = new BuildEventEmitter(bus, ids, { caps: { maxLines: 5, maxBytes: 1_000_000 } });

@@ -39,10 +39,14 @@ export class BuildEventEmitter {
    * token); replaced by `***`, also in their JSON-escaped and URL-encoded spellings.
    */
   maskValues(values: Iterable<string>): void {
-    for (const v of values) {
-      if (v.length < MIN_MASKED_LENGTH) continue;
-      for (const form of new Set([v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)])) {
-        if (!this.masks.includes(form)) this.masks.push(form);
+    for (const value of values) {
+      // A multi-line value (a PEM key) reaches the log one line at a time: mask each line too.
+      const lines = value.includes('\n') ? value.split(/\r?\n/).map((l) => l.trim()) : [];
+      for (const v of [value, ...lines]) {
+        if (v.length < MIN_MASKED_LENGTH) continue;
+        for (const form of new Set([v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)])) {
+          if (!this.masks.includes(form)) this.masks.push(form);
+        }
       }
     }
     // Longest first, so a secret that contains another is replaced whole.
