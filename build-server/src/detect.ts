@@ -154,18 +154,19 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
 
   const hasBuildScript = typeof pkg.scripts?.build === 'string';
   let build: Command | null;
+  let buildReason: string;
   if (overrides.buildCommand) {
     build = overrides.buildCommand;
-    reasons.push(`build command: ${build.join(' ')} (project setting)`);
+    buildReason = `build command: ${build.join(' ')} (project setting)`;
   } else if (hasBuildScript) {
     build = [...pm.manager.invoke, 'run', 'build'];
-    reasons.push(`build command: ${build.join(' ')} (the "build" script of package.json)`);
+    buildReason = `build command: ${build.join(' ')} (the "build" script of package.json)`;
   } else if (rule) {
     build = [...execPrefix(pm.manager), ...rule.buildBin];
-    reasons.push(`build command: ${build.join(' ')} (${rule.label} default; package.json has no "build" script)`);
+    buildReason = `build command: ${build.join(' ')} (${rule.label} default; package.json has no "build" script)`;
   } else {
     build = null;
-    reasons.push('build command: none (no "build" script in package.json and no known framework)');
+    buildReason = 'build command: none (no "build" script in package.json and no known framework)';
   }
 
   // Nothing to build means nothing needs installing, unless the project asked for it.
@@ -180,6 +181,7 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
   } else {
     install = null;
   }
+  reasons.push(buildReason);
 
   let outputCandidates: string[];
   if (overrides.outputDirectory) {
