@@ -62,7 +62,7 @@ describe('build-server entry point', () => {
       KAFKA_SASL_PASSWORD: 'kafka-credential-canary-5432',
     });
     expect(stderr).not.toContain('warning: could not erase');
-    expect(code).toBe(0);
+    expect(code, events.map((e) => (e.type === 'log' ? e.message : `${e.status} ${e.detail ?? ''}`)).slice(-12).join('\n')).toBe(0);
     const logs = events.filter((e): e is LogEvent => e.type === 'log');
     const text = logs.map((l) => l.message).join('\n');
     // The hunt ran and read the build-server's environment block.
@@ -76,6 +76,9 @@ describe('build-server entry point', () => {
     expect(ownEnv.length).toBeGreaterThan(5);
     expect(ownEnv.filter((line) => /^ENV (BUILD_TASK|GIT_CONFIG|AWS_|KAFKA_)/.test(line))).toEqual([]);
     expect(text).toContain('ENV SECRET_API_KEY=***');
+    // The event pipe is not inherited: no process of the build can forge events.
+    expect(text).toMatch(/EVENT PIPE (pipe|socket):\[\d+\] held by: none/);
+    expect(events.some((e) => e.deploymentId === 'forged')).toBe(false);
     expect(events.at(-1)).toMatchObject({ type: 'status', status: 'READY' });
   });
 
