@@ -77,7 +77,7 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
     }));
   } catch (err) {
     if (err instanceof GitInputError) throw err;
-    throw new BuildFailure(`clone failed: ${oneLine((err as Error).message)}`);
+    throw new BuildFailure(`clone failed: ${oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@')}`);
   }
   events.system(`Cloned commit ${commit} in ${seconds(Date.now() - cloneStarted)}`);
   await events.status('BUILDING', { commit });
@@ -96,7 +96,6 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   for (const reason of plan.reasons) events.system(`Detected ${reason}`);
   for (const warning of plan.warnings) events.system(`Warning: ${warning}`);
 
-  // The user's commands get this and nothing else: no platform settings, no credentials.
   let cacheHit = false;
   let cacheKey: string | null = null;
   if (plan.install && plan.packageManager) {
@@ -119,6 +118,7 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
       }
     }
   }
+  // The user's commands get this and nothing else: no platform settings, no credentials.
   const userEnv: Record<string, string> = {
     ...deps.baseEnv,
     HOME: home,
