@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Pids of live processes of a local build: the build-server (its environment holds the
- * deployment's build task) and the user's commands (they work inside the build's folder).
+ * Pids of live processes of a local build: the build-server and the user's commands, all of
+ * which work inside the build's folder. (The build-server erases its own environment, so the
+ * folder, not the environment, is what identifies them.)
  */
 export function buildProcesses(deploymentId: string): number[] {
   const workDirPrefix = join(tmpdir(), `build-${deploymentId}-`);
@@ -12,8 +13,7 @@ export function buildProcesses(deploymentId: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const isBuildServer = readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`"deploymentId":"${deploymentId}"`);
-      if (isBuildServer || readlinkSync(`/proc/${entry}/cwd`).startsWith(workDirPrefix)) pids.push(Number(entry));
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(workDirPrefix)) pids.push(Number(entry));
     } catch {
       /* gone meanwhile (a zombie has no environment or cwd left), or not ours */
     }
@@ -25,7 +25,7 @@ export function buildProcesses(deploymentId: string): number[] {
 export function buildServerProcess(deploymentId: string): number | undefined {
   return buildProcesses(deploymentId).find((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`"deploymentId":"${deploymentId}"`);
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('build-server/src/main.ts');
     } catch {
       return false;
     }
