@@ -47,9 +47,9 @@ export function describeDbContract(driver: string, open: () => Promise<DbUnderTe
     it('returns rows with the same JavaScript types on every driver', async () => {
       const rows = await db.query(
         `SELECT $1::int8 AS big, $2::text AS text, $3::timestamptz AS at, $4::jsonb AS doc, count(*) AS n,
-                $5::boolean AS flag, $6::int4[] AS list, NULL::text AS nothing, 9007199254740993::int8 AS huge
+                $5::boolean AS flag, $6::int4[] AS list, $7::int8[] AS bigs, NULL::text AS nothing, 9007199254740993::int8 AS huge
          FROM (VALUES (1), (2)) AS v(x)`,
-        [42, 'it\u2019s', new Date(Date.UTC(2026, 10, 27, 10, 0, 0, 123)), JSON.stringify({ a: [1, 'b'] }), true, [1, 2]],
+        [42, 'it\u2019s', new Date(Date.UTC(2026, 10, 27, 10, 0, 0, 123)), JSON.stringify({ a: [1, 'b'] }), true, [1, 2], [3, 4]],
       );
       expect(rows).toEqual([
         {
@@ -60,6 +60,7 @@ export function describeDbContract(driver: string, open: () => Promise<DbUnderTe
           n: 2,
           flag: true,
           list: [1, 2],
+          bigs: [3, 4],
           nothing: null,
           huge: 9007199254740993n,
         },

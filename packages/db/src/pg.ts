@@ -20,14 +20,14 @@ const INT8_ARRAY_OID = 1016;
  * PGlite returns `bigint` columns (and `count(*)`) as numbers while they fit, node-postgres
  * returns strings. Per pool, so no other pg user in the process is affected.
  */
+const defaultParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown;
+const parseInt8Array = (value: string) =>
+  (defaultParser(INT8_ARRAY_OID, 'text')(value) as (string | null)[]).map((v) => (v === null ? null : parseInt8(v)));
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return parseInt8;
-    if (oid === INT8_ARRAY_OID && format !== 'binary') {
-      const parseArray = pg.types.getTypeParser(INT8_ARRAY_OID, 'text') as (v: string) => (string | null)[];
-      return (value: string) => parseArray(value).map((v) => (v === null ? null : parseInt8(v)));
-    }
-    return pg.types.getTypeParser(oid, format);
+    if (format !== 'binary' && oid === INT8_OID) return parseInt8;
+    if (format !== 'binary' && oid === INT8_ARRAY_OID) return parseInt8Array;
+    return defaultParser(oid, format);
   },
 } as pg.CustomTypesConfig;
 
