@@ -2,3 +2,4 @@ export type { EventBus, BusMessage, Subscription, SubscribeOptions, BatchHandler
 export { createInProcessEventBus } from './in-process.ts';
 export { createPipeEventBus, readPipeMessages, PIPE_FD } from './pipe.ts';
 export { createKafkaEventBus, type KafkaEventBusOptions, type KafkaBusLog } from './kafka.ts';
+export { createKafkaEventBusFromSettings } from './from-settings.ts';
