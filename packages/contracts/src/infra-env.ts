@@ -151,3 +151,6 @@ export function formatConfigError(error: z.ZodError): string {
   // The variable's name only: `KAFKA_BROKERS`, not `KAFKA_BROKERS.0` for its first entry.
   return `invalid configuration: ${error.issues.map((i) => `${String(i.path[0] ?? '(environment)')}: ${i.message}`).join('; ')}`;
 }
+
+/** The Kafka variables alone, with their cross-field rules (for tools and tests). */
+export const kafkaEnvSchema = z.object(kafkaEnvShape).superRefine((env, ctx) => refineKafkaEnv(env, complainer(ctx)));
