@@ -357,7 +357,9 @@ function kafkaClientConfig(options: KafkaEventBusOptions): KafkaConfig {
       if (!log) return;
       const { message, ...extra } = entry.log;
       const fields = { kafka: entry.namespace, ...extra };
-      if (entry.level === logLevel.ERROR) log.error(fields, message);
+      // kafkajs logs every request answered "the group is rebalancing" as an error; it is routine.
+      if (/rebalanc/i.test(String(extra.error ?? ''))) log.debug(fields, message);
+      else if (entry.level === logLevel.ERROR) log.error(fields, message);
       else if (entry.level === logLevel.WARN) log.warn(fields, message);
       else if (entry.level === logLevel.INFO) log.info(fields, message);
       else log.debug(fields, message);
