@@ -10,10 +10,14 @@ import type { Runner } from '@platform/runner';
 import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
+import { clickHouseEventHistory } from './deployments/event-history.ts';
+import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts';
+import { deploymentControlRoutes } from './deployments/routes.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
+import { createApiMetrics } from './metrics.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
 
@@ -30,6 +34,7 @@ export interface ApiOptions {
   urls: Urls;
   allowLocalGit: boolean;
   scheduler: SchedulerOptions;
+  reconciler?: ReconcilerOptions;
   logRetentionDays?: number;
 }
 
@@ -50,8 +55,31 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const deployments = new DeploymentsRepo(deps.db);
   const logStore = createLogStore(deps.clickhouse);
   const routes = new RoutePublisher({ store: deps.store, deployments, urls: options.urls, logger });
-  const scheduler = new Scheduler(
-    { deployments, projects, runner: deps.runner, bus: deps.bus, logger: logger.child({ component: 'scheduler' }) },
+  const metrics = createApiMetrics({ deployments });
+  let scheduler: Scheduler;
+  const reconciler = new Reconciler(
+    {
+      deployments,
+      runner: deps.runner,
+      bus: deps.bus,
+      history: clickHouseEventHistory(deps.clickhouse),
+      logger: logger.child({ component: 'reconciler' }),
+      onFinished: (row) => {
+        metrics.reconciled.inc({ status: row.status });
+        scheduler.kick();
+      },
+    },
+    { buildTimeoutMs: options.scheduler.taskSettings.timeoutMs, ...options.reconciler },
+  );
+  scheduler = new Scheduler(
+    {
+      deployments,
+      projects,
+      runner: deps.runner,
+      reconciler,
+      logger: logger.child({ component: 'scheduler' }),
+      events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
+    },
     options.scheduler,
   );
 
@@ -61,6 +89,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  app.get('/metrics', metrics.handler);
+  app.use(deploymentControlRoutes({ scheduler, deployments }));
   app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
@@ -77,7 +107,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     onEvents: (events) => live.deliver(events),
     onTerminal: () => scheduler.kick(),
   });
-  await scheduler.recover();
+  // Settle what a previous run left behind before launching anything new.
+  await reconciler.start();
   scheduler.start();
 
   return {
@@ -88,7 +119,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
     async close() {
-      scheduler.stop();
+      await scheduler.stop();
+      await reconciler.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await subscription.stop();

@@ -160,6 +160,57 @@ describe('build task settings', () => {
   });
 });
 
+describe('api-server config: runners and the scheduler', () => {
+  it('defaults to the local runner with the scheduler and reconciler defaults', () => {
+    const config = loadApiConfig({});
+    expect(config).toMatchObject({
+      RUNNER: 'local',
+      MAX_CONCURRENT_BUILDS: 2,
+      BUILD_LAUNCH_ATTEMPTS: 5,
+      RECONCILE_INTERVAL_MS: 5_000,
+      RECONCILE_SETTLE_MS: 5_000,
+      CONTAINER_ENGINE: 'podman',
+      CONTAINER_MEMORY: '2g',
+      ECS_SUBNETS: [],
+      ECS_ASSIGN_PUBLIC_IP: false,
+    });
+    expect(config.MAX_CONCURRENT_BUILDS_PER_PROJECT).toBeUndefined();
+  });
+
+  it('parses the container runner settings and treats empty values as unset', () => {
+    const config = loadApiConfig({ RUNNER: 'container', CONTAINER_MEMORY: '512m', CONTAINER_CPUS: '1.5', CONTAINER_PIDS_LIMIT: '256', CONTAINER_NETWORK: '', MAX_CONCURRENT_BUILDS_PER_PROJECT: '1' });
+    expect(config).toMatchObject({ RUNNER: 'container', CONTAINER_MEMORY: '512m', CONTAINER_CPUS: 1.5, CONTAINER_PIDS_LIMIT: 256, MAX_CONCURRENT_BUILDS_PER_PROJECT: 1 });
+    expect(config.CONTAINER_NETWORK).toBeUndefined();
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadApiConfig({ RUNNER: 'kubernetes' })).toThrow(/^invalid configuration: RUNNER: /);
+    expect(() => loadApiConfig({ CONTAINER_MEMORY: 'lots' })).toThrow('invalid configuration: CONTAINER_MEMORY: must be like 512m or 2g');
+    expect(() => loadApiConfig({ CONTAINER_NETWORK: 'host; rm -rf /' })).toThrow('invalid configuration: CONTAINER_NETWORK: must be a network name');
+    expect(() => loadApiConfig({ MAX_CONCURRENT_BUILDS_PER_PROJECT: '0' })).toThrow(/^invalid configuration: MAX_CONCURRENT_BUILDS_PER_PROJECT: /);
+    expect(() => loadApiConfig({ ECS_LAUNCH_TYPE: 'FARGATE', ECS_CAPACITY_PROVIDER: 'FARGATE_SPOT' })).toThrow(
+      'invalid configuration: ECS_CAPACITY_PROVIDER: cannot be combined with ECS_LAUNCH_TYPE',
+    );
+  });
+
+  it('requires the cluster, task definition and subnets for RUNNER=ecs', () => {
+    expect(() => loadApiConfig({ RUNNER: 'ecs', ECS_TASK_DEFINITION: 'build-server', ECS_SUBNETS: 'subnet-1' })).toThrow(
+      'invalid configuration: ECS_CLUSTER: is required when RUNNER=ecs',
+    );
+    expect(() => loadApiConfig({ RUNNER: 'ecs', ECS_CLUSTER: 'builds', ECS_TASK_DEFINITION: 'build-server', ECS_SUBNETS: ' , ' })).toThrow(
+      'invalid configuration: ECS_SUBNETS: is required when RUNNER=ecs (comma-separated subnet ids)',
+    );
+    // An ECS task can reach neither the pipe nor a local folder: Kafka and S3 are required, by name.
+    const ecs = { RUNNER: 'ecs', ECS_CLUSTER: 'builds', ECS_TASK_DEFINITION: 'build-server', ECS_SUBNETS: 'subnet-1,subnet-2' };
+    expect(() => loadApiConfig(ecs)).toThrow(
+      'invalid configuration: RUNNER: ecs needs KAFKA_BROKERS: an ECS task publishes its build events to Kafka; RUNNER: ecs needs S3_BUCKET: an ECS task uploads its output to S3',
+    );
+    const config = loadApiConfig({ ...ecs, KAFKA_BROKERS: 'kafka:9092', S3_BUCKET: 'builds', AWS_REGION: 'eu-west-1' });
+    expect(config.ECS_SUBNETS).toEqual(['subnet-1', 'subnet-2']);
+    expect(buildTaskSettings(config, config.RUNNER).transport).toMatchObject({ driver: 'kafka', brokers: ['kafka:9092'] });
+  });
+});
+
 describe('api-server start-up', () => {
   const require = createRequire(import.meta.url);
   const main = resolve(import.meta.dirname, 'main.ts');

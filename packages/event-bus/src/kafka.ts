@@ -119,12 +119,13 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       ready = (async () => {
         const a = await getAdmin();
         // Look first: managed clusters often let clients use topics but not create them.
-        if ((await a.listTopics()).includes(topic)) return;
-        const created = await a.createTopics({
-          topics: [{ topic, numPartitions: options.numPartitions ?? 3, replicationFactor: options.replicationFactor ?? -1 }],
-          waitForLeaders: true,
-        });
-        if (created) log?.info({ topic }, 'created kafka topic');
+        if (!(await a.listTopics()).includes(topic)) {
+          const created = await a.createTopics({
+            topics: [{ topic, numPartitions: options.numPartitions ?? 3, replicationFactor: options.replicationFactor ?? -1 }],
+          });
+          if (created) log?.info({ topic }, 'created kafka topic');
+        }
+        await waitForLeaders(a, topic);
       })();
       topicsReady.set(topic, ready);
       ready.catch(() => topicsReady.delete(topic));
@@ -365,6 +366,26 @@ function kafkaClientConfig(options: KafkaEventBusOptions): KafkaConfig {
       else log.debug(fields, message);
     },
   };
+}
+
+/**
+ * Until every partition of the topic has a leader. (kafkajs' own `waitForLeaders` gives up on
+ * the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers for a moment after creating a topic.)
+ */
+async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > until) throw new Error(`kafka topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 function chunkBySize(messages: readonly BusMessage[]): BusMessage[][] {
