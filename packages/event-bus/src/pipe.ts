@@ -123,3 +123,14 @@ function parseFrame(line: string): PipeFrame | undefined {
   }
   return undefined;
 }
+
+/** Publishes frames in their order, one publish per run of frames on the same topic. */
+export async function publishFrames(bus: EventBus, frames: readonly PipeFrame[]): Promise<void> {
+  for (let i = 0; i < frames.length; ) {
+    const topic = frames[i]!.topic;
+    let j = i;
+    while (j < frames.length && frames[j]!.topic === topic) j++;
+    await bus.publish(topic, frames.slice(i, j).map((f) => ({ key: f.key, value: f.value })));
+    i = j;
+  }
+}
