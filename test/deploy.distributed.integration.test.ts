@@ -5,7 +5,7 @@ import { createPostgresDb } from '@platform/db';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
 import { integrationEnv } from './helpers/infra-env.ts';
-import { gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
+import { gitRepoFromFixture, http, signUpDefaultUser, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
 
 /**
  * The walking skeleton's deploy path in distributed mode, chosen by environment alone:
@@ -52,7 +52,10 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
       S3_FORCE_PATH_STYLE: 'true',
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ENV_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     });
+    await signUpDefaultUser(platform.api);
   });
   afterAll(async () => {
     await platform?.close();

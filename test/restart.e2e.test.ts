@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, http, waitForDeployment } from './helpers/platform.ts';
+import { gitCommitAll, gitRepoFromFixture, http, signUpDefaultUser, waitForDeployment } from './helpers/platform.ts';
 import { buildProcesses, buildServerProcess } from './helpers/processes.ts';
 
 // The api-server as its own process (its real entry point, `api-server/src/main.ts`), killed
@@ -68,6 +68,8 @@ describe('api-server restart', () => {
   it('brings every deployment to a true terminal state after a SIGKILL during builds', async () => {
     const port = await freePort();
     server = await startApi(port);
+    // The access token stays valid across the restart: the signing key is kept under DATA_DIR.
+    await signUpDefaultUser(api);
 
     const deploy = async (fixture: string, name: string, delayMs?: number) => {
       const repo = gitRepoFromFixture(fixture);

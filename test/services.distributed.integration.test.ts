@@ -91,6 +91,8 @@ describe('services started alone in distributed mode', () => {
       KAFKA_TOPIC_REQUESTS: `request-logs-svc-${run}`,
       DATA_DIR: dataDir,
       API_PORT: String(port),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ENV_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     });
     started.push(api);
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, api);

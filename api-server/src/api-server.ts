@@ -1,25 +1,42 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
+import { createLogStore, createRequestLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { migrate, type Db } from '@platform/db';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import type { Runner } from '@platform/runner';
+import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
+import { analyticsRoutes } from './analytics/routes.ts';
 import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { clickHouseEventHistory } from './deployments/event-history.ts';
 import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts';
-import { deploymentControlRoutes } from './deployments/routes.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
-import { errorHandler, unknownRoute } from './errors.ts';
+import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
 import { createApiMetrics } from './metrics.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
+import { Auth } from './auth/auth.ts';
+import { authRoutes } from './auth/routes.ts';
+import { UsersRepo } from './auth/users-repo.ts';
+import type { AccessOptions } from './config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
+import { envVarRoutes } from './env-vars/routes.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { requestId, requestLog } from './http/request-id.ts';
+import { Notifier, type NotifierOptions } from './notifications/notifier.ts';
+import { notificationRoutes } from './notifications/routes.ts';
+import { requireOwnedDeployment, requireOwnedProject } from './projects/access.ts';
+import { Deployer } from './projects/deployer.ts';
+import { DeployHooks } from './webhooks/deploy-hooks.ts';
+import { GithubWebhooks } from './webhooks/github.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -36,6 +53,10 @@ export interface ApiOptions {
   scheduler: SchedulerOptions;
   reconciler?: ReconcilerOptions;
   logRetentionDays?: number;
+  /** Keys, token lifetime, sign-up switch, rate limits (see config.ts). */
+  access: AccessOptions;
+  /** Retry timing of outgoing notifications (tests shorten it). */
+  notifications?: Omit<NotifierOptions, 'allowPrivateUrls'>;
 }
 
 export interface ApiServer {
@@ -55,6 +76,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const deployments = new DeploymentsRepo(deps.db);
   const logStore = createLogStore(deps.clickhouse);
   const routes = new RoutePublisher({ store: deps.store, deployments, urls: options.urls, logger });
+  const box = new SecretBox(options.access.envEncryptionKey);
+  const envVars = new EnvVarsRepo(deps.db, box);
   const metrics = createApiMetrics({ deployments });
   let scheduler: Scheduler;
   const reconciler = new Reconciler(
@@ -79,24 +102,70 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       reconciler,
       logger: logger.child({ component: 'scheduler' }),
       events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
+      // Production builds get the production variables, every other build the preview ones.
+      resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
     },
     options.scheduler,
   );
+  const users = new UsersRepo(deps.db);
+  const auth = new Auth({ users, jwtSecret: options.access.jwtSecret, accessTokenTtlSeconds: options.access.accessTokenTtlSeconds });
+  const notifier = new Notifier(
+    { db: deps.db, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
+    { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
+  );
+  const deployer = new Deployer({ deployments, scheduler, notifier });
+  const minute = 60_000;
+  const loginLimiter = new RateLimiter({ max: options.access.loginRateLimitPerMinute, windowMs: minute });
+  const webhookLimiter = new RateLimiter({ max: options.access.webhookRateLimitPerMinute, windowMs: minute });
+  const github = new GithubWebhooks({ db: deps.db, projects, deployer, box, limiter: webhookLimiter, logger });
+  const deployHooks = new DeployHooks({ db: deps.db, deployer, limiter: webhookLimiter });
+  const requireUser = auth.requireUser();
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
+  app.use(requestId);
+  app.use(requestLog(logger.child({ component: 'http' })));
+  app.use(refuseNulInUrl);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  // Prometheus scrapes without a user token; keep /metrics on a private network.
   app.get('/metrics', metrics.handler);
-  app.use(deploymentControlRoutes({ scheduler, deployments }));
-  app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  // Signed over the raw bytes: mounted before the JSON parser.
+  app.use(github.receiver());
+  app.use(express.json({ limit: '100kb' }));
+  app.use(deployHooks.receiver());
+  app.use(authRoutes({ auth, users, loginLimiter, allowSignup: options.access.allowSignup }));
+  // Everything below needs a signed-in user; everything under a project or deployment id, its owner.
+  app.use(requireUser);
+  app.use('/projects/:projectId', requireOwnedProject(projects));
+  app.use('/deployments/:deploymentId', requireOwnedDeployment(projects, deployments));
+  app.use(
+    apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, allowLocalGit: options.allowLocalGit, logger }),
+  );
+  app.use(envVarRoutes({ envVars }));
+  app.use(github.ownerRoutes());
+  app.use(deployHooks.ownerRoutes());
+  app.use(notificationRoutes({ db: deps.db, box, allowPrivateUrls: options.access.allowPrivateWebhookUrls }));
+  const requestLogs = createRequestLogStore(deps.clickhouse);
+  app.use(analyticsRoutes({ projects, requestLogs }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const live = new LiveLogs(server, { logStore, deployments, logger: logger.child({ component: 'live-logs' }) });
+  const live = new LiveLogs(server, {
+    logStore,
+    deployments,
+    logger: logger.child({ component: 'live-logs' }),
+    access: {
+      userFor: (token) => auth.userFor(token),
+      canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
+    },
+  });
   const subscription: Subscription = await startBuildEventsConsumer({
     bus: deps.bus,
     logStore,
@@ -105,11 +174,16 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     routes,
     logger,
     onEvents: (events) => live.deliver(events),
-    onTerminal: () => scheduler.kick(),
+    onTerminal: () => {
+      scheduler.kick();
+      notifier.kick();
+    },
   });
+  const requestLogsSubscription = await startRequestLogsConsumer({ bus: deps.bus, store: requestLogs, logger });
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
   scheduler.start();
+  notifier.start();
 
   return {
     server,
@@ -121,9 +195,11 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     async close() {
       await scheduler.stop();
       await reconciler.stop();
+      await notifier.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await subscription.stop();
+      await requestLogsSubscription.stop();
     },
   };
 }

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { loadApiConfig } from './config.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { accessOptionsFrom, loadApiConfig, loadApiSecrets } from './config.ts';
 import { buildTaskSettings } from './drivers.ts';
 
 const DISTRIBUTED = {
@@ -25,6 +25,8 @@ const DISTRIBUTED = {
   CLICKHOUSE_DATABASE: 'vercel',
   CLICKHOUSE_USER: 'writer',
   CLICKHOUSE_PASSWORD: 'ch-pw',
+  JWT_SECRET: 'j'.repeat(40),
+  ENV_ENCRYPTION_KEY: 'ab'.repeat(32),
 };
 
 /** The one-line message loadApiConfig throws for `env`. */
@@ -117,6 +119,8 @@ describe('api-server config', () => {
     [{ AWS_SECRET_ACCESS_KEY: 'shh' }, 'AWS_ACCESS_KEY_ID: is required with AWS_SECRET_ACCESS_KEY'],
     [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL: must be a postgres:// URL'],
     [{ DATABASE_POOL_MAX: '5' }, 'DATABASE_POOL_MAX: needs DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db/x', ENV_ENCRYPTION_KEY: 'ab'.repeat(32) }, 'JWT_SECRET: is required with DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db/x', JWT_SECRET: 'j'.repeat(40) }, 'ENV_ENCRYPTION_KEY: is required with DATABASE_URL'],
     [{ CLICKHOUSE_URL: 'http://a:8123', CLICKHOUSE_HOST: 'b' }, 'CLICKHOUSE_HOST: set CLICKHOUSE_URL or CLICKHOUSE_HOST, not both'],
     [{ CLICKHOUSE_PASSWORD: 'pw' }, 'CLICKHOUSE_PASSWORD: needs CLICKHOUSE_URL or CLICKHOUSE_HOST'],
     [{ CLICKHOUSE_URL: 'clickhouse:8123' }, 'CLICKHOUSE_URL: must be an http:// or https:// URL'],
@@ -159,6 +163,53 @@ describe('build task settings', () => {
     expect(() => buildTaskSettings(loadApiConfig({}), 'ecs')).toThrow(/KAFKA_BROKERS/);
   });
 });
+
+describe('api-server configuration: accounts and secrets', () => {
+  const dirs: string[] = [];
+  const dataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('defaults suit the embedded default', () => {
+    const config = loadApiConfig({ DATA_DIR: dataDir() });
+    expect(config).toMatchObject({ ACCESS_TOKEN_TTL_SECONDS: 43_200, ALLOW_SIGNUP: true, LOGIN_RATE_LIMIT_PER_MINUTE: 10, ALLOW_PRIVATE_WEBHOOK_URLS: false });
+    expect(config.JWT_SECRET).toBeUndefined();
+  });
+
+  it('generates the keys once under DATA_DIR, owner-only, and reuses them', () => {
+    const config = loadApiConfig({ DATA_DIR: dataDir() });
+    const first = loadApiSecrets(config);
+    const second = loadApiSecrets(config);
+    expect(first.envEncryptionKey).toHaveLength(32);
+    expect(second.envEncryptionKey.equals(first.envEncryptionKey)).toBe(true);
+    expect(Buffer.from(second.jwtSecret).equals(Buffer.from(first.jwtSecret))).toBe(true);
+    const keyFile = join(config.dataDir, 'secrets', 'env-encryption-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(first.envEncryptionKey.toString('hex'));
+  });
+
+  it('takes the keys from the environment, hex or base64', () => {
+    const hex = 'ab'.repeat(32);
+    const fromHex = accessOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), ENV_ENCRYPTION_KEY: hex, JWT_SECRET: 'x'.repeat(32) }));
+    expect(fromHex.envEncryptionKey.toString('hex')).toBe(hex);
+    expect(new TextDecoder().decode(fromHex.jwtSecret)).toBe('x'.repeat(32));
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(accessOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), ENV_ENCRYPTION_KEY: b64 })).envEncryptionKey).toEqual(Buffer.alloc(32, 7));
+  });
+
+  it('refuses bad values naming the variable', () => {
+    expect(() => loadApiConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+    expect(() => loadApiConfig({ ENV_ENCRYPTION_KEY: 'abcd' })).toThrow(/ENV_ENCRYPTION_KEY/);
+    expect(() => loadApiConfig({ ALLOW_SIGNUP: 'maybe' })).toThrow(/ALLOW_SIGNUP/);
+    expect(() => loadApiConfig({ LOGIN_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(/LOGIN_RATE_LIMIT_PER_MINUTE/);
+  });
+});
+
 
 describe('api-server config: runners and the scheduler', () => {
   it('defaults to the local runner with the scheduler and reconciler defaults', () => {

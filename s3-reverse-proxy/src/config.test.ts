@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProxyConfig } from './config.ts';
+import { loadProxyConfig, proxyOptionsFrom } from './config.ts';
 
 describe('s3-reverse-proxy config', () => {
   it('serves from the local folder by default, and from S3 when S3_BUCKET is set', () => {
@@ -30,5 +30,27 @@ describe('s3-reverse-proxy config', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe('s3-reverse-proxy: invalid configuration: S3_ENDPOINT: needs S3_BUCKET');
+  });
+});
+
+describe('proxy configuration', () => {
+  it('has working defaults', () => {
+    const config = loadProxyConfig({});
+    expect(config).toMatchObject({ PROXY_PORT: 8000, PROXY_WORKERS: 1, ROOT_DOMAIN: 'localhost', ROUTE_CACHE_TTL_MS: 2_000, API_UPSTREAM_URL: 'http://127.0.0.1:9000' });
+    expect(proxyOptionsFrom(config)).toMatchObject({ rootDomain: 'localhost', routeTtlMs: 2_000, fileCacheMaxBytes: 256 * 1024 ** 2 });
+  });
+
+  it('coerces numbers, treats empty strings as unset and accepts auto workers', () => {
+    const config = loadProxyConfig({ PROXY_PORT: '8080', ROUTE_CACHE_TTL_MS: '', PROXY_WORKERS: 'auto' });
+    expect(config.PROXY_PORT).toBe(8080);
+    expect(config.ROUTE_CACHE_TTL_MS).toBe(2_000);
+    expect(config.PROXY_WORKERS).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses bad values, naming the variable', () => {
+    expect(() => loadProxyConfig({ PROXY_PORT: 'x' })).toThrow(/PROXY_PORT/);
+    expect(() => loadProxyConfig({ ROOT_DOMAIN: 'Bad Domain' })).toThrow(/ROOT_DOMAIN/);
+    expect(() => loadProxyConfig({ API_UPSTREAM_URL: 'ftp://x' })).toThrow(/API_UPSTREAM_URL/);
+    expect(() => loadProxyConfig({ PROXY_WORKERS: '0' })).toThrow(/PROXY_WORKERS/);
   });
 });

@@ -7,3 +7,4 @@ export * from './manifest.ts';
 export * from './commands.ts';
 export * from './git-url.ts';
 export * from './infra-env.ts';
+export * from './request-log.ts';
