@@ -23,8 +23,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('points the proxy at the same bucket', () => {
-    const { drivers } = loadProxyConfig(envOf('s3-reverse-proxy'));
-    expect(drivers.storage).toEqual(loadApiConfig(envOf('api-server')).drivers.storage);
+    const proxy = loadProxyConfig(envOf('s3-reverse-proxy'));
+    expect(proxy.drivers.storage).toEqual(loadApiConfig(envOf('api-server')).drivers.storage);
+    expect(proxy.drivers.kafka?.brokers).toEqual(['kafka:9092']);
+    expect(proxy.API_UPSTREAM_URL).toBe('http://api-server:9000');
   });
 
   it('uses pinned images and a Dockerfile per service', () => {
