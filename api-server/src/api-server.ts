@@ -7,13 +7,14 @@ import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import type { Runner } from '@platform/runner';
-import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
+import { liveGroupId, startBuildEventsConsumer, startLiveFeed, type BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
+import { logsRoutes } from './http/logs-routes.ts';
 import { apiRoutes } from './http/routes.ts';
-import { LiveLogs } from './live-logs.ts';
+import { LiveLogs, type LiveLogsOptions } from './live-logs.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
 
@@ -31,6 +32,11 @@ export interface ApiOptions {
   allowLocalGit: boolean;
   scheduler: SchedulerOptions;
   logRetentionDays?: number;
+  /** Tuning of the build-event writer (batch size, linger, retry backoff). */
+  buildEvents?: BuildEventsConsumerOptions;
+  /** Consumer group of this replica's live feed; unique per replica (default: random). */
+  liveGroupId?: string;
+  liveLogs?: LiveLogsOptions;
 }
 
 export interface ApiServer {
@@ -61,22 +67,25 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
+  app.use(logsRoutes({ deployments, logStore }));
+  app.use(apiRoutes({ projects, deployments, scheduler, urls: options.urls, allowLocalGit: options.allowLocalGit }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const live = new LiveLogs(server, { logStore, deployments, logger: logger.child({ component: 'live-logs' }) });
-  const subscription: Subscription = await startBuildEventsConsumer({
+  const live = new LiveLogs(server, { logStore, deployments, logger: logger.child({ component: 'live-logs' }) }, options.liveLogs);
+  // Live delivery reads the stream in a group of this replica's own, so its sockets see every
+  // deployment's events whichever replica's writer stores them.
+  const liveFeed: Subscription = await startLiveFeed({
     bus: deps.bus,
-    logStore,
-    deployments,
-    projects,
-    routes,
     logger,
+    groupId: options.liveGroupId ?? liveGroupId(),
     onEvents: (events) => live.deliver(events),
-    onTerminal: () => scheduler.kick(),
   });
+  const consumer = await startBuildEventsConsumer(
+    { bus: deps.bus, logStore, deployments, projects, routes, logger, onTerminal: () => scheduler.kick() },
+    options.buildEvents,
+  );
   await scheduler.recover();
   scheduler.start();
 
@@ -89,9 +98,10 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       }),
     async close() {
       scheduler.stop();
+      await liveFeed.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await subscription.stop();
+      await consumer.stop();
     },
   };
 }

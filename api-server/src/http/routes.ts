@@ -5,7 +5,6 @@ import {
   parseCommandLine,
   validateGitUrl,
 } from '@platform/contracts';
-import type { LogStore } from '@platform/clickhouse';
 import { HttpError, notFound, parseBody } from '../errors.ts';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import type { Scheduler } from '../deployments/scheduler.ts';
@@ -17,7 +16,6 @@ export interface RouteDeps {
   projects: ProjectsRepo;
   deployments: DeploymentsRepo;
   scheduler: Scheduler;
-  logStore: LogStore;
   urls: Urls;
   allowLocalGit: boolean;
 }
@@ -80,22 +78,5 @@ export function apiRoutes(deps: RouteDeps): Router {
     res.json({ deployment: presentDeployment(deployment, project, urls) });
   });
 
-  router.get('/deployments/:id/logs', async (req, res) => {
-    const deployment = await deployments.get(req.params.id);
-    if (!deployment) throw notFound('deployment');
-    const afterSeq = parseNonNegativeInt(req.query.afterSeq, 'afterSeq') ?? 0;
-    const limit = Math.min(parseNonNegativeInt(req.query.limit, 'limit') ?? 10_000, 100_000);
-    const lines = await deps.logStore.read(deployment.id, { afterSeq, limit });
-    res.json({ deploymentId: deployment.id, status: deployment.status, lines });
-  });
-
   return router;
-}
-
-function parseNonNegativeInt(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) {
-    throw new HttpError(400, 'invalid_query', `query parameter ${name} must be a non-negative integer`);
-  }
-  return Number(value);
 }
