@@ -37,6 +37,11 @@ interface Subscriber {
   replaying: Promise<void> | null;
   /** Read ClickHouse once more when the running replay ends. */
   replayAgain: boolean;
+  /**
+   * The live feed had passed this seq when the client subscribed: those events will not come
+   * live again, so replay goes on until ClickHouse has given them.
+   */
+  mustReach: number;
   closed: boolean;
 }
 
@@ -54,6 +59,8 @@ interface Subscriber {
 export class LiveLogs {
   private readonly io: SocketServer;
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  /** Highest seq the live feed has delivered, per deployment still building. */
+  private readonly liveHighWater = new Map<string, number>();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly log: Logger;
 
@@ -72,9 +79,25 @@ export class LiveLogs {
   /** Live delivery of a batch of events (in seq order per deployment; duplicates allowed). */
   deliver(events: readonly BuildEvent[]): void {
     for (const event of events) {
+      this.noteLive(event);
       const subs = this.subscribers.get(event.deploymentId);
       if (!subs) continue;
       for (const sub of subs) this.accept(sub, event);
+    }
+  }
+
+  private noteLive(event: BuildEvent): void {
+    if (event.type === 'status' && isTerminalStatus(event.status)) {
+      this.liveHighWater.delete(event.deploymentId);
+      return;
+    }
+    const seen = this.liveHighWater.get(event.deploymentId);
+    if (seen !== undefined && seen >= event.seq) return;
+    this.liveHighWater.set(event.deploymentId, event.seq);
+    // Bounded: builds that vanish without a terminal event must not pile up forever.
+    if (seen === undefined && this.liveHighWater.size > 50_000) {
+      const oldest = this.liveHighWater.keys().next().value;
+      if (oldest !== undefined) this.liveHighWater.delete(oldest);
     }
   }
 
@@ -115,7 +138,16 @@ export class LiveLogs {
       // A second subscribe to the same deployment replaces the first (a client resuming).
       for (const old of mine) if (old.deploymentId === deploymentId) this.remove(old), mine.delete(old);
       // Registered before history is read: live events from now on are kept, none is missed.
-      const sub: Subscriber = { socket, deploymentId, lastSeq: afterSeq, pending: new Map(), replaying: null, replayAgain: false, closed: false };
+      const sub: Subscriber = {
+        socket,
+        deploymentId,
+        lastSeq: afterSeq,
+        pending: new Map(),
+        replaying: null,
+        replayAgain: false,
+        mustReach: this.liveHighWater.get(deploymentId) ?? 0,
+        closed: false,
+      };
       let subs = this.subscribers.get(deploymentId);
       if (!subs) this.subscribers.set(deploymentId, (subs = new Set()));
       subs.add(sub);
@@ -127,7 +159,7 @@ export class LiveLogs {
       await this.replay(sub);
       // The build ended before this client joined and its history held no terminal event
       // (the client had it already, or the platform ended the build): close with the DB's word.
-      if (current && isTerminalStatus(current.status) && !sub.closed && sub.pending.size === 0) this.finishFromDb(sub, current);
+      if (current && isTerminalStatus(current.status) && !sub.closed && sub.pending.size === 0 && sub.lastSeq >= sub.mustReach) this.finishFromDb(sub, current);
     });
     socket.on('unsubscribe', (payload: unknown) => {
       const id = (payload as { deploymentId?: unknown })?.deploymentId;
@@ -192,7 +224,7 @@ export class LiveLogs {
           }
           for (const event of page) this.accept(sub, event);
           if (page.length === REPLAY_PAGE) continue;
-          if (sub.pending.size === 0) break;
+          if (sub.pending.size === 0 && sub.lastSeq >= sub.mustReach) break;
           if (sub.lastSeq > from) {
             stalls = 0;
             continue;
@@ -214,7 +246,7 @@ export class LiveLogs {
    * is in ClickHouse. If the hole is still empty then, its events were never deliverable.
    */
   private async skipLostHole(sub: Subscriber): Promise<boolean> {
-    const upTo = this.firstPending(sub);
+    const upTo = this.firstPending(sub) ?? (sub.mustReach > sub.lastSeq ? sub.mustReach + 1 : undefined);
     if (!upTo) return false;
     const row = await this.deps.deployments.get(sub.deploymentId).catch(() => null);
     if (!row || row.last_event_seq < upTo) return false;
@@ -249,14 +281,16 @@ export class LiveLogs {
       if (!row || !isTerminalStatus(row.status)) continue;
       for (const sub of [...subs]) {
         await this.replay(sub);
-        if (!sub.closed && sub.pending.size === 0) this.finishFromDb(sub, row);
+        if (!sub.closed && sub.pending.size === 0 && sub.lastSeq >= sub.mustReach) this.finishFromDb(sub, row);
       }
     }
   }
 
   private finishFromDb(sub: Subscriber, row: Pick<DeploymentRow, 'last_event_seq' | 'status' | 'error_message'>): void {
+    // No event carries this status: it takes the last seq the client has, so resuming after it
+    // finds nothing new.
     sub.lastSeq = Math.max(sub.lastSeq, row.last_event_seq);
-    sub.socket.emit('status', { deploymentId: sub.deploymentId, seq: row.last_event_seq, status: row.status, detail: row.error_message ?? undefined });
+    sub.socket.emit('status', { deploymentId: sub.deploymentId, seq: sub.lastSeq, status: row.status, detail: row.error_message ?? undefined });
     this.remove(sub);
   }
 
