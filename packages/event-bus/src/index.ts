@@ -1,3 +1,4 @@
 export type { EventBus, BusMessage, Subscription, SubscribeOptions, BatchHandler } from './event-bus.ts';
 export { createInProcessEventBus } from './in-process.ts';
 export { createPipeEventBus, readPipeMessages, PIPE_FD } from './pipe.ts';
+export { createKafkaEventBus, type KafkaEventBusOptions, type KafkaBusLog } from './kafka.ts';
