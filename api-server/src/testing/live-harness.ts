@@ -74,7 +74,8 @@ export interface LiveHarness {
   replicas: Replica[];
   logger: Logger;
   createDeployment(): Promise<{ deploymentId: string; projectId: string }>;
-  addReplica(options?: Partial<ApiOptions>): Promise<Replica>;
+  /** Another replica on the same DB and ClickHouse; on `bus` when given (its own Kafka clients). */
+  addReplica(options?: Partial<ApiOptions>, bus?: EventBus): Promise<Replica>;
   close(): Promise<void>;
 }
 
@@ -94,9 +95,9 @@ export async function startLiveHarness(options: {
   const store = createLocalObjectStore({ rootDir: join(dataDir, 'objects') });
   const replicas: Replica[] = [];
 
-  const addReplica = async (extra: Partial<ApiOptions> = {}): Promise<Replica> => {
+  const addReplica = async (extra: Partial<ApiOptions> = {}, bus: EventBus = options.bus): Promise<Replica> => {
     const api = await createApiServer(
-      { db, store, bus: options.bus, clickhouse, runner: idleRunner(), logger },
+      { db, store, bus, clickhouse, runner: idleRunner(), logger },
       {
         urls: new Urls({ rootDomain: 'localhost', scheme: 'http', port: 8000 }),
         allowLocalGit: true,
