@@ -16,11 +16,13 @@ export const liveGroupId = (): string => `api-live-${randomId(12)}`;
 export interface BuildEventsConsumerOptions {
   /** Consumer group of the writer; every replica uses the same one. */
   groupId?: string;
-  /** Insert as soon as this many rows are waiting (also the bus batch size). Default 20,000. */
+  /** Most events handed to the handler at once (the bus batch size). Default 20,000. */
   maxBatchRows?: number;
+  /** Insert at once when this many rows are waiting. Default 2,000. */
+  flushRows?: number;
   /**
-   * At most one insert per this many ms while batches stay small, so a trickle of lines
-   * does not become one ClickHouse part per line. Default 100.
+   * Below `flushRows`, at most one insert per this many ms, so a trickle of lines does not
+   * become one ClickHouse part per line. Default 100.
    */
   lingerMs?: number;
   /** Backoff between retries of a failed insert or DB update: doubles from base to max. */
@@ -89,7 +91,7 @@ export async function startBuildEventsConsumer(
   };
 
   const batcher = new InsertBatcher((events) => retrying('inserting build events into ClickHouse', () => deps.logStore.insert(events)), {
-    maxRows: maxBatchRows,
+    maxRows: options.flushRows ?? 2_000,
     lingerMs: options.lingerMs ?? 100,
   });
 

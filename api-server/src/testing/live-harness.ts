@@ -85,11 +85,13 @@ export async function startLiveHarness(options: {
   /** Per replica (by index): extra api options, e.g. a writer group of its own. */
   replicaOptions?: (index: number) => Partial<ApiOptions>;
   logLevel?: string;
+  /** A ClickHouse client to use (and leave open); chDB allows one data folder per process. */
+  clickhouse?: ClickHouse;
 }): Promise<LiveHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'live-harness-'));
   const logger = createLogger({ level: options.logLevel ?? 'silent' });
   const db = await createPgliteDb({ dataDir: join(dataDir, 'pglite') });
-  const realClickHouse = createClickHouse({ driver: 'chdb', path: join(dataDir, 'chdb') });
+  const realClickHouse = options.clickhouse ?? createClickHouse({ driver: 'chdb', path: join(dataDir, 'chdb') });
   const faults = new ClickHouseFaults();
   const clickhouse = faultyClickHouse(realClickHouse, faults);
   const store = createLocalObjectStore({ rootDir: join(dataDir, 'objects') });
@@ -133,7 +135,7 @@ export async function startLiveHarness(options: {
     },
     async close() {
       for (const r of replicas) await r.api.close();
-      await realClickHouse.close();
+      if (!options.clickhouse) await realClickHouse.close();
       await db.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
