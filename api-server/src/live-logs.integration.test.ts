@@ -59,20 +59,26 @@ describe('live logs on Kafka across a broker restart', () => {
     await emitter.status('BUILDING');
     const lines = 20_000;
     let outage: Promise<void> | undefined;
+    let brokerDown = false;
+    let emittedWhileDown = 0;
     for (let i = 1; i <= lines; i++) {
       emitter.log(i % 5 === 0 ? 'stderr' : 'stdout', `build output line ${i}`);
-      if (i === 6_000) {
+      if (brokerDown) emittedWhileDown++;
+      if (i === 4_000) {
         // Mid-build: the broker goes away for a few seconds while the build keeps printing.
         outage = (async () => {
           await kafka.stop();
+          brokerDown = true;
           await sleep(3_000);
+          brokerDown = false;
           await kafka.start();
         })();
       }
-      if (i % 1_000 === 0) await sleep(100);
+      if (i % 500 === 0) await sleep(150);
     }
     await emitter.status('READY'); // resolves once the broker has taken every event
     await outage;
+    expect(emittedWhileDown).toBeGreaterThan(0);
 
     const total = lines + 2;
     expect((await client.ended).status).toBe('READY');
