@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig } from '@platform/api-server';
 import { createProxyServer, loadProxyConfig } from '@platform/s3-reverse-proxy';
 import { createLogger, onShutdown } from '@platform/logger';
 
@@ -19,7 +19,7 @@ const apiConfig = loadApiConfig(env);
 const proxyConfig = loadProxyConfig(env);
 const logger = createLogger({ level: apiConfig.LOG_LEVEL });
 
-const deps = await createEmbeddedDrivers(apiConfig, logger);
+const deps = await createDrivers(apiConfig, logger);
 const api = await createApiServer(deps, apiOptionsFrom(apiConfig));
 const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: proxyConfig.ROUTE_CACHE_TTL_MS });
 const apiPort = await api.listen(apiConfig.API_PORT, apiConfig.API_HOST);

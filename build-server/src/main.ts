@@ -5,9 +5,9 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILD_TASK_ENV } from '@platform/contracts';
-import { createPipeEventBus, type EventBus } from '@platform/event-bus';
-import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
+import { BUILD_EVENTS_TOPIC, BUILD_TASK_ENV } from '@platform/contracts';
+import { createKafkaEventBus, createPipeEventBus, type EventBus } from '@platform/event-bus';
+import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { loadConfig } from './config.ts';
 import { BuildEventEmitter } from './events.ts';
 import { runBuild } from './pipeline.ts';
@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   delete process.env[BUILD_TASK_ENV];
   const { task } = config;
 
-  const store: ObjectStore = createStore(task.storage);
+  const store: ObjectStore = createObjectStore(task.storage);
   const bus: EventBus = createBus(task.transport);
   const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId });
   const workDir = await mkdtemp(join(config.workDir, 'build-'));
@@ -32,21 +32,20 @@ async function main(): Promise<number> {
   }
 }
 
-function createStore(settings: ReturnType<typeof loadConfig>['task']['storage']): ObjectStore {
-  switch (settings.driver) {
-    case 'local':
-      return createLocalObjectStore({ rootDir: settings.dir });
-    case 's3':
-      throw new Error('the S3 object store driver is not available in this build');
-  }
-}
-
 function createBus(settings: ReturnType<typeof loadConfig>['task']['transport']): EventBus {
   switch (settings.driver) {
     case 'pipe':
       return createPipeEventBus();
     case 'kafka':
-      throw new Error('the Kafka event bus driver is not available in this build');
+      // Events go to the topic the task names (KAFKA_TOPIC_LOGS of the api-server that launched it).
+      return createKafkaEventBus({
+        brokers: settings.brokers,
+        clientId: settings.clientId,
+        ssl: settings.ssl,
+        ...(settings.caFile ? { caFile: settings.caFile } : {}),
+        ...(settings.sasl ? { sasl: settings.sasl } : {}),
+        topicNames: { [BUILD_EVENTS_TOPIC]: settings.topic },
+      });
   }
 }
 

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig, type ApiDeps } from '@platform/api-server';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
 import { createLogger } from '@platform/logger';
 
@@ -18,12 +18,15 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** The whole platform on the embedded default, in a fresh data folder, on free ports. */
+/**
+ * The whole platform in a fresh data folder, on free ports: on the embedded default, or on
+ * whatever servers `env` names (DATABASE_URL, KAFKA_BROKERS, S3_BUCKET...), as in production.
+ */
 export async function startEmbeddedPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', ...env });
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const deps = await createEmbeddedDrivers(config, logger);
+  const deps = await createDrivers(config, logger);
   const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: 200 });
   const proxyPort = await proxy.listen(0);
   const api = await createApiServer(deps, apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }));
@@ -38,6 +41,7 @@ export async function startEmbeddedPlatform(env: Record<string, string> = {}): P
       await api.close();
       await deps.runner.close();
       await deps.bus.close();
+      await deps.store.close?.();
       await deps.clickhouse.close();
       await deps.db.close();
       rmSync(dataDir, { recursive: true, force: true });

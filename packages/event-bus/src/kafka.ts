@@ -96,6 +96,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         kafka.producer({
           idempotent: true,
           maxInFlightRequests: 1,
+          // A publish waits out a broker outage (an attempt at least every 10 s) instead of
+          // failing: a build's events are never dropped, and the idempotent producer's
+          // sequence numbers keep retried sends from duplicating.
+          retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
           allowAutoTopicCreation: false,
           createPartitioner: Partitioners.DefaultPartitioner,
         }),
@@ -199,7 +203,7 @@ class KafkaSubscription implements Subscription {
       // published in between. A group without committed offsets starts where the topic
       // ended when subscribe was called instead.
       const admin = await this.env.admin();
-      const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.topic] });
+      const committed = await admin.fetchOffsets({ groupId: this.kafkaGroupId, topics: [this.topic] });
       const hasCommitted = committed.some((t) => t.partitions.some((p) => p.offset !== '-1'));
       if (!hasCommitted) {
         const ends = await admin.fetchTopicOffsets(this.topic);
@@ -209,9 +213,18 @@ class KafkaSubscription implements Subscription {
     await this.runConsumer();
   }
 
+  /**
+   * A group is a group of one topic, as in the in-process bus: the Kafka group id names both.
+   * kafkajs assumes every member of a group subscribes to the same topics, so two topics
+   * sharing one Kafka group would steal each other's partitions.
+   */
+  private get kafkaGroupId(): string {
+    return `${this.opts.groupId}.${this.topic}`;
+  }
+
   private async runConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
-      groupId: this.opts.groupId,
+      groupId: this.kafkaGroupId,
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
@@ -236,7 +249,7 @@ class KafkaSubscription implements Subscription {
       joined();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.env.log?.error({ err: payload.error, groupId: this.opts.groupId, topic: this.topic, restart: payload.restart }, 'kafka consumer crashed');
+      this.env.log?.error({ err: payload.error, groupId: this.kafkaGroupId, topic: this.topic, restart: payload.restart }, 'kafka consumer crashed');
       // kafkajs restarts a consumer after retriable errors only; replace it after any other.
       if (!payload.restart) this.scheduleReplacement(consumer);
     });
@@ -263,7 +276,7 @@ class KafkaSubscription implements Subscription {
         try {
           await this.runConsumer();
         } catch (err) {
-          this.env.log?.error({ err, groupId: this.opts.groupId, topic: this.topic }, 'kafka consumer could not restart; trying again');
+          this.env.log?.error({ err, groupId: this.kafkaGroupId, topic: this.topic }, 'kafka consumer could not restart; trying again');
           this.scheduleReplacement(this.consumer!);
         }
       })();
@@ -285,7 +298,7 @@ class KafkaSubscription implements Subscription {
           failures++;
           const delay = Math.min(this.env.retryMaxMs, this.env.retryInitialMs * 2 ** Math.min(failures - 1, 20));
           this.env.log?.warn(
-            { err, groupId: this.opts.groupId, topic: this.topic, partition: batch.partition, offset: slice[0]!.offset, failures, retryInMs: delay },
+            { err, groupId: this.kafkaGroupId, topic: this.topic, partition: batch.partition, offset: slice[0]!.offset, failures, retryInMs: delay },
             'event handler failed; retrying the same batch',
           );
           await this.backoff(delay, heartbeat, isRunning);
