@@ -71,7 +71,8 @@ async function streamText(res: Response, logStore: LogStore, deploymentId: strin
   res.setHeader('cache-control', 'no-store');
   try {
     for (;;) {
-      if (page.length > 0 && !res.write(page.map(formatLine).join(''))) await once(res, 'drain');
+      // A client that goes away mid-download never drains: stop on close as well.
+      if (page.length > 0 && !res.write(page.map(formatLine).join(''))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
       remaining -= page.length;
       if (page.length < DOWNLOAD_PAGE || remaining <= 0 || res.destroyed) break;
       afterSeq = page.at(-1)!.seq;
