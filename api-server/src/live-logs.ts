@@ -59,7 +59,7 @@ interface Subscriber {
 export class LiveLogs {
   private readonly io: SocketServer;
   private readonly subscribers = new Map<string, Set<Subscriber>>();
-  /** Highest seq the live feed has delivered, per deployment still building. */
+  /** Highest seq the live feed has delivered, per deployment (the most recent 50,000). */
   private readonly liveHighWater = new Map<string, number>();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly log: Logger;
@@ -87,14 +87,11 @@ export class LiveLogs {
   }
 
   private noteLive(event: BuildEvent): void {
-    if (event.type === 'status' && isTerminalStatus(event.status)) {
-      this.liveHighWater.delete(event.deploymentId);
-      return;
-    }
+    // Kept past the terminal event too: a client joining before the writer stored it must
+    // still wait for it in ClickHouse.
     const seen = this.liveHighWater.get(event.deploymentId);
     if (seen !== undefined && seen >= event.seq) return;
     this.liveHighWater.set(event.deploymentId, event.seq);
-    // Bounded: builds that vanish without a terminal event must not pile up forever.
     if (seen === undefined && this.liveHighWater.size > 50_000) {
       const oldest = this.liveHighWater.keys().next().value;
       if (oldest !== undefined) this.liveHighWater.delete(oldest);
