@@ -6,13 +6,14 @@
  * 1. Throughput: BENCH_LOG_LINES lines emitted as fast as the emitter takes them; timed until
  *    the build's READY is in the DB (the writer stores every line before it applies READY).
  *    Baseline, same run: the same lines inserted straight into ClickHouse by `LogStore`.
+ *    Rounds alternate baseline and pipeline; the best of each is reported.
  * 2. Latency: BENCH_LOG_RATE lines/s for BENCH_LOG_SECONDS to a subscribed socket.io client;
  *    emit-to-client time per line (the emitter stamps `ts`), p50 and p99.
  *    Baseline, same run: a bare socket.io server emitting to a client at the same rate.
  *
  * Runs on the embedded (in-process) bus, and on Apache Kafka when KAFKA_BROKERS is set or
  * `.infra/env` has it (a topic of its own per run). Goals: ≥ 50,000 lines/s, p99 ≤ 100 ms.
- * Environment: BENCH_LOG_LINES (200000), BENCH_LOG_RATE (1000), BENCH_LOG_SECONDS (10), BENCH_KAFKA (auto|0),
+ * Environment: BENCH_LOG_LINES (200000), BENCH_LOG_RATE (1000), BENCH_LOG_SECONDS (10), BENCH_ROUNDS (2), BENCH_KAFKA (auto|0),
  * BENCH_EMITTER_BATCH (lines per emitter send in the throughput run; default: the emitter's own).
  */
 import { createServer } from 'node:http';
@@ -29,7 +30,7 @@ import { BuildEventEmitter } from '@platform/build-server';
 import { createClickHouse, createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { createInProcessEventBus, createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { DeploymentsRepo } from '../api-server/src/deployments/deployments-repo.ts';
-import { LogClient, startLiveHarness } from '../api-server/src/testing/live-harness.ts';
+import { LogClient, startLiveHarness, type LiveHarness } from '../api-server/src/testing/live-harness.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const num = (name: string, fallback: number) => {
@@ -40,6 +41,7 @@ const num = (name: string, fallback: number) => {
 const LINES = num('BENCH_LOG_LINES', 200_000);
 const RATE = num('BENCH_LOG_RATE', 1_000);
 const SECONDS = num('BENCH_LOG_SECONDS', 10);
+const ROUNDS = num('BENCH_ROUNDS', 2);
 /** Lines per emitter send; unset: the build-server's own default. */
 const EMITTER_BATCH = process.env.BENCH_EMITTER_BATCH ? num('BENCH_EMITTER_BATCH', 500) : undefined;
 
@@ -60,8 +62,6 @@ interface Figures {
   rawLinesPerSec: number;
   p50: number;
   p99: number;
-  baseP50: number;
-  baseP99: number;
 }
 
 /** Same lines straight into ClickHouse, in the consumer's batch size: the ceiling the pipeline is compared with. */
@@ -104,28 +104,20 @@ async function paced(emit: (i: number) => void): Promise<void> {
   }
 }
 
-async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Promise<Omit<Figures, 'rawLinesPerSec' | 'baseP50' | 'baseP99'>> {
+async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Promise<Figures> {
   const h = await startLiveHarness({ bus: apiBus, clickhouse });
   try {
-    const deployments = new DeploymentsRepo(h.db);
-    // 1. Throughput, emitter → bus → consumer → ClickHouse.
-    const ids = await h.createDeployment();
-    const emitter = new BuildEventEmitter(buildBus, ids, EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {});
-    const started = performance.now();
-    await emitter.status('BUILDING');
-    for (let i = 1; i <= LINES; i++) {
-      emitter.log('stdout', message(i));
-      // Let the emitter's sends run, as a build printing this fast would.
-      if (i % 20_000 === 0) await emitter.flush();
+    // 1. Throughput, emitter → bus → consumer → ClickHouse, in rounds alternating with the
+    // raw-insert baseline (this machine's load varies): the best round of each counts.
+    let linesPerSec = 0;
+    let rawLinesPerSec = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const raw = await rawInsertRate(clickhouse);
+      console.log(`${label}, round ${round}: baseline: ${fmt(LINES)} lines inserted straight into ClickHouse (chDB) at ${fmt(raw)} lines/s`);
+      rawLinesPerSec = Math.max(rawLinesPerSec, raw);
+      linesPerSec = Math.max(linesPerSec, await pipelineRate(`${label}, round ${round}`, h, buildBus));
     }
-    await emitter.status('READY');
-    const publishedAfter = performance.now() - started;
-    while ((await deployments.get(ids.deploymentId))?.status !== 'READY') await sleep(5);
-    const linesPerSec = LINES / ((performance.now() - started) / 1000);
-    console.log(
-      `${label}: ${fmt(LINES)} lines emitted and stored in ClickHouse at ${fmt(linesPerSec)} lines/s ` +
-        `(the bus had taken them all after ${(publishedAfter / 1000).toFixed(1)} s, at ${fmt(LINES / (publishedAfter / 1000))} lines/s)`,
-    );
+
 
     // 2. Latency at a steady rate, emitter → bus → live feed → socket.io client.
     const live = await h.createDeployment();
@@ -144,10 +136,32 @@ async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Pro
     const p99 = percentile(latencies, 0.99);
     console.log(`${label}: emit-to-client latency at ${fmt(RATE)} lines/s for ${SECONDS} s: p50 ${p50} ms, p99 ${p99} ms`);
     client.disconnect();
-    return { linesPerSec, p50, p99 };
+    return { linesPerSec, rawLinesPerSec, p50, p99 };
   } finally {
     await h.close();
   }
+}
+
+async function pipelineRate(label: string, h: LiveHarness, buildBus: EventBus): Promise<number> {
+  const deployments = new DeploymentsRepo(h.db);
+  const ids = await h.createDeployment();
+  const emitter = new BuildEventEmitter(buildBus, ids, EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {});
+  const started = performance.now();
+  await emitter.status('BUILDING');
+  for (let i = 1; i <= LINES; i++) {
+    emitter.log('stdout', message(i));
+    // Let the emitter's sends run, as a build printing this fast would.
+    if (i % 20_000 === 0) await emitter.flush();
+  }
+  await emitter.status('READY');
+  const publishedAfter = performance.now() - started;
+  while ((await deployments.get(ids.deploymentId))?.status !== 'READY') await sleep(5);
+  const linesPerSec = LINES / ((performance.now() - started) / 1000);
+  console.log(
+    `${label}: ${fmt(LINES)} lines emitted and stored in ClickHouse at ${fmt(linesPerSec)} lines/s ` +
+      `(the bus had taken them all after ${(publishedAfter / 1000).toFixed(1)} s, at ${fmt(LINES / (publishedAfter / 1000))} lines/s)`,
+  );
+  return linesPerSec;
 }
 
 // One chDB for the whole run: chDB binds one data folder per process.
@@ -155,14 +169,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'bench-logs-'));
 const clickhouse = createClickHouse({ driver: 'chdb', path: join(dataDir, 'chdb') });
 await migrateClickHouse(clickhouse);
 process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-const raw = await rawInsertRate(clickhouse);
-console.log(`baseline: ${fmt(LINES)} lines inserted straight into ClickHouse (chDB) at ${fmt(raw)} lines/s`);
 const base = await socketBaseline();
 console.log(`baseline: bare socket.io hop at ${fmt(RATE)} msgs/s: p50 ${base.p50} ms, p99 ${base.p99} ms`);
 
 const summary: string[] = [];
-const summarise = (label: string, f: { linesPerSec: number; p50: number; p99: number }) =>
-  `${label} ${fmt(f.linesPerSec)} lines/s (${(f.linesPerSec / raw).toFixed(2)}x raw insert, goal 50,000 ${f.linesPerSec >= 50_000 ? 'met' : 'MISSED'}), p50 ${f.p50} ms p99 ${f.p99} ms at ${fmt(RATE)}/s (socket.io alone p99 ${base.p99} ms, goal 100 ms ${f.p99 <= 100 ? 'met' : 'MISSED'})`;
+const summarise = (label: string, f: Figures) =>
+  `${label} ${fmt(f.linesPerSec)} lines/s (${(f.linesPerSec / f.rawLinesPerSec).toFixed(2)}x raw insert, goal 50,000 ${f.linesPerSec >= 50_000 ? 'met' : 'MISSED'}), p50 ${f.p50} ms p99 ${f.p99} ms at ${fmt(RATE)}/s (socket.io alone p99 ${base.p99} ms, goal 100 ms ${f.p99 <= 100 ? 'met' : 'MISSED'})`;
 
 const embedded = createInProcessEventBus();
 summary.push(summarise('embedded:', await measure('embedded bus', embedded, embedded)));
