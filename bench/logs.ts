@@ -11,11 +11,14 @@
  *    emit-to-client time per line (the emitter stamps `ts`), p50 and p99.
  *    Baseline, same run: a bare socket.io server emitting to a client at the same rate.
  *
- * Runs on the embedded (in-process) bus, and on Apache Kafka when KAFKA_BROKERS is set or
- * `.infra/env` has it (a topic of its own per run). Goals: ≥ 50,000 lines/s, p99 ≤ 100 ms.
+ * Runs on the embedded (in-process) bus, with the emitter in this process, and on Apache Kafka
+ * when KAFKA_BROKERS is set or `.infra/env` has it (a topic of its own per run), with the
+ * emitter in a process of its own (bench/logs-emitter.ts) as a build container would run it. Goals: ≥ 50,000 lines/s, p99 ≤ 100 ms.
  * Environment: BENCH_LOG_LINES (200000), BENCH_LOG_RATE (1000), BENCH_LOG_SECONDS (10), BENCH_ROUNDS (2), BENCH_KAFKA (auto|0),
  * BENCH_EMITTER_BATCH (lines per emitter send in the throughput run; default: the emitter's own).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -104,7 +107,48 @@ async function paced(emit: (i: number) => void): Promise<void> {
   }
 }
 
-async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Promise<Figures> {
+/**
+ * Runs one build's emitter: `burst` emits LINES lines as fast as it can, `paced` RATE lines/s
+ * for SECONDS; both end with READY. Resolves with the wall-clock time the emitting began and
+ * how long the bus took to accept everything.
+ */
+type BuildSide = (ids: { deploymentId: string; projectId: string }, kind: 'burst' | 'paced') => Promise<{ startedAt: number; publishedAfterMs: number }>;
+
+/** The emitter in this process, on the bus the api-server consumes (the embedded default has one bus). */
+const inProcessBuild =
+  (bus: EventBus): BuildSide =>
+  async (ids, kind) => {
+    const emitter = new BuildEventEmitter(bus, ids, kind === 'burst' && EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {});
+    await emitter.status('BUILDING');
+    const startedAt = Date.now();
+    if (kind === 'burst') {
+      for (let i = 1; i <= LINES; i++) {
+        emitter.log('stdout', message(i));
+        // Let the emitter's sends run, as a build printing this fast would.
+        if (i % 20_000 === 0) await emitter.flush();
+      }
+    } else {
+      await paced((i) => emitter.log('stdout', message(i)));
+    }
+    await emitter.status('READY');
+    return { startedAt, publishedAfterMs: Date.now() - startedAt };
+  };
+
+/** The emitter in a process of its own publishing to Kafka, as a build container does. */
+const childProcessBuild =
+  (brokers: string[], topic: string): BuildSide =>
+  async (ids, kind) => {
+    const plan = { brokers, topic, ...ids, kind, lines: LINES, rate: RATE, seconds: SECONDS, ...(kind === 'burst' && EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {}) };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'logs-emitter.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const [code] = (await once(child, 'close')) as [number | null];
+    if (code !== 0) throw new Error(`the emitter process exited with code ${code}`);
+    const facts = Object.assign({}, ...out.trim().split('\n').map((l) => JSON.parse(l) as object)) as { startedAt: number; publishedAfterMs: number };
+    return facts;
+  };
+
+async function measure(label: string, apiBus: EventBus, build: BuildSide): Promise<Figures> {
   const h = await startLiveHarness({ bus: apiBus, clickhouse });
   try {
     // 1. Throughput, emitter → bus → consumer → ClickHouse, in rounds alternating with the
@@ -115,7 +159,7 @@ async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Pro
       const raw = await rawInsertRate(clickhouse);
       console.log(`${label}, round ${round}: baseline: ${fmt(LINES)} lines inserted straight into ClickHouse (chDB) at ${fmt(raw)} lines/s`);
       rawLinesPerSec = Math.max(rawLinesPerSec, raw);
-      linesPerSec = Math.max(linesPerSec, await pipelineRate(`${label}, round ${round}`, h, buildBus));
+      linesPerSec = Math.max(linesPerSec, await pipelineRate(`${label}, round ${round}`, h, build));
     }
 
 
@@ -123,11 +167,7 @@ async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Pro
     const live = await h.createDeployment();
     const client = new LogClient(live.deploymentId);
     await client.connect(h.replicas[0]!.url);
-    const liveEmitter = new BuildEventEmitter(buildBus, live);
-    await liveEmitter.status('BUILDING');
-    await sleep(500);
-    await paced((i) => liveEmitter.log('stdout', message(i)));
-    await liveEmitter.status('READY');
+    await build(live, 'paced');
     await client.ended;
     const latencies = client.received.filter((r) => r.event === 'log').map((r) => r.receivedAt - r.ts);
     if (latencies.length !== RATE * SECONDS) throw new Error(`${label}: the client got ${latencies.length} of ${RATE * SECONDS} lines`);
@@ -142,21 +182,13 @@ async function measure(label: string, apiBus: EventBus, buildBus: EventBus): Pro
   }
 }
 
-async function pipelineRate(label: string, h: LiveHarness, buildBus: EventBus): Promise<number> {
+async function pipelineRate(label: string, h: LiveHarness, build: BuildSide): Promise<number> {
   const deployments = new DeploymentsRepo(h.db);
   const ids = await h.createDeployment();
-  const emitter = new BuildEventEmitter(buildBus, ids, EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {});
-  const started = performance.now();
-  await emitter.status('BUILDING');
-  for (let i = 1; i <= LINES; i++) {
-    emitter.log('stdout', message(i));
-    // Let the emitter's sends run, as a build printing this fast would.
-    if (i % 20_000 === 0) await emitter.flush();
-  }
-  await emitter.status('READY');
-  const publishedAfter = performance.now() - started;
+  const { startedAt, publishedAfterMs } = await build(ids, 'burst');
   while ((await deployments.get(ids.deploymentId))?.status !== 'READY') await sleep(5);
-  const linesPerSec = LINES / ((performance.now() - started) / 1000);
+  const linesPerSec = LINES / ((Date.now() - startedAt) / 1000);
+  const publishedAfter = publishedAfterMs;
   console.log(
     `${label}: ${fmt(LINES)} lines emitted and stored in ClickHouse at ${fmt(linesPerSec)} lines/s ` +
       `(the bus had taken them all after ${(publishedAfter / 1000).toFixed(1)} s, at ${fmt(LINES / (publishedAfter / 1000))} lines/s)`,
@@ -177,19 +209,16 @@ const summarise = (label: string, f: Figures) =>
   `${label} ${fmt(f.linesPerSec)} lines/s (${(f.linesPerSec / f.rawLinesPerSec).toFixed(2)}x raw insert, goal 50,000 ${f.linesPerSec >= 50_000 ? 'met' : 'MISSED'}), p50 ${f.p50} ms p99 ${f.p99} ms at ${fmt(RATE)}/s (socket.io alone p99 ${base.p99} ms, goal 100 ms ${f.p99 <= 100 ? 'met' : 'MISSED'})`;
 
 const embedded = createInProcessEventBus();
-summary.push(summarise('embedded:', await measure('embedded bus', embedded, embedded)));
+summary.push(summarise('embedded:', await measure('embedded bus', embedded, inProcessBuild(embedded))));
 await embedded.close();
 
 const brokers = kafkaBrokers();
 if (brokers) {
   const topic = `build-events-bench-${randomId(8)}`;
-  const bus = (clientId: string) => createKafkaEventBus({ brokers: brokers.split(','), clientId, topicNames: { 'build-events': topic } });
-  const apiBus = bus('bench-api');
-  const buildBus = bus('bench-build');
+  const apiBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'bench-api', topicNames: { 'build-events': topic } });
   try {
-    summary.push(summarise('kafka:', await measure(`kafka ${brokers}`, apiBus, buildBus)));
+    summary.push(summarise('kafka:', await measure(`kafka ${brokers}`, apiBus, childProcessBuild(brokers.split(','), topic))));
   } finally {
-    await buildBus.close();
     await apiBus.close();
   }
 } else {
