@@ -132,6 +132,8 @@ export class LiveLogs {
         reply({ ok: false, error: 'deployment not found' });
         return;
       }
+      // Gone while the lookup ran: registering now would leak a subscriber nobody removes.
+      if (socket.disconnected) return;
       // A second subscribe to the same deployment replaces the first (a client resuming).
       for (const old of mine) if (old.deploymentId === deploymentId) this.remove(old), mine.delete(old);
       // Registered before history is read: live events from now on are kept, none is missed.
