@@ -118,6 +118,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     if (!ready) {
       ready = (async () => {
         const a = await getAdmin();
+        // Look first: managed clusters often let clients use topics but not create them.
+        if ((await a.listTopics()).includes(topic)) return;
         const created = await a.createTopics({
           topics: [{ topic, numPartitions: options.numPartitions ?? 3, replicationFactor: options.replicationFactor ?? -1 }],
           waitForLeaders: true,
@@ -180,8 +182,6 @@ class KafkaSubscription implements Subscription {
   private stopped = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
-  /** Where a new group starts when `fromBeginning` is off: the end of each partition when `subscribe` was called. */
-  private startAt: Map<number, string> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -198,19 +198,35 @@ class KafkaSubscription implements Subscription {
   ) {}
 
   async start(): Promise<void> {
-    if (!this.opts.fromBeginning) {
-      // kafkajs resolves "latest" at the first fetch after joining, which would lose what is
-      // published in between. A group without committed offsets starts where the topic
-      // ended when subscribe was called instead.
-      const admin = await this.env.admin();
+    if (!this.opts.fromBeginning) await this.startNewGroupAtEnd();
+    await this.runConsumer();
+  }
+
+  /**
+   * kafkajs resolves "latest" for a partition without a committed offset at the first fetch
+   * after joining, and again after every rebalance until something is committed: messages
+   * published in between would be skipped. So a group that has never committed starts where
+   * each partition ended when subscribe was called, committed before any member joins.
+   */
+  private async startNewGroupAtEnd(): Promise<void> {
+    const admin = await this.env.admin();
+    for (let attempt = 1; ; attempt++) {
       const committed = await admin.fetchOffsets({ groupId: this.kafkaGroupId, topics: [this.topic] });
-      const hasCommitted = committed.some((t) => t.partitions.some((p) => p.offset !== '-1'));
-      if (!hasCommitted) {
-        const ends = await admin.fetchTopicOffsets(this.topic);
-        this.startAt = new Map(ends.map((p) => [p.partition, p.high]));
+      const missing = new Set(committed.flatMap((t) => t.partitions.filter((p) => p.offset === '-1').map((p) => p.partition)));
+      if (missing.size === 0) return;
+      const ends = (await admin.fetchTopicOffsets(this.topic)).filter((p) => missing.has(p.partition));
+      try {
+        await admin.setOffsets({ groupId: this.kafkaGroupId, topic: this.topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+        return;
+      } catch (err) {
+        // Another member is in the group (it may be committing these right now): look again, then give up.
+        if (attempt >= 5) {
+          this.env.log?.warn({ err, groupId: this.kafkaGroupId, topic: this.topic }, 'could not set the start offsets of a new consumer group');
+          return;
+        }
+        await sleep(200 * attempt);
       }
     }
-    await this.runConsumer();
   }
 
   /**
@@ -236,15 +252,7 @@ class KafkaSubscription implements Subscription {
 
     let joined!: () => void;
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Synchronous, before the first fetch of this generation: the seek applies to it.
-      if (this.startAt) {
-        for (const partition of payload.memberAssignment[this.topic] ?? []) {
-          const offset = this.startAt.get(partition);
-          if (offset !== undefined) consumer.seek({ topic: this.topic, partition, offset });
-        }
-        this.startAt = undefined;
-      }
+    consumer.on(consumer.events.GROUP_JOIN, () => {
       this.restarts = 0;
       joined();
     });
@@ -349,7 +357,9 @@ function kafkaClientConfig(options: KafkaEventBusOptions): KafkaConfig {
       if (!log) return;
       const { message, ...extra } = entry.log;
       const fields = { kafka: entry.namespace, ...extra };
-      if (entry.level === logLevel.ERROR) log.error(fields, message);
+      // kafkajs logs every request answered "the group is rebalancing" as an error; it is routine.
+      if (/rebalanc/i.test(String(extra.error ?? ''))) log.debug(fields, message);
+      else if (entry.level === logLevel.ERROR) log.error(fields, message);
       else if (entry.level === logLevel.WARN) log.warn(fields, message);
       else if (entry.level === logLevel.INFO) log.info(fields, message);
       else log.debug(fields, message);
