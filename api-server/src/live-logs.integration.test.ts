@@ -139,3 +139,43 @@ describe('live logs on Kafka with two api-server replicas', () => {
     expect(await storedSeqs(h, ids.deploymentId)).toEqual(range(1, 5_002));
   });
 });
+
+describe('the build-event writer on Kafka while ClickHouse fails', () => {
+  let apiBusA: EventBus;
+  let apiBusB: EventBus;
+  let buildBus: EventBus;
+  let h: LiveHarness;
+  beforeAll(async () => {
+    const { KAFKA_BROKERS } = integrationEnv('KAFKA_BROKERS');
+    const topic = `build-events-${randomId(8)}`;
+    apiBusA = kafkaBus(KAFKA_BROKERS, topic, 'api-a');
+    apiBusB = kafkaBus(KAFKA_BROKERS, topic, 'api-b');
+    buildBus = kafkaBus(KAFKA_BROKERS, topic, 'build-server');
+    h = await startLiveHarness({ bus: apiBusA });
+  });
+  afterAll(async () => {
+    await h?.close();
+    for (const bus of [buildBus, apiBusA, apiBusB]) await bus?.close();
+  });
+
+  it('commits no offset past a failed insert: a replica that dies while ClickHouse is down leaves every event to the next one', async () => {
+    const ids = await h.createDeployment();
+    h.faults.failInserts = true;
+    const emitter = new BuildEventEmitter(buildBus, ids);
+    await emitter.status('BUILDING');
+    for (let i = 1; i <= 3_000; i++) emitter.log('stdout', `line ${i}`);
+    await emitter.status('READY');
+    await waitFor('failing inserts', () => h.faults.failedInserts >= 3);
+
+    // The replica goes away while its batch is still failing (its handler never resolved).
+    const [dead] = h.replicas.splice(0, 1);
+    await dead!.api.close();
+    h.faults.failInserts = false;
+
+    // A new replica in the same writer group gets the uncommitted events and stores them all.
+    await h.addReplica({}, apiBusB);
+    const deployments = new DeploymentsRepo(h.db);
+    await waitFor('READY in the DB', async () => (await deployments.get(ids.deploymentId))?.status === 'READY');
+    expect(await storedSeqs(h, ids.deploymentId)).toEqual(range(1, 3_002));
+  });
+});
