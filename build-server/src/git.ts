@@ -66,7 +66,10 @@ export function gitEnvironment(options: { PATH: string; HOME: string; token?: st
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: '/bin/false',
     SSH_ASKPASS: '/bin/false',
-    GIT_CONFIG_NOSYSTEM: '1',
+    // The host's system config stays out, except for local repositories: the build image's
+    // /etc/gitconfig carries `safe.directory`, without which git refuses a repository owned
+    // by another uid (a folder mounted into the build container).
+    ...(options.allowLocal ? {} : { GIT_CONFIG_NOSYSTEM: '1' }),
     GIT_CONFIG_GLOBAL: '/dev/null',
     // Defence in depth behind validateGitUrl: git itself refuses every other transport (ext::, fd::, ...).
     GIT_ALLOW_PROTOCOL: options.allowLocal ? 'https:ssh:http:file' : 'https:ssh',

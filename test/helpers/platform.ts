@@ -36,6 +36,11 @@ export async function signUpDefaultUser(base: string, email = `owner-${Math.rand
   return res.json.accessToken as string;
 }
 
+/** Makes `token` the credential `http()` sends to `base` (an api-server restarted on a new port). */
+export function setDefaultToken(base: string, token: string): void {
+  defaultTokens.set(base, token);
+}
+
 /**
  * The whole platform in a fresh data folder, on free ports: on the embedded default, or on
  * whatever servers `env` names (DATABASE_URL, KAFKA_BROKERS, S3_BUCKET...), as in production.
