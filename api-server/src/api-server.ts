@@ -12,6 +12,7 @@ import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
+import { dashboardRoutes } from './dashboard/dashboard.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
@@ -61,6 +62,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  app.use(dashboardRoutes());
   app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
