@@ -17,6 +17,22 @@ import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
+import { Auth } from './auth/auth.ts';
+import { authRoutes } from './auth/routes.ts';
+import { UsersRepo } from './auth/users-repo.ts';
+import type { AccessOptions } from './config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
+import { envVarRoutes } from './env-vars/routes.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { requestId } from './http/request-id.ts';
+import { Notifier, type NotifierOptions } from './notifications/notifier.ts';
+import { notificationRoutes } from './notifications/routes.ts';
+import { requireOwnedDeployment, requireOwnedProject } from './projects/access.ts';
+import { Deployer } from './projects/deployer.ts';
+import { DeployHooks } from './webhooks/deploy-hooks.ts';
+import { GithubWebhooks } from './webhooks/github.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -32,6 +48,10 @@ export interface ApiOptions {
   allowLocalGit: boolean;
   scheduler: SchedulerOptions;
   logRetentionDays?: number;
+  /** Keys, token lifetime, sign-up switch, rate limits (see config.ts). */
+  access: AccessOptions;
+  /** Retry timing of outgoing notifications (tests shorten it). */
+  notifications?: Omit<NotifierOptions, 'allowPrivateUrls'>;
 }
 
 export interface ApiServer {
@@ -51,24 +71,75 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const deployments = new DeploymentsRepo(deps.db);
   const logStore = createLogStore(deps.clickhouse);
   const routes = new RoutePublisher({ store: deps.store, deployments, urls: options.urls, logger });
+  const box = new SecretBox(options.access.envEncryptionKey);
+  const envVars = new EnvVarsRepo(deps.db, box);
   const scheduler = new Scheduler(
-    { deployments, projects, runner: deps.runner, bus: deps.bus, logger: logger.child({ component: 'scheduler' }) },
+    {
+      deployments,
+      projects,
+      runner: deps.runner,
+      bus: deps.bus,
+      logger: logger.child({ component: 'scheduler' }),
+      // Production builds get the production variables, every other build the preview ones.
+      resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
+    },
     options.scheduler,
   );
+  const users = new UsersRepo(deps.db);
+  const auth = new Auth({ users, jwtSecret: options.access.jwtSecret, accessTokenTtlSeconds: options.access.accessTokenTtlSeconds });
+  const notifier = new Notifier(
+    { db: deps.db, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
+    { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
+  );
+  const deployer = new Deployer({ db: deps.db, deployments, scheduler, notifier });
+  const minute = 60_000;
+  const loginLimiter = new RateLimiter({ max: options.access.loginRateLimitPerMinute, windowMs: minute });
+  const webhookLimiter = new RateLimiter({ max: options.access.webhookRateLimitPerMinute, windowMs: minute });
+  const github = new GithubWebhooks({ db: deps.db, projects, deployer, box, limiter: webhookLimiter, logger });
+  const deployHooks = new DeployHooks({ db: deps.db, deployer, limiter: webhookLimiter });
+  const requireUser = auth.requireUser();
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
+  app.use(requestId);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  // The web dashboard's static pages: public (they call the API with the user's token).
   app.use(dashboardRoutes());
-  app.use(apiRoutes({ projects, deployments, scheduler, logStore, urls: options.urls, allowLocalGit: options.allowLocalGit }));
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  // Signed over the raw bytes: mounted before the JSON parser.
+  app.use(github.receiver());
+  app.use(express.json({ limit: '100kb' }));
+  app.use(deployHooks.receiver());
+  app.use(authRoutes({ auth, users, loginLimiter, allowSignup: options.access.allowSignup }));
+  // Everything below needs a signed-in user; everything under a project or deployment id, its owner.
+  app.use(requireUser);
+  app.use('/projects/:projectId', requireOwnedProject(projects));
+  app.use('/deployments/:deploymentId', requireOwnedDeployment(projects, deployments));
+  app.use(
+    apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, allowLocalGit: options.allowLocalGit, logger }),
+  );
+  app.use(envVarRoutes({ envVars }));
+  app.use(github.ownerRoutes());
+  app.use(deployHooks.ownerRoutes());
+  app.use(notificationRoutes({ db: deps.db, box, allowPrivateUrls: options.access.allowPrivateWebhookUrls }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const live = new LiveLogs(server, { logStore, deployments, logger: logger.child({ component: 'live-logs' }) });
+  const live = new LiveLogs(server, {
+    logStore,
+    deployments,
+    logger: logger.child({ component: 'live-logs' }),
+    access: {
+      userFor: (token) => auth.userFor(token),
+      canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
+    },
+  });
   const subscription: Subscription = await startBuildEventsConsumer({
     bus: deps.bus,
     logStore,
@@ -77,10 +148,14 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     routes,
     logger,
     onEvents: (events) => live.deliver(events),
-    onTerminal: () => scheduler.kick(),
+    onTerminal: () => {
+      scheduler.kick();
+      notifier.kick();
+    },
   });
   await scheduler.recover();
   scheduler.start();
+  notifier.start();
 
   return {
     server,
@@ -91,6 +166,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       }),
     async close() {
       scheduler.stop();
+      await notifier.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await subscription.stop();

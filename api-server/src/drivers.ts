@@ -8,7 +8,7 @@ import type { Logger } from '@platform/logger';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { createLocalRunner } from '@platform/runner';
 import type { ApiDeps, ApiOptions } from './api-server.ts';
-import type { ApiConfig } from './config.ts';
+import { accessOptionsFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
 
 const require = createRequire(import.meta.url);
@@ -46,6 +46,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     urls: new Urls({ rootDomain: config.ROOT_DOMAIN, scheme: config.PUBLIC_SCHEME, port: config.PUBLIC_PORT ?? config.PROXY_PORT }),
     allowLocalGit: config.ALLOW_LOCAL_GIT,
     logRetentionDays: config.LOG_RETENTION_DAYS,
+    access: accessOptionsFrom(config),
     scheduler: {
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       taskSettings: {

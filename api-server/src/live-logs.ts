@@ -4,13 +4,19 @@ import { z } from 'zod';
 import { isTerminalStatus, type BuildEvent } from '@platform/contracts';
 import type { LogStore } from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
-import type { DeploymentsRepo } from './deployments/deployments-repo.ts';
+import type { DeploymentRow, DeploymentsRepo } from './deployments/deployments-repo.ts';
 
 const subscribeSchema = z.object({
   deploymentId: z.string().min(1).max(64),
   /** The last seq the client already has; history resumes after it. */
   afterSeq: z.number().int().nonnegative().default(0),
 });
+
+/** Who may connect (a JWT or API token in the handshake) and read which deployment's logs. */
+export interface LiveLogsAccess {
+  userFor(token: string): Promise<{ id: string } | null>;
+  canRead(userId: string, deployment: DeploymentRow): Promise<boolean>;
+}
 
 interface Subscriber {
   socket: Socket;
@@ -32,9 +38,25 @@ export class LiveLogs {
 
   constructor(
     httpServer: HttpServer,
-    private readonly deps: { logStore: LogStore; deployments: DeploymentsRepo; logger: Logger },
+    private readonly deps: { logStore: LogStore; deployments: DeploymentsRepo; logger: Logger; access?: LiveLogsAccess },
   ) {
     this.io = new SocketServer(httpServer, { cors: { origin: true }, serveClient: false });
+    const access = deps.access;
+    if (access) {
+      // The handshake carries the credential (`io(url, { auth: { token } })`); no token, no socket.
+      this.io.use((socket, next) => {
+        const token: unknown = socket.handshake.auth?.token;
+        if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthenticated: pass auth.token'));
+        access.userFor(token).then(
+          (user) => {
+            if (!user) return next(new Error('unauthenticated: the token is invalid, expired or revoked'));
+            socket.data.userId = user.id;
+            next();
+          },
+          () => next(new Error('unauthenticated: could not check the token')),
+        );
+      });
+    }
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -65,7 +87,8 @@ export class LiveLogs {
       }
       const { deploymentId, afterSeq } = parsed.data;
       const deployment = await this.deps.deployments.get(deploymentId);
-      if (!deployment) {
+      // Another tenant's deployment gets the same answer as a missing one.
+      if (!deployment || (this.deps.access && !(await this.deps.access.canRead(String(socket.data.userId), deployment)))) {
         reply({ ok: false, error: 'deployment not found' });
         return;
       }

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiOptions } from '@platform/api-server';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
 import { createLogger } from '@platform/logger';
 
@@ -15,25 +15,44 @@ export interface TestPlatform {
   proxyPort: number;
   deps: ApiDeps;
   dataDir: string;
+  /** An access token of the platform's first user, sent by `http()` to this API unless a test passes its own. */
+  token: string;
+  /** Signs up another user; returns their access token. */
+  signup(email?: string): Promise<{ token: string; userId: string }>;
   close(): Promise<void>;
 }
 
+/** Default credential per API base URL, so tests that do not care about accounts stay short. */
+const defaultTokens = new Map<string, string>();
+
 /** The whole platform on the embedded default, in a fresh data folder, on free ports. */
-export async function startEmbeddedPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startEmbeddedPlatform(env: Record<string, string> = {}, options: Partial<ApiOptions> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
-  const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', ...env });
+  // Tests sign up many users from one address and post to local notification receivers.
+  const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env });
   const logger = createLogger({ level: config.LOG_LEVEL });
   const deps = await createEmbeddedDrivers(config, logger);
   const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: 200 });
   const proxyPort = await proxy.listen(0);
-  const api = await createApiServer(deps, apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }));
+  const api = await createApiServer(deps, { ...apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }), ...options });
   const apiPort = await api.listen(0);
+  const base = `http://127.0.0.1:${apiPort}`;
+  const signup = async (email = `user-${Math.random().toString(36).slice(2)}@example.test`) => {
+    const res = await http(base, 'POST', '/auth/signup', { email, password: 'correct horse battery staple' }, { authorization: '' });
+    if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${res.text}`);
+    return { token: res.json.accessToken as string, userId: res.json.user.id as string };
+  };
+  const owner = await signup('owner@example.test');
+  defaultTokens.set(base, owner.token);
   return {
-    api: `http://127.0.0.1:${apiPort}`,
+    api: base,
     proxyPort,
     deps,
     dataDir,
+    token: owner.token,
+    signup,
     async close() {
+      defaultTokens.delete(base);
       await proxy.close();
       await api.close();
       await deps.runner.close();
@@ -62,10 +81,17 @@ export function gitCommitAll(dir: string, message: string, init = false): string
   return git('rev-parse', 'HEAD');
 }
 
+/**
+ * A JSON request to the API, signed in as the platform's first user unless `headers` carries
+ * its own `authorization` (an empty one sends none).
+ */
 export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const token = defaultTokens.get(base);
+  const auth: Record<string, string> = 'authorization' in headers ? {} : token ? { authorization: `Bearer ${token}` } : {};
+  const sent = Object.fromEntries(Object.entries({ ...auth, ...headers }).filter(([, v]) => v !== ''));
   const res = await fetch(base + path, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...sent },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await res.text();

@@ -21,11 +21,17 @@ export interface DeploymentRow {
 export class DeploymentsRepo {
   constructor(private readonly db: Db) {}
 
-  async create(input: { projectId: string; target: 'production' | 'preview'; ref: string | null; commit: string | null }): Promise<DeploymentRow> {
+  async create(input: {
+    projectId: string;
+    target: 'production' | 'preview';
+    ref: string | null;
+    commit: string | null;
+    useBuildCache?: boolean;
+  }): Promise<DeploymentRow> {
     const rows = await this.db.query<DeploymentRow>(
-      `INSERT INTO deployments (id, project_id, status, target, ref, commit_sha)
-       VALUES ($1, $2, 'QUEUED', $3, $4, $5) RETURNING *`,
-      [randomId(20), input.projectId, input.target, input.ref, input.commit],
+      `INSERT INTO deployments (id, project_id, status, target, ref, commit_sha, use_build_cache)
+       VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6) RETURNING *`,
+      [randomId(20), input.projectId, input.target, input.ref, input.commit, input.useBuildCache ?? true],
     );
     return rows[0]!;
   }

@@ -1,4 +1,4 @@
-import { routeKey, type RouteRecord } from '@platform/contracts';
+import { routeKey, routeRecordSchema, type RouteRecord } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
 import type { Logger } from '@platform/logger';
 import type { ProjectRow } from '../projects/projects-repo.ts';
@@ -27,6 +27,47 @@ export class RoutePublisher {
     }
     await Promise.all(hosts.map((host) => this.write(host, deployment, project)));
     this.deps.logger.info({ deploymentId: deployment.id, hosts }, 'routes published');
+  }
+
+  /**
+   * Points the production hostname at a READY deployment, whatever its age or target: the
+   * instant rollback (and promote). Nothing is rebuilt; the proxy serves it within its TTL.
+   */
+  async promote(deployment: DeploymentRow, project: ProjectRow): Promise<string> {
+    const host = this.deps.urls.productionHost(project.slug);
+    await this.write(host, deployment, project);
+    this.deps.logger.info({ deploymentId: deployment.id, host }, 'deployment promoted to production');
+    return host;
+  }
+
+  /** Which deployment a hostname serves now, per its route record; null when none. */
+  async current(host: string): Promise<RouteRecord | null> {
+    const raw = await this.deps.store.getBuffer(routeKey(host));
+    if (!raw) return null;
+    try {
+      return routeRecordSchema.parse(JSON.parse(raw.toString('utf8')));
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Removes every route record of a deleted project (production, each deployment's own
+   * hostname, each branch alias), so none of its hostnames serves any longer. A record that
+   * another project took over in the meantime is left alone.
+   */
+  async unpublishProject(project: ProjectRow, deployments: readonly Pick<DeploymentRow, 'id' | 'ref'>[]): Promise<string[]> {
+    const { urls } = this.deps;
+    const hosts = new Set([urls.productionHost(project.slug)]);
+    for (const d of deployments) {
+      hosts.add(urls.deploymentHost(project.slug, d.id));
+      if (d.ref) hosts.add(urls.branchHost(project.slug, d.ref));
+    }
+    const records = await Promise.all([...hosts].map(async (host) => ({ host, record: await this.current(host) })));
+    const owned = records.filter((r) => r.record?.projectId === project.id).map((r) => r.host);
+    if (owned.length > 0) await this.deps.store.delete(owned.map(routeKey));
+    this.deps.logger.info({ projectId: project.id, hosts: owned }, 'routes removed');
+    return owned;
   }
 
   private async write(host: string, deployment: DeploymentRow, project: ProjectRow): Promise<void> {

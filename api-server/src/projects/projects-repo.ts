@@ -1,4 +1,4 @@
-import { projectSlug, randomId, type CreateProjectBody } from '@platform/contracts';
+import { projectSlug, randomId, type CreateProjectBody, type UpdateProjectBody } from '@platform/contracts';
 import type { Db } from '@platform/db';
 import { HttpError } from '../errors.ts';
 
@@ -13,36 +13,60 @@ export interface ProjectRow {
   build_command: string | null;
   output_directory: string | null;
   spa: boolean;
+  owner_id: string | null;
+  github_webhook_secret_enc: string | null;
   created_at: Date;
 }
+
+const COLUMNS: Record<Exclude<keyof UpdateProjectBody, never>, string> = {
+  name: 'name',
+  gitUrl: 'git_url',
+  productionBranch: 'production_branch',
+  rootDirectory: 'root_directory',
+  installCommand: 'install_command',
+  buildCommand: 'build_command',
+  outputDirectory: 'output_directory',
+  spa: 'spa',
+};
 
 export class ProjectsRepo {
   constructor(private readonly db: Db) {}
 
-  async create(body: CreateProjectBody): Promise<ProjectRow> {
-    const slug = projectSlug(body.name);
-    if (!slug) throw new HttpError(400, 'invalid_body', 'invalid request body: name: must contain a letter or digit');
-    const rows = await this.db.query<ProjectRow>(
-      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (slug) DO NOTHING
-       RETURNING *`,
-      [
-        `prj_${randomId(16)}`,
-        body.name,
-        slug,
-        body.gitUrl,
-        body.productionBranch ?? 'main',
-        body.rootDirectory ?? null,
-        body.installCommand ?? null,
-        body.buildCommand ?? null,
-        body.outputDirectory ?? null,
-        body.spa ?? false,
-      ],
-    );
-    const row = rows[0];
-    if (!row) throw new HttpError(409, 'slug_taken', `a project named "${slug}" already exists`);
-    return row;
+  /**
+   * The slug is the project's subdomain, unique across the platform. A slug asked for
+   * explicitly must be free (409 otherwise); one derived from the name gets a short random
+   * suffix when the plain one is taken.
+   */
+  async create(body: CreateProjectBody, ownerId: string | null = null, extra: { githubWebhookSecretEnc?: (id: string) => string } = {}): Promise<ProjectRow> {
+    const base = body.slug ?? projectSlug(body.name);
+    if (!base) throw new HttpError(400, 'invalid_body', 'invalid request body: name: must contain a letter or digit');
+    const id = `prj_${randomId(16)}`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const slug = attempt === 0 ? base : `${base.slice(0, 34).replace(/-+$/, '')}-${randomId(5)}`;
+      const rows = await this.db.query<ProjectRow>(
+        `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (slug) DO NOTHING
+         RETURNING *`,
+        [
+          id,
+          body.name,
+          slug,
+          body.gitUrl,
+          body.productionBranch ?? 'main',
+          body.rootDirectory ?? null,
+          body.installCommand ?? null,
+          body.buildCommand ?? null,
+          body.outputDirectory ?? null,
+          body.spa ?? false,
+          ownerId,
+          extra.githubWebhookSecretEnc?.(id) ?? null,
+        ],
+      );
+      if (rows[0]) return rows[0];
+      if (body.slug) break;
+    }
+    throw new HttpError(409, 'slug_taken', `a project with the subdomain "${base}" already exists`);
   }
 
   async get(id: string): Promise<ProjectRow | null> {
@@ -50,12 +74,49 @@ export class ProjectsRepo {
     return rows[0] ?? null;
   }
 
+  /** The project when `ownerId` owns it; null otherwise (a stranger cannot tell it exists). */
+  async getOwned(id: string, ownerId: string): Promise<ProjectRow | null> {
+    const rows = await this.db.query<ProjectRow>('SELECT * FROM projects WHERE id = $1 AND owner_id = $2', [id, ownerId]);
+    return rows[0] ?? null;
+  }
+
   async list(): Promise<ProjectRow[]> {
     return this.db.query<ProjectRow>('SELECT * FROM projects ORDER BY created_at DESC, id');
+  }
+
+  async listOwned(ownerId: string): Promise<ProjectRow[]> {
+    return this.db.query<ProjectRow>('SELECT * FROM projects WHERE owner_id = $1 ORDER BY created_at DESC, id', [ownerId]);
   }
 
   async getBySlug(slug: string): Promise<ProjectRow | null> {
     const rows = await this.db.query<ProjectRow>('SELECT * FROM projects WHERE slug = $1', [slug]);
     return rows[0] ?? null;
+  }
+
+  async update(id: string, patch: UpdateProjectBody): Promise<ProjectRow | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [field, column] of Object.entries(COLUMNS) as [keyof UpdateProjectBody, string][]) {
+      if (patch[field] === undefined) continue;
+      params.push(patch[field]);
+      sets.push(`${column} = $${params.length}`);
+    }
+    if (sets.length === 0) return this.get(id);
+    const rows = await this.db.query<ProjectRow>(`UPDATE projects SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+    return rows[0] ?? null;
+  }
+
+  async setGithubWebhookSecret(id: string, sealed: string): Promise<void> {
+    await this.db.query('UPDATE projects SET github_webhook_secret_enc = $2 WHERE id = $1', [id, sealed]);
+  }
+
+  /** Projects building this repository, matched on the URL forms GitHub sends. */
+  async findByGitUrls(urls: readonly string[]): Promise<ProjectRow[]> {
+    if (urls.length === 0) return [];
+    return this.db.query<ProjectRow>('SELECT * FROM projects WHERE git_url = ANY($1::text[]) ORDER BY created_at, id', [urls]);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM projects WHERE id = $1 RETURNING id', [id])).length > 0;
   }
 }

@@ -1,0 +1,76 @@
+import { randomId } from '@platform/contracts';
+import type { Db } from '@platform/db';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export class UsersRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Null when the email is taken. */
+  async create(email: string, passwordHash: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING *`,
+      [`usr_${randomId(16)}`, email, passwordHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async get(id: string): Promise<UserRow | null> {
+    return (await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]))[0] ?? null;
+  }
+
+  async getByEmail(email: string): Promise<UserRow | null> {
+    return (await this.db.query<UserRow>('SELECT * FROM users WHERE email = $1', [email]))[0] ?? null;
+  }
+
+  async createToken(input: { userId: string; name: string; tokenHash: string; prefix: string; expiresAt: Date | null }): Promise<ApiTokenRow> {
+    const rows = await this.db.query<ApiTokenRow>(
+      `INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [`tok_${randomId(16)}`, input.userId, input.name, input.tokenHash, input.prefix, input.expiresAt],
+    );
+    return rows[0]!;
+  }
+
+  /** The user a live (not revoked, not expired) token belongs to; marks the token used. */
+  async userForToken(tokenHash: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `WITH used AS (
+         UPDATE api_tokens SET last_used_at = now()
+         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+         RETURNING user_id
+       )
+       SELECT users.* FROM users JOIN used ON used.user_id = users.id`,
+      [tokenHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async listTokens(userId: string): Promise<ApiTokenRow[]> {
+    return this.db.query<ApiTokenRow>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id', [userId]);
+  }
+
+  async revokeToken(userId: string, tokenId: string): Promise<ApiTokenRow | null> {
+    const rows = await this.db.query<ApiTokenRow>(
+      `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING *`,
+      [tokenId, userId],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,225 @@
+import { randomId, type NotificationEvent, type NotificationPayload } from '@platform/contracts';
+import type { Db, DbExecutor } from '@platform/db';
+import type { Logger } from '@platform/logger';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { hmacSha256Hex } from '../crypto/tokens.ts';
+import type { DeploymentRow } from '../deployments/deployments-repo.ts';
+import { presentDeployment } from '../http/presenters.ts';
+import type { Urls } from '../urls.ts';
+import { assertPublicUrl } from './ssrf.ts';
+
+export interface NotificationEndpointRow {
+  id: string;
+  project_id: string;
+  url: string;
+  events: NotificationEvent[];
+  secret_enc: string;
+  created_at: Date;
+}
+
+interface DeliveryRow {
+  id: string;
+  endpoint_id: string;
+  event: string;
+  payload: string;
+  attempts: number;
+  url: string;
+  secret_enc: string;
+}
+
+export interface NotifierOptions {
+  /** How often the worker looks for due deliveries and newly finished deployments. Default 1 s. */
+  pollIntervalMs?: number;
+  /** Delay before the first retry; doubles per attempt, capped at `maxBackoffMs`. Default 5 s. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** After this many failed attempts a delivery is given up. Default 8. */
+  maxAttempts?: number;
+  requestTimeoutMs?: number;
+  allowPrivateUrls: boolean;
+}
+
+const TERMINAL_EVENT: Record<string, NotificationEvent> = {
+  READY: 'deployment.succeeded',
+  ERROR: 'deployment.error',
+  CANCELED: 'deployment.canceled',
+};
+
+export const endpointSecretContext = (endpointId: string) => `notify:${endpointId}`;
+
+/**
+ * Outgoing deployment notifications through a transactional outbox: events are rows written
+ * next to the change that caused them (never an HTTP call in the request path); a worker
+ * delivers them, signed, with exponential backoff, and any replica can take a due delivery
+ * (`FOR UPDATE SKIP LOCKED` plus a lease). Terminal statuses are picked up from the
+ * deployments table itself, so every path that ends a deployment (build events, cancel,
+ * the reconciler) notifies without knowing about notifications.
+ */
+export class Notifier {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: { db: Db; box: SecretBox; urls: Urls; logger: Logger },
+    private readonly options: NotifierOptions,
+  ) {}
+
+  /** Writes one delivery per subscribed endpoint of the project. */
+  async enqueue(type: NotificationEvent, deployment: DeploymentRow, projectSlug: string, db: DbExecutor = this.deps.db): Promise<number> {
+    const payload: NotificationPayload = {
+      id: `evt_${randomId(16)}`,
+      type,
+      createdAt: new Date().toISOString(),
+      projectId: deployment.project_id,
+      deployment: presentDeployment(deployment, { slug: projectSlug }, this.deps.urls),
+    };
+    const rows = await db.query(
+      `INSERT INTO notification_deliveries (id, endpoint_id, event, payload)
+       SELECT 'ntf_' || replace(gen_random_uuid()::text, '-', ''), e.id, $2, $3
+       FROM notification_endpoints e
+       WHERE e.project_id = $1 AND (cardinality(e.events) = 0 OR $2 = ANY(e.events))
+       RETURNING id`,
+      [deployment.project_id, type, JSON.stringify(payload)],
+    );
+    if (rows.length > 0) this.kick();
+    return rows.length;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 1_000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Stops polling and waits for deliveries in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    while (this.running || this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      if (this.running) await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.collectFinished();
+          await this.deliverDue();
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'notification pass failed');
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+
+  /** Turns deployments that reached a terminal status since the last pass into deliveries. */
+  private async collectFinished(): Promise<void> {
+    for (;;) {
+      const count = await this.deps.db.transaction(async (tx) => {
+        const rows = await tx.query<DeploymentRow & { slug: string }>(
+          `WITH picked AS (
+             SELECT id FROM deployments
+             WHERE status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status
+             ORDER BY finished_at NULLS FIRST LIMIT 100
+             FOR UPDATE SKIP LOCKED
+           ), marked AS (
+             UPDATE deployments d SET notified_status = d.status FROM picked WHERE d.id = picked.id RETURNING d.*
+           )
+           SELECT marked.*, projects.slug FROM marked JOIN projects ON projects.id = marked.project_id`,
+        );
+        for (const row of rows) await this.enqueue(TERMINAL_EVENT[row.status]!, row, row.slug, tx);
+        return rows.length;
+      });
+      if (count < 100) return;
+    }
+  }
+
+  private async deliverDue(): Promise<void> {
+    for (;;) {
+      // The lease: a claimed delivery is not due again for a minute, so no other replica sends it meanwhile.
+      const due = await this.deps.db.query<DeliveryRow>(
+        `WITH claimed AS (
+           UPDATE notification_deliveries SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds'
+           WHERE id IN (
+             SELECT id FROM notification_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at LIMIT 20
+             FOR UPDATE SKIP LOCKED
+           )
+           RETURNING *
+         )
+         SELECT claimed.id, claimed.endpoint_id, claimed.event, claimed.payload, claimed.attempts, e.url, e.secret_enc
+         FROM claimed JOIN notification_endpoints e ON e.id = claimed.endpoint_id`,
+      );
+      if (due.length === 0) return;
+      const batch = due.map((d) => this.track(this.deliver(d)));
+      await Promise.allSettled(batch);
+      if (this.stopped) return;
+    }
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inFlight.add(p);
+    return p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async deliver(d: DeliveryRow): Promise<void> {
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      if (!this.options.allowPrivateUrls) await assertPublicUrl(d.url);
+      const secret = this.deps.box.open(d.secret_enc, endpointSecretContext(d.endpoint_id));
+      const res = await fetch(d.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'platform-notifications/1',
+          'x-platform-event': d.event,
+          'x-platform-delivery': d.id,
+          'x-platform-signature': `sha256=${hmacSha256Hex(secret, d.payload)}`,
+        },
+        body: d.payload,
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (res.status < 200 || res.status >= 300) error = `the endpoint answered ${res.status}`;
+    } catch (err) {
+      error = (err as Error).message.slice(0, 500);
+    }
+    if (error === null) {
+      await this.deps.db.query(
+        `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), response_status = $2, last_error = NULL WHERE id = $1`,
+        [d.id, status],
+      );
+      return;
+    }
+    const maxAttempts = this.options.maxAttempts ?? 8;
+    const backoff = Math.min((this.options.baseBackoffMs ?? 5_000) * 2 ** (d.attempts - 1), this.options.maxBackoffMs ?? 3_600_000);
+    const giveUp = d.attempts >= maxAttempts;
+    await this.deps.db.query(
+      `UPDATE notification_deliveries
+       SET status = $2, response_status = $3, last_error = $4, next_attempt_at = now() + ($5::double precision * interval '1 millisecond')
+       WHERE id = $1`,
+      [d.id, giveUp ? 'failed' : 'pending', status, error, backoff],
+    );
+    this.deps.logger.warn({ deliveryId: d.id, endpointId: d.endpoint_id, attempts: d.attempts, error, giveUp }, 'notification delivery failed');
+    // A short backoff (tests, or a first quick retry) is served by a timer rather than the next poll.
+    if (!giveUp && backoff < (this.options.pollIntervalMs ?? 1_000)) setTimeout(() => this.kick(), backoff + 5).unref();
+  }
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { assertPublicUrl, isPrivateAddress } from './ssrf.ts';
+
+describe('notification URL safety', () => {
+  it('classifies internal addresses as private', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', 'not-an-ip']) {
+      expect(isPrivateAddress(a), a).toBe(true);
+    }
+    for (const a of ['8.8.8.8', '140.82.112.3', '2606:4700::1111']) expect(isPrivateAddress(a), a).toBe(false);
+  });
+
+  it('refuses loopback URLs by literal address and by name', async () => {
+    await expect(assertPublicUrl('http://127.0.0.1:4566/')).rejects.toThrow(/private/);
+    await expect(assertPublicUrl('http://[::1]/')).rejects.toThrow(/private/);
+    await expect(assertPublicUrl('http://localhost/')).rejects.toThrow(/private/);
+    await expect(assertPublicUrl('http://169.254.169.254/latest/meta-data')).rejects.toThrow(/private/);
+    await expect(assertPublicUrl('https://8.8.8.8/hook')).resolves.toBeUndefined();
+  });
+});
