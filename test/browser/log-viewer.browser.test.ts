@@ -37,13 +37,15 @@ describe('live log viewer in Chromium', () => {
 
   it('streams a build live, survives a reload and a reconnect mid-build, and ends with the full log in order', async () => {
     const repo = gitRepoFromFixture('slow-log-site');
-    const created = await http(platform.api, 'POST', '/project', { name: 'slow-logs', gitUrl: repo });
+    const created = await http(platform.api, 'POST', '/projects', { name: 'slow-logs', gitUrl: repo });
     expect(created.status).toBe(201);
     const deploy = await http(platform.api, 'POST', '/deploy', { projectId: created.json.project.id });
     const id: string = deploy.json.deployment.id;
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors = collectPageErrors(page);
+    // Signed in as the platform's first user, as the login page would leave it.
+    await page.addInitScript((token: string) => (globalThis as any).localStorage.setItem('platform.session', token), platform.token);
     await page.goto(`${platform.api}/dashboard/deployments/${id}`);
 
     // Lines arrive while the build is still running: streamed, not loaded at the end.

@@ -1,6 +1,6 @@
 // The dashboard's entry: routes to pages; a 401 from the API sends the user to log in.
 
-import { setUnauthorizedHandler } from './api.js';
+import { session, setUnauthorizedHandler } from './api.js';
 import { h } from './dom.js';
 import { showPage } from './layout.js';
 import { analyticsPage } from './pages/analytics.js';
@@ -12,16 +12,30 @@ import { BASE, href, navigate, notFound, route, startRouter } from './router.js'
 
 route('/login', () => authPage('login'));
 route('/signup', () => authPage('signup'));
-route('/', () => projectsPage());
-route('/projects/:id', (p) => projectPage({ id: p.id ?? '' }));
-route('/projects/:id/analytics', (p) => analyticsPage({ id: p.id ?? '' }));
-route('/deployments/:id', (p) => deploymentPage({ id: p.id ?? '' }));
+route('/', signedIn(() => projectsPage()));
+route('/projects/:id', signedIn((p) => projectPage({ id: p.id ?? '' })));
+route('/projects/:id/analytics', signedIn((p) => analyticsPage({ id: p.id ?? '' })));
+route('/deployments/:id', signedIn((p) => deploymentPage({ id: p.id ?? '' })));
 notFound(() => showPage('Not found', h('h1', { text: 'Page not found' }), h('p', {}, h('a', { href: href('/'), text: 'Back to projects' }))));
 
-setUnauthorizedHandler(() => {
+function toLogin() {
   const here = location.pathname.slice(BASE.length) + location.search;
   if (here.startsWith('/login') || here.startsWith('/signup')) return;
-  navigate(`/login?next=${encodeURIComponent(here)}`, { replace: true });
+  navigate(`/login?next=${encodeURIComponent(here || '/')}`, { replace: true });
+}
+
+/**
+ * Pages that need an account: without a token, straight to the login page (no request that
+ * is sure to fail); with an expired one, the API's 401 leads there too.
+ * @template {any[]} A @param {(...args: A) => any} render @returns {(...args: A) => any}
+ */
+function signedIn(render) {
+  return (...args) => (session.token ? render(...args) : toLogin());
+}
+
+setUnauthorizedHandler(() => {
+  session.token = null;
+  toLogin();
 });
 
 startRouter();

@@ -6,7 +6,7 @@ export const paths = {
   signup: '/auth/signup',
   login: '/auth/login',
   projects: '/projects',
-  createProject: '/project',
+  createProject: '/projects',
   deploy: '/deploy',
   project: (/** @type {string} */ p) => `/projects/${id(p)}`,
   deployments: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) =>
@@ -21,7 +21,8 @@ export const paths = {
   deployHook: (/** @type {string} */ p, /** @type {string} */ k) => `/projects/${id(p)}/deploy-hooks/${id(k)}`,
   notifications: (/** @type {string} */ p) => `/projects/${id(p)}/notifications`,
   notification: (/** @type {string} */ p, /** @type {string} */ n) => `/projects/${id(p)}/notifications/${id(n)}`,
-  githubWebhook: (/** @type {string} */ p) => `/projects/${id(p)}/github-webhook`,
+  githubWebhookSecret: (/** @type {string} */ p) => `/projects/${id(p)}/github-webhook/secret`,
+  githubDeliveries: (/** @type {string} */ p) => `/projects/${id(p)}/github-webhook/deliveries`,
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) =>
     `/projects/${id(p)}/analytics${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`,
 };

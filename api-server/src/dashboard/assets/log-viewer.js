@@ -100,7 +100,11 @@ export class LogViewer {
     socket.on('disconnect', () => {
       if (!this.ended) this.setConnection('reconnecting…', 'warn');
     });
-    socket.on('connect_error', () => this.setConnection('reconnecting…', 'warn'));
+    socket.on('connect_error', (/** @type {Error} */ err) => {
+      // Refused by the server (no or expired token): say why; socket.io does not retry it.
+      if (!socket.active) this.setConnection(err.message, 'error');
+      else this.setConnection('reconnecting…', 'warn');
+    });
     socket.on('log', (/** @type {LogLine & { deploymentId: string }} */ event) => {
       if (event.deploymentId !== this.deploymentId || event.seq <= this.lastSeq) return;
       this.lastSeq = event.seq;

@@ -97,7 +97,9 @@ function deploymentsSection(project, message) {
       rows = reply.deployments;
       // Keep keyboard focus on the same action across a refresh.
       const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
-      replace(body, table(rows, reply.productionDeploymentId ?? project.productionDeploymentId ?? null));
+      // Promote and roll back move the production alias: ask the project where it points now.
+      const current = (await get(paths.project(project.id))).project.productionDeploymentId ?? null;
+      replace(body, table(rows, current));
       if (focused) /** @type {HTMLElement | null} */ (body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`))?.focus();
     } catch (err) {
       replace(body, notice('error', /** @type {Error} */ (err).message));
@@ -109,8 +111,7 @@ function deploymentsSection(project, message) {
   /** @param {any[]} list @param {string | null} currentId */
   function table(list, currentId) {
     if (list.length === 0) return h('p', { class: 'muted', text: 'No deployments yet.' });
-    // Without the API naming it, the current production deployment is the newest READY production one.
-    const current = currentId ?? list.find((d) => d.target === 'production' && d.status === 'READY')?.id ?? null;
+    const current = currentId;
     return h(
       'table',
       { class: 'table deployments' },
@@ -136,7 +137,7 @@ function deploymentsSection(project, message) {
             h('td', { text: age(d.createdAt), title: d.createdAt }),
             h('td', { text: duration(d.startedAt, d.finishedAt) }),
             h('td', {}, d.status === 'READY' ? externalLink(d.url) : h('span', { class: 'muted', text: '—' })),
-            h('td', { class: 'row-actions' }, actions(d, d.id === current)),
+            h('td', {}, h('div', { class: 'row-actions' }, actions(d, d.id === current))),
           ),
         ),
       ),
@@ -268,7 +269,7 @@ function deployHooksSection(project) {
 
   async function load() {
     try {
-      const { deployHooks = [] } = await get(paths.deployHooks(project.id));
+      const { hooks: deployHooks = [] } = await get(paths.deployHooks(project.id));
       replace(
         list,
         deployHooks.length === 0
@@ -311,7 +312,7 @@ function deployHooksSection(project) {
             const reply = await post(paths.deployHooks(project.id), { name: name.value.trim(), branch: branch.value.trim() });
             name.value = '';
             await load();
-            const url = reply.url ?? reply.deployHook?.url;
+            const url = reply.url;
             if (url) message.show('success', `Hook URL (shown once, keep it secret): ${new URL(url, location.origin).href}`);
           });
         },
@@ -361,16 +362,66 @@ function notificationsSection(project) {
     }
   }
   async function loadGithub() {
+    const url = new URL(`/webhooks/github?projectId=${encodeURIComponent(project.id)}`, location.origin).href;
+    const regenerate = h('button', { type: 'button', text: 'Generate a new secret' });
+    regenerate.addEventListener('click', () => {
+      if (!confirm('Generate a new webhook secret? Deliveries signed with the old one will be refused.')) return;
+      void busy(/** @type {HTMLButtonElement} */ (regenerate), message, async () => {
+        const reply = await post(paths.githubWebhookSecret(project.id));
+        showSecret(reply.githubWebhook.secret);
+      });
+    });
+    const secretSlot = h('div', {});
+    const showSecret = (/** @type {string} */ secret) =>
+      replace(secretSlot, notice('success', 'Webhook secret (shown once; paste it into the repository settings now):'), h('code', { class: 'mono secret', text: secret }));
+    const stashed = sessionStorage.getItem(`platform.githubWebhook.${project.id}`);
+    if (stashed) {
+      sessionStorage.removeItem(`platform.githubWebhook.${project.id}`);
+      try {
+        showSecret(JSON.parse(stashed).secret);
+      } catch {
+        /* ignore a damaged entry */
+      }
+    }
+    const deliveries = h('div', {});
+    replace(
+      github,
+      h('p', {}, 'In the repository: Settings → Webhooks → Add webhook, content type ', h('code', { text: 'application/json' }), ', push events, this payload URL:'),
+      h('p', {}, h('code', { class: 'mono', text: url })),
+      secretSlot,
+      regenerate,
+      deliveries,
+    );
     try {
-      const reply = await get(paths.githubWebhook(project.id));
+      const reply = await get(paths.githubDeliveries(project.id));
+      const list = reply.deliveries ?? [];
       replace(
-        github,
-        h('p', {}, 'GitHub webhook URL (content type application/json, push events): '),
-        h('p', {}, h('code', { class: 'mono', text: new URL(reply.url, location.origin).href })),
-        reply.secret ? h('p', {}, 'Secret: ', h('code', { class: 'mono', text: reply.secret })) : null,
+        deliveries,
+        list.length === 0
+          ? h('p', { class: 'muted', text: 'No deliveries received yet.' })
+          : h(
+              'table',
+              { class: 'table' },
+              h('caption', { text: 'Recent deliveries' }),
+              h('thead', {}, h('tr', {}, ['Received', 'Event', 'Outcome', 'Deployment'].map((t) => h('th', { scope: 'col', text: t })))),
+              h(
+                'tbody',
+                {},
+                list.slice(0, 10).map((/** @type {any} */ d) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', { text: age(d.receivedAt), title: d.receivedAt }),
+                    h('td', { class: 'mono', text: d.event }),
+                    h('td', { text: d.detail ? `${d.outcome}: ${d.detail}` : d.outcome }),
+                    h('td', {}, d.deploymentId ? h('a', { href: href(`/deployments/${encodeURIComponent(d.deploymentId)}`), class: 'mono', text: d.deploymentId.slice(0, 10) }) : '—'),
+                  ),
+                ),
+              ),
+            ),
       );
     } catch (err) {
-      replace(github, notice('info', /** @type {Error} */ (err).message));
+      replace(deliveries, notice('error', /** @type {Error} */ (err).message));
     }
   }
   void load();

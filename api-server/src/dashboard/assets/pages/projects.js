@@ -78,7 +78,9 @@ function newProjectForm() {
             if (input.value.trim()) body[key] = input.value.trim();
           }
           if (spa.checked) body.spa = true;
-          const { project } = await post(paths.createProject, body);
+          const { project, githubWebhook } = await post(paths.createProject, body);
+          // The webhook secret is shown once: the project page displays it on its first visit.
+          if (githubWebhook) sessionStorage.setItem(`platform.githubWebhook.${project.id}`, JSON.stringify(githubWebhook));
           if (deployNow.checked) {
             const { deployment } = await post(paths.deploy, { projectId: project.id });
             navigate(`/deployments/${encodeURIComponent(deployment.id)}`);
