@@ -1,4 +1,20 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run infra:up` writes the real servers' settings to `.infra/env`; integration tests
+ * pick them up from there unless the environment already says otherwise.
+ */
+function infraEnv(): Record<string, string> {
+  const file = new URL('./.infra/env', import.meta.url);
+  if (!existsSync(file)) return {};
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match && process.env[match[1]!] === undefined) env[match[1]!] = match[2]!.replace(/^['"]|['"]$/g, '');
+  }
+  return env;
+}
 
 // Three projects: `unit` (npm test) needs nothing but Node; `integration` (npm run
 // test:integration) runs against the real servers that `npm run infra:up` starts; `browser`
@@ -21,6 +37,7 @@ export default defineConfig({
           name: 'integration',
           include: ['**/src/**/*.integration.test.ts', 'test/**/*.integration.test.ts'],
           exclude: ['**/node_modules/**'],
+          env: infraEnv(),
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

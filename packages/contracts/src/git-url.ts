@@ -9,8 +9,8 @@ export function validateGitUrl(url: string, options: { allowLocal: boolean }): s
   if (url !== url.trim() || /[\0\r\n]/.test(url)) throw new Error('git URL contains whitespace or control characters');
   if (url.startsWith('-')) throw new Error('git URL must not start with "-"');
   if (/^[a-z][a-z0-9+.-]*::/i.test(url)) throw new Error('git remote helpers (such as ext::) are not allowed');
-  if (/^https:\/\/[^\s/]+\/\S+$/i.test(url)) return url;
-  if (/^ssh:\/\/[^\s/]+\/\S+$/i.test(url)) return url;
+  if (/^https:\/\/[^\s/-][^\s/]*\/\S+$/i.test(url)) return url;
+  if (/^ssh:\/\/(?:[^\s/@-][^\s/@]*@)?[^\s/@-][^\s/]*\/\S+$/i.test(url)) return url;
   if (/^[a-z0-9._-]+@[a-z0-9.-]+:[^\s-][^\s]*$/i.test(url)) return url; // scp-like: git@github.com:org/repo.git
   if (options.allowLocal) {
     if (url.startsWith('file://') && isAbsolute(url.slice('file://'.length))) return url;
