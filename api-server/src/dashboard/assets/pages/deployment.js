@@ -108,9 +108,23 @@ export async function deploymentPage({ id }) {
   );
   draw();
   viewer.start();
-  // The duration of a running build counts up.
+  // The duration of a running build counts up. Every few seconds the REST status is checked
+  // too: a build the platform ended (canceled before it started, or its task vanished) may
+  // never send a status event, and resubscribing makes the server close the stream with it.
+  let seconds = 0;
   tick = window.setInterval(() => {
-    if (RUNNING.includes(deployment.status)) draw();
+    if (!RUNNING.includes(deployment.status)) return;
+    draw();
+    if (++seconds % 5 !== 0) return;
+    void get(paths.deployment(id))
+      .then((reply) => {
+        if (!RUNNING.includes(reply.deployment.status) && RUNNING.includes(deployment.status)) {
+          deployment = reply.deployment;
+          draw();
+          viewer.subscribe();
+        }
+      })
+      .catch(() => {});
   }, 1000);
   return () => {
     clearInterval(tick);

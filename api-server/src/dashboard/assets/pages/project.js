@@ -45,9 +45,12 @@ export async function projectPage({ id }) {
     notificationsSection(project),
   );
   await deployments.refresh();
-  // While a build is queued or running the list refreshes itself; statuses change under it.
+  // The list refreshes itself: every 2 s while a build is queued or running (statuses change
+  // under it), every 10 s otherwise (a push or a deploy hook may start one).
+  let ticks = 0;
   const timer = setInterval(() => {
-    if (deployments.hasRunning()) void deployments.refresh();
+    ticks += 1;
+    if (deployments.hasRunning() || ticks % 5 === 0) void deployments.refresh();
   }, 2000);
   return () => clearInterval(timer);
 }
