@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig } from '@platform/api-server';
-import { createProxyServer, loadProxyConfig } from '@platform/s3-reverse-proxy';
+import { createProxyServer, loadProxyConfig, proxyOptionsFrom } from '@platform/s3-reverse-proxy';
 import { createLogger, onShutdown } from '@platform/logger';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,8 +21,12 @@ const logger = createLogger({ level: apiConfig.LOG_LEVEL });
 
 const deps = await createEmbeddedDrivers(apiConfig, logger);
 const api = await createApiServer(deps, apiOptionsFrom(apiConfig));
-const proxy = createProxyServer({ store: deps.store, logger }, { routeTtlMs: proxyConfig.ROUTE_CACHE_TTL_MS });
 const apiPort = await api.listen(apiConfig.API_PORT, apiConfig.API_HOST);
+// The proxy is the single ingress: api.<ROOT_DOMAIN> on its port reaches this api-server.
+const proxy = createProxyServer(
+  { store: deps.store, bus: deps.bus, logger },
+  { ...proxyOptionsFrom(proxyConfig), rootDomain: apiConfig.ROOT_DOMAIN, apiUpstream: `http://127.0.0.1:${apiPort}` },
+);
 const proxyPort = await proxy.listen(proxyConfig.PROXY_PORT, proxyConfig.PROXY_HOST);
 console.log(`API and live logs  http://localhost:${apiPort}`);
 console.log(`Deployments        http://<project>.${apiConfig.ROOT_DOMAIN}:${proxyPort}`);

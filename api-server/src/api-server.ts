@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
+import { createLogStore, createRequestLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { migrate, type Db } from '@platform/db';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import type { Runner } from '@platform/runner';
+import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
+import { analyticsRoutes } from './analytics/routes.ts';
 import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
@@ -127,6 +129,9 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(github.ownerRoutes());
   app.use(deployHooks.ownerRoutes());
   app.use(notificationRoutes({ db: deps.db, box, allowPrivateUrls: options.access.allowPrivateWebhookUrls }));
+  // Behind requireUser and the project-owner guard mounted above.
+  const requestLogs = createRequestLogStore(deps.clickhouse);
+  app.use(analyticsRoutes({ projects, requestLogs }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
@@ -153,6 +158,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       notifier.kick();
     },
   });
+  const requestLogsSubscription = await startRequestLogsConsumer({ bus: deps.bus, store: requestLogs, logger });
   await scheduler.recover();
   scheduler.start();
   notifier.start();
@@ -170,6 +176,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await subscription.stop();
+      await requestLogsSubscription.stop();
     },
   };
 }

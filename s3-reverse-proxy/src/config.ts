@@ -1,17 +1,41 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+const int = (min: number, max: number, fallback: number) => optional(z.coerce.number().int().min(min).max(max).default(fallback));
 
 export const proxyConfigSchema = z.object({
   // Port the proxy listens on. Default 8000.
-  PROXY_PORT: optional(z.coerce.number().int().min(0).max(65_535).default(8000)),
+  PROXY_PORT: int(0, 65_535, 8000),
   // Interface to listen on. Default 127.0.0.1.
   PROXY_HOST: optional(z.string().default('127.0.0.1')),
+  // Processes serving the port (node:cluster); "auto" = one per CPU. Default 1.
+  PROXY_WORKERS: optional(
+    z
+      .union([z.literal('auto'), z.coerce.number().int().min(1).max(256)])
+      .default(1)
+      .transform((v) => (v === 'auto' ? availableParallelism() : v)),
+  ),
+  // Domain the deployments are served under: <project>.<ROOT_DOMAIN>. Default localhost.
+  ROOT_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost')),
+  // The api-server that api.<ROOT_DOMAIN> (websockets included) is forwarded to. Default http://127.0.0.1:9000.
+  API_UPSTREAM_URL: optional(z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9000')),
   // How long a route record is cached: a promote or rollback is live after at most this. Default 2000 ms.
-  ROUTE_CACHE_TTL_MS: optional(z.coerce.number().int().min(0).max(300_000).default(2_000)),
+  ROUTE_CACHE_TTL_MS: int(0, 300_000, 2_000),
+  // Receiving a request, and any silence on a connection, is bounded by this. Default 30000 ms.
+  REQUEST_TIMEOUT_MS: int(1_000, 600_000, 30_000),
+  // A storage read that takes longer answers 504. Default 10000 ms.
+  STORAGE_TIMEOUT_MS: int(100, 120_000, 10_000),
+  // Memory for hot files, per worker. Default 268435456 (256 MiB).
+  FILE_CACHE_MAX_BYTES: int(0, 64 * 1024 ** 3, 256 * 1024 ** 2),
+  // Files larger than this are streamed from storage instead of cached. Default 8388608 (8 MiB).
+  FILE_CACHE_MAX_FILE_BYTES: int(0, 1024 ** 3, 8 * 1024 ** 2),
+  // How often request logs are published on the event bus. Default 1000 ms.
+  REQUEST_LOG_FLUSH_MS: int(50, 60_000, 1_000),
   // Folder of the embedded object store (DATA_DIR/objects). Default .data
   DATA_DIR: optional(z.string().default('.data')),
+  // pino level. Default info.
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -24,4 +48,18 @@ export function loadProxyConfig(env: Record<string, string | undefined>): ProxyC
     throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
   }
   return { ...result.data, dataDir: resolve(result.data.DATA_DIR) };
+}
+
+/** The factory's options from the parsed configuration. */
+export function proxyOptionsFrom(config: ProxyConfig) {
+  return {
+    rootDomain: config.ROOT_DOMAIN,
+    routeTtlMs: config.ROUTE_CACHE_TTL_MS,
+    apiUpstream: config.API_UPSTREAM_URL,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    storageTimeoutMs: config.STORAGE_TIMEOUT_MS,
+    fileCacheMaxBytes: config.FILE_CACHE_MAX_BYTES,
+    fileCacheMaxFileBytes: config.FILE_CACHE_MAX_FILE_BYTES,
+    requestLogFlushMs: config.REQUEST_LOG_FLUSH_MS,
+  };
 }

@@ -1,3 +1,5 @@
-export { createProxyServer, parseHost, type ProxyServer, type ProxyDeps, type ProxyOptions } from './proxy.ts';
-export { resolvePath, normalizeRequestPath } from './resolve.ts';
-export { loadProxyConfig, type ProxyConfig } from './config.ts';
+export { createProxyServer, type ProxyServer, type ProxyDeps, type ProxyOptions } from './proxy.ts';
+export { parseHost, HostClassifier } from './host.ts';
+export { normalizeRequestPath } from './request-path.ts';
+export { Site } from './site.ts';
+export { loadProxyConfig, proxyOptionsFrom, type ProxyConfig } from './config.ts';

@@ -6,3 +6,4 @@ export * from './routes.ts';
 export * from './manifest.ts';
 export * from './commands.ts';
 export * from './git-url.ts';
+export * from './request-log.ts';

@@ -1,0 +1,310 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { deploymentPrefix, type Manifest, type RoutingConfig } from '@platform/contracts';
+import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern } from './pattern.ts';
+import { isSafeDecodedPath, isSafeManifestKey, normalizeRequestPath } from './request-path.ts';
+
+export type Encoding = 'identity' | 'br' | 'gzip';
+
+/**
+ * One representation of a file as the proxy sends it (the file itself or a precompressed
+ * variant), with every response header computed once: hot requests only pick an array.
+ */
+export interface Representation {
+  objectKey: string;
+  size: number;
+  encoding: Encoding;
+  /** Strong ETag, distinct per encoding. */
+  etag: string;
+  /** Flat `[name, value, ...]` arrays for `res.writeHead`. */
+  headersHit: string[];
+  headersMiss: string[];
+  /** Without `x-cache`: HEAD answers. */
+  headersBare: string[];
+  /** A 304: validators and caching headers, no body headers. */
+  headersNotModified: string[];
+  /** Everything but content-length and x-cache: the base of 206 answers. */
+  headersBase: string[];
+}
+
+export interface FileResponse {
+  kind: 'file';
+  status: 200 | 404;
+  /** Path of the served file below the deployment prefix. */
+  path: string;
+  identity: Representation;
+  br: Representation | null;
+  gzip: Representation | null;
+}
+
+export type Resolved =
+  | FileResponse
+  | { kind: 'redirect'; status: number; location: string; headers: string[] }
+  | { kind: 'bad-path'; status: 400 | 414 }
+  | { kind: 'not-found'; headers: string[] };
+
+interface SiteFile {
+  path: string;
+  size: number;
+  hash: string;
+  contentType: string;
+  cacheControl: string;
+  br?: { path: string; size: number };
+  gzip?: { path: string; size: number };
+}
+
+interface Redirect {
+  pattern: CompiledPattern;
+  destination: string;
+  statusCode: number;
+}
+
+interface Rewrite {
+  pattern: CompiledPattern;
+  destination: string;
+}
+
+interface HeaderRule {
+  pattern: CompiledPattern;
+  headers: { key: string; value: string }[];
+}
+
+/** Cached 404.html answers get revalidated, never stored: the path may exist in the next deployment. */
+const NOT_FOUND_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
+const MEMO_LIMIT = 10_000;
+
+/**
+ * A deployment compiled for serving: its files by path, its `vercel.json` rules as regular
+ * expressions, and a bounded memo from raw request path to the answer. Deployments are
+ * immutable, so one request path always resolves the same way and the work is done once.
+ */
+export class Site {
+  readonly deploymentId: string;
+  private readonly files = new Map<string, SiteFile>();
+  private readonly routing: RoutingConfig;
+  private readonly redirects: Redirect[] = [];
+  private readonly rewrites: Rewrite[] = [];
+  private readonly headerRules: HeaderRule[] = [];
+  private readonly memo = new Map<string, Resolved>();
+  private readonly memoSpa = new Map<string, Resolved>();
+  /** Rules that could not be compiled; reported once by whoever loads the site. */
+  readonly problems: string[] = [];
+
+  constructor(manifest: Manifest) {
+    this.deploymentId = manifest.deploymentId;
+    for (const [path, file] of Object.entries(manifest.files)) {
+      if (!isSafeManifestKey(path)) {
+        this.problems.push(`file ${JSON.stringify(path)} has an unsafe path and is not served`);
+        continue;
+      }
+      const entry: SiteFile = { path, size: file.size, hash: file.hash, contentType: file.contentType, cacheControl: file.cacheControl };
+      for (const encoding of ['br', 'gzip'] as const) {
+        const variant = file.encodings?.[encoding];
+        if (!variant) continue;
+        if (isSafeManifestKey(variant.path)) entry[encoding] = { path: variant.path, size: variant.size };
+        else this.problems.push(`variant ${JSON.stringify(variant.path)} has an unsafe path and is not served`);
+      }
+      this.files.set(path, entry);
+    }
+    this.routing = manifest.routing ?? { cleanUrls: false, redirects: [], rewrites: [], headers: [] };
+    const compile = (source: string): CompiledPattern | null => {
+      try {
+        return compilePattern(source);
+      } catch (err) {
+        this.problems.push((err as Error).message);
+        return null;
+      }
+    };
+    for (const rule of this.routing.redirects) {
+      const pattern = compile(rule.source);
+      if (pattern) this.redirects.push({ pattern, destination: rule.destination, statusCode: rule.statusCode });
+    }
+    for (const rule of this.routing.rewrites) {
+      const pattern = compile(rule.source);
+      if (!pattern) continue;
+      // A static host cannot proxy to another origin; such rewrites are reported and skipped.
+      if (/^[a-z][a-z0-9+.-]*:/i.test(rule.destination)) {
+        this.problems.push(`rewrite to ${JSON.stringify(rule.destination)} points to another origin and is not supported`);
+        continue;
+      }
+      this.rewrites.push({ pattern, destination: rule.destination });
+    }
+    for (const rule of this.routing.headers) {
+      const pattern = compile(rule.source);
+      if (pattern) this.headerRules.push({ pattern, headers: rule.headers });
+    }
+  }
+
+  /** The answer for a raw request path (query string removed). `spa` comes from the route record. */
+  resolve(rawPath: string, spa: boolean): Resolved {
+    const memo = spa ? this.memoSpa : this.memo;
+    let resolved = memo.get(rawPath);
+    if (resolved === undefined) {
+      resolved = this.compute(rawPath, spa);
+      // Bounded: a crawl of random paths costs a recomputation, never unbounded memory.
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(rawPath, resolved);
+    }
+    return resolved;
+  }
+
+  private compute(rawPath: string, spa: boolean): Resolved {
+    const path = normalizeRequestPath(rawPath);
+    if (path === 'too-long') return { kind: 'bad-path', status: 414 };
+    if (path === null) return { kind: 'bad-path', status: 400 };
+
+    const ruleHeaders = this.headersFor(path);
+    const redirect = this.builtInRedirect(path) ?? this.userRedirect(path);
+    if (redirect) return { kind: 'redirect', status: redirect.status, location: redirect.location, headers: flatten(ruleHeaders) };
+
+    let file = this.lookup(path);
+    if (!file) {
+      for (const rewrite of this.rewrites) {
+        const match = matchPattern(rewrite.pattern, path);
+        if (!match) continue;
+        const destination = substitute(rewrite.destination, match, (v) => v).split(/[?#]/)[0]!;
+        if (isSafeDecodedPath(destination)) file = this.lookup(destination);
+        break;
+      }
+    }
+    if (file) return this.fileResponse(file, 200, ruleHeaders);
+    if (spa) {
+      const index = this.files.get('index.html');
+      if (index) return this.fileResponse(index, 200, ruleHeaders);
+    }
+    const notFound = this.files.get('404.html');
+    if (notFound) return this.fileResponse(notFound, 404, ruleHeaders);
+    return { kind: 'not-found', headers: flatten(ruleHeaders) };
+  }
+
+  /** Exact file, then `path/index.html`, then `path.html`. */
+  private lookup(path: string): SiteFile | undefined {
+    const key = path.slice(1);
+    if (key === '') return this.files.get('index.html');
+    if (key.endsWith('/')) return this.files.get(`${key}index.html`) ?? this.files.get(`${key.slice(0, -1)}.html`);
+    return this.files.get(key) ?? this.files.get(`${key}/index.html`) ?? this.files.get(`${key}.html`);
+  }
+
+  /** `cleanUrls` and `trailingSlash`, applied before the project's own redirects, as Vercel does. */
+  private builtInRedirect(path: string): { status: number; location: string } | null {
+    const { cleanUrls, trailingSlash } = this.routing;
+    const slash = trailingSlash === true ? '/' : '';
+    if (cleanUrls) {
+      const index = /^\/(?:(.+)\/)?index(?:\.html)?\/?$/.exec(path);
+      if (index) {
+        const dir = index[1];
+        return { status: 308, location: dir ? `/${encodePathValue(dir)}${slash}` : '/' };
+      }
+      const html = /^\/(.+)\.html\/?$/.exec(path);
+      if (html) return { status: 308, location: `/${encodePathValue(html[1]!)}${slash}` };
+    }
+    if (trailingSlash === true) {
+      const dir = /^\/((?:[^/]+\/)*[^/.]+)$/.exec(path);
+      if (dir) return { status: 308, location: `/${encodePathValue(dir[1]!)}/` };
+      const fileWithSlash = /^\/((?:[^/]+\/)*[^/]+\.\w+)\/$/.exec(path);
+      if (fileWithSlash) return { status: 308, location: `/${encodePathValue(fileWithSlash[1]!)}` };
+    } else if (trailingSlash === false) {
+      const withSlash = /^\/(.+)\/$/.exec(path);
+      if (withSlash) return { status: 308, location: `/${encodePathValue(withSlash[1]!)}` };
+    }
+    return null;
+  }
+
+  private userRedirect(path: string): { status: number; location: string } | null {
+    for (const rule of this.redirects) {
+      const match = matchPattern(rule.pattern, path);
+      if (!match) continue;
+      const location = substitute(rule.destination, match, encodePathValue);
+      if (!isValidHeaderValue('location', location)) return null;
+      return { status: rule.statusCode, location };
+    }
+    return null;
+  }
+
+  /** Every matching header rule applies, in order; a later rule wins for the same header. */
+  private headersFor(path: string): Map<string, [string, string]> {
+    const out = new Map<string, [string, string]>();
+    for (const rule of this.headerRules) {
+      const match = matchPattern(rule.pattern, path);
+      if (!match) continue;
+      for (const { key, value } of rule.headers) {
+        const filled = substitute(value, match, encodePathValue);
+        if (isValidHeaderName(key) && isValidHeaderValue(key, filled)) out.set(key.toLowerCase(), [key, filled]);
+      }
+    }
+    return out;
+  }
+
+  private fileResponse(file: SiteFile, status: 200 | 404, ruleHeaders: Map<string, [string, string]>): FileResponse {
+    const prefix = deploymentPrefix(this.deploymentId);
+    const vary = file.br || file.gzip ? 'Accept-Encoding' : null;
+    const represent = (encoding: Encoding, path: string, size: number): Representation => {
+      const etag = encoding === 'identity' ? `"${file.hash}"` : `"${file.hash}-${encoding}"`;
+      // Defaults first; the project's header rules may override them, except the framing ones.
+      const base = new Map<string, [string, string]>();
+      base.set('content-type', ['Content-Type', file.contentType]);
+      base.set('cache-control', ['Cache-Control', status === 404 ? NOT_FOUND_CACHE_CONTROL : file.cacheControl]);
+      if (status === 200) {
+        base.set('etag', ['ETag', etag]);
+        base.set('accept-ranges', ['Accept-Ranges', 'bytes']);
+      }
+      if (vary) base.set('vary', ['Vary', vary]);
+      for (const [lower, pair] of ruleHeaders) {
+        if (!FRAMING_HEADERS.has(lower)) base.set(lower, pair);
+      }
+      if (encoding !== 'identity') base.set('content-encoding', ['Content-Encoding', encoding]);
+      const headersBase = flatten(base);
+      const withLength = [...headersBase, 'Content-Length', String(size)];
+      const notModified = new Map<string, [string, string]>();
+      for (const name of ['etag', 'cache-control', 'vary', 'content-location', 'expires']) {
+        const pair = base.get(name);
+        if (pair) notModified.set(name, pair);
+      }
+      return {
+        objectKey: prefix + path,
+        size,
+        encoding,
+        etag,
+        headersBase,
+        headersBare: withLength,
+        headersHit: [...withLength, 'X-Cache', 'HIT'],
+        headersMiss: [...withLength, 'X-Cache', 'MISS'],
+        headersNotModified: flatten(notModified),
+      };
+    };
+    return {
+      kind: 'file',
+      status,
+      path: file.path,
+      identity: represent('identity', file.path, file.size),
+      br: file.br ? represent('br', file.br.path, file.br.size) : null,
+      gzip: file.gzip ? represent('gzip', file.gzip.path, file.gzip.size) : null,
+    };
+  }
+}
+
+/** Headers the proxy owns: a project's header rule cannot change how the body is framed. */
+const FRAMING_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'etag', 'x-cache']);
+
+function flatten(headers: Map<string, [string, string]>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of headers.values()) out.push(name, value);
+  return out;
+}
+
+function isValidHeaderName(name: string): boolean {
+  try {
+    validateHeaderName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isValidHeaderValue(name: string, value: string): boolean {
+  try {
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
