@@ -105,6 +105,28 @@ describe('dashboard end to end in Chromium', () => {
     await page.getByText('Promote to production: done.').waitFor();
     await expect.poll(() => servedVersion(site, productionUrl)).toBe('version two');
 
+    // Analytics of the requests this test made through the proxy: the page charts them.
+    await page.getByRole('link', { name: 'Slow Site' }).click();
+    await page.getByRole('link', { name: 'Analytics' }).click();
+    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+    const requestsTotal = page.locator('.total', { hasText: 'Requests' }).locator('.total-value');
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return Number(await requestsTotal.textContent());
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBeGreaterThanOrEqual(4);
+    expect(await page.locator('figure.chart').count()).toBe(4);
+    expect(await page.locator('figure.chart', { hasText: 'Requests' }).locator('polyline.chart-line').count()).toBe(1);
+    const statusChart = page.locator('figure.chart', { hasText: 'Status classes' });
+    expect(await statusChart.locator('svg title').textContent()).toMatch(/2xx [1-9]\d*/);
+    const topPaths = page.locator('figure.chart', { hasText: 'Top paths' });
+    expect(await topPaths.locator('text.chart-label').first().textContent()).toBe('/');
+    await screenshot(page, '09-analytics');
+
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -36,7 +36,7 @@ export async function analyticsPage({ id }) {
     const range = RANGES[Number(select.value)] ?? RANGES[1];
     const to = Date.now();
     try {
-      const a = await get(paths.analytics(id, { from: new Date(to - range.ms).toISOString(), to: new Date(to).toISOString(), bucket: range.bucket }));
+      const { analytics: a } = await get(paths.analytics(id, { from: new Date(to - range.ms).toISOString(), to: new Date(to).toISOString(), bucket: range.bucket }));
       const statusRows = /** @type {const} */ (['2xx', '3xx', '4xx', '5xx', '1xx']).map((k) => ({ label: k, v: a.statusClasses?.[k] ?? 0, className: `bar-${k}` }));
       replace(
         body,
