@@ -12,6 +12,7 @@ export const paths = {
   deployments: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) =>
     `/projects/${id(p)}/deployments${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`,
   deployment: (/** @type {string} */ d) => `/deployments/${id(d)}`,
+  deploymentLogs: (/** @type {string} */ d) => `/deployments/${id(d)}/logs`,
   cancel: (/** @type {string} */ d) => `/deployments/${id(d)}/cancel`,
   redeploy: (/** @type {string} */ d) => `/deployments/${id(d)}/redeploy`,
   promote: (/** @type {string} */ d) => `/deployments/${id(d)}/promote`,

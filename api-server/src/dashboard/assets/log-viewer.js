@@ -1,11 +1,23 @@
-// The live build log: socket.io `subscribe { deploymentId, afterSeq }` → `log` and `status`
-// events, history first then live. The viewer remembers the last seq it holds and
-// resubscribes after it on every (re)connect, and drops any event at or below it, so a
-// reconnect neither loses nor repeats a line.
+// The live build log. History first over REST in pages of lines (one request per 5,000 lines
+// instead of one socket message per line), then socket.io `subscribe { deploymentId,
+// afterSeq }` for the rest: `log` and `status` events after the last seq held. The viewer
+// resubscribes after its last seq on every (re)connect and drops any event at or below it,
+// so neither a reload nor a reconnect loses or repeats a line.
+
+const HISTORY_PAGE = 5000;
+
+const ROW_TEMPLATE = h(
+  'div',
+  { class: 'log-line' },
+  h('span', { class: 'log-seq', attrs: { 'aria-hidden': 'true' } }),
+  h('span', { class: 'log-tag' }),
+  h('span', { class: 'log-msg' }),
+);
 
 import { io } from './vendor/socket.io.esm.min.js';
 import { renderAnsi, stripAnsi } from './ansi.js';
-import { session } from './api.js';
+import { get, session } from './api.js';
+import { paths } from './endpoints.js';
 import { h } from './dom.js';
 
 const TERMINAL = ['READY', 'ERROR', 'CANCELED'];
@@ -33,6 +45,7 @@ export class LogViewer {
     this.flushTimer = 0;
     this.follow = true;
     this.ended = false;
+    this.stopped = false;
     this.query = '';
     /** @type {import('./vendor/socket.io.esm.min.js').Socket | null} */
     this.socket = null;
@@ -92,6 +105,34 @@ export class LogViewer {
 
   start() {
     document.addEventListener('keydown', this.onKey);
+    this.stopped = false;
+    void this.loadHistory().then(() => {
+      if (!this.stopped) this.connect();
+    });
+  }
+
+  /** Reads the stored log over REST, page by page; a failure just leaves it to the socket. */
+  async loadHistory() {
+    this.setConnection('loading…', 'warn');
+    try {
+      for (;;) {
+        const reply = await get(`${paths.deploymentLogs(this.deploymentId)}?afterSeq=${this.lastSeq}&limit=${HISTORY_PAGE}`);
+        if (this.stopped) return;
+        const lines = /** @type {LogLine[]} */ (reply.lines ?? []);
+        for (const line of lines) {
+          if (line.seq <= this.lastSeq) continue;
+          this.lastSeq = line.seq;
+          this.pending.push(line);
+        }
+        this.flush();
+        if (lines.length < HISTORY_PAGE) return;
+      }
+    } catch {
+      // The socket's history replay covers whatever is missing.
+    }
+  }
+
+  connect() {
     const socket = io({ auth: { token: session.token ?? undefined }, transports: ['websocket', 'polling'] });
     this.socket = socket;
     // Exposed for diagnostics and the browser tests (forcing a reconnect).
@@ -131,6 +172,7 @@ export class LogViewer {
   }
 
   stop() {
+    this.stopped = true;
     document.removeEventListener('keydown', this.onKey);
     clearTimeout(this.flushTimer);
     this.socket?.disconnect();
@@ -170,17 +212,22 @@ export class LogViewer {
     const fragment = document.createDocumentFragment();
     const q = this.query;
     for (const line of this.pending) {
-      const plain = stripAnsi(line.message);
+      const hasEscapes = line.message.includes('\x1b');
+      const plain = hasEscapes ? stripAnsi(line.message) : line.message;
+      const lower = plain.toLowerCase();
       this.lines.push(line);
-      this.searchText.push(plain.toLowerCase());
-      const row = h(
-        'div',
-        { class: `log-line log-${line.stream}`, dataset: { seq: String(line.seq), stream: line.stream } },
-        h('span', { class: 'log-seq', text: String(line.seq), attrs: { 'aria-hidden': 'true' } }),
-        h('span', { class: 'log-tag', text: line.stream === 'stderr' ? 'err' : line.stream === 'system' ? 'sys' : '' }),
-        h('span', { class: 'log-msg' }, renderAnsi(line.message)),
-      );
-      if (q && !plain.toLowerCase().includes(q)) row.hidden = true;
+      this.searchText.push(lower);
+      // A clone of one prepared row is much cheaper than building four elements per line.
+      const row = /** @type {HTMLElement} */ (ROW_TEMPLATE.cloneNode(true));
+      row.className = `log-line log-${line.stream}`;
+      row.dataset.seq = String(line.seq);
+      row.dataset.stream = line.stream;
+      const [seq, tag, msg] = /** @type {HTMLElement[]} */ (/** @type {unknown} */ (row.children));
+      /** @type {HTMLElement} */ (seq).textContent = String(line.seq);
+      if (line.stream !== 'stdout') /** @type {HTMLElement} */ (tag).textContent = line.stream === 'stderr' ? 'err' : 'sys';
+      if (hasEscapes) /** @type {HTMLElement} */ (msg).append(renderAnsi(line.message));
+      else /** @type {HTMLElement} */ (msg).textContent = line.message;
+      if (q && !lower.includes(q)) row.hidden = true;
       fragment.append(row);
     }
     this.pending = [];
