@@ -1,11 +1,13 @@
 /**
  * `npm start`: the whole platform on the embedded default, in one process: the api-server
  * (REST + socket.io) and the s3-reverse-proxy on one in-process event bus and one local
- * object store, builds as child processes. Then it deploys the bundled example site from
+ * object store, builds as child processes. On first start it creates a local admin account
+ * and an API token (kept under DATA_DIR), then deploys the bundled example site from
  * `examples/site` as project `example` and prints its live URL.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,12 +43,63 @@ onShutdown(logger, [
   { name: 'close database', run: () => deps.db.close() },
 ]);
 
-await deployExample(`http://127.0.0.1:${apiPort}`).catch((err: unknown) => {
-  console.error(`Deploying the example site failed: ${(err as Error).message}`);
+const apiBase = `http://127.0.0.1:${apiPort}`;
+const token = await ensureAdmin(apiBase).catch((err: unknown) => {
+  console.error(`Setting up the admin account failed: ${(err as Error).message}`);
+  return null;
 });
+if (token) {
+  await deployExample(apiBase, token).catch((err: unknown) => {
+    console.error(`Deploying the example site failed: ${(err as Error).message}`);
+  });
+}
+
+/**
+ * The local admin account: created on first start with a random password; its password and
+ * an API token live in DATA_DIR (owner-only files). Returns a working API token.
+ */
+async function ensureAdmin(api: string): Promise<string> {
+  const credentialsFile = join(apiConfig.dataDir, 'admin-credentials.json');
+  const tokenFile = join(apiConfig.dataDir, 'api-token');
+  const post = async (path: string, body: unknown, bearer?: string) => {
+    const res = await fetch(api + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+  let saved: { email: string; password: string; apiToken?: string } | null = null;
+  if (existsSync(credentialsFile)) saved = JSON.parse(readFileSync(credentialsFile, 'utf8'));
+  if (saved?.apiToken) {
+    const me = await fetch(`${api}/auth/me`, { headers: { authorization: `Bearer ${saved.apiToken}` } });
+    if (me.ok) {
+      console.log(`Signed in as       ${saved.email} (password and API token in ${credentialsFile})`);
+      return saved.apiToken;
+    }
+  }
+  let session;
+  if (saved) {
+    session = await post('/auth/login', { email: saved.email, password: saved.password });
+  } else {
+    saved = { email: 'admin@localhost', password: randomBytes(18).toString('base64url') };
+    session = await post('/auth/signup', saved);
+  }
+  if (session.status !== 200 && session.status !== 201) {
+    throw new Error(`${session.json.error?.message ?? session.status} (remove ${credentialsFile} and the data folder to start over)`);
+  }
+  const created = await post('/auth/tokens', { name: 'npm start' }, session.json.accessToken);
+  if (created.status !== 201) throw new Error(created.json.error?.message ?? `POST /auth/tokens answered ${created.status}`);
+  saved.apiToken = created.json.secret as string;
+  writeFileSync(credentialsFile, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(tokenFile, saved.apiToken + '\n', { mode: 0o600 });
+  console.log(`Admin account      ${saved.email}, password: ${saved.password}`);
+  console.log(`API token          in ${tokenFile}: curl -H "Authorization: Bearer $(cat ${tokenFile})" ${api}/projects`);
+  return saved.apiToken;
+}
 
 /** Commits `examples/site` into a local git repository under DATA_DIR and deploys it. */
-async function deployExample(api: string): Promise<void> {
+async function deployExample(api: string, token: string): Promise<void> {
   const repo = join(apiConfig.dataDir, 'repos', 'example');
   rmSync(repo, { recursive: true, force: true });
   mkdirSync(repo, { recursive: true });
@@ -58,15 +111,19 @@ async function deployExample(api: string): Promise<void> {
   git('commit', '--quiet', '-m', 'Example site');
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(api + path, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(api + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, json: (await res.json()) as Record<string, any> };
   };
-  const created = await call('POST', '/project', { name: 'example', gitUrl: repo });
-  let project = created.json.project;
-  if (created.status === 409) {
-    project = (await call('GET', '/projects')).json.projects.find((p: { slug: string }) => p.slug === 'example');
-  } else if (created.status !== 201) {
-    throw new Error(created.json.error?.message ?? `POST /project answered ${created.status}`);
+  // The admin's project named `example` from an earlier start, or a new one.
+  let project = (await call('GET', '/projects')).json.projects.find((p: { name: string }) => p.name === 'example');
+  if (!project) {
+    const created = await call('POST', '/projects', { name: 'example', gitUrl: repo });
+    if (created.status !== 201) throw new Error(created.json.error?.message ?? `POST /projects answered ${created.status}`);
+    project = created.json.project;
   }
   const deployed = await call('POST', '/deploy', { projectId: project.id });
   if (deployed.status !== 202) throw new Error(deployed.json.error?.message ?? `POST /deploy answered ${deployed.status}`);

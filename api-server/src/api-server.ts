@@ -13,7 +13,7 @@ import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
-import { errorHandler, unknownRoute } from './errors.ts';
+import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { dashboardRoutes } from './dashboard/dashboard.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
@@ -28,7 +28,7 @@ import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { RateLimiter } from './http/rate-limit.ts';
-import { requestId } from './http/request-id.ts';
+import { requestId, requestLog } from './http/request-id.ts';
 import { Notifier, type NotifierOptions } from './notifications/notifier.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { requireOwnedDeployment, requireOwnedProject } from './projects/access.ts';
@@ -104,6 +104,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(requestLog(logger.child({ component: 'http' })));
+  app.use(refuseNulInUrl);
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

@@ -19,12 +19,37 @@ export const notFound = (what: string) => new HttpError(404, 'not_found', `${wha
 
 /** Parses a request body with a zod schema; a failure is a 400 naming each bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const nul = findNul(body);
+  if (nul !== null) {
+    throw new HttpError(400, 'invalid_body', `invalid request body: ${nul || '(body)'}: must not contain NUL characters`, {
+      issues: [{ field: nul || '(body)', message: 'must not contain NUL characters' }],
+    });
+  }
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
   throw new HttpError(400, 'invalid_body', `invalid request body: ${summary}`, { issues });
 }
+
+/** The path of the first string (or key) holding a NUL character, which PostgreSQL text cannot store; null when none. */
+function findNul(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path : null;
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\0')) return at;
+    const found = findNul(child, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** A NUL anywhere in the decoded path or query cannot name anything here: 400 before any handler sees it. */
+export const refuseNulInUrl: RequestHandler = (req, _res, next) => {
+  if (/%00/i.test(req.originalUrl)) return next(new HttpError(400, 'invalid_url', 'the URL must not contain NUL characters (%00)'));
+  next();
+};
 
 export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
@@ -45,7 +70,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(status).json({ error: { code, message } });
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    // Only what explains the failure: driver errors carry query parameters, which may hold secrets.
+    const safe = err instanceof Error ? { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : { message: String(err) };
+    logger.error({ err: safe, method: req.method, path: req.path, requestId: res.locals.requestId }, 'request failed');
     res.status(500).json({ error: { code: 'internal', message: 'internal server error' } });
   };
 }

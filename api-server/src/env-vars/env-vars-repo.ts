@@ -69,7 +69,13 @@ export class EnvVarsRepo {
   async resolve(projectId: string, target: EnvTarget): Promise<Record<string, string>> {
     const rows = await this.db.query<EnvVarRow>('SELECT * FROM env_vars WHERE project_id = $1 AND target = $2', [projectId, target]);
     const env: Record<string, string> = {};
-    for (const row of rows) env[row.key] = this.box.open(row.value_enc, context(projectId, row.key, row.target));
+    for (const row of rows) {
+      try {
+        env[row.key] = this.box.open(row.value_enc, context(projectId, row.key, row.target));
+      } catch {
+        throw new Error(`env var ${row.key} (${row.target}) cannot be decrypted: was ENV_ENCRYPTION_KEY changed?`);
+      }
+    }
     return env;
   }
 }

@@ -6,7 +6,9 @@ import { hmacSha256Hex } from '../crypto/tokens.ts';
 import type { DeploymentRow } from '../deployments/deployments-repo.ts';
 import { presentDeployment } from '../http/presenters.ts';
 import type { Urls } from '../urls.ts';
-import { assertPublicUrl } from './ssrf.ts';
+import { assertPublicUrl, publicOnlyLookup } from './ssrf.ts';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface NotificationEndpointRow {
   id: string;
@@ -183,21 +185,13 @@ export class Notifier {
     try {
       if (!this.options.allowPrivateUrls) await assertPublicUrl(d.url);
       const secret = this.deps.box.open(d.secret_enc, endpointSecretContext(d.endpoint_id));
-      const res = await fetch(d.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'platform-notifications/1',
-          'x-platform-event': d.event,
-          'x-platform-delivery': d.id,
-          'x-platform-signature': `sha256=${hmacSha256Hex(secret, d.payload)}`,
-        },
-        body: d.payload,
-      });
+      const res = await postJson(d.url, d.payload, {
+        'user-agent': 'platform-notifications/1',
+        'x-platform-event': d.event,
+        'x-platform-delivery': d.id,
+        'x-platform-signature': `sha256=${hmacSha256Hex(secret, d.payload)}`,
+      }, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, allowPrivate: this.options.allowPrivateUrls });
       status = res.status;
-      await res.body?.cancel();
       if (res.status < 200 || res.status >= 300) error = `the endpoint answered ${res.status}`;
     } catch (err) {
       error = (err as Error).message.slice(0, 500);
@@ -222,4 +216,34 @@ export class Notifier {
     // A short backoff (tests, or a first quick retry) is served by a timer rather than the next poll.
     if (!giveUp && backoff < (this.options.pollIntervalMs ?? 1_000)) setTimeout(() => this.kick(), backoff + 5).unref();
   }
+}
+
+/** One POST, no redirects followed; with `allowPrivate` false the connection itself refuses internal addresses. */
+function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { timeoutMs: number; allowPrivate: boolean },
+): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: options.timeoutMs,
+        ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -17,3 +17,16 @@ describe('notification URL safety', () => {
     await expect(assertPublicUrl('https://8.8.8.8/hook')).resolves.toBeUndefined();
   });
 });
+
+describe('publicOnlyLookup', () => {
+  it('refuses at connect time a name that resolves to loopback', async () => {
+    const { request } = await import('node:http');
+    const { publicOnlyLookup } = await import('./ssrf.ts');
+    const error = await new Promise<Error>((resolve) => {
+      const req = request('http://localhost:9/', { lookup: publicOnlyLookup }, () => resolve(new Error('connected')));
+      req.on('error', resolve);
+      req.end();
+    });
+    expect(error.message).toMatch(/private or internal address/);
+  });
+});

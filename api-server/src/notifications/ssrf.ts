@@ -1,4 +1,6 @@
+import { lookup as dnsLookup } from 'node:dns';
 import { lookup } from 'node:dns/promises';
+import type { LookupFunction } from 'node:net';
 import { BlockList, isIP } from 'node:net';
 
 const privateRanges = new BlockList();
@@ -50,3 +52,21 @@ export async function assertPublicUrl(url: string): Promise<void> {
     throw new Error(`${host} resolves to a private or internal address`);
   }
 }
+
+/**
+ * A `lookup` for http(s).request that refuses private addresses at connect time, so a name
+ * that resolved to a public address when checked cannot switch to an internal one for the
+ * actual connection (DNS rebinding).
+ */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const list = addresses as unknown as { address: string; family: number }[];
+    const blocked = list.find((a) => isPrivateAddress(a.address));
+    if (blocked || list.length === 0) {
+      return callback(Object.assign(new Error(`${hostname} resolves to a private or internal address`), { code: 'EPRIVATE' }), '', 0);
+    }
+    if (options.all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  });
+};

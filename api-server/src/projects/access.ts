@@ -10,10 +10,13 @@ import type { ProjectRow, ProjectsRepo } from './projects-repo.ts';
  * caller must own the project, else 404, the same answer as for a project that does not
  * exist, so ids cannot be probed.
  */
+/** Every id the platform makes has this shape; anything else cannot exist. */
+const VALID_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function requireOwnedProject(projects: ProjectsRepo): RequestHandler {
   return async (req, res, next) => {
     const id = String(req.params.projectId ?? '');
-    const project = id.length <= 64 ? await projects.getOwned(id, currentUser(res).id) : null;
+    const project = VALID_ID.test(id) ? await projects.getOwned(id, currentUser(res).id) : null;
     if (!project) throw new HttpError(404, 'not_found', 'project not found');
     res.locals.project = project;
     next();
@@ -23,7 +26,7 @@ export function requireOwnedProject(projects: ProjectsRepo): RequestHandler {
 export function requireOwnedDeployment(projects: ProjectsRepo, deployments: DeploymentsRepo): RequestHandler {
   return async (req, res, next) => {
     const id = String(req.params.deploymentId ?? '');
-    const deployment = id.length <= 64 ? await deployments.get(id) : null;
+    const deployment = VALID_ID.test(id) ? await deployments.get(id) : null;
     const project = deployment ? await projects.getOwned(deployment.project_id, currentUser(res).id) : null;
     if (!deployment || !project) throw new HttpError(404, 'not_found', 'deployment not found');
     res.locals.project = project;

@@ -51,7 +51,7 @@ export function decide(event: string, payload: Record<string, unknown>, project:
   const branch = ref.slice('refs/heads/'.length);
   const after = typeof payload.after === 'string' ? payload.after : '';
   if (payload.deleted === true || ZERO_SHA.test(after)) return { outcome: 'ignored', detail: `branch ${branch} was deleted` };
-  if (!branch || branch.length > 255) return { outcome: 'ignored', detail: 'the branch name is not usable' };
+  if (!branch || branch.length > 255 || /[\x00-\x1f\x7f]/.test(branch)) return { outcome: 'ignored', detail: 'the branch name is not usable' };
   const commit = /^[0-9a-f]{40}$/.test(after) ? after : null;
   return {
     outcome: 'deployed',
@@ -142,6 +142,7 @@ export class GithubWebhooks {
     // One answer for "no such project" and "wrong secret", so a caller learns nothing.
     if (verified.length === 0) throw new HttpError(401, 'invalid_signature', 'the signature does not match the webhook secret of any project building this repository');
     if (!payload) throw new HttpError(400, 'invalid_json', 'the webhook payload is not a JSON object');
+    if (body.includes(0)) throw new HttpError(400, 'invalid_json', 'the webhook payload contains NUL bytes');
 
     const results = [];
     for (const project of verified) results.push(await this.handleDelivery(project, deliveryId, event, payload, body.toString('utf8')));
