@@ -146,7 +146,7 @@ export function matchPattern(pattern: CompiledPattern, path: string): PatternMat
  * rewrite that is resolved against the deployment's files.
  */
 export function substitute(template: string, match: PatternMatch, encode: (value: string) => string): string {
-  return template.replace(/\$(\d+)|:([A-Za-z0-9_]+)(?:[*+?])?/g, (whole, index: string | undefined, name: string | undefined) => {
+  return template.replace(/\$(\d+)|:([A-Za-z0-9_]+)(?:[*+])?/g, (whole, index: string | undefined, name: string | undefined) => {
     if (index !== undefined) {
       const value = match.groups[Number(index) - 1];
       return value === undefined ? whole : encode(value);

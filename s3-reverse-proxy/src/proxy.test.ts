@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -409,6 +409,39 @@ describe('HTTP: ETag, ranges, HEAD, encodings, cache', () => {
     expect(bigRes.body.equals(big)).toBe(true);
     expect((await get('http.localhost', '/big.txt')).headers['x-cache']).toBe('MISS');
     expect(proxy.stats().fileCache.bytes).toBeLessThan(100_000 * 3);
+  });
+});
+
+describe('request timeouts', () => {
+  it('cuts off a client that sends its request too slowly (slowloris) or not at all', async () => {
+    const { proxy, port } = await startProxy(tempStore(), { requestTimeoutMs: 400 });
+    try {
+      const dripped = await new Promise<{ elapsed: number; text: string }>((resolve, reject) => {
+        const started = Date.now();
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('error', reject);
+        socket.write('GET / HTTP/1.1\r\nHost: shop.localhost\r\n');
+        // One header byte every 50 ms: never silent long enough for an idle timeout.
+        const drip = setInterval(() => socket.writable && socket.write('X'), 50);
+        socket.on('close', () => {
+          clearInterval(drip);
+          resolve({ elapsed: Date.now() - started, text });
+        });
+      });
+      expect(dripped.elapsed).toBeLessThan(3_000);
+      expect(dripped.text === '' || dripped.text.startsWith('HTTP/1.1 408')).toBe(true);
+      const silent = await new Promise<number>((resolve) => {
+        const started = Date.now();
+        const socket = connect(port, '127.0.0.1');
+        socket.on('close', () => resolve(Date.now() - started));
+        socket.on('error', () => {});
+      });
+      expect(silent).toBeLessThan(3_000);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

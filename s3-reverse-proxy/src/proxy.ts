@@ -328,7 +328,16 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
     else res.destroy();
   };
 
-  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), keepAliveTimeout: 5_000 }, onRequest);
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 10_000),
+      keepAliveTimeout: 5_000,
+      // How often those two limits are checked (Node's default, 30 s, lets a slow client linger far past them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+    },
+    onRequest,
+  );
   // A client that stops reading (or sends nothing) is cut off after this much silence.
   server.setTimeout(requestTimeoutMs, (socket: Socket) => socket.destroy());
   // Upgraded sockets leave the HTTP server's bookkeeping: tracked here so close() ends them.

@@ -99,7 +99,7 @@ export class RouteCache {
       const manifest = manifestSchema.parse(JSON.parse(raw.toString('utf8')));
       const site = new Site(manifest);
       if (site.problems.length > 0) this.options.onSiteProblems?.(deploymentId, site.problems);
-      if (this.sites.size >= (this.options.maxSites ?? 500)) this.sites.delete(this.sites.keys().next().value!);
+      if (this.sites.size >= (this.options.maxSites ?? 200)) this.sites.delete(this.sites.keys().next().value!);
       this.sites.set(deploymentId, site);
       return site;
     });

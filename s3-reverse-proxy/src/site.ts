@@ -70,7 +70,9 @@ interface HeaderRule {
 
 /** Cached 404.html answers get revalidated, never stored: the path may exist in the next deployment. */
 const NOT_FOUND_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
-const MEMO_LIMIT = 10_000;
+/** Per deployment: distinct request paths remembered, and the longest path worth remembering. */
+const MEMO_LIMIT = 2_048;
+const MEMO_MAX_PATH = 256;
 
 /**
  * A deployment compiled for serving: its files by path, its `vercel.json` rules as regular
@@ -86,6 +88,8 @@ export class Site {
   private readonly headerRules: HeaderRule[] = [];
   private readonly memo = new Map<string, Resolved>();
   private readonly memoSpa = new Map<string, Resolved>();
+  /** File answers shared by every path that resolves to the same file, status and rule headers. */
+  private readonly responses = new Map<string, FileResponse>();
   /** Rules that could not be compiled; reported once by whoever loads the site. */
   readonly problems: string[] = [];
 
@@ -140,9 +144,11 @@ export class Site {
     let resolved = memo.get(rawPath);
     if (resolved === undefined) {
       resolved = this.compute(rawPath, spa);
-      // Bounded: a crawl of random paths costs a recomputation, never unbounded memory.
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(rawPath, resolved);
+      // Bounded: a crawl of random or long paths costs a recomputation, never unbounded memory.
+      if (rawPath.length <= MEMO_MAX_PATH && resolved.kind !== 'bad-path') {
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(rawPath, resolved);
+      }
     }
     return resolved;
   }
@@ -235,6 +241,17 @@ export class Site {
   }
 
   private fileResponse(file: SiteFile, status: 200 | 404, ruleHeaders: Map<string, [string, string]>): FileResponse {
+    const key = ruleHeaders.size === 0 ? `${status} ${file.path}` : `${status} ${file.path}\n${flatten(ruleHeaders).join('\n')}`;
+    let response = this.responses.get(key);
+    if (response === undefined) {
+      response = this.buildFileResponse(file, status, ruleHeaders);
+      if (this.responses.size >= MEMO_LIMIT) this.responses.clear();
+      this.responses.set(key, response);
+    }
+    return response;
+  }
+
+  private buildFileResponse(file: SiteFile, status: 200 | 404, ruleHeaders: Map<string, [string, string]>): FileResponse {
     const prefix = deploymentPrefix(this.deploymentId);
     const vary = file.br || file.gzip ? 'Accept-Encoding' : null;
     const represent = (encoding: Encoding, path: string, size: number): Representation => {
