@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiServer } from '@platform/api-server';
 import { createLogger } from '@platform/logger';
 import { createProxyServer, type ProxyServer } from '@platform/s3-reverse-proxy';
-import { gitRepoFromFixture, http, viaProxy, waitForDeployment } from './helpers/platform.ts';
+import { gitRepoFromFixture, http, signUpDefaultUser, viaProxy, waitForDeployment } from './helpers/platform.ts';
 
 // The proxy as the single ingress on the embedded default: sites by Host header, the API and
 // its socket.io live logs on api.localhost, request logs through the bus into ClickHouse and
@@ -17,6 +17,7 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
   let deps: ApiDeps;
   let api: ApiServer;
   let apiBase: string;
+  let token: string;
   let proxy: ProxyServer;
   let proxyPort: number;
   let apiStopped = false;
@@ -29,6 +30,7 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
     api = await createApiServer(deps, apiOptionsFrom(config));
     const apiPort = await api.listen(0);
     apiBase = `http://127.0.0.1:${apiPort}`;
+    token = await signUpDefaultUser(apiBase);
     proxy = createProxyServer(
       { store: deps.store, bus: deps.bus, logger },
       { routeTtlMs: 200, requestLogFlushMs: 100, rootDomain: 'localhost', apiUpstream: apiBase },
@@ -54,7 +56,7 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
     const deploymentId: string = deploy.json.deployment.id;
 
     // Live logs through the proxy: socket.io over a websocket on api.localhost.
-    const socket = io(`http://127.0.0.1:${proxyPort}`, { transports: ['websocket'], extraHeaders: { host: 'api.localhost' }, reconnection: false });
+    const socket = io(`http://127.0.0.1:${proxyPort}`, { transports: ['websocket'], extraHeaders: { host: 'api.localhost' }, auth: { token }, reconnection: false });
     const lines: string[] = [];
     socket.on('log', (event: { message: string }) => lines.push(event.message));
     const finalStatus = new Promise<string>((resolve) => socket.on('status', (e: { status: string }) => ['READY', 'ERROR', 'CANCELED'].includes(e.status) && resolve(e.status)));
@@ -68,7 +70,7 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
     socket.close();
 
     // The REST API through the same ingress.
-    const viaIngress = await viaProxy(proxyPort, 'api.localhost', `/projects/${projectId}`);
+    const viaIngress = await viaProxy(proxyPort, 'api.localhost', `/projects/${projectId}`, { authorization: `Bearer ${token}` });
     expect(viaIngress.status).toBe(200);
     expect(viaIngress.json.project.id).toBe(projectId);
 

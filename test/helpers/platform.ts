@@ -25,6 +25,14 @@ export interface TestPlatform {
 /** Default credential per API base URL, so tests that do not care about accounts stay short. */
 const defaultTokens = new Map<string, string>();
 
+/** Signs up a user on an API the test built itself and makes them `http()`'s default for it. */
+export async function signUpDefaultUser(base: string, email = 'owner@example.test'): Promise<string> {
+  const res = await http(base, 'POST', '/auth/signup', { email, password: 'correct horse battery staple' }, { authorization: '' });
+  if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${res.text}`);
+  defaultTokens.set(base, res.json.accessToken);
+  return res.json.accessToken as string;
+}
+
 /** The whole platform on the embedded default, in a fresh data folder, on free ports. */
 export async function startEmbeddedPlatform(env: Record<string, string> = {}, options: Partial<ApiOptions> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
