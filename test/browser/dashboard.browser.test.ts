@@ -47,6 +47,17 @@ describe('dashboard end to end in Chromium', () => {
     expect(await page.locator('#nav').textContent()).toContain('dana@example.test');
     expect(await page.getByText('No projects yet').count()).toBe(1);
 
+    // Sign out and back in; a wrong password is refused with the server's message.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Email').fill('dana@example.test');
+    await page.getByLabel('Password').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    expect(await page.getByRole('alert').textContent()).toBe('email or password is wrong');
+    await page.getByLabel('Password').fill('a long enough passphrase');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+
     // Create a project from a local git repository and deploy it at once.
     await page.getByLabel('Name').fill('Slow Site');
     await page.getByLabel('Git repository URL').fill(repo);
@@ -127,7 +138,9 @@ describe('dashboard end to end in Chromium', () => {
     expect(await topPaths.locator('text.chart-label').first().textContent()).toBe('/');
     await screenshot(page, '09-analytics');
 
-    expect(errors).toEqual([]);
+    // The one failed request was the wrong password's 401.
+    expect(errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
+    expect(errors.length).toBe(1);
     await context.close();
   });
 });

@@ -87,17 +87,27 @@ function deployForm(project, message, refresh) {
 /** @param {any} project @param {ReturnType<typeof messageSlot>} message */
 function deploymentsSection(project, message) {
   const body = h('div', {}, h('p', { class: 'muted', text: 'Loading deployments…' }));
-  const element = h('section', { class: 'card', attrs: { 'aria-labelledby': 'deployments-title' } }, h('h2', { id: 'deployments-title', text: 'Deployments' }), body);
   /** @type {any[]} */
   let rows = [];
   let loading = false;
+  // How many of the newest deployments to show; "Show older" raises it (the API pages at 100).
+  let shown = 20;
+  const more = h('button', { type: 'button', text: 'Show older deployments', hidden: true });
+  more.addEventListener('click', () => {
+    shown = Math.min(100, shown + 20);
+    void refresh();
+  });
+  const moreNote = h('p', { class: 'muted', hidden: true, text: 'The 100 newest deployments are shown.' });
+  const element = h('section', { class: 'card', attrs: { 'aria-labelledby': 'deployments-title' } }, h('h2', { id: 'deployments-title', text: 'Deployments' }), body, more, moreNote);
 
   async function refresh() {
     if (loading) return;
     loading = true;
     try {
-      const reply = await get(paths.deployments(project.id, { limit: '50' }));
+      const reply = await get(paths.deployments(project.id, { limit: String(shown) }));
       rows = reply.deployments;
+      more.hidden = !reply.next || shown >= 100;
+      moreNote.hidden = !reply.next || shown < 100;
       // Keep keyboard focus on the same action across a refresh.
       const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
       // Promote and roll back move the production alias: ask the project where it points now.
