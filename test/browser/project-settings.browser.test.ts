@@ -87,6 +87,21 @@ describe('project page in Chromium', () => {
     expect(await page.locator('code.secret').textContent()).toMatch(/^ghs_/);
     await screenshot(page, '08-project-settings');
 
+    // An API token from the account page works against the API until it is revoked.
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByText('Signed in as owner@example.test').waitFor();
+    await page.getByLabel('Name').fill('CI');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const tokenNotice = page.locator('.notice-success', { hasText: 'New token' });
+    const secret = /(plt_\S+)/.exec((await tokenNotice.textContent()) ?? '')?.[1];
+    expect(secret).toBeDefined();
+    const withToken = () => http(platform.api, 'GET', '/projects', undefined, { authorization: `Bearer ${secret}` });
+    expect((await withToken()).status).toBe(200);
+    await screenshot(page, '10-account');
+    await page.getByRole('button', { name: 'Revoke token CI' }).click();
+    await page.locator('tr', { hasText: 'CI' }).getByText('revoked').waitFor();
+    expect((await withToken()).status).toBe(401);
+
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -3,6 +3,7 @@
 import { session, setUnauthorizedHandler } from './api.js';
 import { h } from './dom.js';
 import { showPage } from './layout.js';
+import { accountPage } from './pages/account.js';
 import { analyticsPage } from './pages/analytics.js';
 import { authPage } from './pages/auth.js';
 import { deploymentPage } from './pages/deployment.js';
@@ -13,6 +14,7 @@ import { BASE, href, navigate, notFound, route, startRouter } from './router.js'
 route('/login', () => authPage('login'));
 route('/signup', () => authPage('signup'));
 route('/', signedIn(() => projectsPage()));
+route('/account', signedIn(() => accountPage()));
 route('/projects/:id', signedIn((p) => projectPage({ id: p.id ?? '' })));
 route('/projects/:id/analytics', signedIn((p) => analyticsPage({ id: p.id ?? '' })));
 route('/deployments/:id', signedIn((p) => deploymentPage({ id: p.id ?? '' })));

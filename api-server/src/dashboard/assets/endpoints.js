@@ -5,6 +5,9 @@ const id = encodeURIComponent;
 export const paths = {
   signup: '/auth/signup',
   login: '/auth/login',
+  me: '/auth/me',
+  apiTokens: '/auth/tokens',
+  apiToken: (/** @type {string} */ t) => `/auth/tokens/${id(t)}`,
   projects: '/projects',
   createProject: '/projects',
   deploy: '/deploy',

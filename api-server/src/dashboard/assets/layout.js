@@ -28,7 +28,7 @@ export function renderNav() {
     replace(
       nav,
       h('a', { href: href('/'), text: 'Projects' }),
-      h('span', { class: 'nav-user', text: localStorage.getItem('platform.email') ?? '' }),
+      h('a', { href: href('/account'), class: 'nav-user', text: localStorage.getItem('platform.email') || 'Account' }),
       h('button', {
         type: 'button',
         class: 'link-button',
