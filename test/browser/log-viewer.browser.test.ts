@@ -112,4 +112,26 @@ describe('live log viewer in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('shows a failing build turn ERROR with its reason, the failing stderr line marked', async () => {
+    const created = await http(platform.api, 'POST', '/projects', { name: 'broken', gitUrl: gitRepoFromFixture('failing-build') });
+    const deploy = await http(platform.api, 'POST', '/deploy', { projectId: created.json.project.id });
+    const id: string = deploy.json.deployment.id;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = collectPageErrors(page);
+    await page.addInitScript((token: string) => (globalThis as any).localStorage.setItem('platform.session', token), platform.token);
+    await page.goto(`${platform.api}/dashboard/deployments/${id}`);
+
+    await page.locator('.status[data-status="ERROR"]').waitFor({ timeout: 60_000 });
+    await page.locator('.facts', { hasText: 'build command "npm run build" exited with code 1' }).waitFor();
+    const failing = page.locator('.log-line', { hasText: 'Cannot find module "./missing-component"' });
+    expect(await failing.getAttribute('data-stream')).toBe('stderr');
+    expect(await page.locator('.log-connection').textContent()).toBe('build ended');
+    // A failed deployment offers a redeploy, not a promotion.
+    expect(await page.getByRole('button', { name: 'Redeploy' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Promote to production' }).count()).toBe(0);
+    await screenshot(page, 'deployment-error');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
