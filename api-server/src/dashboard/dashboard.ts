@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
+import { notFound } from '../errors.ts';
 
 const ASSETS = join(import.meta.dirname, 'assets');
 /** socket.io ships its browser client (ESM build included) beside its server. */
@@ -39,7 +40,8 @@ export function dashboardRoutes(): Router {
     else next();
   });
   router.get(/^\/dashboard\/(?:.*)$/, (req, res, next) => {
-    if (/\.[a-z0-9]+$/i.test(req.path)) return next();
+    // A file name that is not an asset: no such file (not the page, not the API's 401).
+    if (/\.[a-z0-9]+$/i.test(req.path)) return next(notFound(`file ${req.path}`));
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(join(ASSETS, 'index.html'));
   });
