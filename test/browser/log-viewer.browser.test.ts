@@ -5,7 +5,9 @@ import { stripAnsi } from '../../api-server/src/dashboard/assets/ansi.js';
 import { gitRepoFromFixture, http, startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
 
-const TOTAL = 150;
+// Lines the build prints, 20 ms apart (the fixture reads SLOW_LINES): 8 s, so the reload and
+// the reconnect below happen well before the end even on a loaded machine.
+const TOTAL = 400;
 
 /** The lines on screen, as the viewer rendered them: seq, stream and visible text. */
 async function renderedLines(page: Page) {
@@ -23,7 +25,7 @@ async function apiStatus(platform: TestPlatform, id: string): Promise<string> {
   return (await http(platform.api, 'GET', `/deployments/${id}`)).json.deployment.status;
 }
 
-// The log viewer against a build that prints a numbered line every 20 ms for ~3 s.
+// The log viewer against a build that prints a numbered line every 20 ms.
 describe('live log viewer in Chromium', () => {
   let platform: TestPlatform;
   let browser: Browser;
@@ -39,6 +41,8 @@ describe('live log viewer in Chromium', () => {
     const repo = gitRepoFromFixture('slow-log-site');
     const created = await http(platform.api, 'POST', '/projects', { name: 'slow-logs', gitUrl: repo });
     expect(created.status).toBe(201);
+    const env = await http(platform.api, 'POST', `/projects/${created.json.project.id}/env`, { key: 'SLOW_LINES', value: String(TOTAL) });
+    expect(env.status).toBe(201);
     const deploy = await http(platform.api, 'POST', '/deploy', { projectId: created.json.project.id });
     const id: string = deploy.json.deployment.id;
 
