@@ -138,6 +138,11 @@ describe('dashboard end to end in Chromium', () => {
     expect(await topPaths.locator('text.chart-label').first().textContent()).toBe('/');
     await screenshot(page, '09-analytics');
 
+    // The projects list shows the project with its newest deployment's status.
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'Latest deployment of Slow Site: READY' }).waitFor();
+    await screenshot(page, '11-projects');
+
     // The one failed request was the wrong password's 401.
     expect(errors.filter((e) => !e.includes('status of 401'))).toEqual([]);
     expect(errors.length).toBe(1);

@@ -2,7 +2,7 @@
 
 import { get, post } from '../api.js';
 import { paths } from '../endpoints.js';
-import { age, h } from '../dom.js';
+import { age, h, replace, statusBadge } from '../dom.js';
 import { busy, field, messageSlot, notice, showPage } from '../layout.js';
 import { href, navigate } from '../router.js';
 
@@ -23,7 +23,7 @@ function projectsTable(projects) {
   return h(
     'table',
     { class: 'table' },
-    h('thead', {}, h('tr', {}, ['Project', 'Production URL', 'Repository', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', {}, h('tr', {}, ['Project', 'Latest deployment', 'Production URL', 'Repository', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
     h(
       'tbody',
       {},
@@ -32,6 +32,7 @@ function projectsTable(projects) {
           'tr',
           {},
           h('td', {}, h('a', { href: href(`/projects/${encodeURIComponent(p.id)}`), text: p.name, class: 'strong' })),
+          latestDeployment(p),
           h('td', {}, externalLink(p.url)),
           h('td', { class: 'mono ellipsis', text: p.gitUrl, title: p.gitUrl }),
           h('td', { text: age(p.createdAt), title: p.createdAt }),
@@ -39,6 +40,19 @@ function projectsTable(projects) {
       ),
     ),
   );
+}
+
+/** A cell that fills in with the project's newest deployment (one small request per project). @param {any} p */
+function latestDeployment(p) {
+  const cell = h('td', { class: 'latest' }, h('span', { class: 'muted', text: '…' }));
+  get(paths.deployments(p.id, { limit: '1' }))
+    .then(({ deployments }) => {
+      const d = deployments[0];
+      if (!d) return replace(cell, h('span', { class: 'muted', text: 'none yet' }));
+      replace(cell, h('a', { href: href(`/deployments/${encodeURIComponent(d.id)}`), attrs: { 'aria-label': `Latest deployment of ${p.name}: ${d.status}` } }, statusBadge(d.status)), ' ', h('span', { class: 'muted', text: `${d.ref ?? ''} ${age(d.createdAt)}` }));
+    })
+    .catch(() => replace(cell, h('span', { class: 'muted', text: '—' })));
+  return cell;
 }
 
 /** A link that opens a deployment in a new tab. @param {string} url */
