@@ -93,7 +93,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     { db: deps.db, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
     { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
   );
-  const deployer = new Deployer({ db: deps.db, deployments, scheduler, notifier });
+  const deployer = new Deployer({ deployments, scheduler, notifier });
   const minute = 60_000;
   const loginLimiter = new RateLimiter({ max: options.access.loginRateLimitPerMinute, windowMs: minute });
   const webhookLimiter = new RateLimiter({ max: options.access.webhookRateLimitPerMinute, windowMs: minute });

@@ -7,7 +7,7 @@ import type { Logger } from '@platform/logger';
 import type { DeploymentRow, DeploymentsRepo } from './deployments/deployments-repo.ts';
 
 const subscribeSchema = z.object({
-  deploymentId: z.string().min(1).max(64),
+  deploymentId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'deploymentId must be an id'),
   /** The last seq the client already has; history resumes after it. */
   afterSeq: z.number().int().nonnegative().default(0),
 });

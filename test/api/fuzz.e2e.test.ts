@@ -130,14 +130,20 @@ describe('fuzzing the API', () => {
 
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const port = Number(new URL(platform.api).port);
-    const send = (r: FuzzRequest) =>
+    const send = (r: FuzzRequest, fresh = false): Promise<number> =>
       new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
+        const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent: fresh ? false : agent }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
           res.on('error', reject);
         });
-        req.on('error', reject);
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // The keep-alive race node documents for `reusedSocket`: the server closed an idle
+          // connection just as it was reused. Retried once on a new connection; any other
+          // connection failure counts.
+          if (req.reusedSocket && err.code === 'ECONNRESET' && !fresh) send(r, true).then(resolve, reject);
+          else reject(err);
+        });
         req.end(r.body);
       });
 

@@ -14,7 +14,7 @@ describe('GitHub webhooks', () => {
   const deploymentsOf = async (projectId: string) => (await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments as any[];
 
   beforeAll(async () => {
-    platform = await startEmbeddedPlatform({ LOGIN_RATE_LIMIT_PER_MINUTE: '5' });
+    platform = await startEmbeddedPlatform({ LOGIN_RATE_LIMIT_PER_MINUTE: '5', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100', ALLOW_PRIVATE_WEBHOOK_URLS: 'false' });
     // Two projects building the example's repository, known by two URL forms; each has its own secret.
     const a = await http(platform.api, 'POST', '/projects', { name: 'hello-prod', gitUrl: 'https://github.com/Codertocat/Hello-World.git', productionBranch: 'master' });
     const b = await http(platform.api, 'POST', '/projects', { name: 'hello-preview', gitUrl: 'git@github.com:Codertocat/Hello-World.git', productionBranch: 'main' });
@@ -154,6 +154,31 @@ describe('GitHub webhooks', () => {
     expect((await http(platform.api, 'POST', hook.json.url + 'x', undefined, { authorization: '' })).status).toBe(404);
     expect((await http(platform.api, 'DELETE', `/projects/${preview.id}/deploy-hooks/${hook.json.hook.id}`)).status).toBe(204);
     expect((await http(platform.api, 'POST', hook.json.url, undefined, { authorization: '' })).status).toBe(404);
+  });
+
+  it('refuses notification URLs that reach private addresses (the default)', async () => {
+    for (const url of ['http://127.0.0.1:4566/', 'http://localhost:9000/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/', 'http://10.0.0.8/hook']) {
+      const res = await http(platform.api, 'POST', `/projects/${prod.id}/notifications`, { url });
+      expect(res.status, url).toBe(400);
+      expect(res.json.error.message).toContain('ALLOW_PRIVATE_WEBHOOK_URLS');
+    }
+    expect((await http(platform.api, 'GET', `/projects/${prod.id}/notifications`)).json.endpoints).toEqual([]);
+  });
+
+  it('rate-limits webhook and deploy-hook requests per client address', async () => {
+    const body = JSON.stringify(githubExamples('ping')[0]);
+    let first429 = -1;
+    for (let i = 0; i < 120 && first429 < 0; i++) {
+      const res = await deliverGithub(platform.api, 'ping', body, { secret: 'whatever' });
+      if (res.status === 429) first429 = i;
+      else expect(res.status).toBe(401);
+    }
+    // 100 a minute, shared with the deploy hooks and the deliveries of the tests above.
+    expect(first429).toBeGreaterThan(0);
+    expect(first429).toBeLessThan(100);
+    expect((await http(platform.api, 'POST', '/deploy-hooks/dh_anything', undefined, { authorization: '' })).status).toBe(429);
+    // Signed-in API routes are not affected.
+    expect((await http(platform.api, 'GET', '/projects')).status).toBe(200);
   });
 
   it('rate-limits login per client address', async () => {

@@ -130,6 +130,15 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       const twin = await http(platform.api, 'POST', '/projects', { name: 'Life Site', gitUrl: repo });
       expect(twin.json.project.slug).toMatch(/^life-site-[a-z0-9]{5}$/);
       expect((await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'life-site', gitUrl: repo })).status).toBe(409);
+      // Nobody can take a name whose hostname is another project's branch or deployment hostname.
+      const branchLike = await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'life-site-git-main', gitUrl: repo });
+      expect(branchLike.status).toBe(400);
+      expect(branchLike.json.error.message).toContain('slug');
+      expect((await http(platform.api, 'POST', '/projects', { name: 'Life Site Git Main', gitUrl: repo })).status).toBe(400);
+      expect((await http(platform.api, 'POST', '/projects', { name: 'x', slug: 'api', gitUrl: repo })).status).toBe(400);
+      const deploymentLike = await http(platform.api, 'POST', '/projects', { name: 'life-site-abcdefghi', gitUrl: repo });
+      expect(deploymentLike.json.project.slug).toMatch(/^life-site-abcdefghi-[a-z0-9]{5}$/);
+      expect((await http(platform.api, 'DELETE', `/projects/${deploymentLike.json.project.id}`)).status).toBe(204);
       expect((await http(platform.api, 'DELETE', `/projects/${twin.json.project.id}`)).status).toBe(204);
 
       const patched = await http(platform.api, 'PATCH', `/projects/${projectId}`, { spa: true, buildCommand: 'npm run build', outputDirectory: 'dist' });
@@ -188,6 +197,9 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       // This endpoint fails twice, then accepts: the retries deliver.
       failuresLeft.set('/flaky', 2);
       await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/flaky`, events: ['deployment.succeeded'] });
+      // This one always fails: given up after maxAttempts (4 here).
+      failuresLeft.set('/down', 1_000);
+      const down = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/down`, events: ['deployment.succeeded'] });
       expect((await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: 'ftp://example.com/x' })).status).toBe(400);
 
       const deploy = await http(platform.api, 'POST', '/deploy', { projectId });
@@ -215,6 +227,11 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       });
       const deliveries = await http(platform.api, 'GET', `/projects/${projectId}/notifications/${endpoint.json.endpoint.id}/deliveries`);
       expect(deliveries.json.deliveries.map((d: any) => d.status)).toEqual(['delivered', 'delivered']);
+      await eventually(async () => {
+        const res = await http(platform.api, 'GET', `/projects/${projectId}/notifications/${down.json.endpoint.id}/deliveries`);
+        expect(res.json.deliveries).toEqual([expect.objectContaining({ status: 'failed', attempts: 4, responseStatus: 500, lastError: 'the endpoint answered 500' })]);
+      });
+      expect(received.filter((r) => r.path === '/down')).toHaveLength(4);
     });
 
     it('builds a preview branch with the preview variables, and filters the list', async () => {

@@ -154,6 +154,10 @@ describe('tenant isolation', () => {
       spy.on('status', (e) => received.push(e));
       expect(await subscribe(spy, ids.deploymentId!)).toEqual({ ok: false, error: 'deployment not found' });
       expect(await subscribe(spy, 'doesnotexist')).toEqual({ ok: false, error: 'deployment not found' });
+      // Hostile subscriptions are refused, and the server keeps serving.
+      for (const bad of ['\u0000', `${ids.deploymentId}\u0000`, 'x'.repeat(65), '../x', '']) {
+        expect((await subscribe(spy, bad)).ok).toBe(false);
+      }
 
       const mine = connect(owner);
       await connected(mine);

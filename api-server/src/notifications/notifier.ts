@@ -51,11 +51,11 @@ export const endpointSecretContext = (endpointId: string) => `notify:${endpointI
 
 /**
  * Outgoing deployment notifications through a transactional outbox: events are rows written
- * next to the change that caused them (never an HTTP call in the request path); a worker
- * delivers them, signed, with exponential backoff, and any replica can take a due delivery
- * (`FOR UPDATE SKIP LOCKED` plus a lease). Terminal statuses are picked up from the
- * deployments table itself, so every path that ends a deployment (build events, cancel,
- * the reconciler) notifies without knowing about notifications.
+ * in the database (never an HTTP call in the request path); a worker delivers them, signed,
+ * with exponential backoff, and any replica can take a due delivery (`FOR UPDATE SKIP
+ * LOCKED` plus a lease). New deployments and terminal statuses are picked up from the
+ * deployments table itself, so every path that creates or ends a deployment (REST, webhooks,
+ * build events, cancel, the reconciler) notifies without knowing about notifications.
  */
 export class Notifier {
   private timer: NodeJS.Timeout | undefined;
@@ -128,22 +128,30 @@ export class Notifier {
     })();
   }
 
-  /** Turns deployments that reached a terminal status since the last pass into deliveries. */
+  /**
+   * Turns new deployments (deployment.created) and deployments that reached a terminal status
+   * since the last pass into deliveries, in the same transaction that marks them notified.
+   */
   private async collectFinished(): Promise<void> {
     for (;;) {
       const count = await this.deps.db.transaction(async (tx) => {
-        const rows = await tx.query<DeploymentRow & { slug: string }>(
+        const rows = await tx.query<DeploymentRow & { slug: string; previously_notified: string | null }>(
           `WITH picked AS (
-             SELECT id FROM deployments
-             WHERE status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status
-             ORDER BY finished_at NULLS FIRST LIMIT 100
+             SELECT id, notified_status FROM deployments
+             WHERE notified_status IS NULL OR (status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status)
+             ORDER BY created_at LIMIT 100
              FOR UPDATE SKIP LOCKED
            ), marked AS (
-             UPDATE deployments d SET notified_status = d.status FROM picked WHERE d.id = picked.id RETURNING d.*
+             UPDATE deployments d SET notified_status = d.status FROM picked WHERE d.id = picked.id
+             RETURNING d.*, picked.notified_status AS previously_notified
            )
-           SELECT marked.*, projects.slug FROM marked JOIN projects ON projects.id = marked.project_id`,
+           SELECT marked.*, projects.slug FROM marked JOIN projects ON projects.id = marked.project_id ORDER BY marked.created_at`,
         );
-        for (const row of rows) await this.enqueue(TERMINAL_EVENT[row.status]!, row, row.slug, tx);
+        for (const row of rows) {
+          if (row.previously_notified === null) await this.enqueue('deployment.created', row, row.slug, tx);
+          const terminal = TERMINAL_EVENT[row.status];
+          if (terminal) await this.enqueue(terminal, row, row.slug, tx);
+        }
         return rows.length;
       });
       if (count < 100) return;
@@ -159,16 +167,26 @@ export class Notifier {
            WHERE id IN (
              SELECT id FROM notification_deliveries
              WHERE status = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at LIMIT 20
+             ORDER BY next_attempt_at, seq LIMIT 20
              FOR UPDATE SKIP LOCKED
            )
            RETURNING *
          )
          SELECT claimed.id, claimed.endpoint_id, claimed.event, claimed.payload, claimed.attempts, e.url, e.secret_enc
-         FROM claimed JOIN notification_endpoints e ON e.id = claimed.endpoint_id`,
+         FROM claimed JOIN notification_endpoints e ON e.id = claimed.endpoint_id
+         ORDER BY claimed.seq`,
       );
       if (due.length === 0) return;
-      const batch = due.map((d) => this.track(this.deliver(d)));
+      // Endpoints in parallel; each endpoint's deliveries one after another, in order.
+      const byEndpoint = new Map<string, DeliveryRow[]>();
+      for (const d of due) byEndpoint.set(d.endpoint_id, [...(byEndpoint.get(d.endpoint_id) ?? []), d]);
+      const batch = [...byEndpoint.values()].map((list) =>
+        this.track(
+          (async () => {
+            for (const d of list) await this.deliver(d);
+          })(),
+        ),
+      );
       await Promise.allSettled(batch);
       if (this.stopped) return;
     }

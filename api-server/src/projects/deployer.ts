@@ -1,4 +1,3 @@
-import type { Db } from '@platform/db';
 import type { DeploymentRow, DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import type { Scheduler } from '../deployments/scheduler.ts';
 import type { Notifier } from '../notifications/notifier.ts';
@@ -15,12 +14,12 @@ export interface DeployRequest {
 
 /**
  * The one way a deployment starts, whoever asks (REST, GitHub push, deploy hook, redeploy):
- * a QUEUED row and its `deployment.created` notification written in one transaction, then the
- * scheduler is woken up.
+ * a QUEUED row, then the scheduler and the notifier (which sends `deployment.created` from
+ * the row) are woken up.
  */
 export class Deployer {
   constructor(
-    private readonly deps: { db: Db; deployments: DeploymentsRepo; scheduler: Scheduler; notifier: Notifier },
+    private readonly deps: { deployments: DeploymentsRepo; scheduler: Scheduler; notifier: Pick<Notifier, 'kick'> },
   ) {}
 
   async deploy(project: ProjectRow, request: DeployRequest = {}): Promise<DeploymentRow> {
@@ -32,8 +31,8 @@ export class Deployer {
       commit: request.commit ?? null,
       useBuildCache: request.useBuildCache ?? true,
     });
-    await this.deps.notifier.enqueue('deployment.created', deployment, project.slug);
     this.deps.scheduler.kick();
+    this.deps.notifier.kick();
     return deployment;
   }
 }

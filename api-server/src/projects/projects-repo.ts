@@ -1,6 +1,7 @@
 import { projectSlug, randomId, type CreateProjectBody, type UpdateProjectBody } from '@platform/contracts';
 import type { Db } from '@platform/db';
 import { HttpError } from '../errors.ts';
+import { reservedSlugReason } from './slugs.ts';
 
 export interface ProjectRow {
   id: string;
@@ -40,9 +41,15 @@ export class ProjectsRepo {
   async create(body: CreateProjectBody, ownerId: string | null = null, extra: { githubWebhookSecretEnc?: (id: string) => string } = {}): Promise<ProjectRow> {
     const base = body.slug ?? projectSlug(body.name);
     if (!base) throw new HttpError(400, 'invalid_body', 'invalid request body: name: must contain a letter or digit');
+    const baseReason = reservedSlugReason(base);
+    // A derived slug that only ends badly is fixed by the suffix; anything else needs another name or an explicit slug.
+    if (baseReason && (body.slug || reservedSlugReason(`${base.slice(0, 34)}-abcde`))) {
+      throw new HttpError(400, 'invalid_body', `invalid request body: ${body.slug ? 'slug' : 'name'}: the subdomain ${baseReason}; choose another ${body.slug ? 'slug' : 'name or pass a slug'}`);
+    }
     const id = `prj_${randomId(16)}`;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const slug = attempt === 0 ? base : `${base.slice(0, 34).replace(/-+$/, '')}-${randomId(5)}`;
+      const slug = attempt === 0 && !baseReason ? base : `${base.slice(0, 34).replace(/-+$/, '')}-${randomId(5)}`;
+      if (reservedSlugReason(slug)) continue;
       const rows = await this.db.query<ProjectRow>(
         `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)

@@ -83,6 +83,8 @@ CREATE TABLE notification_endpoints (
 -- The notification outbox: written in the request path, delivered by a worker with retries.
 CREATE TABLE notification_deliveries (
   id text PRIMARY KEY,
+  -- Creation order, so one endpoint receives a deployment's events in the order they happened.
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   endpoint_id text NOT NULL REFERENCES notification_endpoints(id) ON DELETE CASCADE,
   event text NOT NULL,
   payload text NOT NULL,
@@ -95,15 +97,17 @@ CREATE TABLE notification_deliveries (
   delivered_at timestamptz
 );
 
-CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (next_attempt_at, seq) WHERE status = 'pending';
 CREATE INDEX notification_deliveries_endpoint_idx ON notification_deliveries (endpoint_id, created_at DESC);
 
--- The last deployment status turned into notifications; a terminal status not yet notified is picked up by the notifier.
+-- The last deployment status turned into notifications (NULL: not even deployment.created yet).
+-- The notifier picks up new deployments and unnotified terminal statuses from here, so every
+-- path that creates or ends a deployment notifies without knowing about notifications.
 ALTER TABLE deployments ADD COLUMN notified_status text;
 
-UPDATE deployments SET notified_status = status WHERE status IN ('READY', 'ERROR', 'CANCELED');
+UPDATE deployments SET notified_status = status;
 
-CREATE INDEX deployments_unnotified_idx ON deployments (finished_at)
-  WHERE status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status;
+CREATE INDEX deployments_unnotified_idx ON deployments (created_at)
+  WHERE notified_status IS NULL OR (status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status);
 
 CREATE INDEX deployments_project_ref_idx ON deployments (project_id, ref, created_at DESC);
