@@ -108,7 +108,7 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   };
 
   const sendPage = (res: ServerResponse, page: Page, head: boolean, extraHeaders?: string[]): number => {
-    res.writeHead(page.status, extraHeaders && extraHeaders.length > 0 ? [...extraHeaders, ...page.headers] : page.headers);
+    res.writeHead(page.status, extraHeaders && extraHeaders.length > 0 ? withRuleHeaders(extraHeaders, page.headers) : page.headers);
     res.end(head ? undefined : page.body);
     return head ? 0 : page.body.length;
   };
@@ -171,7 +171,7 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
     let status: number;
     if (resolved.kind === 'redirect') {
       const location = query === '' ? resolved.location : `${resolved.location}${resolved.location.includes('?') ? '&' : '?'}${query}`;
-      res.writeHead(resolved.status, [...resolved.headers, 'Location', location, 'Content-Length', '0', 'Cache-Control', 'no-cache']);
+      res.writeHead(resolved.status, withRuleHeaders(resolved.headers, ['Location', location, 'Content-Length', '0', 'Cache-Control', 'no-cache'], ['cache-control']));
       res.end();
       bytes = 0;
       status = resolved.status;
@@ -353,7 +353,8 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Written, then closed for good: a half-open socket would let a slow client linger.
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
   });
 
   return {
@@ -381,4 +382,23 @@ class SizeMismatchError extends Error {
     super(`${key} holds ${actual} bytes but the manifest says ${expected}`);
     this.name = 'SizeMismatchError';
   }
+}
+
+/**
+ * A project's header rules next to the proxy's own headers, each name sent once. The proxy's
+ * headers win, except those in `yielding` (a rule may set Cache-Control on a redirect).
+ */
+function withRuleHeaders(rules: string[], own: string[], yielding: string[] = []): string[] {
+  const ruleNames = new Set<string>();
+  for (let i = 0; i < rules.length; i += 2) ruleNames.add(rules[i]!.toLowerCase());
+  const ownNames = new Set<string>();
+  const out: string[] = [];
+  for (let i = 0; i < own.length; i += 2) {
+    const name = own[i]!.toLowerCase();
+    if (yielding.includes(name) && ruleNames.has(name)) continue;
+    ownNames.add(name);
+    out.push(own[i]!, own[i + 1]!);
+  }
+  for (let i = 0; i < rules.length; i += 2) if (!ownNames.has(rules[i]!.toLowerCase())) out.push(rules[i]!, rules[i + 1]!);
+  return out;
 }

@@ -64,11 +64,13 @@ export class RequestLogger {
     durationMs: number,
     cache: CacheStatus,
   ): void {
-    this.buffer.push({ seq: ++this.seq, ts, host, projectId, deploymentId, method, path, status, bytes, durationMs, cache });
-    if (this.buffer.length > this.maxBuffered) {
-      this.dropped += this.buffer.length - this.maxBuffered;
-      this.buffer.splice(0, this.buffer.length - this.maxBuffered);
+    if (this.buffer.length >= this.maxBuffered) {
+      // The bus has been away for long: shed the oldest tenth at once (amortised O(1) per request).
+      const shed = Math.max(1, Math.ceil(this.maxBuffered / 10));
+      this.buffer.splice(0, shed);
+      this.dropped += shed;
     }
+    this.buffer.push({ seq: ++this.seq, ts, host, projectId, deploymentId, method, path, status, bytes, durationMs, cache });
     if (this.buffer.length >= this.maxBatch && this.publishing === null) void this.flush();
   }
 

@@ -66,7 +66,11 @@ export class RouteCache {
   peekRoute(host: string, now: number): RouteRecord | null | undefined {
     const hit = this.routes.get(host);
     if (hit === undefined || hit.expiresAt <= now) return undefined;
-    if (hit.refreshAt <= now) void this.refresh(host).catch(() => {});
+    if (hit.refreshAt <= now) {
+      // One background attempt per entry: a failing store is not asked again on every request.
+      hit.refreshAt = hit.expiresAt;
+      void this.refresh(host).catch(() => {});
+    }
     return hit.value;
   }
 

@@ -20,7 +20,8 @@ export interface RequestLogStore {
   analytics(query: AnalyticsQuery): Promise<ProjectAnalytics>;
 }
 
-interface TotalsRow {
+interface BucketRow {
+  t: string;
   requests: string;
   bytes: string;
   hits: string;
@@ -68,56 +69,48 @@ export function createRequestLogStore(client: ClickHouse): RequestLogStore {
         const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
         return result.json<T>();
       };
-      const [series, totals, paths] = await Promise.all([
-        run<{ t: string; requests: string; bytes: string }>(`
-          SELECT toUnixTimestamp(toStartOfInterval(ts, INTERVAL {bucket:UInt32} SECOND)) AS t, count() AS requests, sum(bytes) AS bytes
-          ${where}
-          GROUP BY t ORDER BY t`),
-        run<TotalsRow>(`
-          SELECT count() AS requests, sum(bytes) AS bytes,
+      // One grouped query gives the series and, summed, every total: they always agree, even
+      // while inserts land. Top paths are read after it, so they include at least as much.
+      const buckets = await run<BucketRow>(`
+          SELECT toUnixTimestamp(toStartOfInterval(ts, INTERVAL {bucket:UInt32} SECOND)) AS t,
+            count() AS requests, sum(bytes) AS bytes,
             countIf(cache = 'HIT') AS hits, countIf(cache = 'MISS') AS misses,
             countIf(status < 200) AS s1, countIf(status >= 200 AND status < 300) AS s2,
             countIf(status >= 300 AND status < 400) AS s3, countIf(status >= 400 AND status < 500) AS s4,
             countIf(status >= 500) AS s5
-          ${where}`),
-        run<{ path: string; requests: string; bytes: string }>(`
+          ${where}
+          GROUP BY t ORDER BY t`);
+      const paths = await run<{ path: string; requests: string; bytes: string }>(`
           SELECT path, count() AS requests, sum(bytes) AS bytes
           ${where}
           GROUP BY path ORDER BY requests DESC, path ASC
-          LIMIT {limit:UInt32}`),
-      ]);
+          LIMIT {limit:UInt32}`);
 
+      const sum = (field: keyof Omit<BucketRow, 't'>) => buckets.reduce((n, row) => n + Number(row[field]), 0);
       // Every bucket of the range, empty ones included, so a chart needs no gap handling.
       const bucketMs = bucketSeconds * 1000;
-      const byStart = new Map(series.map((row) => [Number(row.t) * 1000, row]));
+      const byStart = new Map(buckets.map((row) => [Number(row.t) * 1000, row]));
       const filled: ProjectAnalytics['series'] = [];
       for (let t = Math.floor(query.from / bucketMs) * bucketMs; t < query.to; t += bucketMs) {
         const row = byStart.get(t);
         filled.push({ ts: new Date(t).toISOString(), requests: Number(row?.requests ?? 0), bytes: Number(row?.bytes ?? 0) });
       }
-      const total = totals[0];
-      const hits = Number(total?.hits ?? 0);
-      const misses = Number(total?.misses ?? 0);
+      const hits = sum('hits');
+      const misses = sum('misses');
       return {
         projectId: query.projectId,
         from: new Date(query.from).toISOString(),
         to: new Date(query.to).toISOString(),
         bucket: query.bucket,
         totals: {
-          requests: Number(total?.requests ?? 0),
-          bytes: Number(total?.bytes ?? 0),
+          requests: sum('requests'),
+          bytes: sum('bytes'),
           cacheHits: hits,
           cacheMisses: misses,
           cacheHitRatio: hits + misses === 0 ? null : hits / (hits + misses),
         },
         series: filled,
-        statusClasses: {
-          '1xx': Number(total?.s1 ?? 0),
-          '2xx': Number(total?.s2 ?? 0),
-          '3xx': Number(total?.s3 ?? 0),
-          '4xx': Number(total?.s4 ?? 0),
-          '5xx': Number(total?.s5 ?? 0),
-        },
+        statusClasses: { '1xx': sum('s1'), '2xx': sum('s2'), '3xx': sum('s3'), '4xx': sum('s4'), '5xx': sum('s5') },
         topPaths: paths.map((p) => ({ path: p.path, requests: Number(p.requests), bytes: Number(p.bytes) })),
       };
     },
