@@ -68,7 +68,7 @@ describe('dashboard end to end in Chromium', () => {
 
     // Log lines appear while the build runs; then the status turns READY without a reload.
     await page.locator('.log-msg', { hasText: 'slow line 5 of 150' }).waitFor();
-    expect(await page.locator('.status').getAttribute('data-status')).toBe('BUILDING');
+    await expect.poll(() => page.locator('.status').getAttribute('data-status')).toBe('BUILDING');
     await screenshot(page, '04-deployment-building');
     await page.locator('.status[data-status="READY"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('.log-msg', { hasText: 'built version one' }).count()).toBe(1);

@@ -29,11 +29,12 @@ const TERMINAL = ['READY', 'ERROR', 'CANCELED'];
 
 export class LogViewer {
   /**
-   * @param {{ deploymentId: string, onStatus?: (event: StatusEvent) => void }} options
+   * @param {{ deploymentId: string, onStatus?: (event: StatusEvent) => void, onLines?: () => void }} options
    */
-  constructor({ deploymentId, onStatus }) {
+  constructor({ deploymentId, onStatus, onLines }) {
     this.deploymentId = deploymentId;
     this.onStatus = onStatus ?? (() => {});
+    this.onLines = onLines ?? (() => {});
     /** The highest seq received (log or status): the resume point. */
     this.lastSeq = 0;
     /** @type {LogLine[]} */
@@ -235,6 +236,7 @@ export class LogViewer {
     this.count.textContent = `${this.lines.length} line${this.lines.length === 1 ? '' : 's'}`;
     if (q) this.updateMatchCount();
     if (this.follow) this.scrollToEnd();
+    this.onLines();
   }
 
   scrollToEnd() {

@@ -9,6 +9,8 @@ import { href, navigate } from '../router.js';
 import { externalLink } from './projects.js';
 
 const RUNNING = ['QUEUED', 'BUILDING'];
+/** Statuses only move forward; a REST reply that left before a socket event must not undo it. */
+const rank = (/** @type {string} */ status) => (status === 'QUEUED' ? 0 : status === 'BUILDING' ? 1 : 2);
 
 /** @param {{ id: string }} params */
 export async function deploymentPage({ id }) {
@@ -70,21 +72,51 @@ export async function deploymentPage({ id }) {
     return list;
   };
 
+  /** Takes a fresher copy of the deployment unless its status would go backwards. @param {any} next */
+  const accept = (next) => {
+    if (rank(next.status) < rank(deployment.status)) return false;
+    deployment = next;
+    draw();
+    return true;
+  };
+
   const reload = async () => {
     try {
-      ({ deployment } = await get(paths.deployment(id)));
-      draw();
+      accept((await get(paths.deployment(id))).deployment);
     } catch (err) {
       message.show('error', /** @type {Error} */ (err).message);
     }
   };
 
+  // Status events older than the log already held are not replayed (the socket resumes after
+  // the last seq): when lines arrive while the page still says QUEUED, or every few seconds
+  // while running, the REST status fills the gap. A build the platform ended (canceled before
+  // it started, or its task vanished) may send no status event at all; resubscribing then
+  // makes the server close the stream with the final status.
+  let checking = false;
+  const checkStatus = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const reply = await get(paths.deployment(id));
+      if (reply.deployment.status === deployment.status) return;
+      const wasRunning = RUNNING.includes(deployment.status);
+      if (accept(reply.deployment) && wasRunning && !RUNNING.includes(deployment.status)) viewer.subscribe();
+    } catch {
+      /* the next tick retries */
+    } finally {
+      checking = false;
+    }
+  };
+
   const viewer = new LogViewer({
     deploymentId: id,
+    onLines: () => {
+      if (deployment.status === 'QUEUED') void checkStatus();
+    },
     onStatus: (event) => {
       // Show the change at once; the refetch fills in commit, times and error message.
-      deployment = { ...deployment, status: event.status, errorMessage: event.detail ?? deployment.errorMessage };
-      draw();
+      accept({ ...deployment, status: event.status, errorMessage: event.detail ?? deployment.errorMessage });
       void reload();
     },
   });
@@ -108,23 +140,12 @@ export async function deploymentPage({ id }) {
   );
   draw();
   viewer.start();
-  // The duration of a running build counts up. Every few seconds the REST status is checked
-  // too: a build the platform ended (canceled before it started, or its task vanished) may
-  // never send a status event, and resubscribing makes the server close the stream with it.
+  // The duration of a running build counts up; the REST status is checked every 5 s.
   let seconds = 0;
   tick = window.setInterval(() => {
     if (!RUNNING.includes(deployment.status)) return;
     draw();
-    if (++seconds % 5 !== 0) return;
-    void get(paths.deployment(id))
-      .then((reply) => {
-        if (!RUNNING.includes(reply.deployment.status) && RUNNING.includes(deployment.status)) {
-          deployment = reply.deployment;
-          draw();
-          viewer.subscribe();
-        }
-      })
-      .catch(() => {});
+    if (++seconds % 5 === 0) void checkStatus();
   }, 1000);
   return () => {
     clearInterval(tick);
