@@ -187,6 +187,9 @@ export class LogViewer {
     socket.emit('subscribe', { deploymentId: this.deploymentId, afterSeq: this.lastSeq }, (/** @type {any} */ reply) => {
       if (reply?.ok) {
         if (!this.ended) this.setConnection('live', 'live');
+        // The status as of the subscription: a change older than the resume point is not
+        // replayed as an event, so the page learns it here.
+        if (typeof reply.status === 'string' && !this.ended) this.onStatus({ deploymentId: this.deploymentId, seq: 0, status: reply.status });
       } else {
         this.setConnection(reply?.error ?? 'subscribe failed', 'error');
       }
