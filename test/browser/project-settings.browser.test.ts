@@ -16,7 +16,7 @@ describe('project page in Chromium', () => {
     await platform?.close();
   });
 
-  it('shows hostile names as text, manages env vars, hooks and webhooks, and cancels a running build', async () => {
+  it('shows hostile names as text, manages env vars, hooks, webhooks and API tokens, cancels and redeploys builds', async () => {
     const hostileName = '<img src=x onerror="document.title=1">Site';
     const created = await http(platform.api, 'POST', '/projects', { name: hostileName, gitUrl: gitRepoFromFixture('slow-log-site') });
     expect(created.status).toBe(201);
@@ -74,6 +74,16 @@ describe('project page in Chromium', () => {
     await row.getByRole('link', { name: job.deploymentId.slice(0, 10) }).click();
     await page.locator('.status[data-status="CANCELED"]').waitFor();
     await page.locator('.log-connection', { hasText: 'build ended' }).waitFor({ timeout: 15_000 });
+
+    // Redeploy from the deployment page opens the new deployment; cancel it there.
+    await page.getByRole('button', { name: 'Redeploy' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/dashboard/deployments/') && !url.pathname.endsWith(job.deploymentId));
+    await page.locator('.log-msg', { hasText: 'slow line 3 of 1234' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.status[data-status="CANCELED"]').waitFor({ timeout: 30_000 });
+    await page.locator('.log-connection', { hasText: 'build ended' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    await page.goBack();
     await page.goBack();
     await page.getByRole('heading', { name: 'Deploy hooks' }).waitFor();
 
