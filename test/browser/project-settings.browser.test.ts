@@ -63,7 +63,7 @@ describe('project page in Chromium', () => {
     expect(triggered.status).toBe(202);
     const { job } = (await triggered.json()) as { job: { deploymentId: string } };
     const row = page.locator(`tr[data-deployment-id="${job.deploymentId}"]`);
-    await row.waitFor({ timeout: 15_000 });
+    await row.waitFor({ timeout: 30_000 });
 
     // Cancel it while it builds (the production env var reached the build): the row ends
     // CANCELED, and its page says so.
