@@ -17,10 +17,10 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
   let deps: ApiDeps;
   let api: ApiServer;
   let apiBase: string;
-  let token: string;
   let proxy: ProxyServer;
   let proxyPort: number;
   let apiStopped = false;
+  let token: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'platform-proxy-e2e-'));

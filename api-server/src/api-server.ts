@@ -12,11 +12,14 @@ import { analyticsRoutes } from './analytics/routes.ts';
 import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
+import { clickHouseEventHistory } from './deployments/event-history.ts';
+import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { dashboardRoutes } from './dashboard/dashboard.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs } from './live-logs.ts';
+import { createApiMetrics } from './metrics.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
 import { Auth } from './auth/auth.ts';
@@ -49,6 +52,7 @@ export interface ApiOptions {
   urls: Urls;
   allowLocalGit: boolean;
   scheduler: SchedulerOptions;
+  reconciler?: ReconcilerOptions;
   logRetentionDays?: number;
   /** Keys, token lifetime, sign-up switch, rate limits (see config.ts). */
   access: AccessOptions;
@@ -75,13 +79,30 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const routes = new RoutePublisher({ store: deps.store, deployments, urls: options.urls, logger });
   const box = new SecretBox(options.access.envEncryptionKey);
   const envVars = new EnvVarsRepo(deps.db, box);
-  const scheduler = new Scheduler(
+  const metrics = createApiMetrics({ deployments });
+  let scheduler: Scheduler;
+  const reconciler = new Reconciler(
+    {
+      deployments,
+      runner: deps.runner,
+      bus: deps.bus,
+      history: clickHouseEventHistory(deps.clickhouse),
+      logger: logger.child({ component: 'reconciler' }),
+      onFinished: (row) => {
+        metrics.reconciled.inc({ status: row.status });
+        scheduler.kick();
+      },
+    },
+    { buildTimeoutMs: options.scheduler.taskSettings.timeoutMs, ...options.reconciler },
+  );
+  scheduler = new Scheduler(
     {
       deployments,
       projects,
       runner: deps.runner,
-      bus: deps.bus,
+      reconciler,
       logger: logger.child({ component: 'scheduler' }),
+      events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
       // Production builds get the production variables, every other build the preview ones.
       resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
     },
@@ -109,6 +130,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  // Prometheus scrapes without a user token; keep /metrics on a private network.
+  app.get('/metrics', metrics.handler);
   // The web dashboard's static pages: public (they call the API with the user's token).
   app.use(dashboardRoutes());
   const openapi = openApiDocument();
@@ -161,7 +184,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     },
   });
   const requestLogsSubscription = await startRequestLogsConsumer({ bus: deps.bus, store: requestLogs, logger });
-  await scheduler.recover();
+  // Settle what a previous run left behind before launching anything new.
+  await reconciler.start();
   scheduler.start();
   notifier.start();
 
@@ -173,7 +197,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
     async close() {
-      scheduler.stop();
+      await scheduler.stop();
+      await reconciler.stop();
       await notifier.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,6 +7,9 @@ import { z } from 'zod';
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const port = (fallback: number) => optional(z.coerce.number().int().min(0).max(65_535).default(fallback));
 
+/** `a, b,c` → ['a', 'b', 'c']; unset → []. */
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
 export const apiConfigSchema = z.object({
   // Port of the REST API and socket.io. Default 9000.
   API_PORT: port(9000),
@@ -24,6 +27,50 @@ export const apiConfigSchema = z.object({
   DATA_DIR: optional(z.string().default('.data')),
   // Builds running at once. Default 2.
   MAX_CONCURRENT_BUILDS: optional(z.coerce.number().int().min(1).max(1_000).default(2)),
+  // Builds running at once in one project. Default: MAX_CONCURRENT_BUILDS.
+  MAX_CONCURRENT_BUILDS_PER_PROJECT: optional(z.coerce.number().int().min(1).max(1_000).optional()),
+  // Launch attempts for a build whose task cannot start (no capacity, throttling) before ERROR. Default 5.
+  BUILD_LAUNCH_ATTEMPTS: optional(z.coerce.number().int().min(1).max(50).default(5)),
+  // How often the reconciler checks running builds against their tasks. Default 5000.
+  RECONCILE_INTERVAL_MS: optional(z.coerce.number().int().min(100).default(5_000)),
+  // How long a stopped task's last events may take to arrive before its deployment is declared dead. Default 5000.
+  RECONCILE_SETTLE_MS: optional(z.coerce.number().int().min(0).default(5_000)),
+  // Where builds run: local (child processes), container (podman/docker), ecs (AWS ECS Fargate). Default local.
+  RUNNER: optional(z.enum(['local', 'container', 'ecs']).default('local')),
+  // RUNNER=ecs: cluster name or ARN.
+  ECS_CLUSTER: optional(z.string().optional()),
+  // RUNNER=ecs: build-server task definition (family, family:revision or ARN).
+  ECS_TASK_DEFINITION: optional(z.string().optional()),
+  // RUNNER=ecs: name of the build-server container in the task definition. Default build-server.
+  ECS_CONTAINER_NAME: optional(z.string().default('build-server')),
+  // RUNNER=ecs: comma-separated subnet ids for the task's network interface.
+  ECS_SUBNETS: optional(z.string().optional()).transform(list),
+  // RUNNER=ecs: comma-separated security group ids. Default: the VPC's default group.
+  ECS_SECURITY_GROUPS: optional(z.string().optional()).transform(list),
+  // RUNNER=ecs: give the task a public IP (public subnet without NAT). Default false.
+  ECS_ASSIGN_PUBLIC_IP: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
+  // RUNNER=ecs: launch type. Default FARGATE (unless ECS_CAPACITY_PROVIDER is set).
+  ECS_LAUNCH_TYPE: optional(z.enum(['FARGATE', 'EC2', 'EXTERNAL']).optional()),
+  // RUNNER=ecs: capacity provider instead of a launch type, e.g. FARGATE_SPOT.
+  ECS_CAPACITY_PROVIDER: optional(z.string().optional()),
+  // RUNNER=ecs: ECS API endpoint (moto, LocalStack); the AWS default when unset.
+  ECS_ENDPOINT: optional(z.string().url().optional()),
+  // RUNNER=ecs: AWS region. Default: the SDK's (AWS_REGION), else us-east-1.
+  AWS_REGION: optional(z.string().optional()),
+  // RUNNER=container: the engine CLI. Default podman (its exit codes are the container's).
+  CONTAINER_ENGINE: optional(z.enum(['podman', 'docker']).default('podman')),
+  // RUNNER=container: the build-server image (packages/runner/container/build-image.sh makes it).
+  CONTAINER_IMAGE: optional(z.string().default('localhost/platform-build-server:latest')),
+  // RUNNER=container: CPUs per build. Default 1.
+  CONTAINER_CPUS: optional(z.coerce.number().positive().max(256).default(1)),
+  // RUNNER=container: memory per build (podman syntax). Default 2g.
+  CONTAINER_MEMORY: optional(z.string().regex(/^\d+[bkmg]?$/i, 'must be like 512m or 2g').default('2g')),
+  // RUNNER=container: most processes per build. Default 1024.
+  CONTAINER_PIDS_LIMIT: optional(z.coerce.number().int().min(16).default(1_024)),
+  // RUNNER=container: size of the build's tmpfs scratch folder. Default 4g.
+  CONTAINER_SCRATCH_SIZE: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')),
+  // RUNNER=container: --network for builds (none, slirp4netns, a network name). Default: the engine's.
+  CONTAINER_NETWORK: optional(z.string().regex(/^[a-zA-Z0-9_.:-]+$/, 'must be a network name').optional()),
   // A build running longer is killed and ends in ERROR. Default 15 minutes.
   BUILD_TIMEOUT_MS: optional(z.coerce.number().int().min(1_000).default(15 * 60_000)),
   // Days build logs are kept in ClickHouse. Default 30.
@@ -51,6 +98,19 @@ export const apiConfigSchema = z.object({
   ALLOW_PRIVATE_WEBHOOK_URLS: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   // pino level. Default info.
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+}).superRefine((c, ctx) => {
+  if (c.RUNNER === 'ecs') {
+    for (const name of ['ECS_CLUSTER', 'ECS_TASK_DEFINITION'] as const) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when RUNNER=ecs' });
+    }
+    if (c.ECS_SUBNETS.length === 0) ctx.addIssue({ code: 'custom', path: ['ECS_SUBNETS'], message: 'is required when RUNNER=ecs (comma-separated subnet ids)' });
+    // The build's events and output must cross machines: the pipe transport and a local
+    // folder cannot. To be lifted when the distributed drivers (Kafka transport, S3 store) land.
+    ctx.addIssue({ code: 'custom', path: ['RUNNER'], message: 'ecs needs the Kafka build-event transport and the S3 store (the distributed drivers), which this build does not configure yet' });
+  }
+  if (c.ECS_LAUNCH_TYPE && c.ECS_CAPACITY_PROVIDER) {
+    ctx.addIssue({ code: 'custom', path: ['ECS_CAPACITY_PROVIDER'], message: 'cannot be combined with ECS_LAUNCH_TYPE' });
+  }
 });
 
 export type ApiConfig = z.output<typeof apiConfigSchema> & { dataDir: string };

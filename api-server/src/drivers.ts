@@ -6,7 +6,7 @@ import { createPgliteDb } from '@platform/db';
 import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
-import { createLocalRunner } from '@platform/runner';
+import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner } from '@platform/runner';
 import type { ApiDeps, ApiOptions } from './api-server.ts';
 import { accessOptionsFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
@@ -30,15 +30,52 @@ export async function createEmbeddedDrivers(
   await mkdir(config.dataDir, { recursive: true });
   const objectsDir = join(config.dataDir, 'objects');
   const bus = shared.bus ?? createInProcessEventBus();
-  const runnerLog = logger.child({ component: 'local-runner' });
   return {
     db: await createPgliteDb({ dataDir: join(config.dataDir, 'pglite') }),
     store: shared.store ?? createLocalObjectStore({ rootDir: objectsDir }),
     bus,
     clickhouse: createClickHouse({ driver: 'chdb', path: join(config.dataDir, 'chdb') }),
-    runner: createLocalRunner({ command: localBuildServerCommand(), eventBus: bus, onDiagnostic: (line) => runnerLog.debug(line) }),
+    runner: createRunner(config, bus, logger),
     logger,
   };
+}
+
+/** The runner RUNNER names. Its events come back through `bus` (local, container) or the task's own transport (ECS). */
+export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): Runner {
+  const log = logger.child({ component: `${config.RUNNER}-runner` });
+  const onDiagnostic = (line: string) => log.debug(line);
+  switch (config.RUNNER) {
+    case 'local':
+      return createLocalRunner({ command: localBuildServerCommand(), eventBus: bus, onDiagnostic });
+    case 'container':
+      return createContainerRunner({
+        engine: config.CONTAINER_ENGINE,
+        image: config.CONTAINER_IMAGE,
+        limits: {
+          cpus: config.CONTAINER_CPUS,
+          memory: config.CONTAINER_MEMORY,
+          pids: config.CONTAINER_PIDS_LIMIT,
+          scratchSize: config.CONTAINER_SCRATCH_SIZE,
+        },
+        ...(config.CONTAINER_NETWORK ? { network: config.CONTAINER_NETWORK } : {}),
+        eventBus: bus,
+        onDiagnostic,
+      });
+    case 'ecs':
+      return createEcsRunner({
+        client: {
+          region: config.AWS_REGION ?? 'us-east-1',
+          ...(config.ECS_ENDPOINT ? { endpoint: config.ECS_ENDPOINT } : {}),
+        },
+        cluster: config.ECS_CLUSTER!,
+        taskDefinition: config.ECS_TASK_DEFINITION!,
+        containerName: config.ECS_CONTAINER_NAME,
+        ...(config.ECS_CAPACITY_PROVIDER ? { capacityProvider: config.ECS_CAPACITY_PROVIDER } : { launchType: config.ECS_LAUNCH_TYPE ?? 'FARGATE' }),
+        subnets: config.ECS_SUBNETS,
+        securityGroups: config.ECS_SECURITY_GROUPS,
+        assignPublicIp: config.ECS_ASSIGN_PUBLIC_IP,
+      });
+  }
 }
 
 export function apiOptionsFrom(config: ApiConfig): ApiOptions {
@@ -49,6 +86,8 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     access: accessOptionsFrom(config),
     scheduler: {
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
+      ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
+      maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
       taskSettings: {
         storage: { driver: 'local', dir: join(config.dataDir, 'objects') },
         transport: { driver: 'pipe' },
@@ -56,5 +95,6 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
         timeoutMs: config.BUILD_TIMEOUT_MS,
       },
     },
+    reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
   };
 }

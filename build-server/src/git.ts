@@ -1,35 +1,137 @@
+import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { validateGitUrl } from '@platform/contracts';
 
 export interface CloneResult {
   commit: string;
-  branch: string | null;
 }
 
-/** Shallow clone of exactly one ref or commit into `dir`. */
-export async function cloneRepository(options: {
+export interface CloneOptions {
   url: string;
   dir: string;
   ref?: string;
   commit?: string;
-  env: Record<string, string>;
+  /** Private repositories over https: sent as an Authorization header, never in the URL. */
+  token?: string;
+  /** PATH and HOME for git; nothing else of the caller's environment reaches it. */
+  env: { PATH: string; HOME: string };
   allowLocal: boolean;
-}): Promise<CloneResult> {
-  const url = validateGitUrl(options.url, { allowLocal: options.allowLocal });
+  timeoutMs: number;
+  /** The git program; tests point it at a recorder to prove that hostile input runs nothing. */
+  gitBinary?: string;
+}
+
+export class GitInputError extends Error {}
+
+const SHA = /^[0-9a-f]{7,40}$/;
+
+/** Refs as git accepts them (`git check-ref-format`), minus anything that could read as an option. */
+export function validateRef(ref: string): string {
+  if (
+    ref.length === 0 ||
+    ref.length > 255 ||
+    ref.startsWith('-') ||
+    ref.startsWith('/') ||
+    ref.endsWith('/') ||
+    ref.endsWith('.') ||
+    ref.endsWith('.lock') ||
+    /[\s\0-\x1f\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/\./.test(ref)
+  ) {
+    throw new GitInputError(`invalid git ref ${JSON.stringify(ref.slice(0, 100))}`);
+  }
+  return ref;
+}
+
+/**
+ * The environment git runs with: nothing from the build-server's own, no system or global
+ * config, only the transports a deployment may use, and the token (if any) as an
+ * `http.extraHeader` given through GIT_CONFIG_* variables. Git does not write these to
+ * `.git/config`, so the token is gone once the clone is done: the user's commands never see it.
+ */
+export function gitEnvironment(options: { PATH: string; HOME: string; token?: string; allowLocal: boolean }): Record<string, string> {
+  const config: [string, string][] = [
+    ['protocol.ext.allow', 'never'],
+    ['core.hooksPath', '/dev/null'],
+    ['core.fsmonitor', 'false'],
+    ['credential.helper', ''],
+  ];
+  if (options.token) {
+    const basic = Buffer.from(`x-access-token:${options.token}`).toString('base64');
+    config.push(['http.extraHeader', `Authorization: Basic ${basic}`]);
+  }
+  const env: Record<string, string> = {
+    PATH: options.PATH,
+    HOME: options.HOME,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '/bin/false',
+    SSH_ASKPASS: '/bin/false',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    // Defence in depth behind validateGitUrl: git itself refuses every other transport (ext::, fd::, ...).
+    GIT_ALLOW_PROTOCOL: options.allowLocal ? 'https:ssh:http:file' : 'https:ssh',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+    GIT_CONFIG_COUNT: String(config.length),
+  };
+  config.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+/**
+ * Shallow fetch of exactly one commit or ref into `dir`. The URL and ref are validated before
+ * git runs; git gets them after `--` so nothing can be read as an option.
+ */
+export async function cloneRepository(options: CloneOptions): Promise<CloneResult> {
+  let url: string;
+  try {
+    url = validateGitUrl(options.url, { allowLocal: options.allowLocal });
+  } catch (err) {
+    throw new GitInputError((err as Error).message);
+  }
+  if (options.ref !== undefined) validateRef(options.ref);
+  if (options.commit !== undefined && !SHA.test(options.commit)) throw new GitInputError('commit must be a hex sha of 7 to 40 characters');
   // A local path clones through file:// so that --depth is honoured.
   const remote = isAbsolute(url) ? `file://${url}` : url;
-  if (options.ref !== undefined && (options.ref.startsWith('-') || /[\s\0~^:?*[\\]|\.\.|@\{/.test(options.ref))) {
-    throw new Error(`invalid git ref ${JSON.stringify(options.ref)}`);
-  }
+  const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal: options.allowLocal });
+  const deadline = Date.now() + options.timeoutMs;
+  const git = (...args: string[]) => runGit(options.gitBinary ?? 'git', args, { cwd: options.dir, env, deadline });
+
   await mkdir(options.dir, { recursive: true });
-  const git = simpleGit({ baseDir: options.dir }).env(options.env);
-  await git.init();
-  await git.addRemote('origin', remote);
-  const target = options.commit ?? (options.ref ? options.ref : 'HEAD');
-  await git.raw(['fetch', '--depth', '1', '--no-tags', 'origin', '--', target]);
-  await git.raw(['checkout', '--quiet', '--detach', 'FETCH_HEAD']);
-  const commit = (await git.revparse(['HEAD'])).trim();
-  return { commit, branch: options.commit ? null : (options.ref ?? null) };
+  await git('init', '--quiet');
+  await git('remote', 'add', 'origin', '--', remote);
+  const commit = options.commit;
+  if (commit && commit.length === 40) {
+    // Servers (GitHub, GitLab, git >= 2.5 with protocol v2) let a client fetch a commit by its id.
+    const byId = await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', commit).then(
+      () => true,
+      () => false,
+    );
+    if (!byId) await git('fetch', '--quiet', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
+    await git('checkout', '--quiet', '--detach', commit);
+  } else if (commit) {
+    // A short id cannot be fetched directly: fetch the branch's history and resolve it there.
+    await git('fetch', '--quiet', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
+    await git('checkout', '--quiet', '--detach', commit);
+  } else {
+    await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
+    await git('checkout', '--quiet', '--detach', 'FETCH_HEAD');
+  }
+  const head = (await git('rev-parse', 'HEAD')).trim();
+  if (commit && !head.startsWith(commit)) throw new Error(`checked out ${head}, expected ${commit}`);
+  return { commit: head };
+}
+
+function runGit(program: string, args: string[], options: { cwd: string; env: Record<string, string>; deadline: number }): Promise<string> {
+  const timeout = options.deadline - Date.now();
+  if (timeout <= 0) return Promise.reject(new Error('git timed out'));
+  return new Promise((resolve, reject) => {
+    execFile(program, args, { cwd: options.cwd, env: options.env, timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const why = (err as NodeJS.ErrnoException & { killed?: boolean }).killed ? 'timed out' : stderr.trim().split('\n').pop() || err.message;
+      reject(new Error(`git ${args[0]}: ${why}`));
+    });
+  });
 }

@@ -1,38 +1,71 @@
 /**
  * The build-server's composition root: the program every build container (or local child
- * process) runs. It reads its task from the environment, builds the storage and event
- * drivers the task names, runs the pipeline and exits 0 on READY, 1 on ERROR.
+ * process) runs as `node --import tsx build-server/src/main.ts` (one process: `tsx` as a CLI
+ * would leave a parent holding the original environment). It reads its task from
+ * BUILD_TASK_FILE (deleted once read) or BUILD_TASK, erases every trace of it from the
+ * environment the user's commands could read, builds the storage and event drivers the task
+ * names, runs the pipeline and exits 0 on READY, 1 on ERROR.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILD_TASK_ENV } from '@platform/contracts';
+import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV } from '@platform/contracts';
 import { createPipeEventBus, type EventBus } from '@platform/event-bus';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
-import { loadConfig } from './config.ts';
+import { loadConfig, type BuildServerConfig } from './config.ts';
+import { endEarlierChildren, scrubInitialEnvironment } from './environ.ts';
 import { BuildEventEmitter } from './events.ts';
 import { runBuild } from './pipeline.ts';
+import { killAllCommands } from './run-command.ts';
 
 async function main(): Promise<number> {
-  const config = loadConfig(process.env);
-  // The task carries transport settings; nothing this process starts may inherit it.
+  const env: Record<string, string | undefined> = { ...process.env };
+  const taskFile = env[BUILD_TASK_FILE_ENV];
+  if (taskFile) {
+    env[BUILD_TASK_ENV] = await readFile(taskFile, 'utf8');
+    await unlink(taskFile).catch((err: unknown) => process.stderr.write(`could not delete ${BUILD_TASK_FILE_ENV}: ${String(err)}\n`));
+  }
+  const config = loadConfig(env);
+  // The task carries transport settings and the git token: nothing this process starts may
+  // inherit it or read it back from /proc/<pid>/environ.
   delete process.env[BUILD_TASK_ENV];
+  delete process.env[BUILD_TASK_FILE_ENV];
+  const scrubbed = await scrubInitialEnvironment();
+  if (!scrubbed) process.stderr.write('warning: could not erase the initial environment block (/proc/self/mem)\n');
+  await endEarlierChildren();
   const { task } = config;
+  // A runner stops a build (cancel, timeout) with SIGTERM: end the user's process trees, then
+  // exit; the runner reports the deployment's final status. As PID 1 in a container, the
+  // default action would be to ignore SIGTERM.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void killAllCommands().finally(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)));
+    });
+  }
 
   const store: ObjectStore = createStore(task.storage);
   const bus: EventBus = createBus(task.transport);
-  const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId });
+  const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, { caps: config.logCaps });
   const workDir = await mkdtemp(join(config.workDir, 'build-'));
   try {
-    const result = await runBuild({ task, store, events, workDir, baseEnv: config.baseEnv, limits: config.limits });
+    const result = await runBuild({
+      task,
+      store,
+      events,
+      workDir,
+      baseEnv: config.baseEnv,
+      limits: config.limits,
+      cacheMaxBytes: config.cacheMaxBytes,
+    });
     return result === 'READY' ? 0 : 1;
   } finally {
     await events.flush();
     await bus.close();
     await store.close?.();
+    await rm(workDir, { recursive: true, force: true }).catch(() => {});
   }
 }
 
-function createStore(settings: ReturnType<typeof loadConfig>['task']['storage']): ObjectStore {
+function createStore(settings: BuildServerConfig['task']['storage']): ObjectStore {
   switch (settings.driver) {
     case 'local':
       return createLocalObjectStore({ rootDir: settings.dir });
@@ -41,7 +74,7 @@ function createStore(settings: ReturnType<typeof loadConfig>['task']['storage'])
   }
 }
 
-function createBus(settings: ReturnType<typeof loadConfig>['task']['transport']): EventBus {
+function createBus(settings: BuildServerConfig['task']['transport']): EventBus {
   switch (settings.driver) {
     case 'pipe':
       return createPipeEventBus();

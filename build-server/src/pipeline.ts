@@ -1,12 +1,14 @@
-import { stat } from 'node:fs/promises';
-import { join, relative, resolve, isAbsolute } from 'node:path';
+import { access, constants as fsConstants, mkdir, realpath, stat } from 'node:fs/promises';
+import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
+import { dependencyCacheKey, packageManagerCacheEnv, restoreCache, saveCache } from './build-cache.ts';
+import { DetectionError, planBuild, type BuildPlan, type PlanOverrides } from './detect.ts';
 import type { BuildEventEmitter } from './events.ts';
-import { cloneRepository } from './git.ts';
-import { planBuild } from './detect.ts';
+import { cloneRepository, GitInputError } from './git.ts';
 import { runCommand } from './run-command.ts';
 import { formatBytes, OutputTooLargeError, uploadOutput, type UploadLimits } from './upload.ts';
+import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
 
 export interface BuildDeps {
   task: ParsedBuildTask;
@@ -17,19 +19,24 @@ export interface BuildDeps {
   /** The only variables the user's commands see besides their build env vars (PATH, LANG...). */
   baseEnv: Record<string, string>;
   limits: UploadLimits;
+  /** Largest dependency cache saved. Default 2 GiB. */
+  cacheMaxBytes?: number;
 }
 
 /** A step failed in a way the user can act on; its message is the one-line reason. */
 export class BuildFailure extends Error {}
 
+const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError];
+
 /**
- * clone → plan → install → build → upload. Emits BUILDING first and exactly one terminal
- * status last (READY or ERROR), after every log line of the build.
+ * clone → read vercel.json → detect → restore cache → install → save cache → build → upload.
+ * Emits BUILDING first and exactly one terminal status last (READY or ERROR), after every log
+ * line of the build; an ERROR carries a one-line reason, also logged.
  */
 export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
   const { task, events } = deps;
   const started = Date.now();
-  events.maskValues(Object.values(task.buildEnv));
+  events.maskValues([...Object.values(task.buildEnv), ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : [])]);
   await events.status('BUILDING');
   try {
     await build(deps, started);
@@ -37,7 +44,8 @@ export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
     await events.status('READY');
     return 'READY';
   } catch (err) {
-    const reason = err instanceof BuildFailure || err instanceof OutputTooLargeError ? err.message : `internal error: ${(err as Error).message}`;
+    const known = USER_ERRORS.some((type) => err instanceof type);
+    const reason = oneLine(known ? (err as Error).message : `internal error: ${(err as Error).message}`);
     events.log('stderr', `Error: ${reason}`);
     await events.status('ERROR', { detail: reason });
     return 'ERROR';
@@ -49,17 +57,12 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   const deadline = started + task.timeoutMs;
   const repoDir = join(deps.workDir, 'repo');
   const home = join(deps.workDir, 'home');
-  // git and the user's commands get the same clean environment: no platform settings at all.
-  const userEnv: Record<string, string> = {
-    ...deps.baseEnv,
-    HOME: home,
-    CI: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    npm_config_update_notifier: 'false',
-    ...task.buildEnv,
-  };
+  const cacheDir = join(deps.workDir, 'cache');
+  await mkdir(home, { recursive: true });
+  const path = deps.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
 
-  events.system(`Cloning ${task.gitUrl}${task.gitCommit ? ` at ${task.gitCommit}` : task.gitRef ? ` (${task.gitRef})` : ''}`);
+  events.system(`Cloning ${redactUrl(task.gitUrl)}${task.gitCommit ? ` at ${task.gitCommit}` : task.gitRef ? ` (${task.gitRef})` : ''}`);
+  const cloneStarted = Date.now();
   let commit: string;
   try {
     ({ commit } = await cloneRepository({
@@ -67,66 +70,182 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
       dir: repoDir,
       ...(task.gitRef ? { ref: task.gitRef } : {}),
       ...(task.gitCommit ? { commit: task.gitCommit } : {}),
-      env: { PATH: deps.baseEnv.PATH ?? '/usr/bin:/bin', HOME: home, GIT_TERMINAL_PROMPT: '0' },
+      ...(task.gitToken ? { token: task.gitToken } : {}),
+      env: { PATH: path, HOME: home },
       allowLocal: task.allowLocalGit,
+      timeoutMs: Math.max(1, deadline - Date.now()),
     }));
   } catch (err) {
-    throw new BuildFailure(`clone failed: ${firstLine((err as Error).message)}`);
+    if (err instanceof GitInputError) throw err;
+    throw new BuildFailure(`clone failed: ${oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@')}`);
   }
-  events.system(`Cloned commit ${commit}`);
+  events.system(`Cloned commit ${commit} in ${seconds(Date.now() - cloneStarted)}`);
   await events.status('BUILDING', { commit });
 
   const appDir = insideOrFail(repoDir, task.rootDirectory, 'root directory');
   if (!(await isDirectory(appDir))) throw new BuildFailure(`root directory "${task.rootDirectory}" does not exist in the repository`);
+  await realPathInside(repoDir, appDir, `root directory "${task.rootDirectory}"`);
 
-  const plan = await planBuild(appDir, {
-    ...(task.installCommand ? { installCommand: task.installCommand } : {}),
-    ...(task.buildCommand ? { buildCommand: task.buildCommand } : {}),
-    ...(task.outputDirectory ? { outputDirectory: task.outputDirectory } : {}),
-  });
+  const projectConfig = await readVercelConfig(appDir);
+  if (projectConfig) {
+    events.system(`Read vercel.json: ${describeRouting(projectConfig)}`);
+    if (projectConfig.ignoredKeys.length > 0) events.system(`vercel.json: ignoring keys this platform does not support: ${projectConfig.ignoredKeys.join(', ')}`);
+  }
+
+  const plan = await planBuild(appDir, overridesFrom(task, projectConfig), { repoDir, hasProgram: (name) => onPath(name, path) });
   for (const reason of plan.reasons) events.system(`Detected ${reason}`);
+  for (const warning of plan.warnings) events.system(`Warning: ${warning}`);
 
-  for (const [step, command] of [
-    ['install', plan.install],
-    ['build', plan.build],
-  ] as const) {
-    if (!command) continue;
-    await runStep(step, command, { cwd: appDir, env: userEnv, deadline, events });
+  let cacheHit = false;
+  let cacheKey: string | null = null;
+  if (plan.install && plan.packageManager) {
+    const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
+    cacheKey = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
+    if (!task.useBuildCache) {
+      events.system('Build cache: skipped (disabled for this deployment)');
+    } else {
+      const restoreStarted = Date.now();
+      try {
+        const restored = await restoreCache(deps.store, cacheKey, cacheDir);
+        cacheHit = restored.hit;
+        events.system(
+          restored.hit
+            ? `Build cache: hit, restored ${formatBytes(restored.bytes)} in ${seconds(Date.now() - restoreStarted)} (${cacheKey})`
+            : `Build cache: miss (${cacheKey})`,
+        );
+      } catch (err) {
+        events.system(`Build cache: could not be restored, installing without it: ${oneLine((err as Error).message)}`);
+      }
+    }
+  }
+  // The user's commands get this and nothing else: no platform settings, no credentials.
+  const userEnv: Record<string, string> = {
+    ...deps.baseEnv,
+    HOME: home,
+    CI: '1',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    ...packageManagerCacheEnv(cacheDir, { preferOffline: cacheHit }),
+    ...task.buildEnv,
+  };
+  const buildEnvNames = Object.keys(task.buildEnv);
+  if (buildEnvNames.length > 0) events.system(`Build environment variables: ${buildEnvNames.sort().join(', ')}`);
+
+  let cacheSave: Promise<void> = Promise.resolve();
+  if (plan.install) {
+    const installTime = await runStep('install', plan.install, { cwd: plan.installDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events });
+    events.system(`Installed dependencies in ${seconds(installTime)}${cacheHit ? ' (with the build cache)' : ''}`);
+    if (cacheKey && task.useBuildCache && !cacheHit) {
+      const key = cacheKey;
+      // Saved while the build runs; its outcome is logged before the deployment finishes.
+      cacheSave = (async () => {
+        const saveStarted = Date.now();
+        try {
+          const saved = await saveCache(deps.store, key, cacheDir, deps.cacheMaxBytes ?? 2 * 1024 ** 3);
+          events.system(
+            saved.saved
+              ? `Build cache: saved ${formatBytes(saved.bytes)} in ${seconds(Date.now() - saveStarted)}`
+              : `Build cache: not saved, ${saved.reason}`,
+          );
+        } catch (err) {
+          events.system(`Build cache: could not be saved: ${oneLine((err as Error).message)}`);
+        }
+      })();
+    }
+  }
+  try {
+    if (plan.build) await runStep('build', plan.build, { cwd: appDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events });
+  } finally {
+    await cacheSave;
   }
 
-  const outputDir = insideOrFail(appDir, plan.outputDirectory, 'output directory');
-  if (!(await isDirectory(outputDir))) {
-    throw new BuildFailure(`output directory "${plan.outputDirectory}" was not found after the build`);
-  }
+  const output = await findOutput(repoDir, appDir, plan);
   const uploadStarted = Date.now();
-  const manifest = await uploadOutput({
+  let skipped = 0;
+  const onSkip = (file: string, why: string) => {
+    // A few lines say what was left out; a folder of ten thousand symlinks must not flood the log.
+    if (++skipped <= 20) events.system(`Skipped ${file}: ${why}`);
+  };
+  const atRoot = output.dir === appDir;
+  const { manifest, stats } = await uploadOutput({
     store: deps.store,
     deploymentId: task.deploymentId,
-    dir: outputDir,
+    dir: output.dir,
     limits: deps.limits,
-    onSkip: (path, why) => events.system(`Skipped ${path}: ${why}`),
+    ...(projectConfig ? { routing: projectConfig.routing } : {}),
+    // Deploying the repository as it is: its configuration files are not part of the site.
+    ...(atRoot ? { exclude: ['vercel.json'] } : {}),
+    onSkip,
   });
-  const files = Object.values(manifest.files);
-  if (files.length === 0) throw new BuildFailure(`output directory "${plan.outputDirectory}" is empty`);
-  const bytes = files.reduce((sum, f) => sum + f.size, 0);
-  events.system(`Uploaded ${files.length} files (${formatBytes(bytes)}) in ${Date.now() - uploadStarted} ms`);
+  if (skipped > 20) events.system(`Skipped ${skipped - 20} more paths`);
+  if (Object.keys(manifest.files).length === 0) throw new BuildFailure(`output directory "${output.name}" is empty`);
+  events.system(
+    `Uploaded ${stats.files} files (${formatBytes(stats.bytes)}) from "${output.name}" with ${stats.brotliVariants} brotli and ${stats.gzipVariants} gzip variants in ${seconds(Date.now() - uploadStarted)}` +
+      (stats.retries > 0 ? ` (${stats.retries} retried requests)` : ''),
+  );
 }
 
+function overridesFrom(task: ParsedBuildTask, config: ProjectConfig | null): PlanOverrides {
+  const overrides: PlanOverrides = {};
+  // The project's settings win over vercel.json, which wins over detection.
+  const install = task.installCommand ?? config?.installCommand;
+  const buildCommand = task.buildCommand ?? config?.buildCommand;
+  const output = task.outputDirectory ?? config?.outputDirectory;
+  if (install) overrides.installCommand = install;
+  if (buildCommand) overrides.buildCommand = buildCommand;
+  if (output) overrides.outputDirectory = output;
+  if (task.framework) overrides.framework = task.framework;
+  if (task.packageManager) overrides.packageManager = task.packageManager;
+  return overrides;
+}
+
+async function findOutput(repoDir: string, appDir: string, plan: BuildPlan): Promise<{ dir: string; name: string }> {
+  for (const candidate of plan.outputCandidates) {
+    const dir = insideOrFail(appDir, candidate, 'output directory');
+    if (await isDirectory(dir)) {
+      // A symlink named `dist` pointing at / would otherwise have the whole filesystem walked.
+      await realPathInside(repoDir, dir, `output directory "${candidate}"`);
+      return { dir, name: candidate };
+    }
+  }
+  if (plan.outputCandidates.length === 1) {
+    throw new BuildFailure(`output directory "${plan.outputCandidates[0]}" was not found after the build`);
+  }
+  throw new BuildFailure(`no output directory found after the build (looked for ${plan.outputCandidates.join(', ')}); set the output directory in the project settings`);
+}
+
+/** Runs one step; returns how long it took, or throws a BuildFailure with a one-line reason. */
 async function runStep(
   step: string,
   command: Command,
-  options: { cwd: string; env: Record<string, string>; deadline: number; events: BuildEventEmitter },
-): Promise<void> {
+  options: { cwd: string; repoDir: string; env: Record<string, string>; deadline: number; timeoutMs: number; events: BuildEventEmitter },
+): Promise<number> {
   const shown = command.join(' ');
-  options.events.system(`Running ${step} command: ${shown}`);
+  const where = relative(options.repoDir, options.cwd);
+  options.events.system(`Running ${step} command: ${shown}${where ? ` (in ${where})` : ''}`);
   const timeoutMs = options.deadline - Date.now();
-  if (timeoutMs <= 0) throw new BuildFailure(`build timed out before the ${step} step`);
+  if (timeoutMs <= 0) throw new BuildFailure(`build timed out after ${seconds(options.timeoutMs)} before the ${step} step`);
   const result = await runCommand(command, { cwd: options.cwd, env: options.env, timeoutMs, events: options.events });
-  if (result.timedOut) throw new BuildFailure(`${step} command "${shown}" timed out and was killed`);
+  if (result.timedOut) {
+    options.events.system(`The ${step} command was killed (with every process it started) at the build timeout`);
+    throw new BuildFailure(`build timed out after ${seconds(options.timeoutMs)}: ${step} command "${shown}" was killed`);
+  }
+  if (result.spawnError) throw new BuildFailure(`${step} command "${shown}" could not start: ${result.spawnError}`);
   if (result.exitCode !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : result.exitCode === null ? 'could not start' : `exited with code ${result.exitCode}`;
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    options.events.system(`The ${step} command ${how} after ${seconds(result.durationMs)}`);
     throw new BuildFailure(`${step} command "${shown}" ${how}`);
   }
+  options.events.system(`The ${step} command exited with code 0 after ${seconds(result.durationMs)}`);
+  return result.durationMs;
+}
+
+/** Follows symlinks: the folder must really be inside the repository checkout. */
+async function realPathInside(repoDir: string, dir: string, what: string): Promise<void> {
+  const [base, real] = await Promise.all([realpath(repoDir), realpath(dir)]);
+  const rel = relative(base, real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new BuildFailure(`${what} is a link to a folder outside the repository`);
 }
 
 function insideOrFail(base: string, sub: string, what: string): string {
@@ -142,4 +261,35 @@ const isDirectory = (path: string) =>
     () => false,
   );
 
-const firstLine = (text: string) => text.split('\n').find((l) => l.trim())?.trim() ?? text;
+async function onPath(program: string, path: string): Promise<boolean> {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const ok = await access(join(dir, program), fsConstants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return true;
+  }
+  return false;
+}
+
+function describeRouting(config: ProjectConfig): string {
+  const r = config.routing;
+  const parts = [
+    `cleanUrls ${r.cleanUrls ? 'on' : 'off'}`,
+    r.trailingSlash === undefined ? null : `trailingSlash ${r.trailingSlash ? 'on' : 'off'}`,
+    `${r.redirects.length} redirects`,
+    `${r.rewrites.length} rewrites`,
+    `${r.headers.length} header rules`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** `https://user:token@host/x` is shown as `https://***@host/x`. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@');
+}
+
+const basicAuth = (token: string) => Buffer.from(`x-access-token:${token}`).toString('base64');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 1000);

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deploymentPrefix, manifestKey, type Manifest, type ManifestFile } from '@platform/contracts';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
+import { deploymentPrefix, manifestKey, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
-import { cachePolicyFor, contentTypeFor } from './content-types.ts';
+import { cachePolicyFor, contentTypeFor, isCompressible } from './content-types.ts';
+
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 
 export interface UploadLimits {
   maxFiles: number;
@@ -12,38 +17,91 @@ export interface UploadLimits {
   concurrency: number;
 }
 
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+/** Files below this size fit in one TCP segment anyway: compressing them saves nothing a user notices. */
+export const MIN_COMPRESS_BYTES = 1024;
+/** Above this, brotli's slowest setting costs seconds per file; quality 9 is nearly as small and much faster. */
+const BROTLI_MAX_QUALITY_BYTES = 1024 * 1024;
+/** Bytes of file content held in memory at once across all parallel uploads. */
+const MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+
 export class OutputTooLargeError extends Error {}
 
-/** Every regular file under `dir`, as `/`-separated relative paths. Symlinks are skipped: they could point outside the build. */
-export async function listOutputFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+export interface OutputFile {
+  /** `/`-separated, relative to the output folder. */
+  path: string;
+  size: number;
+}
+
+export interface UploadStats {
+  files: number;
+  bytes: number;
+  /** Objects written, variants and the manifest included. */
+  objects: number;
+  brotliVariants: number;
+  gzipVariants: number;
+  retries: number;
+}
+
+/**
+ * Every regular file under `dir` with its size. Symlinks are not followed (they could point
+ * outside the build) and `.git` folders are left out; both are reported through `onSkip`.
+ */
+export async function listOutputFiles(dir: string, onSkip?: (path: string, why: string) => void): Promise<OutputFile[]> {
+  const out: OutputFile[] = [];
   const walk = async (current: string) => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
+    const entries = await readdir(current, { withFileTypes: true });
+    for (const entry of entries) {
       const full = join(current, entry.name);
+      const path = relative(dir, full).split(sep).join('/');
       if (entry.isDirectory()) {
-        if (entry.name !== '.git') await walk(full);
-      } else if (entry.isFile()) out.push(relative(dir, full).split(sep).join('/'));
+        if (entry.name === '.git') onSkip?.(path, 'git metadata is never published');
+        else await walk(full);
+      } else if (entry.isFile()) {
+        out.push({ path, size: (await lstat(full)).size });
+      } else if (entry.isSymbolicLink()) {
+        onSkip?.(path, 'symbolic links are not published');
+      }
     }
   };
   await walk(dir);
-  return out.sort();
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
  * Uploads the output folder under `deployments/<id>/` with bounded concurrency and retries,
- * then writes `_manifest.json` last: a deployment with a manifest is complete.
+ * adds brotli and gzip variants of text files when they are smaller, then writes
+ * `_manifest.json` last: a deployment with a manifest is complete. Limits are checked before
+ * the first byte is sent, so an oversized output leaves nothing behind.
  */
 export async function uploadOutput(options: {
   store: ObjectStore;
   deploymentId: string;
   dir: string;
   limits: UploadLimits;
+  routing?: RoutingConfig;
+  retry?: RetryPolicy;
+  /** Paths (relative to `dir`) left out of the deployment. */
+  exclude?: readonly string[];
+  /** Off for benchmarks of the transfer alone. */
+  compress?: boolean;
   onSkip?: (path: string, why: string) => void;
-}): Promise<Manifest> {
+}): Promise<{ manifest: Manifest; stats: UploadStats }> {
   const { store, deploymentId, dir, limits } = options;
-  const files = (await listOutputFiles(dir)).filter((path) => {
-    if (path === '_manifest.json') {
-      options.onSkip?.(path, '_manifest.json is reserved for the platform');
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const compress = options.compress ?? true;
+  const exclude = new Set(options.exclude ?? []);
+  const files = (await listOutputFiles(dir, options.onSkip)).filter((file) => {
+    if (exclude.has(file.path)) return false;
+    if (file.path === '_manifest.json') {
+      options.onSkip?.(file.path, '_manifest.json is reserved for the platform');
       return false;
     }
     return true;
@@ -51,47 +109,120 @@ export async function uploadOutput(options: {
   if (files.length > limits.maxFiles) {
     throw new OutputTooLargeError(`output has ${files.length} files, more than the limit of ${limits.maxFiles}`);
   }
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  if (totalBytes > limits.maxTotalBytes) {
+    throw new OutputTooLargeError(`output is ${formatBytes(totalBytes)}, more than the limit of ${formatBytes(limits.maxTotalBytes)}`);
+  }
+
+  const userPaths = new Set(files.map((f) => f.path));
+  const prefix = deploymentPrefix(deploymentId);
+  const stats: UploadStats = { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0 };
+  const written: string[] = [];
+  const put = async (key: string, body: Buffer | string, contentType: string, cacheControl: string) => {
+    await withRetries(() => store.put(key, body, { contentType, cacheControl }), retry, () => stats.retries++);
+    written.push(key);
+    stats.objects++;
+  };
+
   const entries: Record<string, ManifestFile> = {};
-  let totalBytes = 0;
+  const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < files.length) {
-      const path = files[next++]!;
-      const body = await readFile(join(dir, ...path.split('/')));
-      totalBytes += body.length;
-      if (totalBytes > limits.maxTotalBytes) {
-        throw new OutputTooLargeError(`output is larger than the limit of ${formatBytes(limits.maxTotalBytes)}`);
+    while (!failed && next < files.length) {
+      const file = files[next++]!;
+      await budget.acquire(file.size);
+      try {
+        const body = await readFile(join(dir, ...file.path.split('/')));
+        const contentType = contentTypeFor(file.path);
+        const cacheControl = cachePolicyFor(file.path, contentType);
+        const entry: ManifestFile = { size: body.length, hash: createHash('sha256').update(body).digest('hex'), contentType, cacheControl };
+        const uploads: Promise<void>[] = [put(prefix + file.path, body, contentType, cacheControl)];
+        if (compress && body.length >= MIN_COMPRESS_BYTES && isCompressible(contentType)) {
+          const [br, gz] = await Promise.all([
+            brotli(body, {
+              params: {
+                [zlibConstants.BROTLI_PARAM_QUALITY]: body.length <= BROTLI_MAX_QUALITY_BYTES ? 11 : 9,
+                [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+                [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
+              },
+            }),
+            gzipAsync(body, { level: 9 }),
+          ]);
+          const encodings: NonNullable<ManifestFile['encodings']> = {};
+          // A user file of the same name wins over a variant: never overwrite what the build made.
+          if (br.length < body.length && !userPaths.has(`${file.path}.br`)) {
+            uploads.push(put(`${prefix}${file.path}.br`, br, contentType, cacheControl));
+            encodings.br = { path: `${file.path}.br`, size: br.length };
+            stats.brotliVariants++;
+          }
+          if (gz.length < body.length && !userPaths.has(`${file.path}.gz`)) {
+            uploads.push(put(`${prefix}${file.path}.gz`, gz, contentType, cacheControl));
+            encodings.gzip = { path: `${file.path}.gz`, size: gz.length };
+            stats.gzipVariants++;
+          }
+          if (encodings.br || encodings.gzip) entry.encodings = encodings;
+        }
+        await Promise.all(uploads);
+        entries[file.path] = entry;
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        budget.release(file.size);
       }
-      const contentType = contentTypeFor(path);
-      const cacheControl = cachePolicyFor(path, contentType);
-      await withRetries(() => store.put(deploymentPrefix(deploymentId) + path, body, { contentType, cacheControl }));
-      entries[path] = { size: body.length, hash: createHash('sha256').update(body).digest('hex'), contentType, cacheControl };
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.concurrency, files.length)) }, worker));
+  const workers = Array.from({ length: Math.max(1, Math.min(limits.concurrency, files.length)) }, worker);
+  const results = await Promise.allSettled(workers);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    // No manifest means the deployment is never served; remove what was written so no half
+    // deployment stays behind either. Best effort: the store just failed us.
+    await store.delete(written).catch(() => {});
+    throw failure.reason;
+  }
 
   const manifest: Manifest = {
     version: 1,
     deploymentId,
     createdAt: new Date().toISOString(),
     files: Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]!])),
+    ...(options.routing ? { routing: options.routing } : {}),
   };
-  await withRetries(() =>
-    store.put(manifestKey(deploymentId), JSON.stringify(manifest), {
-      contentType: 'application/json',
-      cacheControl: 'no-store',
-    }),
-  );
-  return manifest;
+  await put(manifestKey(deploymentId), JSON.stringify(manifest), 'application/json', 'no-store');
+  return { manifest, stats };
 }
 
-async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+/** Waits until `size` more bytes fit; a file larger than the whole budget goes alone. */
+class ByteBudget {
+  private used = 0;
+  private waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+
+  async acquire(size: number): Promise<void> {
+    while (this.used > 0 && this.used + size > this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.used += size;
+  }
+
+  release(size: number): void {
+    this.used -= size;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+}
+
+/** Exponential backoff with full jitter, so parallel workers that failed together do not retry together. */
+export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY, onRetry?: (err: unknown) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts) throw err;
-      await sleep(100 * 2 ** attempt + Math.random() * 100);
+      if (attempt >= policy.attempts) throw err;
+      onRetry?.(err);
+      const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(cap / 2 + Math.random() * (cap / 2));
     }
   }
 }

@@ -25,11 +25,14 @@ export interface TestPlatform {
 /** Default credential per API base URL, so tests that do not care about accounts stay short. */
 const defaultTokens = new Map<string, string>();
 
-/** Signs up a user on an API the test built itself and makes them `http()`'s default for it. */
-export async function signUpDefaultUser(base: string, email = 'owner@example.test'): Promise<string> {
+/**
+ * Signs up a fresh user on an api-server a test started itself and makes its token the
+ * default `http()` sends to that base URL. Returns the access token.
+ */
+export async function signUpDefaultUser(base: string, email = `owner-${Math.random().toString(36).slice(2)}@example.test`): Promise<string> {
   const res = await http(base, 'POST', '/auth/signup', { email, password: 'correct horse battery staple' }, { authorization: '' });
   if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${res.text}`);
-  defaultTokens.set(base, res.json.accessToken);
+  defaultTokens.set(base, res.json.accessToken as string);
   return res.json.accessToken as string;
 }
 

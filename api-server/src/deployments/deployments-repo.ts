@@ -13,10 +13,17 @@ export interface DeploymentRow {
   last_event_seq: number;
   task_id: string | null;
   launched_at: Date | null;
+  launch_attempts: number;
+  next_launch_at: Date | null;
+  launch_error: string | null;
+  pending_notice: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
 }
+
+// Any constant works; it only has to be the same for every api-server replica.
+const SCHEDULER_LOCK_ID = 74_210_052;
 
 export class DeploymentsRepo {
   constructor(private readonly db: Db) {}
@@ -42,28 +49,93 @@ export class DeploymentsRepo {
   }
 
   /**
-   * Claims the oldest QUEUED deployment not yet launched, if fewer than `limit` are running.
-   * One statement, so two schedulers never launch the same deployment twice.
+   * Claims the oldest QUEUED deployment that is due (not waiting out a launch backoff), if
+   * fewer than `limits.global` builds run in all and fewer than `limits.perProject` in its
+   * project. The advisory lock makes the count and the claim one step for every scheduler
+   * sharing the database, so replicas never exceed the limits or launch a deployment twice.
    */
-  async claimNext(limit: number): Promise<DeploymentRow | null> {
-    const rows = await this.db.query<DeploymentRow>(
-      `UPDATE deployments SET launched_at = now()
-       WHERE id = (
-         SELECT id FROM deployments
-         WHERE status = 'QUEUED' AND launched_at IS NULL
-           AND (SELECT count(*) FROM deployments WHERE status IN ('QUEUED', 'BUILDING') AND launched_at IS NOT NULL) < $1
-         ORDER BY created_at, id
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED
-       )
-       RETURNING *`,
-      [limit],
-    );
+  async claimNext(limits: { global: number; perProject: number }): Promise<DeploymentRow | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEDULER_LOCK_ID]);
+      const rows = await tx.query<DeploymentRow>(
+        `WITH running AS (
+           SELECT project_id FROM deployments WHERE status IN ('QUEUED', 'BUILDING') AND launched_at IS NOT NULL
+         )
+         UPDATE deployments SET launched_at = now(), launch_attempts = launch_attempts + 1, next_launch_at = NULL
+         WHERE id = (
+           SELECT d.id FROM deployments d
+           WHERE d.status = 'QUEUED' AND d.launched_at IS NULL
+             AND (d.next_launch_at IS NULL OR d.next_launch_at <= now())
+             AND (SELECT count(*) FROM running) < $1
+             AND (SELECT count(*) FROM running r WHERE r.project_id = d.project_id) < $2
+           ORDER BY d.created_at, d.id
+           LIMIT 1
+         )
+         RETURNING *`,
+        [limits.global, limits.perProject],
+      );
+      return rows[0] ?? null;
+    });
+  }
+
+  /**
+   * Records the task that builds a claimed deployment. Returns the row: when it ended while
+   * its task was starting (canceled), the caller stops the task it just started.
+   */
+  async setTaskId(id: string, taskId: string): Promise<DeploymentRow | null> {
+    const rows = await this.db.query<DeploymentRow>('UPDATE deployments SET task_id = $2 WHERE id = $1 RETURNING *', [id, taskId]);
     return rows[0] ?? null;
   }
 
-  async setTaskId(id: string, taskId: string): Promise<void> {
-    await this.db.query('UPDATE deployments SET task_id = $2 WHERE id = $1', [id, taskId]);
+  /** A launch failed in a way worth retrying: back to the queue, due again after `delayMs`. */
+  async retryLaunchLater(id: string, delayMs: number, error: string): Promise<void> {
+    await this.db.query(
+      `UPDATE deployments SET launched_at = NULL, task_id = NULL, launch_error = $3,
+         next_launch_at = now() + ($2::double precision * interval '1 millisecond')
+       WHERE id = $1 AND status = 'QUEUED'`,
+      [id, delayMs, error],
+    );
+  }
+
+  /**
+   * QUEUED deployments not yet launched that a newer deployment of the same project and
+   * branch makes pointless: building them would only be overwritten. Deployments pinned to
+   * a commit without a branch are never superseded.
+   */
+  async listSuperseded(): Promise<(DeploymentRow & { superseded_by: string })[]> {
+    return this.db.query(
+      `SELECT o.*, n.id AS superseded_by FROM deployments o
+       JOIN LATERAL (
+         SELECT id FROM deployments n
+         WHERE n.project_id = o.project_id AND n.ref = o.ref AND n.target = o.target
+           AND n.status <> 'CANCELED' AND (n.created_at, n.id) > (o.created_at, o.id)
+         ORDER BY n.created_at DESC, n.id DESC LIMIT 1
+       ) n ON true
+       WHERE o.status = 'QUEUED' AND o.launched_at IS NULL AND o.ref IS NOT NULL`,
+    );
+  }
+
+  /** Deployments waiting for a build slot (the queue length). */
+  async countQueued(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM deployments WHERE status = 'QUEUED' AND launched_at IS NULL`);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Deployments whose build has been launched and has not ended. */
+  async countRunning(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM deployments WHERE status IN ('QUEUED', 'BUILDING') AND launched_at IS NOT NULL`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Deployments that ended after the cursor, oldest first (for the build-duration metric). */
+  async listFinishedAfter(cursor: { at: Date; id: string }, limit = 1_000): Promise<DeploymentRow[]> {
+    return this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE finished_at IS NOT NULL AND (finished_at, id) > ($1::timestamptz, $2)
+       ORDER BY finished_at, id LIMIT $3`,
+      [cursor.at, cursor.id, limit],
+    );
   }
 
   /**
@@ -88,29 +160,39 @@ export class DeploymentsRepo {
     return rows[0] ?? null;
   }
 
-  /** Marks a deployment ERROR or CANCELED from the platform's side (launch failure, restart). */
+  /**
+   * Ends a deployment from the platform's side (cancel, launch failure, timeout, a task that
+   * died). `reason` is kept as the notice still to append to its event stream (see
+   * `pending_notice`). Returns null when it had already ended.
+   */
   async finish(id: string, status: 'ERROR' | 'CANCELED', reason: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>(
-      `UPDATE deployments SET status = $2, error_message = $3, finished_at = now()
+      `UPDATE deployments SET status = $2, error_message = $3, finished_at = now(), pending_notice = $3
        WHERE id = $1 AND status IN ('QUEUED', 'BUILDING') RETURNING *`,
       [id, status, reason],
     );
     return rows[0] ?? null;
   }
 
+  /** The notice is on the event stream, up to `seq`. */
+  async noticeAppended(id: string, seq: number): Promise<void> {
+    await this.db.query(
+      'UPDATE deployments SET pending_notice = NULL, last_event_seq = GREATEST(last_event_seq, $2) WHERE id = $1',
+      [id, seq],
+    );
+  }
+
+  async listPendingNotices(): Promise<DeploymentRow[]> {
+    return this.db.query<DeploymentRow>('SELECT * FROM deployments WHERE pending_notice IS NOT NULL ORDER BY finished_at, id');
+  }
+
   async listUnfinished(): Promise<DeploymentRow[]> {
-    return this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE status IN ('QUEUED', 'BUILDING') ORDER BY created_at`);
+    return this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE status IN ('QUEUED', 'BUILDING') ORDER BY created_at, id`);
   }
 
-  /** Marks the deployment as being canceled unless it already ended; returns the row as it was. */
-  async markCancelRequested(id: string): Promise<DeploymentRow | null> {
-    const rows = await this.db.query<DeploymentRow>(`SELECT * FROM deployments WHERE id = $1 AND status IN ('QUEUED', 'BUILDING')`, [id]);
-    return rows[0] ?? null;
-  }
-
-  /** Resets a launched-but-never-started deployment so the scheduler launches it again. */
+  /** Resets a claimed deployment whose launch never completed, so the scheduler launches it again. */
   async requeue(id: string): Promise<void> {
-    await this.db.query(`UPDATE deployments SET launched_at = NULL, task_id = NULL WHERE id = $1 AND status = 'QUEUED'`, [id]);
+    await this.db.query(`UPDATE deployments SET launched_at = NULL, task_id = NULL WHERE id = $1 AND status = 'QUEUED' AND task_id IS NULL`, [id]);
   }
 
   /**

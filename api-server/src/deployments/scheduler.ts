@@ -1,25 +1,42 @@
-import { BUILD_EVENTS_TOPIC, parseCommandLine, type BuildEvent, type BuildTask } from '@platform/contracts';
-import type { EventBus } from '@platform/event-bus';
+import { parseCommandLine, type BuildTask } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
-import type { Runner } from '@platform/runner';
+import { RunnerStartError, type Runner } from '@platform/runner';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
 import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
+import type { Reconciler } from './reconciler.ts';
 
 export interface SchedulerOptions {
+  /** Builds running at once across the platform. */
   maxConcurrentBuilds: number;
+  /** Builds running at once in one project. Default: the global limit. */
+  maxConcurrentBuildsPerProject?: number;
   /** Transport, storage and limits every build task carries. */
   taskSettings: Pick<BuildTask, 'storage' | 'transport' | 'allowLocalGit' | 'timeoutMs'>;
   pollIntervalMs?: number;
+  /** Launch attempts before a deployment whose task cannot start ends in ERROR. Default 5. */
+  maxLaunchAttempts?: number;
+  /** First retry delay after a failed launch; doubles each attempt, up to `maxRetryDelayMs`. Default 2 s. */
+  retryBaseDelayMs?: number;
+  /** Default 60 s. */
+  maxRetryDelayMs?: number;
+}
+
+export interface SchedulerEvents {
+  launched?: (row: DeploymentRow) => void;
+  launchFailed?: (row: DeploymentRow, retryable: boolean) => void;
 }
 
 /**
- * Launches QUEUED deployments through the runner, oldest first, up to the concurrency limit.
- * The queue lives in the metadata DB, so a restart loses nothing: `recover` relaunches what
- * was queued and ends what was running when the process died.
+ * Launches QUEUED deployments through the runner, oldest first, up to a global and a
+ * per-project limit. The queue lives in the metadata DB, so a restart loses nothing, and
+ * several api-server replicas can share it. A newer deployment of a branch supersedes the
+ * queued older ones; a launch that fails for lack of capacity or throttling is retried with
+ * exponential backoff, then ends in ERROR with the reason.
  */
 export class Scheduler {
-  private running = false;
+  private passing: Promise<void> | undefined;
   private again = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -27,10 +44,11 @@ export class Scheduler {
       deployments: DeploymentsRepo;
       projects: ProjectsRepo;
       runner: Runner;
-      bus: EventBus;
+      reconciler: Reconciler;
       logger: Logger;
       /** The project's build env vars for this deployment (decrypted); none by default. */
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
+      events?: SchedulerEvents;
     },
     private readonly options: SchedulerOptions,
   ) {}
@@ -41,86 +59,114 @@ export class Scheduler {
     this.kick();
   }
 
-  stop(): void {
+  /** Stops looking for work and waits for a launch in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    this.timer = undefined;
+    await this.passing;
   }
 
   /** Looks for work now; calls made while a pass runs trigger one more pass. */
   kick(): void {
-    if (this.running) {
+    if (!this.stopped) void this.runPass();
+  }
+
+  /** One scheduling pass: supersede, then launch while slots are free. */
+  runPass(): Promise<void> {
+    if (this.passing) {
       this.again = true;
-      return;
+      return this.passing;
     }
-    this.running = true;
-    void (async () => {
+    this.passing = (async () => {
       try {
         do {
           this.again = false;
+          await this.supersede();
           for (;;) {
-            const next = await this.deps.deployments.claimNext(this.options.maxConcurrentBuilds);
+            const next = await this.deps.deployments.claimNext({
+              global: this.options.maxConcurrentBuilds,
+              perProject: this.options.maxConcurrentBuildsPerProject ?? this.options.maxConcurrentBuilds,
+            });
             if (!next) break;
             await this.launch(next);
           }
         } while (this.again);
       } catch (err) {
         this.deps.logger.error({ err }, 'scheduler pass failed');
-      } finally {
-        this.running = false;
       }
-    })();
+    })().finally(() => {
+      this.passing = undefined;
+    });
+    return this.passing;
   }
 
   /**
-   * Cancels a deployment that has not ended: a queued one ends CANCELED at once; a running
-   * one has its task stopped, and ends CANCELED when the runner reports the stop. Returns
-   * false when the deployment had already ended.
+   * Cancels a deployment that has not ended: it ends CANCELED at once, and its task, if any,
+   * is stopped (the log line saying so follows when the task has stopped). Returns false
+   * when the deployment had already ended (or does not exist).
    */
   async cancel(deploymentId: string, reason: string): Promise<boolean> {
-    const row = await this.deps.deployments.markCancelRequested(deploymentId);
+    const row = await this.deps.deployments.get(deploymentId);
     if (!row) return false;
-    if (!row.launched_at || !row.task_id) {
-      const finished = await this.deps.deployments.finish(deploymentId, 'CANCELED', reason);
-      if (finished) return true;
-    }
-    if (row.task_id) await this.deps.runner.stop(row.task_id, reason);
+    const finished = await this.deps.reconciler.finish(row, 'CANCELED', reason);
+    if (!finished) return false;
+    if (finished.task_id) await this.deps.runner.stop(finished.task_id, reason);
     return true;
   }
 
-  /**
-   * After a restart: a deployment launched by a runner task that no longer runs can never
-   * report again, so it ends in ERROR; one that was claimed but never launched is requeued.
-   */
-  async recover(): Promise<void> {
-    for (const d of await this.deps.deployments.listUnfinished()) {
-      if (!d.launched_at) continue;
-      if (!d.task_id) {
-        await this.deps.deployments.requeue(d.id);
-        continue;
-      }
-      const state = await this.deps.runner.describe(d.task_id);
-      if (state.state === 'running') continue;
-      const reason = 'the build was interrupted: its build process is gone (the platform restarted during the build)';
-      const row = await this.deps.deployments.finish(d.id, 'ERROR', reason);
-      if (row) this.deps.logger.warn({ deploymentId: d.id }, reason);
+  private async supersede(): Promise<void> {
+    for (const old of await this.deps.deployments.listSuperseded()) {
+      await this.deps.reconciler.finish(
+        old,
+        'CANCELED',
+        `superseded by a newer deployment of ${old.ref} (${old.superseded_by}) before it started`,
+      );
     }
   }
 
   private async launch(deployment: DeploymentRow): Promise<void> {
     const log = this.deps.logger.child({ deploymentId: deployment.id });
     const project = await this.deps.projects.get(deployment.project_id);
+    let taskId: string;
     try {
-      if (!project) throw new Error('its project was deleted');
+      if (!project) throw new RunnerStartError('its project was deleted', false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
-      const task = this.buildTask(project, deployment, buildEnv);
-      const { taskId } = await this.deps.runner.start(task);
-      await this.deps.deployments.setTaskId(deployment.id, taskId);
-      log.info({ taskId, runner: this.deps.runner.name }, 'build launched');
+      ({ taskId } = await this.deps.runner.start(this.buildTask(project, deployment, buildEnv)));
     } catch (err) {
-      const reason = `could not start the build: ${(err as Error).message}`;
-      log.error({ err }, reason);
-      // Through the event stream like any build result, so the log shows why.
-      await this.publishFailure(deployment, reason);
+      await this.launchFailed(deployment, err);
+      return;
     }
+    const row = await this.deps.deployments.setTaskId(deployment.id, taskId);
+    if (!row || row.status === 'CANCELED' || row.status === 'ERROR') {
+      // Canceled while its task was starting.
+      await this.deps.runner.stop(taskId, row?.error_message ?? 'deployment ended before its build started');
+      return;
+    }
+    log.info({ taskId, runner: this.deps.runner.name, attempt: deployment.launch_attempts }, 'build launched');
+    this.deps.events?.launched?.(row);
+  }
+
+  private async launchFailed(deployment: DeploymentRow, err: unknown): Promise<void> {
+    const log = this.deps.logger.child({ deploymentId: deployment.id });
+    const message = (err as Error)?.message ?? String(err);
+    const retryable = err instanceof RunnerStartError && err.retryable;
+    const maxAttempts = this.options.maxLaunchAttempts ?? 5;
+    this.deps.events?.launchFailed?.(deployment, retryable);
+    if (retryable && deployment.launch_attempts < maxAttempts) {
+      const base = this.options.retryBaseDelayMs ?? 2_000;
+      const delay = Math.min(this.options.maxRetryDelayMs ?? 60_000, base * 2 ** (deployment.launch_attempts - 1));
+      // Jitter, so replicas and deployments retrying together spread out.
+      const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
+      log.warn({ attempt: deployment.launch_attempts, retryInMs: jittered, reason: message }, 'build launch failed; will retry');
+      await this.deps.deployments.retryLaunchLater(deployment.id, jittered, message);
+      return;
+    }
+    const reason = retryable
+      ? `could not start the build after ${deployment.launch_attempts} attempts: ${message}`
+      : `could not start the build: ${message}`;
+    log.error({ err }, reason);
+    await this.deps.reconciler.finish(deployment, 'ERROR', reason, { noTask: true });
   }
 
   private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTask {
@@ -138,14 +184,5 @@ export class Scheduler {
       useBuildCache: deployment.use_build_cache,
       ...this.options.taskSettings,
     };
-  }
-
-  private async publishFailure(deployment: DeploymentRow, reason: string): Promise<void> {
-    const base = { deploymentId: deployment.id, projectId: deployment.project_id, ts: Date.now() };
-    const events: BuildEvent[] = [
-      { ...base, type: 'log', seq: deployment.last_event_seq + 1, stream: 'system', message: reason },
-      { ...base, type: 'status', seq: deployment.last_event_seq + 2, status: 'ERROR', detail: reason },
-    ];
-    await this.deps.bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
   }
 }

@@ -168,7 +168,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   router.post('/deployments/:deploymentId/cancel', async (req, res) => {
     const body = parseBody(cancelDeploymentBodySchema, req.body);
     const deployment = ownedDeployment(res);
-    const canceled = await deps.scheduler.cancel(deployment.id, body.reason ?? `canceled by ${currentUser(res).email}`);
+    const canceled = await deps.scheduler.cancel(deployment.id, body.reason ? `canceled: ${body.reason}` : `canceled by ${currentUser(res).email}`);
     const now = (await deployments.get(deployment.id)) ?? deployment;
     if (!canceled) throw new HttpError(409, 'not_cancelable', `the deployment already ended (${now.status})`);
     res.status(202).json({ deployment: presentDeployment(now, ownedProject(res), urls) });

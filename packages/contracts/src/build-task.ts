@@ -35,6 +35,25 @@ export const transportSettingsSchema = z.discriminatedUnion('driver', [
 ]);
 export type TransportSettings = z.infer<typeof transportSettingsSchema>;
 
+/** Frameworks the build-server knows how to build; `static` means plain files, no build. */
+export const frameworkSchema = z.enum([
+  'nextjs',
+  'gatsby',
+  'docusaurus',
+  'astro',
+  'sveltekit',
+  'nuxt',
+  'create-react-app',
+  'vue-cli',
+  'vite',
+  'other',
+  'static',
+]);
+export type Framework = z.infer<typeof frameworkSchema>;
+
+export const packageManagerSchema = z.enum(['npm', 'pnpm', 'yarn']);
+export type PackageManagerName = z.infer<typeof packageManagerSchema>;
+
 const gitUrlSchema = z.string().min(1).max(2048);
 
 /** Everything a runner hands the build-server. One schema: the runner encodes with it, the build-server parses with it. */
@@ -46,8 +65,18 @@ export const buildTaskSchema = z.object({
   gitRef: z.string().min(1).max(255).optional(),
   /** Exact commit to build; wins over gitRef. */
   gitCommit: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
+  /**
+   * Token for a private repository over https. The build-server hands it to git as an
+   * `Authorization` header through git's environment config, never in the URL, the log or the
+   * environment of the user's commands.
+   */
+  gitToken: z.string().min(1).max(4096).optional(),
   /** Folder inside the repository that holds the app (monorepos). */
   rootDirectory: z.string().default('.'),
+  /** Overrides the detected framework (which sets the default build command and output directory). */
+  framework: frameworkSchema.optional(),
+  /** Overrides the package manager detected from the lockfile and `packageManager` field. */
+  packageManager: packageManagerSchema.optional(),
   installCommand: commandSchema.optional(),
   buildCommand: commandSchema.optional(),
   outputDirectory: z.string().optional(),
@@ -70,6 +99,13 @@ export type ParsedBuildTask = z.output<typeof buildTaskSchema>;
  * forgotten by one runner.
  */
 export const BUILD_TASK_ENV = 'BUILD_TASK';
+
+/**
+ * Alternative to BUILD_TASK for runners that can write a file: the path of a JSON file holding
+ * the task. The build-server reads it and deletes it before any user command runs, so the task
+ * (and its credentials) is not left in the process's initial environment.
+ */
+export const BUILD_TASK_FILE_ENV = 'BUILD_TASK_FILE';
 
 export function encodeBuildTaskEnv(task: BuildTask): Record<string, string> {
   return { [BUILD_TASK_ENV]: JSON.stringify(buildTaskSchema.parse(task)) };

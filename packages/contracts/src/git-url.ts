@@ -13,6 +13,8 @@ export function validateGitUrl(url: string, options: { allowLocal: boolean }): s
   if (/^ssh:\/\/(?:[^\s/@-][^\s/@]*@)?[^\s/@-][^\s/]*\/\S+$/i.test(url)) return url;
   if (/^[a-z0-9._-]+@[a-z0-9.-]+:[^\s-][^\s]*$/i.test(url)) return url; // scp-like: git@github.com:org/repo.git
   if (options.allowLocal) {
+    // A git server on this machine (embedded default, tests) may speak plain http.
+    if (/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/\S+$/i.test(url)) return url;
     if (url.startsWith('file://') && isAbsolute(url.slice('file://'.length))) return url;
     if (isAbsolute(url)) return url;
   }

@@ -1,15 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BUILD_EVENTS_TOPIC,
-  buildEventSchema,
-  encodeBuildTaskEnv,
-  isTerminalStatus,
-  type BuildEvent,
-  type BuildTask,
-} from '@platform/contracts';
+import type { Readable } from 'node:stream';
+import { buildEventSchema, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
 import { readPipeMessages, type EventBus } from '@platform/event-bus';
 import type { Runner, RunnerTaskState } from './runner.ts';
 
@@ -28,48 +22,34 @@ export interface LocalRunnerOptions {
 interface LocalTask {
   child: ChildProcess;
   deploymentId: string;
-  projectId: string;
-  lastSeq: number;
-  terminal: boolean;
   stopReason?: string;
   timedOut?: boolean;
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  exit?: { code: number | null; signal: NodeJS.Signals | null; at: number };
 }
+
+const TASK_ID = /^local-(\d+)-([a-z0-9]+)$/;
 
 /**
  * The embedded runner: each build is a child process running the build-server entry point,
  * in its own process group (so a kill takes its whole tree), with a scrubbed environment
  * that holds the build task and nothing of this process's secrets. Events come back over
- * fd 3 and are republished on the bus; when the child dies without a terminal status, the
- * runner emits one, continuing the deployment's seq, so no deployment stays BUILDING.
+ * fd 3 and are republished on the bus. The runner does not decide a deployment's fate: when
+ * a child ends it tells the platform (`onTaskEnded`), whose reconciler records the end.
  */
 export function createLocalRunner(options: LocalRunnerOptions): Runner {
   const [program, ...baseArgs] = options.command;
   if (!program) throw new Error('local runner needs a command');
   const tasks = new Map<string, LocalTask>();
+  const listeners: ((taskId: string) => void)[] = [];
   const inherit = options.inheritEnv ?? ['PATH', 'LANG', 'TZ'];
   const killGraceMs = options.killGraceMs ?? 30_000;
-
-  const publish = (events: BuildEvent[]) =>
-    options.eventBus.publish(
-      BUILD_EVENTS_TOPIC,
-      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
-    );
-
-  const killTree = (child: ChildProcess, signal: NodeJS.Signals) => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      /* already gone */
-    }
-  };
+  const diag = options.onDiagnostic ?? (() => {});
 
   return {
     name: 'local',
 
     async start(task: BuildTask) {
-      const workDir = await mkdtemp(join(tmpdir(), `build-${task.deploymentId}-`));
+      const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
       const env: Record<string, string> = { HOME: workDir, ...encodeBuildTaskEnv(task) };
       for (const name of inherit) {
         const value = process.env[name];
@@ -82,17 +62,15 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         shell: false,
       });
-      const state: LocalTask = {
-        child,
-        deploymentId: task.deploymentId,
-        projectId: task.projectId,
-        lastSeq: 0,
-        terminal: false,
-      };
-      const taskId = `local-${child.pid ?? task.deploymentId}-${task.deploymentId}`;
+      if (child.pid === undefined) {
+        const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+        await rm(workDir, { recursive: true, force: true });
+        throw new Error(`could not start the build process: ${error.message}`);
+      }
+      const state: LocalTask = { child, deploymentId: task.deploymentId };
+      const taskId = `local-${child.pid}-${task.deploymentId}`;
       tasks.set(taskId, state);
 
-      const diag = options.onDiagnostic ?? (() => {});
       for (const stream of [child.stdout, child.stderr]) {
         stream?.setEncoding('utf8');
         stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(diag));
@@ -100,46 +78,29 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
 
       const deadline = setTimeout(() => {
         state.timedOut = true;
-        killTree(child, 'SIGKILL');
-      }, (buildTaskTimeout(task) + killGraceMs));
+        killGroup(child.pid, 'SIGKILL');
+      }, (task.timeoutMs ?? 15 * 60_000) + killGraceMs);
       deadline.unref();
 
-      const pipe = child.stdio[3] as NodeJS.ReadableStream & import('node:stream').Readable;
       const relay = (async () => {
-        for await (const frame of readPipeMessages(pipe, (line) => diag(`malformed event frame: ${line.slice(0, 200)}`))) {
-          const parsed = buildEventSchema.safeParse(JSON.parse(frame.value));
+        for await (const frame of readPipeMessages(child.stdio[3] as Readable, (line) => diag(`malformed event frame: ${line.slice(0, 200)}`))) {
+          const parsed = buildEventSchema.safeParse(safeJson(frame.value));
           if (!parsed.success || parsed.data.deploymentId !== task.deploymentId) {
             diag(`rejected event from build ${task.deploymentId}`);
             continue;
           }
-          const event = parsed.data;
-          state.lastSeq = Math.max(state.lastSeq, event.seq);
-          if (event.type === 'status' && isTerminalStatus(event.status)) state.terminal = true;
           await options.eventBus.publish(frame.topic, [{ key: frame.key, value: frame.value }]);
         }
       })();
 
       child.once('close', async (code, signal) => {
         clearTimeout(deadline);
-        state.exit = { code, signal };
+        // Every event the child wrote is on the bus before anyone hears that it ended.
         await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
-        if (!state.terminal) {
-          const ts = Date.now();
-          const base = { deploymentId: state.deploymentId, projectId: state.projectId, ts };
-          const canceled = state.stopReason !== undefined;
-          const why = canceled
-            ? `build stopped: ${state.stopReason}`
-            : state.timedOut
-              ? `build exceeded its timeout of ${Math.round(buildTaskTimeout(task) / 1000)} s and was killed`
-              : signal
-              ? `build process was killed by ${signal}`
-              : `build process exited with code ${code} before reporting a result`;
-          await publish([
-            { ...base, type: 'log', seq: state.lastSeq + 1, stream: 'system', message: why },
-            { ...base, type: 'status', seq: state.lastSeq + 2, status: canceled ? 'CANCELED' : 'ERROR', detail: why },
-          ]).catch((err) => diag(`could not publish final status: ${String(err)}`));
-          state.terminal = true;
-        }
+        state.exit = { code, signal, at: Date.now() };
+        // The user's commands run in process groups of their own: whatever outlived the build-server goes with it.
+        await killLeftovers(task.deploymentId);
+        for (const listener of listeners) listener(taskId);
         await rm(workDir, { recursive: true, force: true }).catch(() => {});
       });
 
@@ -148,23 +109,44 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
 
     async stop(taskId, reason) {
       const task = tasks.get(taskId);
-      if (!task || task.exit) return;
-      task.stopReason = reason;
-      killTree(task.child, 'SIGTERM');
-      const hard = setTimeout(() => killTree(task.child, 'SIGKILL'), 5_000);
-      hard.unref();
-      task.child.once('close', () => clearTimeout(hard));
+      if (task) {
+        if (task.exit) return;
+        task.stopReason = reason;
+        killGroup(task.child.pid, 'SIGTERM');
+        const hard = setTimeout(() => killGroup(task.child.pid, 'SIGKILL'), 5_000);
+        hard.unref();
+        task.child.once('close', () => clearTimeout(hard));
+        return;
+      }
+      // A build from before a restart: its processes may still run, with nobody reading its events.
+      const match = TASK_ID.exec(taskId);
+      if (!match) return;
+      const orphan = await findOrphan(taskId);
+      if (orphan) killGroup(orphan, 'SIGKILL');
+      await killLeftovers(match[2]!);
     },
 
     async describe(taskId): Promise<RunnerTaskState> {
       const task = tasks.get(taskId);
-      if (!task) return { state: 'unknown' };
+      if (!task) {
+        const match = TASK_ID.exec(taskId);
+        const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(match[2]!)).length > 0);
+        return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
+      }
       if (!task.exit) return { state: 'running' };
-      return {
-        state: 'stopped',
-        ...(task.exit.code !== null ? { exitCode: task.exit.code } : {}),
-        ...(task.exit.signal ? { reason: `killed by ${task.exit.signal}` } : {}),
-      };
+      const { code, signal, at } = task.exit;
+      const reason = task.stopReason
+        ? `stopped: ${task.stopReason}`
+        : task.timedOut
+          ? 'killed after its timeout'
+          : signal
+            ? `build process was killed by ${signal}`
+            : `build process exited with code ${code}`;
+      return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
+    },
+
+    onTaskEnded(listener) {
+      listeners.push(listener);
     },
 
     async close() {
@@ -175,7 +157,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
             new Promise<void>((resolve) => {
               t.stopReason = 'platform shutting down';
               t.child.once('close', () => resolve());
-              killTree(t.child, 'SIGKILL');
+              killGroup(t.child.pid, 'SIGKILL');
             }),
         ),
       );
@@ -183,6 +165,67 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
   };
 }
 
-function buildTaskTimeout(task: BuildTask): number {
-  return task.timeoutMs ?? 15 * 60_000;
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Every build's working folder starts with this, so its processes can be found by their cwd. */
+function workDirPrefix(deploymentId: string): string {
+  return join(tmpdir(), `build-${deploymentId}-`);
+}
+
+/**
+ * Process groups with a process working inside the build's folder: the build-server and the
+ * user's install and build commands, which it starts in process groups of their own (and
+ * which, once the build-server is gone, no parent links to the build any more).
+ */
+async function buildProcessGroups(deploymentId: string): Promise<number[]> {
+  const prefix = workDirPrefix(deploymentId);
+  const groups = new Set<number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!(await readlink(`/proc/${entry}/cwd`)).startsWith(prefix)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'latin1');
+      // Fields after the parenthesised command name: state, ppid, pgrp, ...
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp > 1) groups.add(pgrp);
+    } catch {
+      /* gone meanwhile, or not readable */
+    }
+  }
+  return [...groups];
+}
+
+async function killLeftovers(deploymentId: string): Promise<void> {
+  for (const group of await buildProcessGroups(deploymentId)) killGroup(group, 'SIGKILL');
+}
+
+/**
+ * The pid of a build process started by an earlier run of this runner, if it still runs: the
+ * pid alone could have been reused, so its environment must carry the same deployment's task.
+ */
+async function findOrphan(taskId: string): Promise<number | null> {
+  const match = TASK_ID.exec(taskId);
+  if (!match) return null;
+  const pid = Number(match[1]);
+  try {
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1');
+    return environ.includes(`"deploymentId":"${match[2]}"`) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

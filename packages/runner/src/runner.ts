@@ -1,23 +1,62 @@
 import type { BuildTask } from '@platform/contracts';
 
 export interface StartedTask {
-  /** The runner's own id for the task: a pid, a container id, an ECS task ARN. */
+  /** The runner's own id for the task: a pid, a container name, an ECS task ARN. */
   taskId: string;
 }
 
+/** What a runner knows about one of its tasks; the reconciler decides the deployment's fate from it. */
 export interface RunnerTaskState {
+  /**
+   * `running`: the task is alive (ECS: PROVISIONING/PENDING/RUNNING/DEPROVISIONING is still "not
+   * stopped"). `stopped`: it ended. `unknown`: the runner has no record of it (a process from
+   * before a restart, an ECS task long gone).
+   */
   state: 'running' | 'stopped' | 'unknown';
+  /** The build-server's exit code (ECS: the build container's exit code). */
   exitCode?: number;
+  /** Why it stopped, in words: ECS `stoppedReason`, a signal, an OOM kill. */
   reason?: string;
+  /** When it stopped (ms since the epoch), when the runner knows. */
+  stoppedAt?: number;
+  /**
+   * The task runs, but its events can no longer reach the platform (the process that relayed
+   * its output is gone). The reconciler stops it: it can never report a result.
+   */
+  orphaned?: boolean;
+}
+
+/**
+ * Thrown by `start` when no task was started. `retryable`: a capacity shortage or throttling
+ * that a later attempt may get past; otherwise the launch itself is wrong (bad task
+ * definition, no permission, a task too large) and retrying cannot help.
+ */
+export class RunnerStartError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'RunnerStartError';
+  }
 }
 
 /** Starts build-server runs somewhere: a child process, a container, an ECS task. */
 export interface Runner {
   readonly name: string;
   start(task: BuildTask): Promise<StartedTask>;
-  /** Stops the task; its deployment ends CANCELED with `reason`. */
+  /**
+   * Asks the task to stop (and makes sure it does: SIGKILL or `StopTask` after a grace). The
+   * platform, not the runner, records the deployment's end; stopping an ended or unknown task
+   * is not an error.
+   */
   stop(taskId: string, reason: string): Promise<void>;
   describe(taskId: string): Promise<RunnerTaskState>;
-  /** Stops every task this runner started (shutdown of the embedded default). */
+  /** Calls `listener` as soon as a task this runner watches ends, so its fate is settled at once. */
+  onTaskEnded?(listener: (taskId: string) => void): void;
+  /**
+   * Shutdown. The local runner kills its children (they die with the embedded platform);
+   * ECS tasks and detached containers keep running and are reconciled by the next start.
+   */
   close(): Promise<void>;
 }

@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTaskSchema, type BuildEvent, type BuildTask, type LogEvent, type ParsedBuildTask, type StatusEvent } from '@platform/contracts';
+import type { EventBus } from '@platform/event-bus';
+import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
+import { BuildEventEmitter, type LogCaps } from '../src/events.ts';
+import { runBuild } from '../src/pipeline.ts';
+import type { UploadLimits } from '../src/upload.ts';
+
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+const cleanups: string[] = [];
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  cleanups.push(dir);
+  return dir;
+}
+export function removeTempDirs(): void {
+  for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** An EventBus that keeps every published build event, in order. */
+export function capturingBus(): EventBus & { events: BuildEvent[] } {
+  const events: BuildEvent[] = [];
+  return {
+    events,
+    async publish(_topic, messages) {
+      for (const m of messages) events.push(JSON.parse(m.value) as BuildEvent);
+    },
+    async subscribe() {
+      throw new Error('capturing bus is publish-only');
+    },
+    async close() {},
+  };
+}
+
+const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@localhost', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@localhost', GIT_CONFIG_NOSYSTEM: '1', HOME: tmpdir() };
+
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' }).toString().trim();
+}
+
+/** A fresh git repository (branch `main`, one commit) holding a copy of the fixture; `files` are added or replaced. */
+export function repoFromFixture(name: string | null, files: Record<string, string> = {}): string {
+  const dir = tempDir(`repo-${name ?? 'empty'}`);
+  if (name) cpSync(join(FIXTURES, name), dir, { recursive: true });
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(dir, path);
+    execFileSync('mkdir', ['-p', join(full, '..')]);
+    execFileSync('tee', [full], { input: content, stdio: ['pipe', 'ignore', 'inherit'] });
+  }
+  git(dir, 'init', '--quiet', '--initial-branch=main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '--quiet', '-m', 'fixture');
+  return dir;
+}
+
+export function makeTask(overrides: Partial<BuildTask> & { gitUrl: string; storageDir: string }): ParsedBuildTask {
+  const { storageDir, ...rest } = overrides;
+  return buildTaskSchema.parse({
+    deploymentId: `dep${Math.random().toString(36).slice(2, 12)}`,
+    projectId: 'proj1',
+    allowLocalGit: true,
+    timeoutMs: 120_000,
+    storage: { driver: 'local', dir: storageDir },
+    transport: { driver: 'pipe' },
+    ...rest,
+  });
+}
+
+export interface FixtureBuild {
+  result: 'READY' | 'ERROR';
+  task: ParsedBuildTask;
+  store: ObjectStore;
+  events: BuildEvent[];
+  logs: LogEvent[];
+  /** Every log message, one per line. */
+  text: string;
+  final: StatusEvent;
+}
+
+export const DEFAULT_LIMITS: UploadLimits = { maxFiles: 1000, maxTotalBytes: 50 * 1024 ** 2, concurrency: 8 };
+
+/** Runs the whole pipeline in process on a repository, with the local object store and a capturing bus. */
+export async function buildRepo(
+  repo: string,
+  options: { task?: Partial<BuildTask>; limits?: Partial<UploadLimits>; caps?: LogCaps; storageDir?: string } = {},
+): Promise<FixtureBuild> {
+  const storageDir = options.storageDir ?? tempDir('store');
+  const store = createLocalObjectStore({ rootDir: storageDir });
+  const task = makeTask({ gitUrl: repo, storageDir, ...options.task });
+  const bus = capturingBus();
+  const emitter = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, options.caps ? { caps: options.caps } : {});
+  const result = await runBuild({
+    task,
+    store,
+    events: emitter,
+    workDir: tempDir('work'),
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+  });
+  await emitter.flush();
+  const logs = bus.events.filter((e): e is LogEvent => e.type === 'log');
+  return {
+    result,
+    task,
+    store,
+    events: bus.events,
+    logs,
+    text: logs.map((l) => l.message).join('\n'),
+    final: bus.events.at(-1) as StatusEvent,
+  };
+}

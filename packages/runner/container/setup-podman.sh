@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Makes podman usable for the container runner on a Debian 12 machine without Docker (CI, or a
+# build host): installs podman, buildah, runc and debootstrap, and sets the engine options that
+# work here (runc: crun fails on this cgroup layout; cgroupfs; a file events log; ulimits that
+# fit under the host's open-files cap). Run as root; safe to run again.
+set -euo pipefail
+if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null || ! command -v runc >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah runc debootstrap >/dev/null
+fi
+mkdir -p /etc/containers/containers.conf.d
+cat > /etc/containers/containers.conf.d/90-local.conf <<'CONF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}' >&2

@@ -1,0 +1,157 @@
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  RunTaskCommand,
+  StopTaskCommand,
+  type ECSClientConfig,
+  type RunTaskCommandInput,
+} from '@aws-sdk/client-ecs';
+import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
+import { RunnerStartError, type Runner, type RunnerTaskState } from './runner.ts';
+
+export interface EcsRunnerOptions {
+  /** Region, endpoint (moto, LocalStack), credentials; the SDK's default chain when absent. */
+  client?: ECSClientConfig;
+  /** An existing client (tests pass a mocked one). */
+  ecs?: Pick<ECSClient, 'send' | 'destroy'>;
+  cluster: string;
+  /** Family, family:revision or ARN of the build-server task definition. */
+  taskDefinition: string;
+  /** Name of the build-server container in that task definition. */
+  containerName: string;
+  /** `FARGATE` by default; or a capacity provider (e.g. `FARGATE_SPOT`), which excludes a launch type. */
+  launchType?: 'FARGATE' | 'EC2' | 'EXTERNAL';
+  capacityProvider?: string;
+  subnets: readonly string[];
+  securityGroups?: readonly string[];
+  /** Public IP on the task's network interface: needed in a public subnet without a NAT gateway. */
+  assignPublicIp?: boolean;
+  /** Extra tags on every task (e.g. cost allocation). The deployment and project ids are always added. */
+  tags?: Record<string, string>;
+}
+
+/** ECS's limit on the total size of a RunTask's overrides. */
+const MAX_OVERRIDE_CHARS = 8_192;
+
+/** RunTask `failures[].reason` values that describe a momentary lack of capacity, worth retrying. */
+const RETRYABLE_FAILURE = /^(RESOURCE:|AGENT|CAPACITY|Capacity is unavailable|.*(insufficient|capacity|throttl|rate exceeded))/i;
+
+/**
+ * Runs each build as an AWS ECS task (Fargate by default). The task's events travel through
+ * the task's own transport (Kafka): ECS has no pipe back to this process. Tasks outlive an
+ * api-server restart; `describe` reads their fate from ECS (`stoppedReason` and the build
+ * container's exit code), so the reconciler settles deployments whose task died silently.
+ */
+export function createEcsRunner(options: EcsRunnerOptions): Runner {
+  const ecs = options.ecs ?? new ECSClient(options.client ?? {});
+  if (options.launchType && options.capacityProvider) throw new Error('ECS: give a launch type or a capacity provider, not both');
+
+  return {
+    name: 'ecs',
+
+    async start(task: BuildTask) {
+      const environment = Object.entries(encodeBuildTaskEnv(task)).map(([name, value]) => ({ name, value }));
+      const overrides = { containerOverrides: [{ name: options.containerName, environment }] };
+      if (JSON.stringify(overrides).length > MAX_OVERRIDE_CHARS) {
+        throw new RunnerStartError(
+          `the build task is too large for ECS container overrides (over ${MAX_OVERRIDE_CHARS} characters in ${BUILD_TASK_ENV}); reduce the build environment variables`,
+          false,
+        );
+      }
+      const input: RunTaskCommandInput = {
+        cluster: options.cluster,
+        taskDefinition: options.taskDefinition,
+        count: 1,
+        ...(options.capacityProvider
+          ? { capacityProviderStrategy: [{ capacityProvider: options.capacityProvider, weight: 1 }] }
+          : { launchType: options.launchType ?? 'FARGATE' }),
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: [...options.subnets],
+            ...(options.securityGroups?.length ? { securityGroups: [...options.securityGroups] } : {}),
+            assignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED',
+          },
+        },
+        overrides,
+        // Same token on a retried call: ECS starts the task once even if an earlier reply was lost.
+        clientToken: task.deploymentId,
+        startedBy: `deployment-${task.deploymentId}`.slice(0, 36),
+        tags: [
+          { key: 'platform:deployment-id', value: task.deploymentId },
+          { key: 'platform:project-id', value: task.projectId },
+          ...Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
+        ],
+        enableECSManagedTags: true,
+        propagateTags: 'TASK_DEFINITION',
+      };
+      let result;
+      try {
+        result = await ecs.send(new RunTaskCommand(input));
+      } catch (err) {
+        throw new RunnerStartError(`ECS RunTask failed: ${describeError(err)}`, isRetryableError(err));
+      }
+      const arn = result.tasks?.[0]?.taskArn;
+      if (arn) return { taskId: arn };
+      const failures = result.failures ?? [];
+      const reasons = failures.map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ') || 'no task and no failure reported';
+      throw new RunnerStartError(
+        `ECS RunTask started no task: ${reasons}`,
+        failures.length > 0 && failures.every((f) => RETRYABLE_FAILURE.test(f.reason ?? '')),
+      );
+    },
+
+    async stop(taskId, reason) {
+      try {
+        await ecs.send(new StopTaskCommand({ cluster: options.cluster, task: taskId, reason: reason.slice(0, 255) }));
+      } catch (err) {
+        // A task that ECS no longer knows has stopped already.
+        if ((err as { name?: string }).name === 'InvalidParameterException' && /not found|does not exist/i.test(String((err as Error).message))) return;
+        throw err;
+      }
+    },
+
+    async describe(taskId): Promise<RunnerTaskState> {
+      const result = await ecs.send(new DescribeTasksCommand({ cluster: options.cluster, tasks: [taskId] }));
+      const task = result.tasks?.find((t) => t.taskArn === taskId) ?? result.tasks?.[0];
+      if (!task) return { state: 'unknown' };
+      if (task.lastStatus !== 'STOPPED') return { state: 'running' };
+      const container = task.containers?.find((c) => c.name === options.containerName) ?? task.containers?.[0];
+      const exitCode = container?.exitCode;
+      const reason = [
+        task.stoppedReason,
+        container?.reason,
+        exitCode === 137 ? 'exit code 137: the container was killed (SIGKILL, often its memory limit)' : undefined,
+      ]
+        .filter((s): s is string => Boolean(s))
+        .join('; ');
+      return {
+        state: 'stopped',
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(reason ? { reason } : {}),
+        ...(task.stoppedAt ? { stoppedAt: task.stoppedAt.getTime() } : {}),
+      };
+    },
+
+    async close() {
+      // Tasks keep running: ECS owns them, and the next api-server start reconciles them.
+      if (!options.ecs) ecs.destroy();
+    },
+  };
+}
+
+function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return [e.name, e.message].filter(Boolean).join(': ') || String(err);
+}
+
+/** Throttling and server-side faults are worth another try; a client error (bad input, no permission) is not. */
+function isRetryableError(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; $fault?: string };
+  if (e.$retryable) return true;
+  if (/throttl|rate ?exceeded|toomanyrequests|serviceunavailable|serverexception|timeout/i.test(e.name ?? '')) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500)) return true;
+  if (e.$fault === 'server') return true;
+  // Network errors (no response at all).
+  return status === undefined && /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|socket hang up/i.test(String((err as Error)?.message));
+}
