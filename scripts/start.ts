@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig } from '@platform/api-server';
 import { createProxyServer, loadProxyConfig, proxyOptionsFrom } from '@platform/s3-reverse-proxy';
 import { createLogger, onShutdown } from '@platform/logger';
 
@@ -21,7 +21,7 @@ const apiConfig = loadApiConfig(env);
 const proxyConfig = loadProxyConfig(env);
 const logger = createLogger({ level: apiConfig.LOG_LEVEL });
 
-const deps = await createEmbeddedDrivers(apiConfig, logger);
+const deps = await createDrivers(apiConfig, logger);
 const api = await createApiServer(deps, apiOptionsFrom(apiConfig));
 const apiPort = await api.listen(apiConfig.API_PORT, apiConfig.API_HOST);
 // The proxy is the single ingress: api.<ROOT_DOMAIN> on its port reaches this api-server.

@@ -9,7 +9,7 @@ import type { ObjectStore } from '@platform/object-store';
 import type { Runner } from '@platform/runner';
 import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
 import { analyticsRoutes } from './analytics/routes.ts';
-import { startBuildEventsConsumer } from './deployments/build-events-consumer.ts';
+import { liveGroupId, startBuildEventsConsumer, startLiveFeed, type BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { clickHouseEventHistory } from './deployments/event-history.ts';
@@ -17,8 +17,9 @@ import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts'
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { dashboardRoutes } from './dashboard/dashboard.ts';
+import { logsRoutes } from './http/logs-routes.ts';
 import { apiRoutes } from './http/routes.ts';
-import { LiveLogs } from './live-logs.ts';
+import { LiveLogs, type LiveLogsOptions } from './live-logs.ts';
 import { createApiMetrics } from './metrics.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
@@ -58,6 +59,11 @@ export interface ApiOptions {
   access: AccessOptions;
   /** Retry timing of outgoing notifications (tests shorten it). */
   notifications?: Omit<NotifierOptions, 'allowPrivateUrls'>;
+  /** Tuning of the build-event writer (batch size, linger, retry backoff). */
+  buildEvents?: BuildEventsConsumerOptions;
+  /** Consumer group of this replica's live feed; unique per replica (default: random). */
+  liveGroupId?: string;
+  liveLogs?: LiveLogsOptions;
 }
 
 export interface ApiServer {
@@ -147,6 +153,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(requireUser);
   app.use('/projects/:projectId', requireOwnedProject(projects));
   app.use('/deployments/:deploymentId', requireOwnedDeployment(projects, deployments));
+  app.use(logsRoutes({ deployments, logStore }));
   app.use(
     apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, allowLocalGit: options.allowLocalGit, logger }),
   );
@@ -161,28 +168,42 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const live = new LiveLogs(server, {
-    logStore,
-    deployments,
-    logger: logger.child({ component: 'live-logs' }),
-    access: {
-      userFor: (token) => auth.userFor(token),
-      canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
+  const live = new LiveLogs(
+    server,
+    {
+      logStore,
+      deployments,
+      logger: logger.child({ component: 'live-logs' }),
+      access: {
+        userFor: (token) => auth.userFor(token),
+        canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
+      },
     },
-  });
-  const subscription: Subscription = await startBuildEventsConsumer({
+    options.liveLogs,
+  );
+  // Live delivery reads the stream in a group of this replica's own, so its sockets see every
+  // deployment's events whichever replica's writer stores them.
+  const liveFeed: Subscription = await startLiveFeed({
     bus: deps.bus,
-    logStore,
-    deployments,
-    projects,
-    routes,
     logger,
+    groupId: options.liveGroupId ?? liveGroupId(),
     onEvents: (events) => live.deliver(events),
-    onTerminal: () => {
-      scheduler.kick();
-      notifier.kick();
-    },
   });
+  const consumer = await startBuildEventsConsumer(
+    {
+      bus: deps.bus,
+      logStore,
+      deployments,
+      projects,
+      routes,
+      logger,
+      onTerminal: () => {
+        scheduler.kick();
+        notifier.kick();
+      },
+    },
+    options.buildEvents,
+  );
   const requestLogsSubscription = await startRequestLogsConsumer({ bus: deps.bus, store: requestLogs, logger });
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
@@ -200,9 +221,10 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       await scheduler.stop();
       await reconciler.stop();
       await notifier.stop();
+      await liveFeed.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await subscription.stop();
+      await consumer.stop();
       await requestLogsSubscription.stop();
     },
   };

@@ -2,15 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-
-/** An empty variable counts as unset, so `FOO=` in a .env file falls back to the default. */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
-const port = (fallback: number) => optional(z.coerce.number().int().min(0).max(65_535).default(fallback));
-
+import {
+  complainer,
+  formatConfigError,
+  kafkaEnvShape,
+  kafkaFromEnv,
+  refineKafkaEnv,
+  refineS3Env,
+  s3EnvShape,
+  storageFromEnv,
+  unsetIfBlank as optional,
+  type KafkaSettings,
+  type StorageSettings,
+} from '@platform/contracts';
+import type { ClickHouseSettings } from '@platform/clickhouse';
 /** `a, b,c` → ['a', 'b', 'c']; unset → []. */
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const port = (fallback: number) => optional(z.coerce.number().int().min(0).max(65_535).default(fallback));
 
-export const apiConfigSchema = z.object({
+const apiEnvShape = {
   // Port of the REST API and socket.io. Default 9000.
   API_PORT: port(9000),
   // Interface to listen on. Default 127.0.0.1 (use 0.0.0.0 behind a load balancer).
@@ -55,8 +65,6 @@ export const apiConfigSchema = z.object({
   ECS_CAPACITY_PROVIDER: optional(z.string().optional()),
   // RUNNER=ecs: ECS API endpoint (moto, LocalStack); the AWS default when unset.
   ECS_ENDPOINT: optional(z.string().url().optional()),
-  // RUNNER=ecs: AWS region. Default: the SDK's (AWS_REGION), else us-east-1.
-  AWS_REGION: optional(z.string().optional()),
   // RUNNER=container: the engine CLI. Default podman (its exit codes are the container's).
   CONTAINER_ENGINE: optional(z.enum(['podman', 'docker']).default('podman')),
   // RUNNER=container: the build-server image (packages/runner/container/build-image.sh makes it).
@@ -98,31 +106,100 @@ export const apiConfigSchema = z.object({
   ALLOW_PRIVATE_WEBHOOK_URLS: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   // pino level. Default info.
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-}).superRefine((c, ctx) => {
-  if (c.RUNNER === 'ecs') {
-    for (const name of ['ECS_CLUSTER', 'ECS_TASK_DEFINITION'] as const) {
-      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when RUNNER=ecs' });
+
+  // PostgreSQL for metadata, e.g. postgres://user:password@host:5432/platform. Unset: PGlite under DATA_DIR.
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional()),
+  // Most PostgreSQL connections one api-server opens. Default 10.
+  DATABASE_POOL_MAX: optional(z.coerce.number().int().min(1).max(1_000).optional()),
+
+  // ClickHouse server over HTTP(S), e.g. http://clickhouse:8123. Unset (and no CLICKHOUSE_HOST): chDB under DATA_DIR.
+  CLICKHOUSE_URL: optional(z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional()),
+  // The same as a host name (host or host:port, plain HTTP, port 8123 by default), as in the original .env.
+  CLICKHOUSE_HOST: optional(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host or host:port (use CLICKHOUSE_URL for https)').optional()),
+  // Database holding log_events. Default default.
+  CLICKHOUSE_DATABASE: optional(z.string().regex(/^[A-Za-z0-9_]+$/, 'must be a database name').optional()),
+  // ClickHouse user. Default default.
+  CLICKHOUSE_USER: optional(z.string().optional()),
+  // ClickHouse password. Default empty.
+  CLICKHOUSE_PASSWORD: optional(z.string().optional()),
+
+  ...s3EnvShape,
+  ...kafkaEnvShape,
+};
+
+export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
+  const complain = complainer(ctx);
+  refineS3Env(env, complain);
+  refineKafkaEnv(env, complain);
+  if (env.DATABASE_POOL_MAX !== undefined && !env.DATABASE_URL) complain('DATABASE_POOL_MAX', 'needs DATABASE_URL');
+  if (env.DATABASE_URL) {
+    // A shared database outlives any one replica's DATA_DIR: keys generated there would sign
+    // tokens and encrypt env vars that the other replicas cannot read.
+    for (const name of ['JWT_SECRET', 'ENV_ENCRYPTION_KEY'] as const) {
+      if (!env[name]) complain(name, 'is required with DATABASE_URL (the same on every api-server replica)');
     }
-    if (c.ECS_SUBNETS.length === 0) ctx.addIssue({ code: 'custom', path: ['ECS_SUBNETS'], message: 'is required when RUNNER=ecs (comma-separated subnet ids)' });
-    // The build's events and output must cross machines: the pipe transport and a local
-    // folder cannot. To be lifted when the distributed drivers (Kafka transport, S3 store) land.
-    ctx.addIssue({ code: 'custom', path: ['RUNNER'], message: 'ecs needs the Kafka build-event transport and the S3 store (the distributed drivers), which this build does not configure yet' });
   }
-  if (c.ECS_LAUNCH_TYPE && c.ECS_CAPACITY_PROVIDER) {
-    ctx.addIssue({ code: 'custom', path: ['ECS_CAPACITY_PROVIDER'], message: 'cannot be combined with ECS_LAUNCH_TYPE' });
+  if (env.CLICKHOUSE_URL && env.CLICKHOUSE_HOST) complain('CLICKHOUSE_HOST', 'set CLICKHOUSE_URL or CLICKHOUSE_HOST, not both');
+  if (env.RUNNER === 'ecs') {
+    for (const name of ['ECS_CLUSTER', 'ECS_TASK_DEFINITION'] as const) {
+      if (!env[name]) complain(name, 'is required when RUNNER=ecs');
+    }
+    if (env.ECS_SUBNETS.length === 0) complain('ECS_SUBNETS', 'is required when RUNNER=ecs (comma-separated subnet ids)');
+    // The build's events and output must cross machines: the pipe and a local folder cannot.
+    if (!env.KAFKA_BROKERS) complain('RUNNER', 'ecs needs KAFKA_BROKERS: an ECS task publishes its build events to Kafka');
+    if (!env.S3_BUCKET) complain('RUNNER', 'ecs needs S3_BUCKET: an ECS task uploads its output to S3');
+  }
+  if (env.ECS_LAUNCH_TYPE && env.ECS_CAPACITY_PROVIDER) complain('ECS_CAPACITY_PROVIDER', 'cannot be combined with ECS_LAUNCH_TYPE');
+  if (!env.CLICKHOUSE_URL && !env.CLICKHOUSE_HOST) {
+    for (const name of ['CLICKHOUSE_DATABASE', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'] as const) {
+      if (env[name] !== undefined) complain(name, 'needs CLICKHOUSE_URL or CLICKHOUSE_HOST');
+    }
   }
 });
 
-export type ApiConfig = z.output<typeof apiConfigSchema> & { dataDir: string };
+/** Which driver serves each concern, decided by the environment alone. */
+export interface ApiDriverSettings {
+  db: { driver: 'pglite'; dataDir: string } | { driver: 'postgres'; url: string; maxConnections: number };
+  storage: StorageSettings;
+  bus: { driver: 'in-process' } | { driver: 'kafka'; kafka: KafkaSettings };
+  clickhouse: ClickHouseSettings;
+}
 
-/** Parses the environment once; a bad value stops start-up with a message naming the variable. */
+export type ApiConfig = z.output<typeof apiConfigSchema> & { dataDir: string; drivers: ApiDriverSettings };
+
+/** Parses the environment once; a bad or half-given value stops start-up with one line naming the variable. */
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
   const result = apiConfigSchema.safeParse(env);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
-  }
-  return { ...result.data, dataDir: resolve(result.data.DATA_DIR) };
+  if (!result.success) throw new Error(formatConfigError(result.error));
+  const parsed = result.data;
+  const dataDir = resolve(parsed.DATA_DIR);
+  const kafka = kafkaFromEnv(parsed);
+  const clickhouseUrl = parsed.CLICKHOUSE_URL ?? (parsed.CLICKHOUSE_HOST ? clickhouseHostUrl(parsed.CLICKHOUSE_HOST) : undefined);
+  return {
+    ...parsed,
+    dataDir,
+    drivers: {
+      db: parsed.DATABASE_URL
+        ? { driver: 'postgres', url: parsed.DATABASE_URL, maxConnections: parsed.DATABASE_POOL_MAX ?? 10 }
+        : { driver: 'pglite', dataDir: join(dataDir, 'pglite') },
+      storage: storageFromEnv(parsed, join(dataDir, 'objects')),
+      bus: kafka ? { driver: 'kafka', kafka } : { driver: 'in-process' },
+      clickhouse: clickhouseUrl
+        ? {
+            driver: 'http',
+            url: clickhouseUrl,
+            database: parsed.CLICKHOUSE_DATABASE ?? 'default',
+            username: parsed.CLICKHOUSE_USER ?? 'default',
+            password: parsed.CLICKHOUSE_PASSWORD ?? '',
+          }
+        : { driver: 'chdb', path: join(dataDir, 'chdb') },
+    },
+  };
+}
+
+/** `clickhouse` → `http://clickhouse:8123`; `clickhouse:18123` → `http://clickhouse:18123`. */
+function clickhouseHostUrl(host: string): string {
+  return `http://${host}${/:\d+$/.test(host) ? '' : ':8123'}`;
 }
 
 export interface ApiSecrets {

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
 import { createClickHouse } from '@platform/clickhouse';
-import { createPgliteDb } from '@platform/db';
-import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
+import { createPgliteDb, createPostgresDb } from '@platform/db';
+import { createInProcessEventBus, createKafkaEventBusFromSettings, type EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
-import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
+import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner } from '@platform/runner';
 import type { ApiDeps, ApiOptions } from './api-server.ts';
 import { accessOptionsFrom, type ApiConfig } from './config.ts';
@@ -19,31 +19,53 @@ export function localBuildServerCommand(): string[] {
 }
 
 /**
- * The embedded default: every driver in process, all data under DATA_DIR. A bus or store
- * passed in is shared (the all-in-one start runs the proxy on the same ones).
+ * Builds every driver the config names: PGlite or PostgreSQL, a local folder or S3, the
+ * in-process bus or Kafka, chDB or a ClickHouse server; builds run through the runner RUNNER names.
+ * A bus or store passed in is shared (the all-in-one start runs the proxy on the same ones).
  */
-export async function createEmbeddedDrivers(
+export async function createDrivers(
   config: ApiConfig,
   logger: Logger,
   shared: { bus?: EventBus; store?: ObjectStore } = {},
 ): Promise<ApiDeps> {
-  await mkdir(config.dataDir, { recursive: true });
-  const objectsDir = join(config.dataDir, 'objects');
-  const bus = shared.bus ?? createInProcessEventBus();
+  const { drivers } = config;
+  const usesDataDir =
+    drivers.db.driver === 'pglite' || drivers.storage.driver === 'local' || drivers.clickhouse.driver === 'chdb';
+  if (usesDataDir) await mkdir(config.dataDir, { recursive: true });
+
+  const dbLog = logger.child({ component: 'db' });
+  const db =
+    drivers.db.driver === 'postgres'
+      ? await createPostgresDb({
+          connectionString: drivers.db.url,
+          maxConnections: drivers.db.maxConnections,
+          applicationName: 'api-server',
+          onIdleError: (err) => dbLog.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced'),
+        })
+      : await createPgliteDb({ dataDir: drivers.db.dataDir });
+  const bus =
+    shared.bus ??
+    (drivers.bus.driver === 'kafka'
+      ? createKafkaEventBusFromSettings(drivers.bus.kafka, 'api-server', logger.child({ component: 'kafka' }))
+      : createInProcessEventBus());
   return {
-    db: await createPgliteDb({ dataDir: join(config.dataDir, 'pglite') }),
-    store: shared.store ?? createLocalObjectStore({ rootDir: objectsDir }),
+    db,
+    store: shared.store ?? createObjectStore(drivers.storage),
     bus,
-    clickhouse: createClickHouse({ driver: 'chdb', path: join(config.dataDir, 'chdb') }),
+    clickhouse: createClickHouse(drivers.clickhouse),
     runner: createRunner(config, bus, logger),
     logger,
   };
 }
 
+/** @deprecated The drivers follow the config now; use `createDrivers`. */
+export const createEmbeddedDrivers = createDrivers;
+
 /** The runner RUNNER names. Its events come back through `bus` (local, container) or the task's own transport (ECS). */
 export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): Runner {
   const log = logger.child({ component: `${config.RUNNER}-runner` });
   const onDiagnostic = (line: string) => log.debug(line);
+  const ecsCredentials = s3CredentialsFromEnv(config);
   switch (config.RUNNER) {
     case 'local':
       return createLocalRunner({ command: localBuildServerCommand(), eventBus: bus, onDiagnostic });
@@ -66,6 +88,7 @@ export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): 
         client: {
           region: config.AWS_REGION ?? 'us-east-1',
           ...(config.ECS_ENDPOINT ? { endpoint: config.ECS_ENDPOINT } : {}),
+          ...(ecsCredentials ? { credentials: ecsCredentials } : {}),
         },
         cluster: config.ECS_CLUSTER!,
         taskDefinition: config.ECS_TASK_DEFINITION!,
@@ -76,6 +99,36 @@ export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): 
         assignPublicIp: config.ECS_ASSIGN_PUBLIC_IP,
       });
   }
+}
+
+/** Where the runner runs the build-server; it decides what the task must carry. */
+export type RunnerKind = ApiConfig['RUNNER'];
+
+/**
+ * Storage and transport for the build task, from the same config as the api-server's own
+ * drivers. The local and container runners relay the build's events from its pipe onto the
+ * bus, and hand it the S3 keys it has no role for (the build-server keeps them from user
+ * commands); an ECS task publishes to Kafka itself and gets S3 access from its task role.
+ */
+export function buildTaskSettings(config: ApiConfig, runner: RunnerKind): Pick<BuildTask, 'storage' | 'transport'> {
+  const { storage, bus } = config.drivers;
+  if (runner !== 'ecs') return { storage, transport: { driver: 'pipe' } };
+  if (bus.driver !== 'kafka') throw new Error('builds on ECS need KAFKA_BROKERS: the in-process bus cannot reach them');
+  if (storage.driver !== 's3') throw new Error('builds on ECS need S3_BUCKET: a local folder cannot be reached from them');
+  const { credentials: _fromTaskRole, ...s3 } = storage;
+  const { kafka } = bus;
+  return {
+    storage: s3,
+    transport: {
+      driver: 'kafka',
+      brokers: kafka.brokers,
+      clientId: 'build-server',
+      ssl: kafka.ssl,
+      ...(kafka.caFile ? { caFile: kafka.caFile } : {}),
+      ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+      topic: kafka.topics.buildEvents,
+    },
+  };
 }
 
 export function apiOptionsFrom(config: ApiConfig): ApiOptions {
@@ -89,8 +142,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
       taskSettings: {
-        storage: { driver: 'local', dir: join(config.dataDir, 'objects') },
-        transport: { driver: 'pipe' },
+        ...buildTaskSettings(config, config.RUNNER),
         allowLocalGit: config.ALLOW_LOCAL_GIT,
         timeoutMs: config.BUILD_TIMEOUT_MS,
       },

@@ -1,15 +1,28 @@
 /**
- * The api-server's composition root: parse config once, build the drivers, hand them to
- * `createApiServer`, listen, and shut down in named steps.
+ * The api-server's composition root: parse config once, build the drivers the config names
+ * (embedded or distributed), hand them to `createApiServer`, listen, and shut down in named
+ * steps.
  */
 import { createLogger, onShutdown } from '@platform/logger';
 import { createApiServer } from './api-server.ts';
-import { loadApiConfig } from './config.ts';
-import { apiOptionsFrom, createEmbeddedDrivers } from './drivers.ts';
+import { loadApiConfig, type ApiConfig } from './config.ts';
+import { apiOptionsFrom, createDrivers } from './drivers.ts';
 
-const config = loadApiConfig(process.env);
+let config: ApiConfig;
+try {
+  config = loadApiConfig(process.env);
+} catch (err) {
+  // One line naming the variable; nothing is open yet, so exiting here skips no cleanup.
+  process.stderr.write(`api-server: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'api-server' });
-const deps = await createEmbeddedDrivers(config, logger);
+const { drivers } = config;
+logger.info(
+  { db: drivers.db.driver, storage: drivers.storage.driver, bus: drivers.bus.driver, clickhouse: drivers.clickhouse.driver },
+  'drivers chosen by configuration',
+);
+const deps = await createDrivers(config, logger);
 const api = await createApiServer(deps, apiOptionsFrom(config));
 const port = await api.listen(config.API_PORT, config.API_HOST);
 logger.info({ port }, 'api-server listening');
@@ -18,6 +31,7 @@ onShutdown(logger, [
   { name: 'stop api (http, sockets, consumer, scheduler)', run: () => api.close() },
   { name: 'stop running builds', run: () => deps.runner.close() },
   { name: 'flush event bus', run: () => deps.bus.close() },
+  { name: 'close object store', run: async () => deps.store.close?.() },
   { name: 'close clickhouse', run: () => deps.clickhouse.close() },
   { name: 'close database', run: () => deps.db.close() },
 ]);

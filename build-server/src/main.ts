@@ -8,9 +8,9 @@
  */
 import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV } from '@platform/contracts';
-import { createPipeEventBus, type EventBus } from '@platform/event-bus';
-import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
+import { BUILD_EVENTS_TOPIC, BUILD_TASK_ENV, BUILD_TASK_FILE_ENV } from '@platform/contracts';
+import { createKafkaEventBus, createPipeEventBus, type EventBus } from '@platform/event-bus';
+import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { loadConfig, type BuildServerConfig } from './config.ts';
 import { endEarlierChildren, scrubInitialEnvironment } from './environ.ts';
 import { BuildEventEmitter } from './events.ts';
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     });
   }
 
-  const store: ObjectStore = createStore(task.storage);
+  const store: ObjectStore = createObjectStore(task.storage);
   const bus: EventBus = createBus(task.transport);
   const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, { caps: config.logCaps });
   const workDir = await mkdtemp(join(config.workDir, 'build-'));
@@ -65,21 +65,20 @@ async function main(): Promise<number> {
   }
 }
 
-function createStore(settings: BuildServerConfig['task']['storage']): ObjectStore {
-  switch (settings.driver) {
-    case 'local':
-      return createLocalObjectStore({ rootDir: settings.dir });
-    case 's3':
-      throw new Error('the S3 object store driver is not available in this build');
-  }
-}
-
 function createBus(settings: BuildServerConfig['task']['transport']): EventBus {
   switch (settings.driver) {
     case 'pipe':
       return createPipeEventBus();
     case 'kafka':
-      throw new Error('the Kafka event bus driver is not available in this build');
+      // Events go to the topic the task names (KAFKA_TOPIC_LOGS of the api-server that launched it).
+      return createKafkaEventBus({
+        brokers: settings.brokers,
+        clientId: settings.clientId,
+        ssl: settings.ssl,
+        ...(settings.caFile ? { caFile: settings.caFile } : {}),
+        ...(settings.sasl ? { sasl: settings.sasl } : {}),
+        topicNames: { [BUILD_EVENTS_TOPIC]: settings.topic },
+      });
   }
 }
 

@@ -3,14 +3,20 @@
  * workers sharing the port (node:cluster); each has its own caches and request-log batcher.
  */
 import cluster from 'node:cluster';
-import { join } from 'node:path';
-import { createInProcessEventBus } from '@platform/event-bus';
+import { createInProcessEventBus, createKafkaEventBusFromSettings } from '@platform/event-bus';
 import { createLogger, onShutdown } from '@platform/logger';
-import { createLocalObjectStore } from '@platform/object-store';
-import { loadProxyConfig, proxyOptionsFrom } from './config.ts';
+import { createObjectStore } from '@platform/object-store';
+import { loadProxyConfig, proxyOptionsFrom, type ProxyConfig } from './config.ts';
 import { createProxyServer } from './proxy.ts';
 
-const config = loadProxyConfig(process.env);
+let config: ProxyConfig;
+try {
+  config = loadProxyConfig(process.env);
+} catch (err) {
+  // One line naming the variable; nothing is open yet.
+  process.stderr.write(`s3-reverse-proxy: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 const logger = createLogger({ level: config.LOG_LEVEL, name: 's3-reverse-proxy' });
 
 if (config.PROXY_WORKERS > 1 && cluster.isPrimary) {
@@ -33,15 +39,20 @@ if (config.PROXY_WORKERS > 1 && cluster.isPrimary) {
     },
   ]);
 } else {
-  const store = createLocalObjectStore({ rootDir: join(config.dataDir, 'objects') });
-  // Embedded default: request logs stay in this process. The distributed mode passes the Kafka bus here.
-  const bus = createInProcessEventBus();
+  // The object store and bus the configuration names: a local folder or S3; request logs in
+  // process or on Kafka (KAFKA_TOPIC_REQUESTS).
+  const store = createObjectStore(config.drivers.storage);
+  const bus = config.drivers.kafka
+    ? createKafkaEventBusFromSettings(config.drivers.kafka, 's3-reverse-proxy', logger.child({ component: 'kafka' }))
+    : createInProcessEventBus();
+  logger.info({ storage: config.drivers.storage.driver, bus: config.drivers.kafka ? 'kafka' : 'in-process' }, 'drivers chosen by configuration');
   const proxy = createProxyServer({ store, bus, logger }, proxyOptionsFrom(config));
   const port = await proxy.listen(config.PROXY_PORT, config.PROXY_HOST);
   logger.info({ port, pid: process.pid }, 's3-reverse-proxy listening');
   onShutdown(logger, [
     { name: 'stop proxy, flush request logs', run: () => proxy.close() },
     { name: 'close event bus', run: () => bus.close() },
+    { name: 'close object store', run: async () => store.close?.() },
     // A cluster worker's IPC channel would keep it alive after everything else closed.
     { name: 'leave the cluster', run: async () => cluster.worker?.disconnect() },
   ]);

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiOptions } from '@platform/api-server';
+import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig, type ApiDeps, type ApiOptions } from '@platform/api-server';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
 import { createLogger } from '@platform/logger';
 
@@ -36,13 +36,16 @@ export async function signUpDefaultUser(base: string, email = `owner-${Math.rand
   return res.json.accessToken as string;
 }
 
-/** The whole platform on the embedded default, in a fresh data folder, on free ports. */
+/**
+ * The whole platform in a fresh data folder, on free ports: on the embedded default, or on
+ * whatever servers `env` names (DATABASE_URL, KAFKA_BROKERS, S3_BUCKET...), as in production.
+ */
 export async function startEmbeddedPlatform(env: Record<string, string> = {}, options: Partial<ApiOptions> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   // Tests sign up many users from one address and post to local notification receivers.
   const config = loadApiConfig({ DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env });
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const deps = await createEmbeddedDrivers(config, logger);
+  const deps = await createDrivers(config, logger);
   const proxy = createProxyServer({ store: deps.store, bus: deps.bus, logger }, { routeTtlMs: 200, requestLogFlushMs: 100 });
   const proxyPort = await proxy.listen(0);
   const api = await createApiServer(deps, { ...apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }), ...options });
@@ -68,6 +71,7 @@ export async function startEmbeddedPlatform(env: Record<string, string> = {}, op
       await api.close();
       await deps.runner.close();
       await deps.bus.close();
+      await deps.store.close?.();
       await deps.clickhouse.close();
       await deps.db.close();
       rmSync(dataDir, { recursive: true, force: true });

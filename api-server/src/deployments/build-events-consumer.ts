@@ -1,5 +1,6 @@
-import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, type BuildEvent } from '@platform/contracts';
-import type { EventBus, Subscription } from '@platform/event-bus';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, randomId, type BuildEvent } from '@platform/contracts';
+import type { BusMessage, EventBus, Subscription } from '@platform/event-bus';
 import type { LogStore } from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
 import type { ProjectsRepo } from '../projects/projects-repo.ts';
@@ -9,37 +10,92 @@ import type { RoutePublisher } from './route-publisher.ts';
 /** Every api-server replica shares this group: each event is written to ClickHouse and the DB once. */
 export const BUILD_EVENTS_WRITER_GROUP = 'api-build-events-writer';
 
+/** A group of its own per replica, so every replica sees every event for its own sockets. */
+export const liveGroupId = (): string => `api-live-${randomId(12)}`;
+
+export interface BuildEventsConsumerOptions {
+  /** Consumer group of the writer; every replica uses the same one. */
+  groupId?: string;
+  /** Most events handed to the handler at once (the bus batch size). Default 20,000. */
+  maxBatchRows?: number;
+  /** Insert at once when this many rows are waiting. Default 2,000. */
+  flushRows?: number;
+  /**
+   * Below `flushRows`, at most one insert per this many ms, so a trickle of lines does not
+   * become one ClickHouse part per line. Default 100.
+   */
+  lingerMs?: number;
+  /** Backoff between retries of a failed insert or DB update: doubles from base to max. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** On stop, how long a batch that keeps failing may still retry before it is abandoned (left unacknowledged). */
+  drainTimeoutMs?: number;
+}
+
+export interface BuildEventsConsumer {
+  /** Stops consuming: the batch in hand is finished (or abandoned unacknowledged after the drain timeout). */
+  stop(): Promise<void>;
+}
+
+class StoppedError extends Error {
+  constructor() {
+    super('build-events consumer stopped');
+  }
+}
+
 /**
- * Turns build events into state: log lines into ClickHouse, status events into the
- * deployment row (and route records on READY), then hands the batch to live delivery.
- * A batch is acknowledged only when all of that succeeded; on failure the bus redelivers
- * it, and both writes are idempotent on (deploymentId, seq).
+ * Turns build events into state: every event into ClickHouse `log_events`, status events into
+ * the deployment row (and route records on READY). A batch is acknowledged (its offsets
+ * committed) only when the handler resolves, which is after both writes succeeded: while
+ * ClickHouse or the DB is down the handler retries with backoff and consumption pauses;
+ * nothing is skipped. Both writes are idempotent on (deploymentId, seq), so a redelivery
+ * after a crash is harmless.
  */
-export async function startBuildEventsConsumer(deps: {
-  bus: EventBus;
-  logStore: LogStore;
-  deployments: DeploymentsRepo;
-  projects: ProjectsRepo;
-  routes: RoutePublisher;
-  logger: Logger;
-  onEvents: (events: BuildEvent[]) => void;
-  onTerminal: () => void;
-}): Promise<Subscription> {
+export async function startBuildEventsConsumer(
+  deps: {
+    bus: EventBus;
+    logStore: LogStore;
+    deployments: DeploymentsRepo;
+    projects: ProjectsRepo;
+    routes: RoutePublisher;
+    logger: Logger;
+    /** Called after a batch that ended a deployment was written (frees a build slot). */
+    onTerminal: () => void;
+  },
+  options: BuildEventsConsumerOptions = {},
+): Promise<BuildEventsConsumer> {
   const log = deps.logger.child({ component: 'build-events-consumer' });
-  return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: BUILD_EVENTS_WRITER_GROUP, fromBeginning: true, maxBatchSize: 5_000 }, async (messages) => {
-    const events: BuildEvent[] = [];
-    for (const message of messages) {
-      let json: unknown;
+  const abort = new AbortController();
+  const retryBaseMs = options.retryBaseMs ?? 100;
+  const retryMaxMs = options.retryMaxMs ?? 5_000;
+  const maxBatchRows = options.maxBatchRows ?? 20_000;
+
+  /** Runs `work` until it succeeds; only a stop ends the retries (with StoppedError). */
+  const retrying = async (what: string, work: () => Promise<void>): Promise<void> => {
+    for (let failures = 0; ; failures++) {
+      if (abort.signal.aborted) throw new StoppedError();
       try {
-        json = JSON.parse(message.value);
-      } catch {
-        json = undefined;
+        await work();
+        if (failures > 0) log.info({ failures }, `${what} succeeded after retrying`);
+        return;
+      } catch (err) {
+        const delayMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures, 16));
+        log.warn({ err, attempt: failures + 1, retryInMs: delayMs }, `${what} failed; consumption paused until it succeeds`);
+        try {
+          await sleep(delayMs, undefined, { signal: abort.signal });
+        } catch {
+          throw new StoppedError();
+        }
       }
-      const parsed = buildEventSchema.safeParse(json);
-      if (parsed.success) events.push(parsed.data);
-      else log.warn({ key: message.key }, 'dropping a malformed build event');
     }
-    await deps.logStore.insert(events);
+  };
+
+  const batcher = new InsertBatcher((events) => retrying('inserting build events into ClickHouse', () => deps.logStore.insert(events)), {
+    maxRows: options.flushRows ?? 2_000,
+    lingerMs: options.lingerMs ?? 100,
+  });
+
+  const applyStatuses = async (events: readonly BuildEvent[]): Promise<boolean> => {
     let finished = false;
     for (const event of events) {
       if (event.type !== 'status') continue;
@@ -53,7 +109,121 @@ export async function startBuildEventsConsumer(deps: {
       const row = await deps.deployments.applyStatusEvent(event);
       if (row && isTerminalStatus(row.status)) finished = true;
     }
-    deps.onEvents(events);
-    if (finished) deps.onTerminal();
+    return finished;
+  };
+
+  const subscription: Subscription = await deps.bus.subscribe(
+    BUILD_EVENTS_TOPIC,
+    { groupId: options.groupId ?? BUILD_EVENTS_WRITER_GROUP, fromBeginning: true, maxBatchSize: maxBatchRows },
+    async (messages) => {
+      const events = parseBuildEvents(messages, log);
+      // ClickHouse before the DB: a terminal status in the DB promises the full log is stored.
+      await batcher.add(events);
+      let finished = false;
+      await retrying('applying status events to the deployments', async () => {
+        finished = await applyStatuses(events);
+      });
+      if (finished) deps.onTerminal();
+    },
+  );
+
+  return {
+    async stop() {
+      const timer = setTimeout(() => abort.abort(), options.drainTimeoutMs ?? 5_000);
+      try {
+        await subscription.stop();
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
+    },
+  };
+}
+
+/**
+ * Live delivery for this replica's sockets: a consumer group of its own (so it sees every
+ * event, whichever replica writes it), starting at the newest events. It writes nothing;
+ * a live event may therefore arrive before its row is in ClickHouse, which `LiveLogs`
+ * handles by ordering on seq and filling holes from ClickHouse.
+ */
+export async function startLiveFeed(deps: {
+  bus: EventBus;
+  logger: Logger;
+  groupId: string;
+  onEvents: (events: BuildEvent[]) => void;
+}): Promise<Subscription> {
+  const log = deps.logger.child({ component: 'live-feed' });
+  return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: deps.groupId, fromBeginning: false, maxBatchSize: 5_000 }, async (messages) => {
+    deps.onEvents(parseBuildEvents(messages, log));
   });
+}
+
+function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
+  const events: BuildEvent[] = [];
+  for (const message of messages) {
+    let json: unknown;
+    try {
+      json = JSON.parse(message.value);
+    } catch {
+      json = undefined;
+    }
+    const parsed = buildEventSchema.safeParse(json);
+    if (parsed.success) events.push(parsed.data);
+    else log.warn({ key: message.key }, 'dropping a malformed build event');
+  }
+  return events;
+}
+
+interface Waiter {
+  events: readonly BuildEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Gathers events from concurrent handler calls into one insert: flushed as soon as
+ * `maxRows` are waiting, otherwise once `lingerMs` have passed since the previous insert
+ * began (so an idle consumer inserts at once, a busy trickle at most every `lingerMs`).
+ * `add` resolves when the insert holding its events succeeded. Inserts run one at a time.
+ */
+export class InsertBatcher {
+  private waiting: Waiter[] = [];
+  private rows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlushAt = -Infinity;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly insert: (events: BuildEvent[]) => Promise<void>,
+    private readonly options: { maxRows: number; lingerMs: number },
+  ) {}
+
+  add(events: readonly BuildEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      this.rows += events.length;
+      const sinceLast = performance.now() - this.lastFlushAt;
+      if (this.rows >= this.options.maxRows || sinceLast >= this.options.lingerMs) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs - sinceLast);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.waiting;
+    if (batch.length === 0) return;
+    this.waiting = [];
+    this.rows = 0;
+    this.lastFlushAt = performance.now();
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.insert(batch.flatMap((w) => w.events));
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    });
+  }
 }

@@ -157,14 +157,6 @@ export function apiRoutes(deps: RouteDeps): Router {
     res.json({ deployment: presentDeployment(ownedDeployment(res), ownedProject(res), urls) });
   });
 
-  router.get('/deployments/:deploymentId/logs', async (req, res) => {
-    const deployment = ownedDeployment(res);
-    const afterSeq = parseNonNegativeInt(req.query.afterSeq, 'afterSeq') ?? 0;
-    const limit = Math.min(parseNonNegativeInt(req.query.limit, 'limit') ?? 10_000, 100_000);
-    const lines = await deps.logStore.read(deployment.id, { afterSeq, limit });
-    res.json({ deploymentId: deployment.id, status: deployment.status, lines });
-  });
-
   router.post('/deployments/:deploymentId/cancel', async (req, res) => {
     const body = parseBody(cancelDeploymentBodySchema, req.body);
     const deployment = ownedDeployment(res);
@@ -200,12 +192,4 @@ export function apiRoutes(deps: RouteDeps): Router {
   });
 
   return router;
-}
-
-function parseNonNegativeInt(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) {
-    throw new HttpError(400, 'invalid_query', `query parameter ${name} must be a non-negative integer`);
-  }
-  return Number(value);
 }

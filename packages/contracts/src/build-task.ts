@@ -1,7 +1,19 @@
 import { z } from 'zod';
 import { commandSchema } from './commands.ts';
 
-/** Where the build-server writes its output. Settings only: credentials come from the task role. */
+/** Static S3 keys. */
+export const s3CredentialsSchema = z.object({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  sessionToken: z.string().min(1).optional(),
+});
+export type S3Credentials = z.infer<typeof s3CredentialsSchema>;
+
+/**
+ * Where the build-server writes its output. On ECS the credentials come from the task role
+ * and are absent here; a local child process has no role, so the runner hands it the keys
+ * (the build-server keeps them away from the user's commands).
+ */
 export const storageSettingsSchema = z.discriminatedUnion('driver', [
   z.object({ driver: z.literal('local'), dir: z.string().min(1) }),
   z.object({
@@ -10,6 +22,7 @@ export const storageSettingsSchema = z.discriminatedUnion('driver', [
     region: z.string().min(1),
     endpoint: z.string().url().optional(),
     forcePathStyle: z.boolean().default(false),
+    credentials: s3CredentialsSchema.optional(),
   }),
 ]);
 export type StorageSettings = z.infer<typeof storageSettingsSchema>;

@@ -6,4 +6,5 @@ export * from './routes.ts';
 export * from './manifest.ts';
 export * from './commands.ts';
 export * from './git-url.ts';
+export * from './infra-env.ts';
 export * from './request-log.ts';

@@ -1,3 +1,5 @@
 export type { EventBus, BusMessage, Subscription, SubscribeOptions, BatchHandler } from './event-bus.ts';
 export { createInProcessEventBus } from './in-process.ts';
-export { createPipeEventBus, readPipeMessages, PIPE_FD } from './pipe.ts';
+export { createPipeEventBus, readPipeMessages, readPipeBatches, publishFrames, PIPE_FD } from './pipe.ts';
+export { createKafkaEventBus, type KafkaEventBusOptions, type KafkaBusLog } from './kafka.ts';
+export { createKafkaEventBusFromSettings } from './from-settings.ts';

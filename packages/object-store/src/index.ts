@@ -1,3 +1,5 @@
 export type { ObjectStore, StoredObject, PutOptions, ByteRange } from './object-store.ts';
 export { ObjectNotFoundError, assertValidKey } from './object-store.ts';
 export { createLocalObjectStore } from './local.ts';
+export { createS3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
+export { createObjectStore } from './from-settings.ts';

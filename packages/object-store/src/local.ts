@@ -45,6 +45,11 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
       }
       const { size } = await handle.stat();
       const range = opts?.range;
+      if (range && range.start >= size) {
+        // Nothing to read; the size still lets the caller answer 416.
+        await handle.close();
+        return { body: Readable.from([]), size };
+      }
       const body = createReadStream('', {
         fd: handle,
         ...(range ? { start: range.start, end: Math.min(range.end, size - 1) } : {}),

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chown, mkdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { buildEventSchema, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
-import { readPipeMessages, type EventBus } from '@platform/event-bus';
+import { publishFrames, readPipeBatches, type EventBus } from '@platform/event-bus';
 import type { Runner, RunnerTaskState } from './runner.ts';
 
 export interface ContainerLimits {
@@ -117,13 +117,15 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         chunk.split('\n').filter(Boolean).forEach(diag);
       });
       const relay = (async () => {
-        for await (const frame of readPipeMessages(child.stdout!, (line) => diag(`malformed event frame: ${line.slice(0, 200)}`))) {
-          const parsed = buildEventSchema.safeParse(safeJson(frame.value));
-          if (!parsed.success || parsed.data.deploymentId !== task.deploymentId) {
+        // In batches: what the build wrote while the last publish was in flight goes out in one.
+        for await (const frames of readPipeBatches(child.stdout!, { onMalformed: (line) => diag(`malformed event frame: ${line.slice(0, 200)}`) })) {
+          const accepted = frames.filter((frame) => {
+            const parsed = buildEventSchema.safeParse(safeJson(frame.value));
+            if (parsed.success && parsed.data.deploymentId === task.deploymentId) return true;
             diag(`rejected event from build ${task.deploymentId}`);
-            continue;
-          }
-          await options.eventBus.publish(frame.topic, [{ key: frame.key, value: frame.value }]);
+            return false;
+          });
+          await publishFrames(options.eventBus, accepted);
         }
       })();
 

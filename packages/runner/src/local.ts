@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buildEventSchema, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
-import { readPipeMessages, type EventBus } from '@platform/event-bus';
+import { publishFrames, readPipeBatches, type EventBus } from '@platform/event-bus';
 import type { Runner, RunnerTaskState } from './runner.ts';
 
 export interface LocalRunnerOptions {
@@ -83,13 +83,15 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
       deadline.unref();
 
       const relay = (async () => {
-        for await (const frame of readPipeMessages(child.stdio[3] as Readable, (line) => diag(`malformed event frame: ${line.slice(0, 200)}`))) {
-          const parsed = buildEventSchema.safeParse(safeJson(frame.value));
-          if (!parsed.success || parsed.data.deploymentId !== task.deploymentId) {
+        // In batches: what the build wrote while the last publish was in flight goes out in one.
+        for await (const frames of readPipeBatches(child.stdio[3] as Readable, { onMalformed: (line) => diag(`malformed event frame: ${line.slice(0, 200)}`) })) {
+          const accepted = frames.filter((frame) => {
+            const parsed = buildEventSchema.safeParse(safeJson(frame.value));
+            if (parsed.success && parsed.data.deploymentId === task.deploymentId) return true;
             diag(`rejected event from build ${task.deploymentId}`);
-            continue;
-          }
-          await options.eventBus.publish(frame.topic, [{ key: frame.key, value: frame.value }]);
+            return false;
+          });
+          await publishFrames(options.eventBus, accepted);
         }
       })();
 

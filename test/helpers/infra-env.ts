@@ -1,0 +1,27 @@
+/**
+ * Settings of the real servers for integration tests. The integration project of
+ * vitest.config.ts reads them from `.infra/env` (written by `npm run infra:up`) unless the
+ * environment already has them. A missing one fails the test with a message saying how to
+ * get it, never a silent skip.
+ */
+export function integrationEnv<const Name extends string>(...names: Name[]): Record<Name, string> {
+  const out = {} as Record<Name, string>;
+  const missing: string[] = [];
+  for (const name of names) {
+    const value = process.env[name];
+    if (value) out[name] = value;
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `integration tests need ${missing.join(', ')}: start the servers with \`npm run infra:up\` ` +
+        '(it writes .infra/env, which `npm run test:integration` reads) or export the variables yourself',
+    );
+  }
+  return out;
+}
+
+/** An optional setting, undefined when absent. */
+export function optionalIntegrationEnv(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
