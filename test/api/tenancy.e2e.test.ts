@@ -162,7 +162,8 @@ describe('tenant isolation', () => {
       const mine = connect(owner);
       await connected(mine);
       const lines: any[] = [];
-      const ended = new Promise<any>((resolve) => mine.on('status', resolve));
+      // History replays every status event (BUILDING first); the stream ends at the terminal one.
+      const ended = new Promise<any>((resolve) => mine.on('status', (e) => ['READY', 'ERROR', 'CANCELED'].includes(e.status) && resolve(e)));
       mine.on('log', (e) => lines.push(e));
       expect(await subscribe(mine, ids.deploymentId!)).toMatchObject({ ok: true, status: 'READY' });
       expect(await ended).toMatchObject({ status: 'READY' });

@@ -1,19 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchHandler, BusMessage, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
 
+interface Member {
+  handler: BatchHandler;
+  /** Resolves when the batch this member is handling (if any) is done. */
+  busy: Promise<void>;
+}
+
 interface Group {
   queue: BusMessage[];
-  handler: BatchHandler;
+  members: Member[];
+  /** Round-robin position: which member handles the next batch. */
+  turn: number;
   maxBatchSize: number;
   draining: boolean;
-  stopped: boolean;
   idle: Promise<void>;
 }
 
 /**
- * The embedded driver. Each consumer group keeps its own queue and drains it in order, in
- * batches; a failing handler gets the same batch again after a backoff, so a slow or broken
- * consumer delays messages but never drops them. Messages are not kept after the process ends.
+ * The embedded driver. Each consumer group keeps its own queue and drains it in order, one
+ * batch at a time, handing batches to its members in turn (several api-server replicas in
+ * one process share a group the way Kafka consumers do). A failing handler gets the same
+ * batch again after a backoff, so a slow or broken consumer delays messages but never drops
+ * them. Messages are not kept after the process ends.
  */
 export function createInProcessEventBus(options: { retryBaseMs?: number; retryMaxMs?: number } = {}): EventBus {
   const retryBaseMs = options.retryBaseMs ?? 50;
@@ -22,14 +31,20 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
   let closed = false;
 
   const drain = (group: Group): void => {
-    if (group.draining || group.stopped) return;
+    if (group.draining || group.members.length === 0) return;
     group.draining = true;
     group.idle = (async () => {
       let failures = 0;
-      while (group.queue.length > 0 && !group.stopped) {
+      while (group.queue.length > 0 && group.members.length > 0) {
+        const member = group.members[group.turn++ % group.members.length]!;
         const batch = group.queue.slice(0, group.maxBatchSize);
+        const attempt = member.handler(batch);
+        member.busy = attempt.then(
+          () => {},
+          () => {},
+        );
         try {
-          await group.handler(batch);
+          await attempt;
           group.queue.splice(0, batch.length);
           failures = 0;
         } catch {
@@ -47,7 +62,6 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
       const groups = topics.get(topic);
       if (!groups) return;
       for (const group of groups.values()) {
-        if (group.stopped) continue;
         group.queue.push(...messages);
         drain(group);
       }
@@ -56,23 +70,23 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
     async subscribe(topic, opts: SubscribeOptions, handler): Promise<Subscription> {
       let groups = topics.get(topic);
       if (!groups) topics.set(topic, (groups = new Map()));
-      if (groups.has(opts.groupId)) {
-        throw new Error(`group ${opts.groupId} already has a consumer on ${topic} in this process`);
+      let group = groups.get(opts.groupId);
+      if (!group) {
+        group = { queue: [], members: [], turn: 0, maxBatchSize: opts.maxBatchSize ?? 1_000, draining: false, idle: Promise.resolve() };
+        groups.set(opts.groupId, group);
       }
-      const group: Group = {
-        queue: [],
-        handler,
-        maxBatchSize: opts.maxBatchSize ?? 1_000,
-        draining: false,
-        stopped: false,
-        idle: Promise.resolve(),
-      };
-      groups.set(opts.groupId, group);
+      const member: Member = { handler, busy: Promise.resolve() };
+      group.members.push(member);
+      drain(group);
+      const joined = group;
       return {
         async stop() {
-          group.stopped = true;
-          groups.delete(opts.groupId);
-          await group.idle;
+          const index = joined.members.indexOf(member);
+          if (index === -1) return;
+          joined.members.splice(index, 1);
+          // The last member leaving ends the group (as in-process state, its queue goes too).
+          if (joined.members.length === 0 && groups.get(opts.groupId) === joined) groups.delete(opts.groupId);
+          await member.busy;
         },
       };
     },
@@ -81,8 +95,8 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
       closed = true;
       const all = [...topics.values()].flatMap((g) => [...g.values()]);
       // Let queued work finish so nothing accepted is dropped at shutdown.
-      for (const group of all) while (group.draining || (group.queue.length > 0 && !group.stopped)) await group.idle;
-      for (const group of all) group.stopped = true;
+      for (const group of all) while (group.draining || (group.queue.length > 0 && group.members.length > 0)) await group.idle;
+      for (const group of all) group.members.length = 0;
       topics.clear();
     },
   };
