@@ -16,8 +16,10 @@ function infraEnv(): Record<string, string> {
   return env;
 }
 
-// Two projects: `unit` (npm test) needs nothing but Node; `integration` (npm run
-// test:integration) runs against the real servers that `npm run infra:up` starts.
+// Three projects: `unit` (npm test) needs nothing but Node; `integration` (npm run
+// test:integration) runs against the real servers that `npm run infra:up` starts; `browser`
+// (npm run test:browser) drives Debian's Chromium through playwright-core against the
+// platform on the embedded default.
 export default defineConfig({
   test: {
     projects: [
@@ -25,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.integration.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.integration.test.ts', '**/*.browser.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -38,6 +40,17 @@ export default defineConfig({
           env: infraEnv(),
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.browser.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          // One Chromium at a time: these machines have two cores.
           fileParallelism: false,
         },
       },

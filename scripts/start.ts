@@ -30,6 +30,7 @@ const proxy = createProxyServer(
   { ...proxyOptionsFrom(proxyConfig), rootDomain: apiConfig.ROOT_DOMAIN, apiUpstream: `http://127.0.0.1:${apiPort}` },
 );
 const proxyPort = await proxy.listen(proxyConfig.PROXY_PORT, proxyConfig.PROXY_HOST);
+console.log(`Dashboard          http://localhost:${apiPort}/`);
 console.log(`API and live logs  http://localhost:${apiPort}`);
 console.log(`Deployments        http://<project>.${apiConfig.ROOT_DOMAIN}:${proxyPort}`);
 console.log(`Data               ${apiConfig.dataDir}`);

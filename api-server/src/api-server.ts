@@ -16,6 +16,7 @@ import { clickHouseEventHistory } from './deployments/event-history.ts';
 import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts';
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
+import { dashboardRoutes } from './dashboard/dashboard.ts';
 import { logsRoutes } from './http/logs-routes.ts';
 import { apiRoutes } from './http/routes.ts';
 import { LiveLogs, type LiveLogsOptions } from './live-logs.ts';
@@ -137,6 +138,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   });
   // Prometheus scrapes without a user token; keep /metrics on a private network.
   app.get('/metrics', metrics.handler);
+  // The web dashboard's static pages: public (they call the API with the user's token).
+  app.use(dashboardRoutes());
   const openapi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -158,6 +161,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(github.ownerRoutes());
   app.use(deployHooks.ownerRoutes());
   app.use(notificationRoutes({ db: deps.db, box, allowPrivateUrls: options.access.allowPrivateWebhookUrls }));
+  // Behind requireUser and the project-owner guard mounted above.
   const requestLogs = createRequestLogStore(deps.clickhouse);
   app.use(analyticsRoutes({ projects, requestLogs }));
   app.use(unknownRoute);

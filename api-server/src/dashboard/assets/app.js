@@ -1,0 +1,43 @@
+// The dashboard's entry: routes to pages; a 401 from the API sends the user to log in.
+
+import { session, setUnauthorizedHandler } from './api.js';
+import { h } from './dom.js';
+import { showPage } from './layout.js';
+import { accountPage } from './pages/account.js';
+import { analyticsPage } from './pages/analytics.js';
+import { authPage } from './pages/auth.js';
+import { deploymentPage } from './pages/deployment.js';
+import { projectPage } from './pages/project.js';
+import { projectsPage } from './pages/projects.js';
+import { BASE, href, navigate, notFound, route, startRouter } from './router.js';
+
+route('/login', () => authPage('login'));
+route('/signup', () => authPage('signup'));
+route('/', signedIn(() => projectsPage()));
+route('/account', signedIn(() => accountPage()));
+route('/projects/:id', signedIn((p) => projectPage({ id: p.id ?? '' })));
+route('/projects/:id/analytics', signedIn((p) => analyticsPage({ id: p.id ?? '' })));
+route('/deployments/:id', signedIn((p) => deploymentPage({ id: p.id ?? '' })));
+notFound(() => showPage('Not found', h('h1', { text: 'Page not found' }), h('p', {}, h('a', { href: href('/'), text: 'Back to projects' }))));
+
+function toLogin() {
+  const here = location.pathname.slice(BASE.length) + location.search;
+  if (here.startsWith('/login') || here.startsWith('/signup')) return;
+  navigate(`/login?next=${encodeURIComponent(here || '/')}`, { replace: true });
+}
+
+/**
+ * Pages that need an account: without a token, straight to the login page (no request that
+ * is sure to fail); with an expired one, the API's 401 leads there too.
+ * @template {any[]} A @param {(...args: A) => any} render @returns {(...args: A) => any}
+ */
+function signedIn(render) {
+  return (...args) => (session.token ? render(...args) : toLogin());
+}
+
+setUnauthorizedHandler(() => {
+  session.token = null;
+  toLogin();
+});
+
+startRouter();

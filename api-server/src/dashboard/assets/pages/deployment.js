@@ -1,0 +1,159 @@
+// One deployment: its facts, actions, and the live build log.
+
+import { get, post } from '../api.js';
+import { age, duration, h, replace, statusBadge } from '../dom.js';
+import { paths } from '../endpoints.js';
+import { busy, messageSlot, notice, showPage } from '../layout.js';
+import { LogViewer } from '../log-viewer.js';
+import { href, navigate } from '../router.js';
+import { externalLink } from './projects.js';
+
+const RUNNING = ['QUEUED', 'BUILDING'];
+/** Statuses only move forward; a REST reply that left before a socket event must not undo it. */
+const rank = (/** @type {string} */ status) => (status === 'QUEUED' ? 0 : status === 'BUILDING' ? 1 : 2);
+
+/** @param {{ id: string }} params */
+export async function deploymentPage({ id }) {
+  showPage('Deployment', h('p', { class: 'muted', text: 'Loading…' }));
+  /** @type {any} */
+  let deployment;
+  /** @type {any} */
+  let project = null;
+  try {
+    ({ deployment } = await get(paths.deployment(id)));
+    project = (await get(paths.project(deployment.projectId)).catch(() => null))?.project ?? null;
+  } catch (err) {
+    showPage('Deployment', h('h1', { text: 'Deployment' }), notice('error', /** @type {Error} */ (err).message));
+    return;
+  }
+
+  const message = messageSlot();
+  const status = h('span', { class: 'status-slot', attrs: { 'aria-live': 'polite' } });
+  const facts = h('dl', { class: 'facts' });
+  const actions = h('div', { class: 'actions' });
+  let tick = 0;
+
+  const draw = () => {
+    replace(status, statusBadge(deployment.status));
+    replace(
+      facts,
+      fact('Target', deployment.target === 'production' ? 'Production' : 'Preview'),
+      fact('Branch', deployment.ref ?? '—', true),
+      fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
+      fact('Created', `${age(deployment.createdAt)}`),
+      fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
+      h('div', {}, h('dt', { text: 'URL' }), h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url }))),
+      deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
+    );
+    replace(actions, ...actionButtons());
+  };
+
+  const actionButtons = () => {
+    /** @param {string} label @param {string} key @param {() => Promise<any>} run */
+    const button = (label, key, run) => {
+      const b = h('button', { type: 'button', text: label, dataset: { action: key } });
+      b.addEventListener('click', () =>
+        void busy(/** @type {HTMLButtonElement} */ (b), message, async () => {
+          const reply = await run();
+          if (reply?.deployment?.id && reply.deployment.id !== deployment.id) {
+            navigate(`/deployments/${encodeURIComponent(reply.deployment.id)}`);
+            return;
+          }
+          message.show('success', `${label}: done.`);
+          await reload();
+        }),
+      );
+      return b;
+    };
+    const list = [];
+    if (RUNNING.includes(deployment.status)) list.push(button('Cancel', 'cancel', () => post(paths.cancel(deployment.id))));
+    if (deployment.status === 'READY') list.push(button('Promote to production', 'promote', () => post(paths.promote(deployment.id))));
+    if (!RUNNING.includes(deployment.status)) list.push(button('Redeploy', 'redeploy', () => post(paths.redeploy(deployment.id), { useBuildCache: true })));
+    return list;
+  };
+
+  /** Takes a fresher copy of the deployment unless its status would go backwards. @param {any} next */
+  const accept = (next) => {
+    if (rank(next.status) < rank(deployment.status)) return false;
+    deployment = next;
+    draw();
+    return true;
+  };
+
+  const reload = async () => {
+    try {
+      accept((await get(paths.deployment(id))).deployment);
+    } catch (err) {
+      message.show('error', /** @type {Error} */ (err).message);
+    }
+  };
+
+  // Status events older than the log already held are not replayed (the socket resumes after
+  // the last seq): when lines arrive while the page still says QUEUED, or every few seconds
+  // while running, the REST status fills the gap. A build the platform ended (canceled before
+  // it started, or its task vanished) may send no status event at all; resubscribing then
+  // makes the server close the stream with the final status.
+  let checking = false;
+  const checkStatus = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const reply = await get(paths.deployment(id));
+      if (reply.deployment.status === deployment.status) return;
+      const wasRunning = RUNNING.includes(deployment.status);
+      if (accept(reply.deployment) && wasRunning && !RUNNING.includes(deployment.status)) viewer.subscribe();
+    } catch {
+      /* the next tick retries */
+    } finally {
+      checking = false;
+    }
+  };
+
+  const viewer = new LogViewer({
+    deploymentId: id,
+    onLines: () => {
+      if (deployment.status === 'QUEUED') void checkStatus();
+    },
+    onStatus: (event) => {
+      // Show the change at once; the refetch fills in commit, times and error message.
+      accept({ ...deployment, status: event.status, errorMessage: event.detail ?? deployment.errorMessage });
+      void reload();
+    },
+  });
+
+  showPage(
+    `Deployment ${id.slice(0, 10)}`,
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        {},
+        project ? h('p', { class: 'crumbs' }, h('a', { href: href(`/projects/${encodeURIComponent(project.id)}`), text: project.name }), ' / deployment') : null,
+        h('h1', {}, h('span', { class: 'mono', text: id.slice(0, 10) }), ' ', status),
+      ),
+      actions,
+    ),
+    facts,
+    message.element,
+    viewer.element,
+  );
+  draw();
+  viewer.start();
+  // The duration of a running build counts up; the REST status is checked every 5 s.
+  let seconds = 0;
+  tick = window.setInterval(() => {
+    if (!RUNNING.includes(deployment.status)) return;
+    draw();
+    if (++seconds % 5 === 0) void checkStatus();
+  }, 1000);
+  return () => {
+    clearInterval(tick);
+    viewer.stop();
+  };
+}
+
+/** @param {string} label @param {string} value @param {boolean} [mono] */
+function fact(label, value, mono = false) {
+  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value }));
+}
