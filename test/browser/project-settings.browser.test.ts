@@ -72,6 +72,7 @@ describe('project page in Chromium', () => {
     await expect.poll(() => row.getAttribute('data-status')).toBe('BUILDING');
     await row.getByRole('button', { name: `Cancel ${job.deploymentId}` }).click();
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('CANCELED');
+    const projectPage = page.url();
     await row.getByRole('link', { name: job.deploymentId.slice(0, 10) }).click();
     await page.locator('.status[data-status="CANCELED"]').waitFor();
     await page.locator('.log-connection', { hasText: 'build ended' }).waitFor({ timeout: 15_000 });
@@ -84,8 +85,8 @@ describe('project page in Chromium', () => {
     await page.locator('.status[data-status="CANCELED"]').waitFor({ timeout: 30_000 });
     await page.locator('.log-connection', { hasText: 'build ended' }).waitFor({ timeout: 15_000 });
     expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
-    await page.goBack();
-    await page.goBack();
+    // Straight back to the project page (two history steps raced the log page's re-render on a loaded machine).
+    await page.goto(projectPage);
     await page.getByRole('heading', { name: 'Deploy hooks' }).waitFor();
 
     // Outgoing webhook with its signing secret shown once; a new GitHub webhook secret.
