@@ -448,10 +448,17 @@ describe('request timeouts', () => {
   it('closes a connection that sends nothing', async () => {
     const { proxy, port } = await startProxy(tempStore(), { requestTimeoutMs: 400 });
     try {
-      const silent = await new Promise<number>((resolve) => {
+      const silent = await new Promise<number>((resolve, reject) => {
         const started = Date.now();
         const socket = connect(port, '127.0.0.1');
-        socket.on('close', () => resolve(Date.now() - started));
+        const giveUp = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`a silent connection was still open after 10 s (bytes read by the client: ${socket.bytesRead})`));
+        }, 10_000);
+        socket.on('close', () => {
+          clearTimeout(giveUp);
+          resolve(Date.now() - started);
+        });
         socket.on('error', () => {});
       });
       expect(silent).toBeLessThan(3_000);

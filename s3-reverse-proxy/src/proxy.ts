@@ -343,12 +343,19 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   // Node's idle timer now and then lets a connection that never sends a byte linger (seen in
   // about one run in six under load); a connection still silent after the request timeout is
   // closed here regardless. One timer per connection, cleared when it closes.
+  // Every open socket, so that close() can end them all: the HTTP server's own list misses a
+  // connection that has not sent a request yet, and server.close() would wait for it.
+  const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
     const silent = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();
     }, requestTimeoutMs);
     silent.unref();
-    socket.once('close', () => clearTimeout(silent));
+    socket.once('close', () => {
+      clearTimeout(silent);
+      sockets.delete(socket);
+    });
   });
   // Upgraded sockets leave the HTTP server's bookkeeping: tracked here so close() ends them.
   const upgraded = new Set<Socket>();
@@ -379,6 +386,7 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
         server.close(() => resolve());
         server.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
+        for (const socket of sockets) socket.destroy();
       });
       api?.close();
       await requestLogs.close();
