@@ -106,6 +106,11 @@ const apiEnvShape = {
   ALLOW_PRIVATE_WEBHOOK_URLS: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   // pino level. Default info.
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  // Where build processes and the container engine find their programs (git, npm, podman). Default: the usual system folders.
+  PATH: optional(z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')),
+  // Locale and time zone handed to local build processes; unset by default.
+  LANG: optional(z.string().optional()),
+  TZ: optional(z.string().optional()),
 
   // PostgreSQL for metadata, e.g. postgres://user:password@host:5432/platform. Unset: PGlite under DATA_DIR.
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional()),

@@ -68,10 +68,16 @@ export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): 
   const ecsCredentials = s3CredentialsFromEnv(config);
   switch (config.RUNNER) {
     case 'local':
-      return createLocalRunner({ command: localBuildServerCommand(), eventBus: bus, onDiagnostic });
+      return createLocalRunner({
+        command: localBuildServerCommand(),
+        eventBus: bus,
+        onDiagnostic,
+        inheritedEnv: { PATH: config.PATH, ...(config.LANG ? { LANG: config.LANG } : {}), ...(config.TZ ? { TZ: config.TZ } : {}) },
+      });
     case 'container':
       return createContainerRunner({
         engine: config.CONTAINER_ENGINE,
+        enginePath: config.PATH,
         image: config.CONTAINER_IMAGE,
         limits: {
           cpus: config.CONTAINER_CPUS,

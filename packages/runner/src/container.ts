@@ -21,6 +21,8 @@ export interface ContainerRunnerOptions {
   engine: 'podman' | 'docker';
   /** Path or name of the engine's CLI; default: the engine name, found on PATH. */
   engineBinary?: string;
+  /** PATH the engine CLI runs with (it gets nothing else besides the build task). */
+  enginePath?: string;
   /** The build-server image (see `container/build-image.sh`). */
   image: string;
   limits: ContainerLimits;
@@ -98,7 +100,7 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         options.image,
       ];
       const child = spawn(binary, args, {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...encodeBuildTaskEnv(task) },
+        env: { PATH: options.enginePath ?? '/usr/local/bin:/usr/bin:/bin', ...encodeBuildTaskEnv(task) },
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         shell: false,

@@ -14,8 +14,8 @@ export interface LocalRunnerOptions {
   eventBus: EventBus;
   /** Extra time past the task's own timeout before the runner kills the process tree. */
   killGraceMs?: number;
-  /** Variables the child may inherit from this process (nothing else is passed). */
-  inheritEnv?: readonly string[];
+  /** The only variables the child gets besides HOME and the build task (PATH, LANG, TZ from config). */
+  inheritedEnv?: Readonly<Record<string, string>>;
   onDiagnostic?: (line: string) => void;
 }
 
@@ -41,7 +41,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
   if (!program) throw new Error('local runner needs a command');
   const tasks = new Map<string, LocalTask>();
   const listeners: ((taskId: string) => void)[] = [];
-  const inherit = options.inheritEnv ?? ['PATH', 'LANG', 'TZ'];
+  const inherited = options.inheritedEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin' };
   const killGraceMs = options.killGraceMs ?? 30_000;
   const diag = options.onDiagnostic ?? (() => {});
 
@@ -50,11 +50,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
 
     async start(task: BuildTask) {
       const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
-      const env: Record<string, string> = { HOME: workDir, ...encodeBuildTaskEnv(task) };
-      for (const name of inherit) {
-        const value = process.env[name];
-        if (value !== undefined) env[name] = value;
-      }
+      const env: Record<string, string> = { ...inherited, HOME: workDir, ...encodeBuildTaskEnv(task) };
       const child = spawn(program, [...baseArgs], {
         cwd: workDir,
         env,
