@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
+import { isTerminalStatus, type StatusEvent } from '@platform/contracts';
 import { createLogStore, createRequestLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { migrate, type Db } from '@platform/db';
 import type { EventBus, Subscription } from '@platform/event-bus';
@@ -39,6 +41,14 @@ import { requireOwnedDeployment, requireOwnedProject } from './projects/access.t
 import { Deployer } from './projects/deployer.ts';
 import { DeployHooks } from './webhooks/deploy-hooks.ts';
 import { GithubWebhooks } from './webhooks/github.ts';
+
+/** Waits (bounded) until the writer has applied a status event to the deployment row. */
+async function writerApplied(deployments: DeploymentsRepo, event: StatusEvent, timeoutMs = 15_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
+    const row = await deployments.get(event.deploymentId).catch(() => null);
+    if (!row || row.last_event_seq >= event.seq || isTerminalStatus(row.status)) return;
+  }
+}
 
 export interface ApiDeps {
   db: Db;
@@ -187,7 +197,15 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     bus: deps.bus,
     logger,
     groupId: options.liveGroupId ?? liveGroupId(),
-    onEvents: (events) => live.deliver(events),
+    onEvents: async (events) => {
+      // This feed can run ahead of the writer group. A terminal status goes out only once the
+      // writer has applied it (routes published, row updated): a client that sees READY can
+      // open the URL at once.
+      for (const event of events) {
+        if (event.type === 'status' && isTerminalStatus(event.status)) await writerApplied(deployments, event);
+      }
+      live.deliver(events);
+    },
   });
   const consumer = await startBuildEventsConsumer(
     {

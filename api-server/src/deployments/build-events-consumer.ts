@@ -150,11 +150,11 @@ export async function startLiveFeed(deps: {
   bus: EventBus;
   logger: Logger;
   groupId: string;
-  onEvents: (events: BuildEvent[]) => void;
+  onEvents: (events: BuildEvent[]) => void | Promise<void>;
 }): Promise<Subscription> {
   const log = deps.logger.child({ component: 'live-feed' });
   return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: deps.groupId, fromBeginning: false, maxBatchSize: 5_000 }, async (messages) => {
-    deps.onEvents(parseBuildEvents(messages, log));
+    await deps.onEvents(parseBuildEvents(messages, log));
   });
 }
 
