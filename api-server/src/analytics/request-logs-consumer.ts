@@ -1,4 +1,4 @@
-import { REQUEST_LOGS_TOPIC, requestLogEventSchema, type RequestLogEvent } from '@platform/contracts';
+import { parseJsonWith, REQUEST_LOGS_TOPIC, requestLogEventSchema, type RequestLogEvent } from '@platform/contracts';
 import type { RequestLogStore } from '@platform/clickhouse';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
@@ -20,14 +20,8 @@ export function startRequestLogsConsumer(deps: { bus: EventBus; store: RequestLo
       const events: RequestLogEvent[] = [];
       let malformed = 0;
       for (const message of messages) {
-        let json: unknown;
-        try {
-          json = JSON.parse(message.value);
-        } catch {
-          json = undefined;
-        }
-        const parsed = requestLogEventSchema.safeParse(json);
-        if (parsed.success) events.push(parsed.data);
+        const event = parseJsonWith(requestLogEventSchema, message.value);
+        if (event) events.push(event);
         else malformed++;
       }
       if (malformed > 0) log.warn({ malformed }, 'skipping malformed request log events');

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, randomId, type BuildEvent } from '@platform/contracts';
+import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, parseJsonWith, randomId, type BuildEvent } from '@platform/contracts';
 import type { BusMessage, EventBus, Subscription } from '@platform/event-bus';
 import type { LogStore } from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
@@ -161,14 +161,8 @@ export async function startLiveFeed(deps: {
 function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
   const events: BuildEvent[] = [];
   for (const message of messages) {
-    let json: unknown;
-    try {
-      json = JSON.parse(message.value);
-    } catch {
-      json = undefined;
-    }
-    const parsed = buildEventSchema.safeParse(json);
-    if (parsed.success) events.push(parsed.data);
+    const event = parseJsonWith(buildEventSchema, message.value);
+    if (event) events.push(event);
     else log.warn({ key: message.key }, 'dropping a malformed build event');
   }
   return events;

@@ -8,3 +8,4 @@ export * from './commands.ts';
 export * from './git-url.ts';
 export * from './infra-env.ts';
 export * from './request-log.ts';
+export * from './parse-json.ts';
