@@ -8,7 +8,7 @@ import { migrate, type Db } from '@platform/db';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
-import type { Runner } from '@platform/runner';
+import type { Runner, RunnerIsolation } from '@platform/runner';
 import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
 import { analyticsRoutes } from './analytics/routes.ts';
 import { liveGroupId, startBuildEventsConsumer, startLiveFeed, type BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
@@ -61,7 +61,10 @@ export interface ApiDeps {
 
 export interface ApiOptions {
   urls: Urls;
-  allowLocalGit: boolean;
+  /** Folders a project's git URL may name as a local path; empty: local paths refused. */
+  localGitRoots: readonly string[];
+  /** How builds are isolated (the runner's probe): shown at GET /platform and in the dashboard. */
+  isolation?: RunnerIsolation;
   scheduler: SchedulerOptions;
   reconciler?: ReconcilerOptions;
   logRetentionDays?: number;
@@ -158,14 +161,19 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(github.receiver());
   app.use(express.json({ limit: '100kb' }));
   app.use(deployHooks.receiver());
-  app.use(authRoutes({ auth, users, loginLimiter, allowSignup: options.access.allowSignup }));
+  // Public: the dashboard shows a banner when builds run unsandboxed (single-user mode).
+  const isolation = options.isolation ?? deps.runner.isolation;
+  app.get('/platform', (_req, res) => {
+    res.json({ builds: { sandboxed: !isolation.singleUser, summary: isolation.summary, problems: isolation.problems }, signup: options.access.signup });
+  });
+  app.use(authRoutes({ auth, users, loginLimiter, signup: options.access.signup }));
   // Everything below needs a signed-in user; everything under a project or deployment id, its owner.
   app.use(requireUser);
   app.use('/projects/:projectId', requireOwnedProject(projects));
   app.use('/deployments/:deploymentId', requireOwnedDeployment(projects, deployments));
   app.use(logsRoutes({ deployments, logStore }));
   app.use(
-    apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, allowLocalGit: options.allowLocalGit, logger }),
+    apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, localGitRoots: options.localGitRoots, logger }),
   );
   app.use(envVarRoutes({ envVars }));
   app.use(github.ownerRoutes());

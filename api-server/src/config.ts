@@ -18,6 +18,11 @@ import {
 import type { ClickHouseSettings } from '@platform/clickhouse';
 /** `a, b,c` → ['a', 'b', 'c']; unset → []. */
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** `512m` → 536870912; a plain number is bytes. */
+const bytes = (v: string): number => {
+  const match = /^(\d+)([kmg]?)$/i.exec(v)!;
+  return Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase());
+};
 const port = (fallback: number) => optional(z.coerce.number().int().min(0).max(65_535).default(fallback));
 
 const apiEnvShape = {
@@ -83,8 +88,22 @@ const apiEnvShape = {
   BUILD_TIMEOUT_MS: optional(z.coerce.number().int().min(1_000).default(15 * 60_000)),
   // Days build logs are kept in ClickHouse. Default 30.
   LOG_RETENTION_DAYS: optional(z.coerce.number().int().min(1).default(30)),
-  // Accept local folders as git URLs (embedded default only). Default true.
-  ALLOW_LOCAL_GIT: optional(z.enum(['true', 'false', '1', '0']).default('true')).transform((v) => v === 'true' || v === '1'),
+  // Accept local folders as git URLs, under LOCAL_GIT_ROOTS only. Default false (every account could name a folder of this machine's).
+  ALLOW_LOCAL_GIT: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
+  // With ALLOW_LOCAL_GIT: comma-separated absolute folders a local git path must be inside. Default DATA_DIR/repos. Every account may build what is there.
+  LOCAL_GIT_ROOTS: optional(z.string().optional()).transform(list),
+  // Sandbox for builds on RUNNER=local: auto (bubblewrap when this host can run it, otherwise single-user mode: sign-up closed), required (refuse to start without it). Default auto.
+  SANDBOX: optional(z.enum(['auto', 'required']).default('auto')),
+  // Memory of one build's commands together (bytes, or like 512m, 2g). Default 2g.
+  BUILD_MEMORY: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 2g').default('2g')).transform(bytes),
+  // Processes and threads of one build at once. Default 1024.
+  BUILD_PIDS_LIMIT: optional(z.coerce.number().int().min(16).default(1_024)),
+  // CPUs one build may use at once, e.g. 1 or 1.5. Default: not limited (the machine's).
+  BUILD_CPUS: optional(z.coerce.number().positive().max(256).optional()),
+  // CPU time of one build's commands together, in seconds. Default 1800.
+  BUILD_CPU_SECONDS: optional(z.coerce.number().int().min(1).default(1_800)),
+  // Size of one build's work folder (clone, dependencies, caches, output, /tmp). Default 4g.
+  BUILD_DISK: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')).transform(bytes),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // Lifetime of an access token from login or sign-up, in seconds. Default 12 hours.
@@ -96,8 +115,8 @@ const apiEnvShape = {
       .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex or base64 characters')
       .optional(),
   ),
-  // Allow sign-up of new accounts. Default true.
-  ALLOW_SIGNUP: optional(z.enum(['true', 'false', '1', '0']).default('true')).transform((v) => v === 'true' || v === '1'),
+  // Allow sign-up of new accounts. Default true where builds are sandboxed; in single-user mode (no sandbox) only the first account, and true is refused.
+  ALLOW_SIGNUP: optional(z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   // Login attempts per client address per minute. Default 10.
   LOGIN_RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1).default(10)),
   // Webhook and deploy-hook requests per client address per minute. Default 600.
@@ -144,6 +163,8 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
       if (!env[name]) complain(name, 'is required with DATABASE_URL (the same on every api-server replica)');
     }
   }
+  if (env.LOCAL_GIT_ROOTS.length > 0 && !env.ALLOW_LOCAL_GIT) complain('LOCAL_GIT_ROOTS', 'needs ALLOW_LOCAL_GIT=true');
+  for (const root of env.LOCAL_GIT_ROOTS) if (!root.startsWith('/')) complain('LOCAL_GIT_ROOTS', `must be absolute folders (${JSON.stringify(root)})`);
   if (env.CLICKHOUSE_URL && env.CLICKHOUSE_HOST) complain('CLICKHOUSE_HOST', 'set CLICKHOUSE_URL or CLICKHOUSE_HOST, not both');
   if (env.RUNNER === 'ecs') {
     for (const name of ['ECS_CLUSTER', 'ECS_TASK_DEFINITION'] as const) {
@@ -170,7 +191,12 @@ export interface ApiDriverSettings {
   clickhouse: ClickHouseSettings;
 }
 
-export type ApiConfig = z.output<typeof apiConfigSchema> & { dataDir: string; drivers: ApiDriverSettings };
+export type ApiConfig = z.output<typeof apiConfigSchema> & {
+  dataDir: string;
+  drivers: ApiDriverSettings;
+  /** Folders local git paths must be inside; empty: local paths refused. */
+  localGitRoots: string[];
+};
 
 /** Parses the environment once; a bad or half-given value stops start-up with one line naming the variable. */
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
@@ -180,9 +206,11 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
   const dataDir = resolve(parsed.DATA_DIR);
   const kafka = kafkaFromEnv(parsed);
   const clickhouseUrl = parsed.CLICKHOUSE_URL ?? (parsed.CLICKHOUSE_HOST ? clickhouseHostUrl(parsed.CLICKHOUSE_HOST) : undefined);
+  const localGitRoots = parsed.ALLOW_LOCAL_GIT ? (parsed.LOCAL_GIT_ROOTS.length > 0 ? parsed.LOCAL_GIT_ROOTS : [join(dataDir, 'repos')]).map((r) => resolve(r)) : [];
   return {
     ...parsed,
     dataDir,
+    localGitRoots,
     drivers: {
       db: parsed.DATABASE_URL
         ? { driver: 'postgres', url: parsed.DATABASE_URL, maxConnections: parsed.DATABASE_POOL_MAX ?? 10 }
@@ -248,17 +276,18 @@ function storedSecret(dataDir: string, name: string, generate: () => string): st
 /** What accounts, tokens, secrets at rest and rate limits need from the configuration. */
 export interface AccessOptions extends ApiSecrets {
   accessTokenTtlSeconds: number;
-  allowSignup: boolean;
+  /** `open`; `first-account`: only while no account exists (single-user mode); `closed`. */
+  signup: 'open' | 'first-account' | 'closed';
   loginRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
   allowPrivateWebhookUrls: boolean;
 }
 
-export function accessOptionsFrom(config: ApiConfig): AccessOptions {
+export function accessOptionsFrom(config: ApiConfig, singleUser = false): AccessOptions {
   return {
     ...loadApiSecrets(config),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    allowSignup: config.ALLOW_SIGNUP,
+    signup: config.ALLOW_SIGNUP === false ? 'closed' : singleUser ? 'first-account' : 'open',
     loginRateLimitPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE,
     webhookRateLimitPerMinute: config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     allowPrivateWebhookUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,

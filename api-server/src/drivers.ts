@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
 import { createClickHouse } from '@platform/clickhouse';
@@ -6,7 +6,8 @@ import { createPgliteDb, createPostgresDb } from '@platform/db';
 import { createInProcessEventBus, createKafkaEventBusFromSettings, type EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import { createObjectStore, type ObjectStore } from '@platform/object-store';
-import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner } from '@platform/runner';
+import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner, type RunnerIsolation } from '@platform/runner';
+import { probeSandbox } from '@platform/sandbox';
 import type { ApiDeps, ApiOptions } from './api-server.ts';
 import { accessOptionsFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
@@ -31,7 +32,18 @@ export async function createDrivers(
   const { drivers } = config;
   const usesDataDir =
     drivers.db.driver === 'pglite' || drivers.storage.driver === 'local' || drivers.clickhouse.driver === 'chdb';
-  if (usesDataDir) await mkdir(config.dataDir, { recursive: true });
+  if (usesDataDir) {
+    // The platform's own files: the database, the secrets, every deployment. Nobody else's to read.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(config.dataDir, 0o700);
+  }
+  const bus =
+    shared.bus ??
+    (drivers.bus.driver === 'kafka'
+      ? createKafkaEventBusFromSettings(drivers.bus.kafka, 'api-server', logger.child({ component: 'kafka' }))
+      : createInProcessEventBus());
+  // Before anything opens a database: a platform that cannot sandbox builds refuses open sign-up.
+  const runner = await createRunner(config, bus, logger);
 
   const dbLog = logger.child({ component: 'db' });
   const db =
@@ -43,17 +55,12 @@ export async function createDrivers(
           onIdleError: (err) => dbLog.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced'),
         })
       : await createPgliteDb({ dataDir: drivers.db.dataDir });
-  const bus =
-    shared.bus ??
-    (drivers.bus.driver === 'kafka'
-      ? createKafkaEventBusFromSettings(drivers.bus.kafka, 'api-server', logger.child({ component: 'kafka' }))
-      : createInProcessEventBus());
   return {
     db,
     store: shared.store ?? createObjectStore(drivers.storage),
     bus,
     clickhouse: createClickHouse(drivers.clickhouse),
-    runner: createRunner(config, bus, logger),
+    runner,
     logger,
   };
 }
@@ -61,19 +68,65 @@ export async function createDrivers(
 /** @deprecated The drivers follow the config now; use `createDrivers`. */
 export const createEmbeddedDrivers = createDrivers;
 
+/**
+ * What the local runner's builds get on this host, from a probe (about 20 ms): bubblewrap with
+ * a uid per build, egress through slirp4netns behind a firewall, cgroup limits and a capped
+ * disk where each is available. Without bubblewrap the platform runs in single-user mode, and
+ * refuses configurations that would let a second account in.
+ */
+export async function localIsolation(config: ApiConfig): Promise<{ sandbox: LocalSandbox; isolation: RunnerIsolation }> {
+  const probe = await probeSandbox({ path: config.PATH, uid: LOCAL_UID_BASE });
+  if (probe.isolation === 'none') {
+    const why = probe.problems.join('; ');
+    if (config.SANDBOX === 'required') throw new Error(`invalid configuration: SANDBOX: required, but builds cannot be sandboxed here: ${why}`);
+    if (config.ALLOW_SIGNUP === true) {
+      throw new Error(`invalid configuration: ALLOW_SIGNUP: open sign-up needs the build sandbox, which cannot run here (${why}); use RUNNER=container, or leave ALLOW_SIGNUP unset for single-user mode`);
+    }
+    return {
+      sandbox: { isolation: 'none', network: 'egress' },
+      isolation: { singleUser: true, summary: `builds run unsandboxed, with the platform's own user: ${why}. Single-user mode: sign-up is closed once the first account exists`, problems: probe.problems },
+    };
+  }
+  const sandbox: LocalSandbox = {
+    isolation: 'bubblewrap',
+    network: probe.egress ? 'egress' : 'none',
+    memoryBytes: config.BUILD_MEMORY,
+    pids: config.BUILD_PIDS_LIMIT,
+    cpuSeconds: config.BUILD_CPU_SECONDS,
+    diskBytes: config.BUILD_DISK,
+    ...(config.BUILD_CPUS !== undefined ? { cpus: config.BUILD_CPUS } : {}),
+  };
+  const parts = [
+    probe.uidPerBuild ? 'a uid per build' : "the platform's uid inside the namespaces",
+    probe.egress ? 'internet egress only' : 'no network',
+    probe.limits ? 'memory, process and CPU limits' : 'no cgroup limits',
+  ];
+  return { sandbox, isolation: { singleUser: false, summary: `builds run in a bubblewrap sandbox (${parts.join(', ')})`, problems: probe.problems } };
+}
+
+type LocalSandbox = Parameters<typeof createLocalRunner>[0]['sandbox'];
+/** Builds on the local runner get uids from here up, one per running build. */
+const LOCAL_UID_BASE = 100_000;
+
 /** The runner RUNNER names. Its events come back through `bus` (local, container) or the task's own transport (ECS). */
-export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): Runner {
+export async function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): Promise<Runner> {
   const log = logger.child({ component: `${config.RUNNER}-runner` });
   const onDiagnostic = (line: string) => log.debug(line);
   const ecsCredentials = s3CredentialsFromEnv(config);
   switch (config.RUNNER) {
-    case 'local':
+    case 'local': {
+      const { sandbox, isolation } = await localIsolation(config);
+      if (isolation.singleUser || isolation.problems.length > 0) log.warn({ problems: isolation.problems }, isolation.summary);
       return createLocalRunner({
         command: localBuildServerCommand(),
         eventBus: bus,
         onDiagnostic,
+        sandbox,
+        isolation,
+        uidBase: LOCAL_UID_BASE,
         inheritedEnv: { PATH: config.PATH, ...(config.LANG ? { LANG: config.LANG } : {}), ...(config.TZ ? { TZ: config.TZ } : {}) },
       });
+    }
     case 'container':
       return createContainerRunner({
         engine: config.CONTAINER_ENGINE,
@@ -86,6 +139,7 @@ export function createRunner(config: ApiConfig, bus: EventBus, logger: Logger): 
           scratchSize: config.CONTAINER_SCRATCH_SIZE,
         },
         ...(config.CONTAINER_NETWORK ? { network: config.CONTAINER_NETWORK } : {}),
+        gitPath: config.PATH,
         eventBus: bus,
         onDiagnostic,
       });
@@ -137,19 +191,24 @@ export function buildTaskSettings(config: ApiConfig, runner: RunnerKind): Pick<B
   };
 }
 
-export function apiOptionsFrom(config: ApiConfig): ApiOptions {
+/**
+ * The api-server's options from the config; `runner` (the one createDrivers made) tells
+ * whether builds are sandboxed: where they are not, sign-up closes after the first account.
+ */
+export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolation'>): ApiOptions {
   return {
     urls: new Urls({ rootDomain: config.ROOT_DOMAIN, scheme: config.PUBLIC_SCHEME, port: config.PUBLIC_PORT ?? config.PROXY_PORT }),
-    allowLocalGit: config.ALLOW_LOCAL_GIT,
+    localGitRoots: config.localGitRoots,
     logRetentionDays: config.LOG_RETENTION_DAYS,
-    access: accessOptionsFrom(config),
+    access: accessOptionsFrom(config, runner?.isolation.singleUser ?? false),
+    isolation: runner?.isolation ?? { singleUser: false, summary: 'unknown', problems: [] },
     scheduler: {
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
       taskSettings: {
         ...buildTaskSettings(config, config.RUNNER),
-        allowLocalGit: config.ALLOW_LOCAL_GIT,
+        localGitRoots: config.localGitRoots,
         timeoutMs: config.BUILD_TIMEOUT_MS,
       },
     },

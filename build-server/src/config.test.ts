@@ -8,6 +8,7 @@ const task = encodeBuildTaskEnv({
   gitUrl: 'https://github.com/org/repo.git',
   storage: { driver: 'local', dir: '/data' },
   transport: { driver: 'pipe' },
+  sandbox: { isolation: 'bubblewrap' },
 });
 
 describe('build-server config', () => {

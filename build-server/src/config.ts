@@ -22,6 +22,8 @@ const envSchema = z.object({
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
   // Locale for the user's commands, when set.
   LANG: z.string().optional(),
+  // Private IPv4 CIDRs builds may reach although private (a registry mirror), comma-separated. Default none.
+  BUILD_EGRESS_ALLOW: z.string().optional(),
 });
 
 export interface BuildServerConfig {
@@ -32,6 +34,8 @@ export interface BuildServerConfig {
   cacheMaxBytes: number;
   /** What the user's commands may inherit. */
   baseEnv: Record<string, string>;
+  /** Private CIDRs the sandbox's firewall lets through. */
+  egressAllow: string[];
 }
 
 /** `env` holds BUILD_TASK (main.ts puts the content of BUILD_TASK_FILE there when that is how the task came). */
@@ -54,5 +58,6 @@ export function loadConfig(env: Record<string, string | undefined>): BuildServer
     logCaps: { maxLines: parsed.BUILD_LOG_MAX_LINES, maxBytes: parsed.BUILD_LOG_MAX_BYTES },
     cacheMaxBytes: parsed.BUILD_CACHE_MAX_BYTES,
     baseEnv: { PATH: parsed.PATH, ...(parsed.LANG ? { LANG: parsed.LANG } : {}) },
+    egressAllow: (parsed.BUILD_EGRESS_ALLOW ?? '').split(',').map((c) => c.trim()).filter(Boolean),
   };
 }

@@ -74,3 +74,38 @@ export async function endEarlierChildren(): Promise<number[]> {
   }
   return ended;
 }
+
+/** O_CLOEXEC as /proc/<pid>/fdinfo shows it (octal flags). */
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Closes every descriptor this process inherited without close-on-exec, except `keep` (stdio
+ * and the event pipe). Node opens its own descriptors with O_CLOEXEC, but what the parent
+ * passed down (a test runner's pipe, a supervisor's socket) would otherwise be inherited by
+ * every process this one starts. The event pipe itself is covered in every spawn's stdio.
+ * Returns the descriptors it closed.
+ */
+export async function closeInheritedDescriptors(keep: readonly number[]): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc/self/fdinfo');
+  } catch {
+    return [];
+  }
+  const closed: number[] = [];
+  const { closeSync } = await import('node:fs');
+  for (const entry of entries) {
+    const fd = Number(entry);
+    if (!Number.isInteger(fd) || keep.includes(fd)) continue;
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => null);
+    const flags = info ? /^flags:\s+([0-7]+)/m.exec(info)?.[1] : undefined;
+    if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0) continue;
+    try {
+      closeSync(fd);
+      closed.push(fd);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return closed;
+}

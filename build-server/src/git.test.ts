@@ -41,15 +41,15 @@ describe('git URL and ref validation', () => {
     ['file://relative/path.git', true],
     ['relative/path.git', true],
     ['http://evil.example/repo.git', true],
-  ])('rejects %j (allowLocal %s) before git runs', async (url, allowLocal) => {
+  ])('rejects %j (local paths allowed: %s) before git runs', async (url, allowLocal) => {
     const fake = recordingGit();
-    await expect(cloneRepository({ url, dir: tempDir('clone'), env: env(), allowLocal, timeoutMs: 10_000, gitBinary: fake.binary })).rejects.toThrow(GitInputError);
+    await expect(cloneRepository({ url, dir: tempDir('clone'), env: env(), localRoots: allowLocal ? ['/srv/repos'] : [], timeoutMs: 10_000, gitBinary: fake.binary })).rejects.toThrow(GitInputError);
     expect(fake.ran()).toBe(false);
   });
 
   it('a hostile ext:: URL runs nothing, even with the real git on PATH', async () => {
     const marker = join(tempDir('ext'), 'pwned');
-    await expect(cloneRepository({ url: `ext::sh -c touch% ${marker}`, dir: tempDir('clone'), env: env(), allowLocal: true, timeoutMs: 10_000 })).rejects.toThrow(
+    await expect(cloneRepository({ url: `ext::sh -c touch% ${marker}`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 10_000 })).rejects.toThrow(
       'git remote helpers (such as ext::) are not allowed',
     );
     expect(existsSync(marker)).toBe(false);
@@ -60,13 +60,13 @@ describe('git URL and ref validation', () => {
       expect(() => validateRef(ref)).toThrow(GitInputError);
       const fake = recordingGit();
       await expect(
-        cloneRepository({ url: 'https://github.com/org/repo.git', ref, dir: tempDir('clone'), env: env(), allowLocal: false, timeoutMs: 10_000, gitBinary: fake.binary }),
+        cloneRepository({ url: 'https://github.com/org/repo.git', ref, dir: tempDir('clone'), env: env(), localRoots: [], timeoutMs: 10_000, gitBinary: fake.binary }),
       ).rejects.toThrow(GitInputError);
       expect(fake.ran()).toBe(false);
     }
     const fake = recordingGit();
     await expect(
-      cloneRepository({ url: 'https://github.com/org/repo.git', commit: '--upload-pack=x', dir: tempDir('clone'), env: env(), allowLocal: false, timeoutMs: 10_000, gitBinary: fake.binary }),
+      cloneRepository({ url: 'https://github.com/org/repo.git', commit: '--upload-pack=x', dir: tempDir('clone'), env: env(), localRoots: [], timeoutMs: 10_000, gitBinary: fake.binary }),
     ).rejects.toThrow(GitInputError);
     expect(fake.ran()).toBe(false);
     expect(validateRef('feature/login-v2')).toBe('feature/login-v2');
@@ -74,10 +74,10 @@ describe('git URL and ref validation', () => {
 
   it('accepts https, ssh and scp-like remotes; local ones only when allowed', () => {
     for (const url of ['https://github.com/org/repo.git', 'ssh://git@github.com/org/repo.git', 'git@github.com:org/repo.git']) {
-      expect(validateGitUrl(url, { allowLocal: false })).toBe(url);
+      expect(validateGitUrl(url, { localRoots: [] })).toBe(url);
     }
-    expect(validateGitUrl('/srv/repo', { allowLocal: true })).toBe('/srv/repo');
-    expect(validateGitUrl('http://127.0.0.1:8080/repo.git', { allowLocal: true })).toBe('http://127.0.0.1:8080/repo.git');
+    expect(validateGitUrl('/srv/repo', { localRoots: ['/srv'] })).toBe('/srv/repo');
+    expect(validateGitUrl('http://127.0.0.1:8080/repo.git', { localRoots: ['/srv'] })).toBe('http://127.0.0.1:8080/repo.git');
   });
 });
 
@@ -94,18 +94,18 @@ describe('cloneRepository', () => {
     git(repo, 'checkout', '--quiet', 'main');
 
     const atCommit = tempDir('clone');
-    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), allowLocal: true, timeoutMs: 30_000 })).toEqual({ commit: first });
+    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({ commit: first });
     expect(readFileSync(join(atCommit, 'index.html'), 'utf8')).toContain('Plain HTML fixture');
 
     const atShort = tempDir('clone');
-    expect((await cloneRepository({ url: repo, commit: first.slice(0, 10), dir: atShort, env: env(), allowLocal: true, timeoutMs: 30_000 })).commit).toBe(first);
+    expect((await cloneRepository({ url: repo, commit: first.slice(0, 10), dir: atShort, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).commit).toBe(first);
 
     const atBranch = tempDir('clone');
-    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), allowLocal: true, timeoutMs: 30_000 })).toEqual({ commit: featureTip });
+    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({ commit: featureTip });
     expect(readFileSync(join(atBranch, 'index.html'), 'utf8')).toBe('feature version');
     expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('1'); // shallow
 
-    await expect(cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), allowLocal: true, timeoutMs: 30_000 })).rejects.toThrow(
+    await expect(cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 })).rejects.toThrow(
       /git fetch: .*no-such-branch/,
     );
   });
@@ -118,10 +118,10 @@ describe('cloneRepository', () => {
     const server = await startGitHttpServer(root, token);
     try {
       // Without the token the server refuses.
-      await expect(cloneRepository({ url: `${server.url}/site.git`, dir: tempDir('clone'), env: env(), allowLocal: true, timeoutMs: 30_000 })).rejects.toThrow(/git fetch/);
+      await expect(cloneRepository({ url: `${server.url}/site.git`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 })).rejects.toThrow(/git fetch/);
 
       const dir = tempDir('clone');
-      const { commit } = await cloneRepository({ url: `${server.url}/site.git`, token, dir, env: env(), allowLocal: true, timeoutMs: 30_000 });
+      const { commit } = await cloneRepository({ url: `${server.url}/site.git`, token, dir, env: env(), localRoots: ['/'], timeoutMs: 30_000 });
       expect(commit).toBe(git(source, 'rev-parse', 'HEAD'));
       expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('Plain HTML fixture');
       expect(server.authHeaders.at(-1)).toBe(`Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);

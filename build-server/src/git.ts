@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { validateGitUrl } from '@platform/contracts';
+import { isUnderRoots, validateGitUrl } from '@platform/contracts';
 
 export interface CloneResult {
   commit: string;
@@ -16,7 +16,8 @@ export interface CloneOptions {
   token?: string;
   /** PATH and HOME for git; nothing else of the caller's environment reaches it. */
   env: { PATH: string; HOME: string };
-  allowLocal: boolean;
+  /** Folders a local path may name (after its symlinks are followed); empty: no local paths. */
+  localRoots: readonly string[];
   timeoutMs: number;
   /** The git program; tests point it at a recorder to prove that hostile input runs nothing. */
   gitBinary?: string;
@@ -90,15 +91,27 @@ export function gitEnvironment(options: { PATH: string; HOME: string; token?: st
 export async function cloneRepository(options: CloneOptions): Promise<CloneResult> {
   let url: string;
   try {
-    url = validateGitUrl(options.url, { allowLocal: options.allowLocal });
+    url = validateGitUrl(options.url, { localRoots: options.localRoots });
   } catch (err) {
     throw new GitInputError((err as Error).message);
+  }
+  const allowLocal = options.localRoots.length > 0;
+  const localPath = url.startsWith('file://') ? url.slice('file://'.length) : isAbsolute(url) ? url : null;
+  if (localPath !== null) {
+    // A symlink under an allowed folder must not lead out of it (to DATA_DIR, another tenant's repo).
+    const [real, roots] = await Promise.all([
+      realpath(localPath).catch(() => {
+        throw new GitInputError(`local git repository ${JSON.stringify(localPath)} does not exist`);
+      }),
+      Promise.all(options.localRoots.map((root) => realpath(root).catch(() => root))),
+    ]);
+    if (!isUnderRoots(real, roots)) throw new GitInputError(`local git path ${JSON.stringify(localPath)} leads outside the allowed folders`);
   }
   if (options.ref !== undefined) validateRef(options.ref);
   if (options.commit !== undefined && !SHA.test(options.commit)) throw new GitInputError('commit must be a hex sha of 7 to 40 characters');
   // A local path clones through file:// so that --depth is honoured.
   const remote = isAbsolute(url) ? `file://${url}` : url;
-  const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal: options.allowLocal });
+  const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal });
   const deadline = Date.now() + options.timeoutMs;
   const git = (...args: string[]) => runGit(options.gitBinary ?? 'git', args, { cwd: options.dir, env, deadline });
 

@@ -1,16 +1,30 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV, buildEventSchema, encodeBuildTaskEnv, type BuildEvent, type BuildTask, type LogEvent } from '@platform/contracts';
 import { readPipeMessages } from '@platform/event-bus';
-import { removeTempDirs, repoFromFixture, tempDir } from '../test/helpers.ts';
+import { removeTempDirs, repoFromFixture, SANDBOX_AVAILABLE, tempDir, TEST_SANDBOX } from '../test/helpers.ts';
 
 afterAll(removeTempDirs);
 
 const require = createRequire(import.meta.url);
+
+/** Host pids of running processes (not zombies) whose command line holds `marker`. */
+const running = (marker: string): number[] =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 const MAIN = join(import.meta.dirname, 'main.ts');
 
 /** Runs the real entry point as its own process, the way every runner does, and collects its events from fd 3. */
@@ -41,7 +55,8 @@ function task(overrides: Partial<BuildTask>): BuildTask {
     deploymentId: `dep${Date.now().toString(36)}`,
     projectId: 'proj-main',
     gitUrl: repoFromFixture('hostile-env'),
-    allowLocalGit: true,
+    localGitRoots: ['/'],
+    sandbox: TEST_SANDBOX,
     storage: { driver: 'local', dir: tempDir('store-platform-canary') },
     transport: { driver: 'pipe' },
     ...overrides,
@@ -65,9 +80,15 @@ describe('build-server entry point', () => {
     expect(code, events.map((e) => (e.type === 'log' ? e.message : `${e.status} ${e.detail ?? ''}`)).slice(-12).join('\n')).toBe(0);
     const logs = events.filter((e): e is LogEvent => e.type === 'log');
     const text = logs.map((l) => l.message).join('\n');
-    // The hunt ran and read the build-server's environment block.
-    expect(text).toMatch(/HUNT DONE: [1-9]\d* ancestors/);
-    expect(text).toMatch(/ANCESTOR \d+ 0 variables/);
+    if (SANDBOX_AVAILABLE) {
+      // In its own pid namespace the hunt sees no process of the platform's at all.
+      expect(text).toMatch(/HUNT DONE: \d+ ancestors/);
+      expect(text).not.toMatch(/ANCESTOR \d+ .*main\.ts/);
+    } else {
+      // The hunt ran and read the build-server's environment block.
+      expect(text).toMatch(/HUNT DONE: [1-9]\d* ancestors/);
+      expect(text).toMatch(/ANCESTOR \d+ 0 variables/);
+    }
     // Values unique to this build: the hunt also prints other processes on the machine, which are not ours to judge.
     for (const canary of ['aws-credential-canary', 'kafka-credential-canary', 'store-platform-canary', 'ghp_platform_token_canary', secret]) {
       expect(logs.filter((l) => l.message.includes(canary)).map((l) => l.message)).toEqual([]);
@@ -77,7 +98,7 @@ describe('build-server entry point', () => {
     expect(ownEnv.filter((line) => /^ENV (BUILD_TASK|GIT_CONFIG|AWS_|KAFKA_)/.test(line))).toEqual([]);
     expect(text).toContain('ENV SECRET_API_KEY=***');
     // The event pipe is not inherited: no process of the build can forge events.
-    expect(text).toMatch(/EVENT PIPE (pipe|socket):\[\d+\] held by: none/);
+    expect(text).toMatch(SANDBOX_AVAILABLE ? /EVENT PIPE not found/ : /EVENT PIPE (pipe|socket):\[\d+\] held by: none/);
     expect(events.some((e) => e.deploymentId === 'forged')).toBe(false);
     expect(events.at(-1)).toMatchObject({ type: 'status', status: 'READY' });
   });
@@ -92,26 +113,17 @@ describe('build-server entry point', () => {
   });
 
   it('on SIGTERM from the runner, ends the running command with its whole tree and exits 143', async () => {
-    const pidFile = join(tempDir('sigterm'), 'pid');
-    const script = `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
-      require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(() => {}, 1000);`;
+    const marker = `sigterm-${Math.random().toString(36).slice(2)}`;
+    const script = `require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000) // ${marker}'], { stdio: 'ignore', detached: true });
+      setInterval(() => {}, 1000);`;
     const t = task({ gitUrl: repoFromFixture(null, { 'index.html': 'x' }), buildCommand: ['node', '-e', script] });
     const { code } = await runMain(encodeBuildTaskEnv(t), async (child) => {
-      while (!existsSync(pidFile)) await new Promise((r) => setTimeout(r, 50));
+      while (running(marker).length === 0) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');
     });
     expect(code).toBe(143);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200));
-    const stat = (() => {
-      try {
-        return readFileSync(`/proc/${grandchild}/stat`, 'utf8');
-      } catch {
-        return null;
-      }
-    })();
-    // Gone, or a zombie waiting for this machine's init.
-    expect(stat === null || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
+    expect(running(marker)).toEqual([]);
   });
 
   it('refuses to start without a task, naming what is missing', async () => {

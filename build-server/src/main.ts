@@ -7,12 +7,13 @@
  * names, runs the pipeline and exits 0 on READY, 1 on ERROR.
  */
 import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { createSandbox, SandboxUnavailableError, type Sandbox } from '@platform/sandbox';
 import { join } from 'node:path';
 import { BUILD_EVENTS_TOPIC, BUILD_TASK_ENV, BUILD_TASK_FILE_ENV } from '@platform/contracts';
 import { createKafkaEventBus, createPipeEventBus, type EventBus } from '@platform/event-bus';
 import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { loadConfig, type BuildServerConfig } from './config.ts';
-import { endEarlierChildren, scrubInitialEnvironment } from './environ.ts';
+import { closeInheritedDescriptors, endEarlierChildren, scrubInitialEnvironment } from './environ.ts';
 import { BuildEventEmitter } from './events.ts';
 import { runBuild } from './pipeline.ts';
 import { killAllCommands } from './run-command.ts';
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
   const scrubbed = await scrubInitialEnvironment();
   if (!scrubbed) process.stderr.write('warning: could not erase the initial environment block (/proc/self/mem)\n');
   await endEarlierChildren();
+  await closeInheritedDescriptors([0, 1, 2, 3]);
   const { task } = config;
   // A runner stops a build (cancel, timeout) with SIGTERM: end the user's process trees, then
   // exit; the runner reports the deployment's final status. As PID 1 in a container, the
@@ -45,13 +47,24 @@ async function main(): Promise<number> {
   const store: ObjectStore = createObjectStore(task.storage);
   const bus: EventBus = createBus(task.transport);
   const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, { caps: config.logCaps });
-  const workDir = await mkdtemp(join(config.workDir, 'build-'));
+  const root = await mkdtemp(join(config.workDir, 'build-'));
+  let sandbox: Sandbox | undefined;
   try {
+    try {
+      sandbox = await createSandbox({ settings: task.sandbox, root, name: task.deploymentId, ...(config.egressAllow.length ? { egressAllow: config.egressAllow } : {}) });
+    } catch (err) {
+      // Never a fallback to less isolation than asked for: the build ends, saying why.
+      const reason = err instanceof SandboxUnavailableError ? err.message : `the build sandbox could not be set up: ${(err as Error).message}`;
+      await events.status('BUILDING');
+      events.log('stderr', `Error: ${reason}`);
+      await events.status('ERROR', { detail: reason });
+      return 1;
+    }
     const result = await runBuild({
       task,
       store,
       events,
-      workDir,
+      sandbox,
       baseEnv: config.baseEnv,
       limits: config.limits,
       cacheMaxBytes: config.cacheMaxBytes,
@@ -61,7 +74,8 @@ async function main(): Promise<number> {
     await events.flush();
     await bus.close();
     await store.close?.();
-    await rm(workDir, { recursive: true, force: true }).catch(() => {});
+    await sandbox?.close().catch((err: unknown) => process.stderr.write(`closing the sandbox failed: ${String(err)}\n`));
+    await rm(root, { recursive: true, force: true }).catch(() => {});
   }
 }
 

@@ -2,6 +2,7 @@ import { access, constants as fsConstants, mkdir, realpath, stat } from 'node:fs
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
+import type { Sandbox } from '@platform/sandbox';
 import { dependencyCacheKey, packageManagerCacheEnv, restoreCache, saveCache } from './build-cache.ts';
 import { DetectionError, planBuild, type BuildPlan, type PlanOverrides } from './detect.ts';
 import type { BuildEventEmitter } from './events.ts';
@@ -14,8 +15,8 @@ export interface BuildDeps {
   task: ParsedBuildTask;
   store: ObjectStore;
   events: BuildEventEmitter;
-  /** A fresh, empty folder this build owns. */
-  workDir: string;
+  /** Where the user's commands run; its work folder (fresh, empty) holds the clone, home and caches. */
+  sandbox: Sandbox;
   /** The only variables the user's commands see besides their build env vars (PATH, LANG...). */
   baseEnv: Record<string, string>;
   limits: UploadLimits;
@@ -55,11 +56,13 @@ export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
 async function build(deps: BuildDeps, started: number): Promise<void> {
   const { task, events } = deps;
   const deadline = started + task.timeoutMs;
-  const repoDir = join(deps.workDir, 'repo');
-  const home = join(deps.workDir, 'home');
-  const cacheDir = join(deps.workDir, 'cache');
+  const { sandbox } = deps;
+  const repoDir = join(sandbox.workDir, 'repo');
+  const home = join(sandbox.workDir, 'home');
+  const cacheDir = join(sandbox.workDir, 'cache');
   await mkdir(home, { recursive: true });
   const path = deps.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  events.system(sandbox.description);
 
   events.system(`Cloning ${redactUrl(task.gitUrl)}${task.gitCommit ? ` at ${task.gitCommit}` : task.gitRef ? ` (${task.gitRef})` : ''}`);
   const cloneStarted = Date.now();
@@ -71,8 +74,9 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
       ...(task.gitRef ? { ref: task.gitRef } : {}),
       ...(task.gitCommit ? { commit: task.gitCommit } : {}),
       ...(task.gitToken ? { token: task.gitToken } : {}),
-      env: { PATH: path, HOME: home },
-      allowLocal: task.allowLocalGit,
+      // git runs on the supervisor's side, with its own empty HOME: never the user's.
+      env: { PATH: path, HOME: join(sandbox.workDir, '..') },
+      localRoots: task.localGitRoots,
       timeoutMs: Math.max(1, deadline - Date.now()),
     }));
   } catch (err) {
@@ -80,6 +84,8 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
     throw new BuildFailure(`clone failed: ${oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@')}`);
   }
   events.system(`Cloned commit ${commit} in ${seconds(Date.now() - cloneStarted)}`);
+  // From here on the checkout belongs to the sandbox's user; the token never was in it.
+  await sandbox.handOver(repoDir);
   await events.status('BUILDING', { commit });
 
   const appDir = insideOrFail(repoDir, task.rootDirectory, 'root directory');
@@ -118,6 +124,9 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
       }
     }
   }
+  await mkdir(cacheDir, { recursive: true });
+  await sandbox.handOver(cacheDir);
+  await sandbox.handOver(home);
   // The user's commands get this and nothing else: no platform settings, no credentials.
   const userEnv: Record<string, string> = {
     ...deps.baseEnv,
@@ -132,14 +141,16 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   const buildEnvNames = Object.keys(task.buildEnv);
   if (buildEnvNames.length > 0) events.system(`Build environment variables: ${buildEnvNames.sort().join(', ')}`);
 
-  let cacheSave: Promise<void> = Promise.resolve();
+  let saveCacheLater: (() => Promise<void>) | null = null;
   if (plan.install) {
-    const installTime = await runStep('install', plan.install, { cwd: plan.installDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events });
+    const installTime = await runStep('install', plan.install, { cwd: plan.installDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events, sandbox });
     events.system(`Installed dependencies in ${seconds(installTime)}${cacheHit ? ' (with the build cache)' : ''}`);
     if (cacheKey && task.useBuildCache && !cacheHit) {
       const key = cacheKey;
-      // Saved while the build runs; its outcome is logged before the deployment finishes.
-      cacheSave = (async () => {
+      // Saved once no process of the build is left (one could swap a file for a link to a
+      // file of the platform's between the archiver's check and its read), while the output
+      // uploads; its outcome is logged before the deployment finishes.
+      saveCacheLater = async () => {
         const saveStarted = Date.now();
         try {
           const saved = await saveCache(deps.store, key, cacheDir, deps.cacheMaxBytes ?? 2 * 1024 ** 3);
@@ -151,14 +162,23 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
         } catch (err) {
           events.system(`Build cache: could not be saved: ${oneLine((err as Error).message)}`);
         }
-      })();
+      };
     }
   }
+  if (plan.build) await runStep('build', plan.build, { cwd: appDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events, sandbox });
+  const cacheSave = saveCacheLater ? saveCacheLater() : Promise.resolve();
   try {
-    if (plan.build) await runStep('build', plan.build, { cwd: appDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events });
+    await upload(deps, { repoDir, appDir, plan, projectConfig });
   } finally {
     await cacheSave;
   }
+}
+
+async function upload(
+  deps: BuildDeps,
+  { repoDir, appDir, plan, projectConfig }: { repoDir: string; appDir: string; plan: BuildPlan; projectConfig: ProjectConfig | null },
+): Promise<void> {
+  const { task, events } = deps;
 
   const output = await findOutput(repoDir, appDir, plan);
   const uploadStarted = Date.now();
@@ -219,14 +239,18 @@ async function findOutput(repoDir: string, appDir: string, plan: BuildPlan): Pro
 async function runStep(
   step: string,
   command: Command,
-  options: { cwd: string; repoDir: string; env: Record<string, string>; deadline: number; timeoutMs: number; events: BuildEventEmitter },
+  options: { cwd: string; repoDir: string; env: Record<string, string>; deadline: number; timeoutMs: number; events: BuildEventEmitter; sandbox: Sandbox },
 ): Promise<number> {
   const shown = command.join(' ');
   const where = relative(options.repoDir, options.cwd);
   options.events.system(`Running ${step} command: ${shown}${where ? ` (in ${where})` : ''}`);
   const timeoutMs = options.deadline - Date.now();
   if (timeoutMs <= 0) throw new BuildFailure(`build timed out after ${seconds(options.timeoutMs)} before the ${step} step`);
-  const result = await runCommand(command, { cwd: options.cwd, env: options.env, timeoutMs, events: options.events });
+  const result = await runCommand(command, { cwd: options.cwd, env: options.env, timeoutMs, events: options.events, sandbox: options.sandbox });
+  if (result.limitReason) {
+    options.events.system(`The ${step} command was ended by the sandbox: it ${result.limitReason}`);
+    throw new BuildFailure(`${step} command "${shown}" ${result.limitReason}`);
+  }
   if (result.timedOut) {
     options.events.system(`The ${step} command was killed (with every process it started) at the build timeout`);
     throw new BuildFailure(`build timed out after ${seconds(options.timeoutMs)}: ${step} command "${shown}" was killed`);

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '@platform/contracts';
-import { capturingBus, removeTempDirs, tempDir } from '../test/helpers.ts';
+import { createSandbox } from '@platform/sandbox';
+import { capturingBus, removeTempDirs, tempDir, TEST_SANDBOX } from '../test/helpers.ts';
 import { BuildEventEmitter } from './events.ts';
 import { forEachLine, runCommand } from './run-command.ts';
 
@@ -15,20 +16,28 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 async function run(command: string[], timeoutMs = 20_000) {
   const bus = capturingBus();
   const events = new BuildEventEmitter(bus, { deploymentId: 'dep12345678', projectId: 'p1' });
-  const result = await runCommand(command, { cwd: tempDir('cmd'), env, timeoutMs, events });
+  const sandbox = await createSandbox({ settings: TEST_SANDBOX, root: tempDir('cmd'), name: `cmd${Math.random().toString(36).slice(2, 10)}` });
+  const result = await runCommand(command, { cwd: sandbox.workDir, env, timeoutMs, events, sandbox }).finally(() => sandbox.close());
   await events.flush();
   return { result, logs: bus.events as LogEvent[] };
 }
 
-/** Running, as opposed to gone or a zombie waiting for init to reap it. */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
+/**
+ * Host pids of running processes (not zombies) whose command line holds `marker`. Found from
+ * outside: inside the sandbox a process has another pid and cannot write outside its folder.
+ */
+const running = (marker: string): number[] =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 
 describe('runCommand', () => {
   it('turns every stdout and stderr line into a log event, in order per stream, and reports the exit code', async () => {
@@ -57,39 +66,34 @@ describe('runCommand', () => {
   });
 
   it('kills the whole process tree at the timeout, including a child that started its own session', async () => {
-    const dir = tempDir('tree');
-    const pidFile = join(dir, 'pids');
+    const marker = `tree-${Math.random().toString(36).slice(2)}`;
     const script = `
       const { spawn } = require('node:child_process');
-      const fs = require('node:fs');
-      const sleeper = ['-e', 'setInterval(() => {}, 1000)'];
-      const inGroup = spawn(process.execPath, sleeper, { stdio: 'ignore' });
-      const ownSession = spawn(process.execPath, sleeper, { stdio: 'ignore', detached: true });
-      fs.writeFileSync(${JSON.stringify(pidFile)}, [inGroup.pid, ownSession.pid].join(','));
+      const sleeper = ['-e', 'setInterval(() => {}, 1000) // ${marker}'];
+      spawn(process.execPath, sleeper, { stdio: 'ignore' });
+      spawn(process.execPath, sleeper, { stdio: 'ignore', detached: true });
       console.log('started');
       setInterval(() => {}, 1000);`;
     // Long enough for node to start and spawn both children on a busy machine.
     const { result, logs } = await run(['node', '-e', script], 5_000);
     expect(result.timedOut).toBe(true);
     expect(logs.map((l) => l.message)).toContain('started');
-    const pids = readFileSync(pidFile, 'utf8').split(',').map(Number);
     await sleep(200);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(running(marker)).toEqual([]);
   });
 
-  it('ends background processes left behind when the command exits', async () => {
-    const dir = tempDir('bg');
-    const pidFile = join(dir, 'pid');
+  it('ends background processes left behind when the command exits, even a double-forked daemon in /', async () => {
+    const marker = `bg-${Math.random().toString(36).slice(2)}`;
     const script = `
       const { spawn } = require('node:child_process');
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' });
-      require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000) // ${marker}'], { stdio: 'inherit' });
+      const daemon = spawn('sh', ['-c', 'cd / && setsid sh -c "sleep 30 # ${marker}" &'], { stdio: 'ignore', detached: true });
       child.unref();
-      process.exit(0);`;
+      setTimeout(() => process.exit(0), 500);`;
     const { result } = await run(['node', '-e', script]);
     expect(result.exitCode).toBe(0);
     await sleep(200);
-    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+    expect(running(marker)).toEqual([]);
   });
 });
 

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from '@platform/contracts';
+import type { Sandbox, SandboxedProcess } from '@platform/sandbox';
 import type { BuildEventEmitter } from './events.ts';
 
 export interface CommandResult {
@@ -11,68 +10,61 @@ export interface CommandResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
-  /** Set when the program could not be started (not found, not executable). */
+  /** Set when the program could not be started (not found, not executable, the sandbox failed). */
   spawnError?: string;
+  /** Set when the sandbox ended the command for a limit: "ran out of memory (limit 2.0 GiB)". */
+  limitReason?: string;
   durationMs: number;
 }
 
-/** Process ids of the commands running now, so a shutdown can end their trees. */
-const running = new Set<number>();
+/** The commands running now, so a shutdown can end them with everything they started. */
+const running = new Set<SandboxedProcess>();
 
-/** Ends every command still running, with its whole process tree (on SIGTERM from the runner). */
+/** Ends every command still running, with every process it started (on SIGTERM from the runner). */
 export async function killAllCommands(): Promise<void> {
-  await Promise.all([...running].map((pid) => killTree(pid)));
+  await Promise.all([...running].map((p) => p.kill()));
 }
 
 /** Longest line kept from a command; the rest of it is dropped (the log shortens it further). */
 const MAX_RAW_LINE = 64 * 1024;
 
 /**
- * Runs one of the user's commands: an argument array with `shell: false`, in its own process
- * group so a timeout kills the whole tree, with exactly the environment given (the caller
- * builds it without platform credentials). Every stdout and stderr line becomes a log event.
+ * Runs one of the user's commands in the build's sandbox: an argument array, never a shell
+ * string, with exactly the environment given (the caller builds it without platform
+ * credentials). Every stdout and stderr line becomes a log event; the stream is the one the
+ * command wrote to, never `system`, whatever the line says. When the command ends, so does
+ * everything it started.
  */
 export async function runCommand(
   command: Command,
-  options: { cwd: string; env: Record<string, string>; timeoutMs: number; events: BuildEventEmitter },
+  options: { cwd: string; env: Record<string, string>; timeoutMs: number; events: BuildEventEmitter; sandbox: Sandbox },
 ): Promise<CommandResult> {
   const started = Date.now();
-  const [program, ...args] = command;
-  const child = spawn(program!, args, {
-    cwd: options.cwd,
-    env: options.env,
-    shell: false,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-  if (child.pid !== undefined) running.add(child.pid);
+  const child = await options.sandbox.spawn(command, { cwd: options.cwd, env: options.env });
+  running.add(child);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    void killTree(child.pid);
+    void child.kill();
   }, options.timeoutMs);
 
-  const exit = new Promise<Omit<CommandResult, 'durationMs'>>((resolve) => {
-    child.once('error', (err) => resolve({ exitCode: null, signal: null, timedOut: false, spawnError: err.message }));
-    child.once('exit', (exitCode, signal) => resolve({ exitCode, signal, timedOut }));
-  });
-
   const output = Promise.all([
-    forEachLine(child.stdout!, (line) => options.events.log('stdout', line)),
-    forEachLine(child.stderr!, (line) => options.events.log('stderr', line)),
+    forEachLine(child.stdout, (line) => options.events.log('stdout', line)),
+    forEachLine(child.stderr, (line) => options.events.log('stderr', line)),
   ]);
-  const result = await exit;
+  const result = await child.exited;
   clearTimeout(timer);
-  // A background process the command left behind may hold the pipes open: give the output a
-  // moment to drain, then end the whole tree so nothing outlives its step.
-  await Promise.race([output, sleep(2_000)]);
-  await killTree(child.pid);
-  if (child.pid !== undefined) running.delete(child.pid);
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  await output;
-  return { ...result, timedOut, durationMs: Date.now() - started };
+  running.delete(child);
+  // Everything in the sandbox is gone now; what it wrote is still in the pipes. (Unsandboxed, a
+  // daemon that left the process tree could hold them open: it gets two seconds.)
+  const drained = await Promise.race([output.then(() => true), sleep(2_000).then(() => false)]);
+  if (!drained) {
+    child.stdout.destroy();
+    child.stderr.destroy();
+    await output;
+  }
+  const limitReason = child.limitReason();
+  return { ...result, timedOut, ...(limitReason ? { limitReason } : {}), durationMs: Date.now() - started };
 }
 
 /**
@@ -119,58 +111,4 @@ export function forEachLine(stream: Readable, onLine: (line: string) => void): P
     stream.once('close', finish);
     stream.once('error', finish);
   });
-}
-
-/**
- * Kills the process group and every descendant found in /proc, so a process that started its
- * own group (setsid) still dies with its step. An orphan re-parented to init escapes the walk:
- * the container's init (ECS `initProcessEnabled`) reaps those when the task ends.
- */
-export async function killTree(pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const victims = new Set<number>([pid, ...(await descendantsOf(pid))]);
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    /* the group is gone */
-  }
-  for (const victim of victims) {
-    try {
-      process.kill(victim, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-async function descendantsOf(root: number): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return []; // not Linux: the process group kill has to do
-  }
-  const children = new Map<number, number[]>();
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e))
-      .map(async (e) => {
-        const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => null);
-        if (!stat) return;
-        // `pid (comm) state ppid ...`; comm may hold spaces and parentheses, so parse after the last ")".
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const list = children.get(ppid) ?? [];
-        list.push(Number(e));
-        children.set(ppid, list);
-      }),
-  );
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    for (const child of children.get(stack.pop()!) ?? []) {
-      out.push(child);
-      stack.push(child);
-    }
-  }
-  return out;
 }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTaskSchema, type BuildEvent, type BuildTask, type LogEvent, type ParsedBuildTask, type StatusEvent } from '@platform/contracts';
+import { buildTaskSchema, type BuildEvent, type BuildTask, type LogEvent, type ParsedBuildTask, type SandboxSettings, type StatusEvent } from '@platform/contracts';
+import { bubblewrapWorks, createSandbox } from '@platform/sandbox';
 import type { EventBus } from '@platform/event-bus';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { BuildEventEmitter, type LogCaps } from '../src/events.ts';
@@ -14,9 +15,19 @@ export const FIXTURES = join(import.meta.dirname, 'fixtures');
 const cleanups: string[] = [];
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  // As a runner makes it: the sandbox's uid may pass through to the work folder it owns.
+  chmodSync(dir, 0o711);
   cleanups.push(dir);
   return dir;
 }
+
+/**
+ * The sandbox builds in these tests get: bubblewrap (as a uid of its own when the tests run as
+ * root) where this machine can run it, as CI's does; otherwise none, as in single-user mode.
+ * The hostile-build suite (test/sandbox) asserts the isolation itself and fails without it.
+ */
+export const SANDBOX_AVAILABLE = await bubblewrapWorks(process.getuid?.() === 0 ? { uid: 100_900 } : {});
+export const TEST_SANDBOX: SandboxSettings = SANDBOX_AVAILABLE ? { isolation: 'bubblewrap', uid: 100_900, gid: 100_900, network: 'egress' } : { isolation: 'none' };
 export function removeTempDirs(): void {
   for (const dir of cleanups.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
@@ -62,7 +73,8 @@ export function makeTask(overrides: Partial<BuildTask> & { gitUrl: string; stora
   return buildTaskSchema.parse({
     deploymentId: `dep${Math.random().toString(36).slice(2, 12)}`,
     projectId: 'proj1',
-    allowLocalGit: true,
+    localGitRoots: ['/'],
+    sandbox: TEST_SANDBOX,
     timeoutMs: 120_000,
     storage: { driver: 'local', dir: storageDir },
     transport: { driver: 'pipe' },
@@ -93,14 +105,15 @@ export async function buildRepo(
   const task = makeTask({ gitUrl: repo, storageDir, ...options.task });
   const bus = capturingBus();
   const emitter = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, options.caps ? { caps: options.caps } : {});
+  const sandbox = await createSandbox({ settings: task.sandbox, root: tempDir('work'), name: task.deploymentId });
   const result = await runBuild({
     task,
     store,
     events: emitter,
-    workDir: tempDir('work'),
+    sandbox,
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-  });
+  }).finally(() => sandbox.close());
   await emitter.flush();
   const logs = bus.events.filter((e): e is LogEvent => e.type === 'log');
   return {

@@ -34,8 +34,21 @@ export class Auth {
     private readonly deps: { users: UsersRepo; jwtSecret: Uint8Array; accessTokenTtlSeconds: number },
   ) {}
 
-  async signup(email: string, password: string): Promise<UserRow> {
-    const user = await this.deps.users.create(email, await hashPassword(password));
+  /** `firstOnly`: single-user mode, where builds are not sandboxed: a second account is refused. */
+  async signup(email: string, password: string, options: { firstOnly?: boolean } = {}): Promise<UserRow> {
+    const hash = await hashPassword(password);
+    if (options.firstOnly) {
+      const first = await this.deps.users.createFirst(email, hash);
+      if (!first) {
+        throw new HttpError(
+          403,
+          'signup_single_user',
+          'sign-up is closed: this platform runs builds without a sandbox (single-user mode), so it has one account; install bubblewrap and slirp4netns to open it',
+        );
+      }
+      return first;
+    }
+    const user = await this.deps.users.create(email, hash);
     if (!user) throw new HttpError(409, 'email_taken', 'an account with this email already exists');
     return user;
   }

@@ -6,15 +6,15 @@ import { currentUser, presentApiToken, presentUser, type Auth } from './auth.ts'
 import type { UsersRepo } from './users-repo.ts';
 
 /** Sign-up, login, the current user and their API tokens. */
-export function authRoutes(deps: { auth: Auth; users: UsersRepo; loginLimiter: RateLimiter; allowSignup: boolean }): Router {
+export function authRoutes(deps: { auth: Auth; users: UsersRepo; loginLimiter: RateLimiter; signup: 'open' | 'first-account' | 'closed' }): Router {
   const router = Router();
   const { auth, users } = deps;
   const requireUser = auth.requireUser();
 
   router.post('/auth/signup', deps.loginLimiter.middleware('sign-up'), async (req, res) => {
-    if (!deps.allowSignup) throw new HttpError(403, 'signup_disabled', 'sign-up is disabled on this platform (ALLOW_SIGNUP=false)');
+    if (deps.signup === 'closed') throw new HttpError(403, 'signup_disabled', 'sign-up is disabled on this platform (ALLOW_SIGNUP=false)');
     const body = parseBody(signupBodySchema, req.body);
-    const user = await auth.signup(body.email, body.password);
+    const user = await auth.signup(body.email, body.password, { firstOnly: deps.signup === 'first-account' });
     res.status(201).json({ user: presentUser(user), ...(await auth.issueAccessToken(user)) });
   });
 

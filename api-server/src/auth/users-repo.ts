@@ -32,6 +32,21 @@ export class UsersRepo {
     return rows[0] ?? null;
   }
 
+  /**
+   * Creates the account only if there is no other (single-user mode). The table lock makes two
+   * first sign-ups at once end with one account. Null when an account exists already.
+   */
+  async createFirst(email: string, passwordHash: string): Promise<UserRow | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE users IN EXCLUSIVE MODE');
+      const rows = await tx.query<UserRow>(
+        `INSERT INTO users (id, email, password_hash) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING *`,
+        [`usr_${randomId(16)}`, email, passwordHash],
+      );
+      return rows[0] ?? null;
+    });
+  }
+
   async get(id: string): Promise<UserRow | null> {
     return (await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]))[0] ?? null;
   }

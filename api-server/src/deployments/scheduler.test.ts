@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_EVENTS_TOPIC, buildEventSchema, type BuildEvent, type BuildTask } from '@platform/contracts';
+import { BUILD_EVENTS_TOPIC, buildEventSchema, type BuildEvent, type BuildTaskRequest } from '@platform/contracts';
 import { createPgliteDb, migrate, type Db } from '@platform/db';
 import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
@@ -17,14 +17,15 @@ import { Scheduler } from './scheduler.ts';
 
 class ScriptedRunner implements Runner {
   readonly name = 'scripted';
-  started: BuildTask[] = [];
+  readonly isolation = { singleUser: false, summary: 'scripted', problems: [] };
+  started: BuildTaskRequest[] = [];
   stopped: { taskId: string; reason: string }[] = [];
   states = new Map<string, RunnerTaskState>();
   /** Errors the next start() calls throw, in order. */
   startErrors: Error[] = [];
   private listeners: ((taskId: string) => void)[] = [];
 
-  async start(task: BuildTask) {
+  async start(task: BuildTaskRequest) {
     const error = this.startErrors.shift();
     if (error) throw error;
     this.started.push(task);

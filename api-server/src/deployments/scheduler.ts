@@ -1,4 +1,4 @@
-import { parseCommandLine, type BuildTask } from '@platform/contracts';
+import { parseCommandLine, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import { RunnerStartError, type Runner } from '@platform/runner';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
@@ -11,7 +11,7 @@ export interface SchedulerOptions {
   /** Builds running at once in one project. Default: the global limit. */
   maxConcurrentBuildsPerProject?: number;
   /** Transport, storage and limits every build task carries. */
-  taskSettings: Pick<BuildTask, 'storage' | 'transport' | 'allowLocalGit' | 'timeoutMs'>;
+  taskSettings: Pick<BuildTask, 'storage' | 'transport' | 'localGitRoots' | 'timeoutMs'>;
   pollIntervalMs?: number;
   /** Launch attempts before a deployment whose task cannot start ends in ERROR. Default 5. */
   maxLaunchAttempts?: number;
@@ -169,7 +169,7 @@ export class Scheduler {
     await this.deps.reconciler.finish(deployment, 'ERROR', reason, { noTask: true });
   }
 
-  private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTask {
+  private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTaskRequest {
     return {
       deploymentId: deployment.id,
       projectId: project.id,

@@ -40,7 +40,7 @@ export interface RouteDeps {
   logStore: LogStore;
   box: SecretBox;
   urls: Urls;
-  allowLocalGit: boolean;
+  localGitRoots: readonly string[];
   logger: Logger;
 }
 
@@ -57,7 +57,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   const validateSettings = (body: Pick<UpdateProjectBody, 'gitUrl' | 'installCommand' | 'buildCommand'>) => {
     if (body.gitUrl !== undefined) {
       try {
-        validateGitUrl(body.gitUrl, { allowLocal: deps.allowLocalGit });
+        validateGitUrl(body.gitUrl, { localRoots: deps.localGitRoots });
       } catch (err) {
         throw new HttpError(400, 'invalid_body', `invalid request body: gitUrl: ${(err as Error).message}`);
       }

@@ -59,6 +59,7 @@ export function faultyClickHouse(client: ClickHouse, faults: ClickHouseFaults): 
 export function idleRunner(): Runner {
   return {
     name: 'idle-test-runner',
+    isolation: { singleUser: false, summary: 'idle test runner: runs nothing', problems: [] },
     start: async (task) => ({ taskId: `idle-${task.deploymentId}` }),
     stop: async () => {},
     describe: async () => ({ state: 'running' }),
@@ -110,7 +111,7 @@ export async function startLiveHarness(options: {
     jwtSecret: randomBytes(48),
     envEncryptionKey: randomBytes(32),
     accessTokenTtlSeconds: 3_600,
-    allowSignup: true,
+    signup: 'open',
     loginRateLimitPerMinute: 1_000,
     webhookRateLimitPerMinute: 1_000,
     allowPrivateWebhookUrls: true,
@@ -121,10 +122,10 @@ export async function startLiveHarness(options: {
       { db, store, bus, clickhouse, runner: idleRunner(), logger },
       {
         urls: new Urls({ rootDomain: 'localhost', scheme: 'http', port: 8000 }),
-        allowLocalGit: true,
+        localGitRoots: [tmpdir()],
         scheduler: {
           maxConcurrentBuilds: 1_000,
-          taskSettings: { storage: { driver: 'local', dir: join(dataDir, 'objects') }, transport: { driver: 'pipe' }, allowLocalGit: true, timeoutMs: 600_000 },
+          taskSettings: { storage: { driver: 'local', dir: join(dataDir, 'objects') }, transport: { driver: 'pipe' }, localGitRoots: [tmpdir()], timeoutMs: 600_000 },
         },
         buildEvents: { retryBaseMs: 20, retryMaxMs: 200 },
         liveLogs: { sweepIntervalMs: 500 },

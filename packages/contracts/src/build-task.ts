@@ -69,6 +69,38 @@ export type PackageManagerName = z.infer<typeof packageManagerSchema>;
 
 const gitUrlSchema = z.string().min(1).max(2048);
 
+/**
+ * How the supervisor (the build-server) runs the user's commands. The runner decides it, from
+ * what its host can do (see `@platform/sandbox`'s probe), and the supervisor refuses to build
+ * with less than it is told: it never falls back to running a stranger's code unsandboxed.
+ * - `bubblewrap`: their own user, pid, mount, ipc, uts and network namespaces, a read-only
+ *   toolchain, only the build's work folder writable; as root also a uid of their own.
+ * - `uid`: another uid than the supervisor's, nothing more (a container without user namespaces).
+ * - `none`: the supervisor's own uid (single-user mode, where no sandbox can run).
+ * - `auto` (containers, ECS): bubblewrap where the kernel allows it, else `uid`; never `none`.
+ */
+export const sandboxIsolationSchema = z.enum(['bubblewrap', 'uid', 'none', 'auto']);
+export type SandboxIsolation = z.infer<typeof sandboxIsolationSchema>;
+
+export const sandboxSettingsSchema = z.object({
+  isolation: sandboxIsolationSchema,
+  /** The uid and gid the user's commands run as (needs a supervisor that may switch users). */
+  uid: z.number().int().positive().optional(),
+  gid: z.number().int().positive().optional(),
+  /** `egress`: the internet for package installs, no route to this machine or private networks. */
+  network: z.enum(['egress', 'none']).default('egress'),
+  /** Limits on everything the user's commands start, together. Absent: not limited. */
+  memoryBytes: z.number().int().positive().optional(),
+  pids: z.number().int().min(16).optional(),
+  cpus: z.number().positive().optional(),
+  /** Total CPU time of the build's commands, in seconds. */
+  cpuSeconds: z.number().int().positive().optional(),
+  /** Size of the build's work folder (clone, dependencies, caches, output, /tmp). */
+  diskBytes: z.number().int().positive().optional(),
+});
+export type SandboxSettings = z.input<typeof sandboxSettingsSchema>;
+export type ParsedSandboxSettings = z.output<typeof sandboxSettingsSchema>;
+
 /** Everything a runner hands the build-server. One schema: the runner encodes with it, the build-server parses with it. */
 export const buildTaskSchema = z.object({
   deploymentId: z.string().regex(/^[a-z0-9]{8,64}$/, 'deploymentId must be lower-case alphanumeric'),
@@ -97,13 +129,21 @@ export const buildTaskSchema = z.object({
   buildEnv: z.record(z.string(), z.string()).default({}),
   /** Restore and save the dependency cache; false for a "redeploy without cache". */
   useBuildCache: z.boolean().default(true),
-  /** Local paths as git URLs are accepted only on the embedded default. */
-  allowLocalGit: z.boolean().default(false),
+  /**
+   * Folders under which a local path is accepted as the git URL (the operator's choice,
+   * `LOCAL_GIT_ROOTS`); empty: local paths are refused. The supervisor clones; the sandbox only
+   * ever sees its own copy.
+   */
+  localGitRoots: z.array(z.string().min(1)).default([]),
+  /** How the user's commands are isolated and limited. */
+  sandbox: sandboxSettingsSchema,
   timeoutMs: z.number().int().positive().default(15 * 60_000),
   storage: storageSettingsSchema,
   transport: transportSettingsSchema,
 });
 export type BuildTask = z.input<typeof buildTaskSchema>;
+/** What the scheduler asks a runner to start: the runner adds the sandbox its host can give. */
+export type BuildTaskRequest = Omit<BuildTask, 'sandbox'>;
 export type ParsedBuildTask = z.output<typeof buildTaskSchema>;
 
 /**

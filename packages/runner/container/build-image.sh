@@ -8,8 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 image="${IMAGE:-localhost/platform-build-server:latest}"
-base="localhost/platform-build-base:bookworm"
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/platform-build-base"
+base="localhost/platform-build-base:bookworm-sandbox"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/platform-build-base-sandbox"
 
 command -v podman >/dev/null || { echo "podman is not installed (apt-get install -y podman buildah runc debootstrap)" >&2; exit 1; }
 
@@ -19,7 +19,7 @@ if ! podman image exists "$base"; then
     mkdir -p "$cache"
     rootfs="$(mktemp -d)"
     echo "debootstrap: making the base root file system (about 80 s)" >&2
-    debootstrap --variant=minbase --include=git,ca-certificates,libstdc++6 bookworm "$rootfs" >&2
+    debootstrap --variant=minbase --include=git,ca-certificates,libstdc++6,bubblewrap bookworm "$rootfs" >&2
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -cf "$cache/rootfs.tar.partial" .
     mv "$cache/rootfs.tar.partial" "$cache/rootfs.tar"

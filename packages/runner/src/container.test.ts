@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { BUILD_EVENTS_TOPIC, type BuildTask } from '@platform/contracts';
+import { BUILD_EVENTS_TOPIC, type BuildTaskRequest } from '@platform/contracts';
 import { createInProcessEventBus } from '@platform/event-bus';
 import { createContainerRunner } from './container.ts';
 
@@ -31,7 +31,7 @@ process.exitCode = ${exitCode};
   return { binary, record };
 }
 
-const hostileTask = (dir: string): BuildTask => ({
+const hostileTask = (dir: string): BuildTaskRequest => ({
   deploymentId: 'dplhostile0000000001',
   projectId: 'prj_x',
   gitUrl: 'https://example.com/a.git; touch /tmp/pwned-container',

@@ -1,8 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chown, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { buildEventSchema, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
-import { publishFrames, readPipeBatches, type EventBus } from '@platform/event-bus';
+import { encodeBuildTaskEnv, isUnderRoots, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
+import type { EventBus } from '@platform/event-bus';
+import { relayBuildEvents } from './relay.ts';
 import type { Runner, RunnerTaskState } from './runner.ts';
 
 export interface ContainerLimits {
@@ -28,8 +30,14 @@ export interface ContainerRunnerOptions {
   limits: ContainerLimits;
   /** `--network` for the build (`none`, `slirp4netns`, a network name); the engine's default when absent. */
   network?: string;
-  /** uid:gid the build runs as inside the container. Default 1000:1000. */
-  user?: string;
+  /**
+   * podman: give each build container a user namespace of its own (`--userns=auto`), so root
+   * in it is an unprivileged uid on the host. Needs subordinate ids for the `containers` user
+   * (`setup-podman.sh` adds them). Default true with podman.
+   */
+  userNamespace?: boolean;
+  /** PATH for the git that copies a local repository before a build (embedded default). */
+  gitPath?: string;
   /** Where the events the container writes are republished. */
   eventBus: EventBus;
   onDiagnostic?: (line: string) => void;
@@ -37,6 +45,7 @@ export interface ContainerRunnerOptions {
 
 interface ContainerTask {
   child: ChildProcess;
+  cleanup: () => Promise<void>;
   stopReason?: string;
   exit?: { code: number | null; at: number; oomKilled?: boolean };
 }
@@ -44,10 +53,17 @@ interface ContainerTask {
 /** Container names are `platform-build-<deploymentId>`: a restarted api-server finds its builds by name. */
 export const CONTAINER_NAME_PREFIX = 'platform-build-';
 
+/** The uid the user's commands get inside the container, apart from the build-server (root in its user namespace). */
+export const CONTAINER_SANDBOX_UID = 1001;
+
 /**
- * Runs each build in its own container through the podman (or docker) CLI: no capabilities,
- * no privilege escalation, a read-only root with a tmpfs scratch folder, and CPU, memory and
- * process limits. The build-server inside writes its events to stdout (the image's entry
+ * Runs each build in its own container through the podman (or docker) CLI: no privilege
+ * escalation, a read-only root with a tmpfs scratch folder, and CPU, memory and process
+ * limits. Inside, the build-server runs as the container's root with the few capabilities a
+ * supervisor needs (switch to the build's uid, own and read its files, end its processes) and
+ * puts the user's commands in the same bubblewrap sandbox as on the local runner, as uid 1001
+ * (`/proc` is unmasked so that the sandbox can mount its own); with podman the container has
+ * a user namespace of its own, so its root is nobody on the host. The build-server inside writes its events to stdout (the image's entry
  * point points fd 3 there), which this runner reads and republishes on the bus, as the local
  * runner does with its pipe. With a `kafka` transport the stdout simply stays empty.
  *
@@ -59,7 +75,7 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
   const tasks = new Map<string, ContainerTask>();
   const listeners: ((taskId: string) => void)[] = [];
   const diag = options.onDiagnostic ?? (() => {});
-  const user = options.user ?? '1000:1000';
+  const userNamespace = options.userNamespace ?? options.engine === 'podman';
 
   const engine = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -71,21 +87,42 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
 
   return {
     name: options.engine,
+    isolation: {
+      singleUser: false,
+      summary: `each build in a ${options.engine} container${userNamespace ? ' with a user namespace of its own' : ''}; inside it, the user's commands in a bubblewrap sandbox as uid ${CONTAINER_SANDBOX_UID} (or that uid alone where the kernel refuses namespaces)`,
+      problems: [],
+    },
 
-    async start(task: BuildTask) {
-      const name = CONTAINER_NAME_PREFIX + task.deploymentId;
-      const mounts = await prepareMounts(task, user);
+    async start(request: BuildTaskRequest) {
+      const name = CONTAINER_NAME_PREFIX + request.deploymentId;
+      const source = await prepareSource(request, options.gitPath);
+      const task: BuildTask = {
+        ...request,
+        ...source.task,
+        sandbox: { isolation: 'auto', uid: CONTAINER_SANDBOX_UID, gid: CONTAINER_SANDBOX_UID, network: options.network === 'none' ? 'none' : 'egress' },
+      };
+      let mounts: Mount[];
+      try {
+        mounts = [...(await prepareStoreMounts(task)), ...source.mounts];
+      } catch (err) {
+        await source.cleanup();
+        throw err;
+      }
       const timeoutS = Math.ceil((task.timeoutMs ?? 15 * 60_000) / 1000);
       const args = [
         'run', '--rm', '--name', name,
         '--label', `platform.deployment=${task.deploymentId}`,
         '--label', `platform.project=${task.projectId}`,
-        '--user', user,
+        '--user', '0:0',
+        ...(userNamespace ? ['--userns', 'auto'] : []),
         '--read-only',
         '--tmpfs', `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
         '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
         '--cap-drop', 'ALL',
+        ...['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL'].flatMap((cap) => ['--cap-add', cap]),
         '--security-opt', 'no-new-privileges',
+        // The sandbox mounts a /proc of its own, which the kernel allows only where /proc is not masked.
+        '--security-opt', options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
         '--cpus', String(options.limits.cpus),
         '--memory', options.limits.memory,
         '--memory-swap', options.limits.memory,
@@ -96,7 +133,8 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         '-e', 'HOME=/scratch',
         '-e', 'BUILD_WORK_DIR=/scratch',
         '-e', 'BUILD_TASK',
-        ...mounts.flatMap((m) => ['-v', `${m.host}:${m.container}:${m.readOnly ? 'ro' : 'rw'}`]),
+        // `U`: podman hands a mounted folder to the container's (namespaced) root.
+        ...mounts.flatMap((m) => ['-v', `${m.host}:${m.container}:${m.readOnly ? 'ro' : 'rw'}${!m.readOnly && userNamespace ? ',U' : ''}`]),
         options.image,
       ];
       const child = spawn(binary, args, {
@@ -107,9 +145,10 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
       });
       if (child.pid === undefined) {
         const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+        await source.cleanup();
         throw new Error(`could not run ${binary}: ${error.message}`);
       }
-      const state: ContainerTask = { child };
+      const state: ContainerTask = { child, cleanup: source.cleanup };
       tasks.set(name, state);
 
       let stderrTail = '';
@@ -118,21 +157,11 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         stderrTail = (stderrTail + chunk).slice(-2_000);
         chunk.split('\n').filter(Boolean).forEach(diag);
       });
-      const relay = (async () => {
-        // In batches: what the build wrote while the last publish was in flight goes out in one.
-        for await (const frames of readPipeBatches(child.stdout!, { onMalformed: (line) => diag(`malformed event frame: ${line.slice(0, 200)}`) })) {
-          const accepted = frames.filter((frame) => {
-            const parsed = buildEventSchema.safeParse(safeJson(frame.value));
-            if (parsed.success && parsed.data.deploymentId === task.deploymentId) return true;
-            diag(`rejected event from build ${task.deploymentId}`);
-            return false;
-          });
-          await publishFrames(options.eventBus, accepted);
-        }
-      })();
+      const relay = relayBuildEvents(child.stdout!, task, options.eventBus, diag);
 
       child.once('close', async (code) => {
         await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
+        await state.cleanup().catch(() => {});
         state.exit = { code, at: Date.now(), ...(code === 137 && !state.stopReason ? { oomKilled: /oom/i.test(stderrTail) } : {}) };
         for (const listener of listeners) listener(name);
       });
@@ -195,32 +224,62 @@ interface Mount {
 
 /**
  * With a local-folder store the build needs that folder, but only its own part of it: its
- * deployment's prefix and its project's build cache, at the same paths as on the host. A
- * local git repository (embedded default) is mounted read-only.
+ * deployment's prefix and its project's build cache, at the same paths as on the host.
  */
-async function prepareMounts(task: BuildTask, user: string): Promise<Mount[]> {
+async function prepareStoreMounts(task: BuildTask): Promise<Mount[]> {
   const mounts: Mount[] = [];
-  const checked = (path: string) => {
-    // `-v host:container:mode` has no escaping: a path with ':' or ',' would change the mount.
-    if (/[:,\n]/.test(path)) throw new Error(`cannot mount ${JSON.stringify(path)} into a build container: the path contains ':' or ','`);
-    return path;
-  };
   if (task.storage.driver === 'local') {
-    const [uid, gid] = user.split(':').map(Number);
     for (const dir of [join(task.storage.dir, 'deployments', task.deploymentId), join(task.storage.dir, 'build-cache', task.projectId)]) {
       await mkdir(dir, { recursive: true });
-      if (process.getuid?.() === 0 && uid !== undefined) await chown(dir, uid, gid ?? uid);
-      mounts.push({ host: checked(dir), container: dir, readOnly: false });
+      mounts.push({ host: mountable(dir), container: dir, readOnly: false });
     }
   }
-  if (task.allowLocalGit && isAbsolute(task.gitUrl)) mounts.push({ host: checked(task.gitUrl), container: task.gitUrl, readOnly: true });
   return mounts;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** `-v host:container:mode` has no escaping: a path with ':' or ',' would change the mount. */
+function mountable(path: string): string {
+  if (/[:,\n]/.test(path)) throw new Error(`cannot mount ${JSON.stringify(path)} into a build container: the path contains ':' or ','`);
+  return path;
 }
+
+const SOURCE_IN_CONTAINER = '/source/repo.git';
+
+/**
+ * A local git repository (embedded default, under an allowed root) is never mounted into the
+ * build: the runner, on the trusted side, copies it (a bare clone without hard links, after
+ * its symlinks are followed and checked against the roots), and the container gets the copy,
+ * read-only. What a tenant names is only ever read by this process's git.
+ */
+async function prepareSource(task: BuildTaskRequest, gitPath?: string): Promise<{ task: Partial<BuildTask>; mounts: Mount[]; cleanup: () => Promise<void> }> {
+  const roots = task.localGitRoots ?? [];
+  const local = task.gitUrl.startsWith('file://') ? task.gitUrl.slice('file://'.length) : isAbsolute(task.gitUrl) ? task.gitUrl : null;
+  if (local === null || roots.length === 0) return { task: { localGitRoots: [] }, mounts: [], cleanup: async () => {} };
+  const real = await realpath(local).catch(() => null);
+  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => r)));
+  // Refused here the build would only fail later, in the container, with the same words.
+  if (real === null || !isUnderRoots(real, realRoots)) return { task: { localGitRoots: [] }, mounts: [], cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), `build-source-${task.deploymentId}-`));
+  await chmod(dir, 0o711);
+  const copy = join(dir, 'repo.git');
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        'git',
+        ['clone', '--bare', '--quiet', '--no-hardlinks', '--', real, copy],
+        { env: { PATH: gitPath ?? '/usr/local/bin:/usr/bin:/bin', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' }, timeout: 120_000 },
+        (err, _stdout, stderr) => (err ? reject(new Error(`copying the local repository failed: ${stderr.trim() || err.message}`)) : resolve()),
+      );
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return {
+    task: { gitUrl: SOURCE_IN_CONTAINER, localGitRoots: ['/source'] },
+    mounts: [{ host: mountable(copy), container: SOURCE_IN_CONTAINER, readOnly: true }],
+    cleanup,
+  };
+}
+

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
-import { BUILD_TASK_ENV, parseBuildTaskEnv, randomId, type BuildTask } from '@platform/contracts';
+import { BUILD_TASK_ENV, parseBuildTaskEnv, randomId, type BuildTaskRequest } from '@platform/contracts';
 import { MOTO_CREDENTIALS, prepareEcs, startMoto } from './testing/moto.ts';
 import { createEcsRunner } from './ecs.ts';
 
@@ -27,7 +27,7 @@ describe('ECS runner against moto', () => {
       securityGroups: [securityGroup],
     });
 
-    const task: BuildTask = {
+    const task: BuildTaskRequest = {
       deploymentId: randomId(20),
       projectId: 'prj_moto',
       gitUrl: 'https://github.com/a/b.git',

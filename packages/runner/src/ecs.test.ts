@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { BUILD_TASK_ENV, parseBuildTaskEnv, type BuildTask } from '@platform/contracts';
+import { BUILD_TASK_ENV, parseBuildTaskEnv, type BuildTaskRequest } from '@platform/contracts';
 import { createEcsRunner } from './ecs.ts';
 import { RunnerStartError } from './runner.ts';
 
@@ -24,7 +24,7 @@ function mockEcs(reply: Reply) {
   return { ecs, sent };
 }
 
-const task: BuildTask = {
+const task: BuildTaskRequest = {
   deploymentId: 'dpl0000000000000001',
   projectId: 'prj_1',
   gitUrl: 'https://github.com/a/b.git',

@@ -6,7 +6,7 @@ import {
   type ECSClientConfig,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
+import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTaskRequest } from '@platform/contracts';
 import { RunnerStartError, type Runner, type RunnerTaskState } from './runner.ts';
 
 export interface EcsRunnerOptions {
@@ -48,8 +48,17 @@ export function createEcsRunner(options: EcsRunnerOptions): Runner {
 
   return {
     name: 'ecs',
+    isolation: {
+      singleUser: false,
+      summary: "each build in an ECS task of its own; inside it, the user's commands in a bubblewrap sandbox where the kernel allows it, else as uid 1001 apart from the build-server",
+      problems: [],
+    },
 
-    async start(task: BuildTask) {
+    async start(request: BuildTaskRequest) {
+      // Inside the task the build-server takes bubblewrap where Fargate's kernel policy allows
+      // user namespaces, else runs the user's commands as a uid of their own (the task
+      // definition runs the build-server as root with CAP_SETUID; see infra/iam/README.md).
+      const task = { ...request, sandbox: { isolation: 'auto' as const, uid: 1001, gid: 1001 } };
       const environment = Object.entries(encodeBuildTaskEnv(task)).map(([name, value]) => ({ name, value }));
       const overrides = { containerOverrides: [{ name: options.containerName, environment }] };
       if (JSON.stringify(overrides).length > MAX_OVERRIDE_CHARS) {

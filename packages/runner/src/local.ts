@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { buildEventSchema, encodeBuildTaskEnv, type BuildTask } from '@platform/contracts';
-import { publishFrames, readPipeBatches, type EventBus } from '@platform/event-bus';
-import type { Runner, RunnerTaskState } from './runner.ts';
+import { encodeBuildTaskEnv, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
+import type { EventBus } from '@platform/event-bus';
+import { relayBuildEvents } from './relay.ts';
+import type { Runner, RunnerIsolation, RunnerTaskState } from './runner.ts';
 
 export interface LocalRunnerOptions {
   /** argv that starts the build-server entry point, e.g. `[node, --import, tsx, main.ts]`. */
@@ -16,12 +17,23 @@ export interface LocalRunnerOptions {
   killGraceMs?: number;
   /** The only variables the child gets besides HOME and the build task (PATH, LANG, TZ from config). */
   inheritedEnv?: Readonly<Record<string, string>>;
+  /**
+   * How the build-server isolates the user's commands (from `probeSandbox` and the limits in
+   * config). Each build gets `uidBase + n` as its uid, n the lowest free slot, so no two
+   * running builds share a uid.
+   */
+  sandbox: Omit<SandboxSettings, 'uid' | 'gid'>;
+  /** First uid given to builds (as root). Default 100000. */
+  uidBase?: number;
+  /** What the probe found, for the platform's start-up line and the dashboard. */
+  isolation: RunnerIsolation;
   onDiagnostic?: (line: string) => void;
 }
 
 interface LocalTask {
   child: ChildProcess;
   deploymentId: string;
+  slot: number;
   stopReason?: string;
   timedOut?: boolean;
   exit?: { code: number | null; signal: NodeJS.Signals | null; at: number };
@@ -44,14 +56,31 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
   const inherited = options.inheritedEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin' };
   const killGraceMs = options.killGraceMs ?? 30_000;
   const diag = options.onDiagnostic ?? (() => {});
+  const asRoot = process.getuid?.() === 0;
+  const uidBase = options.uidBase ?? 100_000;
+  const freeSlot = () => {
+    const used = new Set([...tasks.values()].filter((t) => !t.exit).map((t) => t.slot));
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    return slot;
+  };
+  // As root, the build-server gets a mount namespace of its own: the scratch disk it mounts
+  // for the build is gone when it is, however it ends (a hard kill of the whole platform).
+  const argv = asRoot ? ['unshare', '--mount', '--propagation', 'private', '--', program, ...baseArgs] : [program, ...baseArgs];
 
   return {
     name: 'local',
+    isolation: options.isolation,
 
-    async start(task: BuildTask) {
+    async start(request: BuildTaskRequest) {
+      const slot = freeSlot();
+      const uid = uidBase + slot;
+      const task = { ...request, sandbox: { ...options.sandbox, ...(asRoot && options.sandbox.isolation !== 'none' ? { uid, gid: uid } : {}) } };
       const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
+      // The sandbox's uid passes through to the work folder it owns; it can list nothing here.
+      await chmod(workDir, 0o711);
       const env: Record<string, string> = { ...inherited, HOME: workDir, ...encodeBuildTaskEnv(task) };
-      const child = spawn(program, [...baseArgs], {
+      const child = spawn(argv[0]!, argv.slice(1), {
         cwd: workDir,
         env,
         detached: true,
@@ -63,7 +92,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
         await rm(workDir, { recursive: true, force: true });
         throw new Error(`could not start the build process: ${error.message}`);
       }
-      const state: LocalTask = { child, deploymentId: task.deploymentId };
+      const state: LocalTask = { child, deploymentId: task.deploymentId, slot };
       const taskId = `local-${child.pid}-${task.deploymentId}`;
       tasks.set(taskId, state);
 
@@ -78,18 +107,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
       }, (task.timeoutMs ?? 15 * 60_000) + killGraceMs);
       deadline.unref();
 
-      const relay = (async () => {
-        // In batches: what the build wrote while the last publish was in flight goes out in one.
-        for await (const frames of readPipeBatches(child.stdio[3] as Readable, { onMalformed: (line) => diag(`malformed event frame: ${line.slice(0, 200)}`) })) {
-          const accepted = frames.filter((frame) => {
-            const parsed = buildEventSchema.safeParse(safeJson(frame.value));
-            if (parsed.success && parsed.data.deploymentId === task.deploymentId) return true;
-            diag(`rejected event from build ${task.deploymentId}`);
-            return false;
-          });
-          await publishFrames(options.eventBus, accepted);
-        }
-      })();
+      const relay = relayBuildEvents(child.stdio[3] as Readable, task, options.eventBus, diag);
 
       child.once('close', async (code, signal) => {
         clearTimeout(deadline);
@@ -220,10 +238,3 @@ async function findOrphan(taskId: string): Promise<number | null> {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,4 +1,4 @@
-import type { BuildTask } from '@platform/contracts';
+import type { BuildTaskRequest } from '@platform/contracts';
 
 export interface StartedTask {
   /** The runner's own id for the task: a pid, a container name, an ECS task ARN. */
@@ -41,10 +41,25 @@ export class RunnerStartError extends Error {
   }
 }
 
+/** How a runner's builds are isolated from the platform and from each other. */
+export interface RunnerIsolation {
+  /**
+   * No sandbox can run here: builds run with the platform's own user, so the platform must have
+   * one account only (sign-up closed once it exists).
+   */
+  singleUser: boolean;
+  /** One line for the start-up log and the dashboard. */
+  summary: string;
+  /** What is missing, with what to install. */
+  problems: string[];
+}
+
 /** Starts build-server runs somewhere: a child process, a container, an ECS task. */
 export interface Runner {
   readonly name: string;
-  start(task: BuildTask): Promise<StartedTask>;
+  readonly isolation: RunnerIsolation;
+  /** Starts a build; the runner decides the sandbox (`task.sandbox`) from what its host can give. */
+  start(task: BuildTaskRequest): Promise<StartedTask>;
   /**
    * Asks the task to stop (and makes sure it does: SIGKILL or `StopTask` after a grace). The
    * platform, not the runner, records the deployment's end; stopping an ended or unknown task

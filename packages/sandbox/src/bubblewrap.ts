@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import { constants as os } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { Readable as ReadableStream } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import type { Command, ParsedSandboxSettings } from '@platform/contracts';
+import type { BuildCgroup } from './cgroup.ts';
+import { connectEgress, type Egress } from './egress.ts';
+import { program } from './programs.ts';
+import type { SandboxedProcess, SandboxExit, SpawnOptions } from './sandbox.ts';
+
+export interface BubblewrapLaunch {
+  settings: ParsedSandboxSettings;
+  /** The build's work folder: bound read-write at the same path, the only writable place. */
+  workDir: string;
+  /** Bound at /tmp: on the same capped disk as the work folder. */
+  tmpDir: string;
+  /** Files for the sandbox's /etc: passwd, group, hosts, resolv.conf (written by the supervisor). */
+  etcDir: string;
+  /** Read-only extras: the toolchain where it lives outside /usr (node's own prefix). */
+  readOnlyPaths: readonly string[];
+  cgroup: BuildCgroup | null;
+  /** Private CIDRs the operator lets builds reach. */
+  egressAllow?: readonly string[];
+  /** Called when a limit is hit, to say why in the log. */
+  diskFull?: () => Promise<boolean>;
+}
+
+/** Host /etc entries the toolchain reads; nothing of the platform's, no credentials. */
+const HOST_ETC = ['ssl', 'ca-certificates', 'ca-certificates.conf', 'alternatives', 'nsswitch.conf', 'localtime', 'mime.types', 'protocols', 'services'];
+
+/**
+ * bubblewrap's argument list for one command. Every namespace is new (user, pid, mount, ipc,
+ * uts, cgroup, network); no capability survives into the command and it may not make user
+ * namespaces of its own (which could give it capabilities over new namespaces). The
+ * filesystem is a fresh tmpfs root holding /usr and a few /etc files read-only, a /proc that
+ * shows only the sandbox's own processes, a minimal /dev, and the work folder.
+ */
+export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: string): string[] {
+  const args = [
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--unshare-net',
+    '--disable-userns',
+    '--die-with-parent',
+    // A new session: the command cannot push input into a terminal of the platform's (TIOCSTI).
+    '--new-session',
+    '--hostname', 'build',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  // Merged-/usr systems link /bin, /lib... into /usr; older ones have real folders.
+  for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    if (!existsSync(top)) continue;
+    const stat = lstatSync(top);
+    if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
+    else if (stat.isDirectory()) args.push('--ro-bind', top, top);
+  }
+  args.push('--dir', '/etc');
+  for (const name of HOST_ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+  for (const name of ['passwd', 'group', 'hosts', 'resolv.conf']) args.push('--ro-bind', `${launch.etcDir}/${name}`, `/etc/${name}`);
+  args.push('--proc', '/proc', '--dev', '/dev', '--bind', launch.tmpDir, '/tmp');
+  for (const path of launch.readOnlyPaths) args.push('--ro-bind', path, path);
+  args.push('--bind', launch.workDir, launch.workDir, '--chdir', cwd, '--info-fd', '3', '--block-fd', '4', '--', ...command);
+  return args;
+}
+
+/**
+ * Starts one command in a bubblewrap sandbox. bubblewrap stops before running the command
+ * (`--block-fd`) until the supervisor has put its processes in the build's cgroup and wired
+ * its network namespace to slirp4netns behind the firewall, so no user code ever runs
+ * unlimited or with an unfiltered network.
+ */
+export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Command, options: SpawnOptions): Promise<SandboxedProcess> {
+  const { settings } = launch;
+  const asRoot = process.getuid?.() === 0;
+  // Found before bubblewrap runs, so a typo reads as ENOENT, not as a sandbox failure.
+  if (!(await findProgram(command[0]!, options.env.PATH ?? '', options.cwd))) {
+    return {
+      stdout: ReadableStream.from([]),
+      stderr: ReadableStream.from([]),
+      exited: Promise.resolve({ exitCode: null, signal: null, spawnError: `spawn ${command[0]} ENOENT (not found on PATH)` }),
+      kill: async () => {},
+      limitReason: () => undefined,
+    };
+  }
+  // Counters before this command: a limit hit by an earlier step is not this one's.
+  const baseline = (await launch.cgroup?.usage()) ?? { oomKills: 0, pidsRefused: 0, cpuSeconds: 0 };
+  const child = spawn(program('bwrap'), bubblewrapArgs(launch, command, options.cwd), {
+    cwd: '/',
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    ...(asRoot && settings.uid !== undefined ? { uid: settings.uid, gid: settings.gid ?? settings.uid } : {}),
+    detached: true,
+    shell: false,
+  });
+  let limit: string | undefined;
+  let egress: Egress | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  let ended = false;
+  const exitedRaw = new Promise<SandboxExit>((done) => {
+    child.once('error', (err) => done({ exitCode: null, signal: null, spawnError: `the sandbox could not start: ${err.message}` }));
+    child.once('exit', (exitCode, signal) => done(fromBubblewrapExit(exitCode, signal)));
+  });
+  const kill = async () => {
+    // The outer bwrap's death takes the namespace's init with it (--die-with-parent), and the
+    // kernel ends every process of a pid namespace whose init is gone. The cgroup catches the rest.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    child.kill('SIGKILL');
+    await launch.cgroup?.killAll();
+  };
+  const exited = exitedRaw.then(async (result) => {
+    ended = true;
+    if (watcher) clearInterval(watcher);
+    await launch.cgroup?.killAll();
+    await egress?.close();
+    if (!limit && result.exitCode !== 0 && (await launch.diskFull?.())) limit = `the build's disk (${formatBytes(settings.diskBytes ?? 0)}) is full`;
+    if (!limit && launch.cgroup) {
+      const usage = await launch.cgroup.usage();
+      if (usage.oomKills > baseline.oomKills) limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
+    }
+    return result;
+  });
+
+  const failStart = async (why: string): Promise<SandboxedProcess> => {
+    await kill();
+    const result = await exited;
+    return handle({ ...result, spawnError: `the sandbox could not start: ${why}` });
+  };
+  const handle = (override?: SandboxExit): SandboxedProcess => ({
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    exited: override ? Promise.resolve(override) : exited,
+    kill,
+    limitReason: () => limit,
+  });
+
+  if (child.pid === undefined) return handle(await exited);
+  (child.stdio[4] as Writable).on('error', () => {});
+  let childPid: number;
+  try {
+    childPid = await readChildPid(child.stdio[3] as Readable, exitedRaw);
+  } catch (err) {
+    return failStart((err as Error).message);
+  }
+  try {
+    if (launch.cgroup) {
+      await launch.cgroup.add(child.pid);
+      await launch.cgroup.add(childPid);
+    }
+    if (settings.network === 'egress') {
+      egress = await connectEgress({ pid: childPid, joinUserNamespace: !asRoot, ...(launch.egressAllow ? { allow: launch.egressAllow } : {}) });
+    }
+  } catch (err) {
+    return failStart((err as Error).message);
+  }
+  (child.stdio[4] as Writable).end('1');
+
+  if (launch.cgroup) {
+    const cgroup = launch.cgroup;
+    watcher = setInterval(() => {
+      void cgroup.usage().then((usage) => {
+        if (ended || limit) return;
+        if (usage.pidsRefused > baseline.pidsRefused) limit = `started more processes than its limit of ${settings.pids} allows`;
+        else if (usage.oomKills > baseline.oomKills) limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
+        else if (settings.cpuSeconds !== undefined && usage.cpuSeconds > settings.cpuSeconds) limit = `used more than its ${settings.cpuSeconds} s of CPU time`;
+        if (limit) void kill();
+      });
+    }, 200);
+    watcher.unref();
+  }
+  return handle();
+}
+
+/** bubblewrap's init exits 128 + n when the command was killed by signal n: report the signal, as a direct child would. */
+function fromBubblewrapExit(exitCode: number | null, signal: NodeJS.Signals | null): SandboxExit {
+  if (exitCode !== null && exitCode > 128 && exitCode < 128 + 65) {
+    const name = Object.entries(os.signals).find(([, n]) => n === exitCode - 128)?.[0] as NodeJS.Signals | undefined;
+    if (name) return { exitCode: null, signal: name };
+  }
+  return { exitCode, signal };
+}
+
+/** The program as execvp inside the sandbox would find it (the sandbox sees the same paths). */
+async function findProgram(name: string, path: string, cwd: string): Promise<boolean> {
+  const candidates = name.includes('/') ? [isAbsolute(name) ? name : resolve(cwd, name)] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  for (const candidate of candidates) {
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+/** bubblewrap writes `{"child-pid": N}` on its info fd once the namespaces exist. */
+function readChildPid(info: Readable, exited: Promise<SandboxExit>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(() => settle(() => reject(new Error('bubblewrap did not start within 10 s'))), 10_000);
+    info.setEncoding('utf8');
+    info.on('data', (chunk: string) => {
+      text += chunk;
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (match) settle(() => resolve(Number(match[1])));
+    });
+    info.once('end', () => settle(() => reject(new Error('bubblewrap closed its info pipe before naming its child'))));
+    void exited.then((r) => settle(() => reject(new Error(`bubblewrap exited with code ${r.exitCode}${r.spawnError ? `: ${r.spawnError}` : ''}`))));
+  });
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MiB`;
+  return `${Math.round(bytes / 1024)} KiB`;
+}

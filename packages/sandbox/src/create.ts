@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { sandboxSettingsSchema, type SandboxSettings } from '@platform/contracts';
+import { formatBytes, spawnInBubblewrap, type BubblewrapLaunch } from './bubblewrap.ts';
+import { createBuildCgroup } from './cgroup.ts';
+import { mountScratchDisk, type ScratchDisk } from './scratch-disk.ts';
+import type { Sandbox } from './sandbox.ts';
+import { killUid, spawnUnsandboxed } from './unsandboxed.ts';
+import { bubblewrapWorks } from './probe.ts';
+import { program } from './programs.ts';
+
+/** The uid the user's commands get where the supervisor may switch users and nobody chose one. */
+export const DEFAULT_SANDBOX_UID = 1001;
+
+export class SandboxUnavailableError extends Error {}
+
+export interface CreateSandboxOptions {
+  settings: SandboxSettings;
+  /**
+   * A folder of the supervisor's own for this build (made by the caller): the work folder, the
+   * sandbox's /tmp and /etc files and its disk image go in it. Must not be writable by others.
+   */
+  root: string;
+  /** Names the build's cgroup (the deployment id). */
+  name: string;
+  /** Private CIDRs the operator lets builds reach (a registry mirror). */
+  egressAllow?: readonly string[];
+}
+
+/**
+ * Makes the sandbox the settings ask for, or throws SandboxUnavailableError: a build is never
+ * run with less isolation than its runner asked for. `auto` (containers, ECS) takes bubblewrap
+ * where the kernel allows it, else a uid of its own; never the supervisor's uid.
+ */
+export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
+  const requested = sandboxSettingsSchema.parse(options.settings);
+  const root = process.getuid?.() === 0;
+  let isolation = requested.isolation;
+  if (isolation === 'auto') {
+    if (await bubblewrapWorks({ ...(root ? { uid: requested.uid ?? DEFAULT_SANDBOX_UID } : {}) })) isolation = 'bubblewrap';
+    else if (root) isolation = 'uid';
+    else throw new SandboxUnavailableError('no sandbox can run here: bubblewrap cannot make namespaces and the supervisor is not root, so it cannot switch to a uid of its own');
+  }
+  const uid = root && isolation !== 'none' ? (requested.uid ?? DEFAULT_SANDBOX_UID) : undefined;
+  const gid = uid !== undefined ? (requested.gid ?? uid) : undefined;
+  if (isolation === 'uid' && uid === undefined) throw new SandboxUnavailableError('the uid sandbox needs a supervisor that runs as root');
+  const settings = { ...requested, isolation, ...(uid !== undefined ? { uid, gid } : {}) };
+
+  // The sandbox's user must pass through the root folder to reach the work folder it owns.
+  await chmod(options.root, 0o711);
+  const workDir = join(options.root, 'work');
+  await mkdir(workDir, { recursive: true });
+  let disk: ScratchDisk | null = null;
+  if (settings.diskBytes !== undefined && isolation === 'bubblewrap') disk = await mountScratchDisk(workDir, join(options.root, 'scratch.img'), settings.diskBytes);
+  const tmpDir = join(workDir, 'tmp');
+  await mkdir(tmpDir, { recursive: true });
+  if (uid !== undefined) {
+    await chown(workDir, uid, gid!);
+    await chown(tmpDir, uid, gid!);
+  }
+  await chmod(workDir, 0o700);
+  await chmod(tmpDir, 0o700);
+
+  const limited = settings.memoryBytes !== undefined || settings.pids !== undefined || settings.cpus !== undefined || settings.cpuSeconds !== undefined;
+  const cgroup = isolation === 'bubblewrap' && limited ? await createBuildCgroup(`build-${options.name}`, {
+    ...(settings.memoryBytes !== undefined ? { memoryBytes: settings.memoryBytes } : {}),
+    ...(settings.pids !== undefined ? { pids: settings.pids } : {}),
+    ...(settings.cpus !== undefined ? { cpus: settings.cpus } : {}),
+  }) : null;
+
+  const handOver = async (dir: string) => {
+    if (uid === undefined) return;
+    await run('chown', ['-R', '--no-dereference', `${uid}:${gid}`, '--', dir]);
+  };
+
+  if (isolation !== 'bubblewrap') {
+    const description =
+      isolation === 'uid'
+        ? `Sandbox: the build's commands run as uid ${uid}, apart from the build-server (no user namespaces here: the container is the boundary)`
+        : 'Sandbox: none. The build runs with the platform\'s own user (single-user mode: install bubblewrap and slirp4netns to sandbox builds)';
+    return {
+      settings,
+      description,
+      workDir,
+      handOver,
+      spawn: (command, spawnOptions) => spawnUnsandboxed(command, { ...spawnOptions, ...(uid !== undefined ? { uid, gid: gid! } : {}) }),
+      async close() {
+        if (uid !== undefined) await killUid(uid);
+      },
+    };
+  }
+
+  const etcDir = join(options.root, 'etc');
+  await mkdir(etcDir, { recursive: true });
+  await chmod(etcDir, 0o755);
+  const insideUid = uid ?? process.getuid?.() ?? 1000;
+  const insideGid = gid ?? process.getgid?.() ?? 1000;
+  await writeFile(join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:${insideUid}:${insideGid}:build:${workDir}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+  await writeFile(join(etcDir, 'group'), `root:x:0:\nbuild:x:${insideGid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
+  await writeFile(join(etcDir, 'hosts'), '127.0.0.1 localhost build\n::1 localhost build\n', { mode: 0o644 });
+  await writeFile(join(etcDir, 'resolv.conf'), settings.network === 'egress' ? 'nameserver 10.0.2.3\n' : '', { mode: 0o644 });
+
+  // The toolchain where it lives outside /usr (a Node installed under /opt or a home folder).
+  const nodePrefix = dirname(dirname(process.execPath));
+  const readOnlyPaths = nodePrefix.startsWith('/usr') || nodePrefix === '/' ? [] : [nodePrefix];
+  const launch: BubblewrapLaunch = {
+    settings,
+    workDir,
+    tmpDir,
+    etcDir,
+    readOnlyPaths,
+    cgroup,
+    ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
+    ...(disk ? { diskFull: async () => (await disk!.free()) < Math.min(16 * 1024 ** 2, disk!.bytes / 50) } : {}),
+  };
+  const parts = [
+    `bubblewrap${uid !== undefined ? ` as uid ${uid}` : ''}, its own pid, mount, ipc, uts and network namespaces`,
+    settings.network === 'egress' ? 'network: the internet only (no route to this machine or private networks)' : 'network: none',
+    settings.memoryBytes !== undefined && cgroup ? `memory ${formatBytes(settings.memoryBytes)}` : null,
+    settings.pids !== undefined && cgroup ? `${settings.pids} processes` : null,
+    settings.cpus !== undefined && cgroup ? `${settings.cpus} CPU` : null,
+    disk ? `disk ${formatBytes(disk.bytes)}` : null,
+    limited && !cgroup ? 'memory, process and CPU limits unavailable here (no writable cgroup)' : null,
+  ].filter(Boolean);
+  return {
+    settings,
+    description: `Sandbox: ${parts.join('; ')}`,
+    workDir,
+    handOver,
+    spawn: (command, spawnOptions) => spawnInBubblewrap(launch, command, spawnOptions),
+    async close() {
+      await cgroup?.remove();
+      await disk?.unmount();
+    },
+  };
+}
+
+function run(name: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(program(name), args, { timeout: 120_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => (err ? reject(new Error(`${name}: ${stderr.trim() || err.message}`)) : resolve()));
+  });
+}
