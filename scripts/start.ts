@@ -16,13 +16,14 @@ import { createProxyServer, loadProxyConfig, proxyOptionsFrom } from '@platform/
 import { createLogger, onShutdown } from '@platform/logger';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const env = { LOG_LEVEL: 'warn', ...process.env };
+// The example site is deployed from DATA_DIR/repos: the one folder local git paths may name.
+const env = { LOG_LEVEL: 'warn', ALLOW_LOCAL_GIT: 'true', ...process.env };
 const apiConfig = loadApiConfig(env);
 const proxyConfig = loadProxyConfig(env);
 const logger = createLogger({ level: apiConfig.LOG_LEVEL });
 
 const deps = await createDrivers(apiConfig, logger);
-const api = await createApiServer(deps, apiOptionsFrom(apiConfig));
+const api = await createApiServer(deps, apiOptionsFrom(apiConfig, deps.runner));
 const apiPort = await api.listen(apiConfig.API_PORT, apiConfig.API_HOST);
 // The proxy is the single ingress: api.<ROOT_DOMAIN> on its port reaches this api-server.
 const proxy = createProxyServer(
@@ -34,6 +35,9 @@ console.log(`Dashboard          http://localhost:${apiPort}/`);
 console.log(`API and live logs  http://localhost:${apiPort}`);
 console.log(`Deployments        http://<project>.${apiConfig.ROOT_DOMAIN}:${proxyPort}`);
 console.log(`Data               ${apiConfig.dataDir}`);
+const { isolation } = deps.runner;
+console.log(`Builds             ${isolation.singleUser ? 'NOT SANDBOXED: ' : ''}${isolation.summary}`);
+for (const problem of isolation.problems) console.log(`                   - ${problem}`);
 
 onShutdown(logger, [
   { name: 'stop proxy', run: () => proxy.close() },

@@ -21,7 +21,7 @@ describe('scheduler and reconciler on ECS (moto)', () => {
   let api: ApiServer;
   let base = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-ecs-'));
-  const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RECONCILE_INTERVAL_MS: '500', RECONCILE_SETTLE_MS: '500' });
+  const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RECONCILE_INTERVAL_MS: '500', RECONCILE_SETTLE_MS: '500', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: tmpdir() });
 
   let token: string | undefined;
   async function startApi() {

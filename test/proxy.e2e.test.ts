@@ -24,7 +24,7 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'platform-proxy-e2e-'));
-    const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn' });
+    const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: tmpdir() });
     const logger = createLogger({ level: 'warn' });
     deps = await createEmbeddedDrivers(config, logger);
     api = await createApiServer(deps, apiOptionsFrom(config));

@@ -43,6 +43,8 @@ describe('api-server restart', () => {
         RECONCILE_INTERVAL_MS: '1000',
         RECONCILE_SETTLE_MS: '1000',
         LOG_LEVEL: 'warn',
+        ALLOW_LOCAL_GIT: 'true',
+        LOCAL_GIT_ROOTS: tmpdir(),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -177,8 +177,22 @@ describe('api-server configuration: accounts and secrets', () => {
 
   it('defaults suit the embedded default', () => {
     const config = loadApiConfig({ DATA_DIR: dataDir() });
-    expect(config).toMatchObject({ ACCESS_TOKEN_TTL_SECONDS: 43_200, ALLOW_SIGNUP: true, LOGIN_RATE_LIMIT_PER_MINUTE: 10, ALLOW_PRIVATE_WEBHOOK_URLS: false });
+    expect(config).toMatchObject({ ACCESS_TOKEN_TTL_SECONDS: 43_200, LOGIN_RATE_LIMIT_PER_MINUTE: 10, ALLOW_PRIVATE_WEBHOOK_URLS: false, SANDBOX: 'auto' });
     expect(config.JWT_SECRET).toBeUndefined();
+    // Sign-up is open where builds are sandboxed, first account only where they are not.
+    expect(config.ALLOW_SIGNUP).toBeUndefined();
+    expect(accessOptionsFrom(config).signup).toBe('open');
+    expect(accessOptionsFrom(config, true).signup).toBe('first-account');
+    expect(accessOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), ALLOW_SIGNUP: 'false' }), false).signup).toBe('closed');
+    // No tenant may name a folder of this machine as its repository unless the operator says so.
+    expect(config.localGitRoots).toEqual([]);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d', ALLOW_LOCAL_GIT: 'true' }).localGitRoots).toEqual(['/srv/d/repos']);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: '/a, /b' }).localGitRoots).toEqual(['/a', '/b']);
+    expect(() => loadApiConfig({ DATA_DIR: '/srv/d', LOCAL_GIT_ROOTS: '/a' })).toThrow('LOCAL_GIT_ROOTS: needs ALLOW_LOCAL_GIT=true');
+    // Build limits, with units.
+    expect(config).toMatchObject({ BUILD_MEMORY: 2 * 1024 ** 3, BUILD_DISK: 4 * 1024 ** 3, BUILD_PIDS_LIMIT: 1024, BUILD_CPU_SECONDS: 1800 });
+    expect(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: '512m' }).BUILD_MEMORY).toBe(512 * 1024 ** 2);
+    expect(() => loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: 'lots' })).toThrow('BUILD_MEMORY');
   });
 
   it('generates the keys once under DATA_DIR, owner-only, and reuses them', () => {

@@ -23,7 +23,7 @@ logger.info(
   'drivers chosen by configuration',
 );
 const deps = await createDrivers(config, logger);
-const api = await createApiServer(deps, apiOptionsFrom(config));
+const api = await createApiServer(deps, apiOptionsFrom(config, deps.runner));
 const port = await api.listen(config.API_PORT, config.API_HOST);
 logger.info({ port }, 'api-server listening');
 

@@ -48,12 +48,17 @@ export function setDefaultToken(base: string, token: string): void {
 export async function startEmbeddedPlatform(env: Record<string, string> = {}, options: Partial<ApiOptions> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-test-'));
   // Tests sign up many users from one address and post to local notification receivers.
-  const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env });
+  // Fixture repositories are made in the system temp folder: the one allowed root for local paths.
+  const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: tmpdir(), ...env });
   const logger = createLogger({ level: config.LOG_LEVEL });
   const deps = await createDrivers(config, logger);
   const proxy = createProxyServer({ store: deps.store, bus: deps.bus, logger }, { routeTtlMs: 200, requestLogFlushMs: 100 });
   const proxyPort = await proxy.listen(0);
-  const api = await createApiServer(deps, { ...apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }), ...options });
+  const defaults = apiOptionsFrom({ ...config, PUBLIC_PORT: proxyPort }, deps.runner);
+  // Tests of accounts and tenancy need several accounts even where this machine cannot sandbox
+  // builds (single-user mode would close sign-up); the sandbox suite asserts that mode itself.
+  const access = { ...defaults.access, signup: defaults.access.signup === 'first-account' ? ('open' as const) : defaults.access.signup };
+  const api = await createApiServer(deps, { ...defaults, access, ...options });
   const apiPort = await api.listen(0);
   const base = `http://127.0.0.1:${apiPort}`;
   const signup = async (email = `user-${Math.random().toString(36).slice(2)}@example.test`) => {

@@ -89,6 +89,8 @@ export const sandboxSettingsSchema = z.object({
   gid: z.number().int().positive().optional(),
   /** `egress`: the internet for package installs, no route to this machine or private networks. */
   network: z.enum(['egress', 'none']).default('egress'),
+  /** More IPv4 addresses the build may not reach: the host's own, when the runner is outside the build's container. */
+  egressDeny: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/)).default([]),
   /** Limits on everything the user's commands start, together. Absent: not limited. */
   memoryBytes: z.number().int().positive().optional(),
   pids: z.number().int().min(16).optional(),

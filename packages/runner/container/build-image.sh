@@ -19,7 +19,7 @@ if ! podman image exists "$base"; then
     mkdir -p "$cache"
     rootfs="$(mktemp -d)"
     echo "debootstrap: making the base root file system (about 80 s)" >&2
-    debootstrap --variant=minbase --include=git,ca-certificates,libstdc++6,bubblewrap bookworm "$rootfs" >&2
+    debootstrap --variant=minbase --include=git,ca-certificates,libstdc++6,bubblewrap,slirp4netns,nftables bookworm "$rootfs" >&2
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -cf "$cache/rootfs.tar.partial" .
     mv "$cache/rootfs.tar.partial" "$cache/rootfs.tar"

@@ -42,7 +42,7 @@ const hostileTask = (dir: string): BuildTaskRequest => ({
 });
 
 describe('container runner (FAKE engine CLI)', () => {
-  it('runs the image with limits, no capabilities, a read-only root, and the task only in the environment', async () => {
+  it('runs the image with limits, only a supervisor\'s capabilities, a user namespace, a read-only root, and the task only in the environment', async () => {
     const { binary, record } = fakeEngine(0);
     const bus = createInProcessEventBus();
     const received: string[] = [];
@@ -68,23 +68,29 @@ describe('container runner (FAKE engine CLI)', () => {
     expect(argv).toContain('--rm');
     expect(argv).toContain('--read-only');
     expect(pairs('--cap-drop')).toEqual(['ALL']);
-    expect(pairs('--security-opt')).toEqual(['no-new-privileges']);
+    // What the supervisor needs to run the user's commands as uid 1001 and read their output; nothing more.
+    expect(pairs('--cap-add').sort()).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
+    expect(pairs('--security-opt')).toEqual(['no-new-privileges', 'unmask=/proc/*']);
+    expect(pairs('--userns')).toEqual(['auto']);
     expect(pairs('--cpus')).toEqual(['1']);
     expect(pairs('--memory')).toEqual(['512m']);
     expect(pairs('--memory-swap')).toEqual(['512m']);
     expect(pairs('--pids-limit')).toEqual(['256']);
     expect(pairs('--network')).toEqual(['none']);
-    expect(pairs('--user')).toEqual(['1000:1000']);
+    // Root of the container's own user namespace: nobody on the host.
+    expect(pairs('--user')).toEqual(['0:0']);
     expect(pairs('--tmpfs')[0]).toMatch(/^\/scratch:rw,exec,nosuid,nodev,mode=1777,size=1g$/);
     expect(pairs('-v')).toEqual([
-      `${storeDir}/deployments/${task.deploymentId}:${storeDir}/deployments/${task.deploymentId}:rw`,
-      `${storeDir}/build-cache/prj_x:${storeDir}/build-cache/prj_x:rw`,
+      `${storeDir}/deployments/${task.deploymentId}:${storeDir}/deployments/${task.deploymentId}:rw,U`,
+      `${storeDir}/build-cache/prj_x:${storeDir}/build-cache/prj_x:rw,U`,
     ]);
     expect(argv.at(-1)).toBe('localhost/build:test');
     // The task (and the user's secrets in it) is in the engine's environment, never in argv.
     expect(pairs('-e')).toContain('BUILD_TASK');
     expect(argv.join(' ')).not.toContain('do-not-put-me-on-a-command-line');
     expect(JSON.parse(env.BUILD_TASK!).buildEnv).toEqual({ SECRET_TOKEN: 'do-not-put-me-on-a-command-line' });
+    // Inside, the build-server sandboxes the user's commands as a uid of their own.
+    expect(JSON.parse(env.BUILD_TASK!).sandbox).toMatchObject({ isolation: 'auto', uid: 1001 });
     // The hostile git URL and ref were data, not commands.
     expect(existsSync('/tmp/pwned-container')).toBe(false);
     // Events on the container's stdout reach the bus.
@@ -112,7 +118,20 @@ describe('container runner (FAKE engine CLI)', () => {
   it('refuses to mount a path that would change the mount specification', async () => {
     const { binary } = fakeEngine(0);
     const runner = createContainerRunner({ engine: 'podman', engineBinary: binary, image: 'i', limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' }, eventBus: createInProcessEventBus() });
-    const task = { ...hostileTask(mkdtempSync(join(tmpdir(), 'store-'))), gitUrl: '/srv/repo:/etc', allowLocalGit: true };
+    const task = hostileTask(mkdtempSync(join(tmpdir(), 'store:x,')));
     await expect(runner.start(task)).rejects.toThrow('the path contains');
+  });
+
+  it('never mounts a host path a tenant names: a local repository outside the allowed roots is not copied or mounted', async () => {
+    const { binary, record } = fakeEngine(0);
+    const runner = createContainerRunner({ engine: 'podman', engineBinary: binary, image: 'i', limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' }, eventBus: createInProcessEventBus() });
+    const ended = new Promise<string>((resolve) => runner.onTaskEnded!(resolve));
+    const allowed = mkdtempSync(join(tmpdir(), 'allowed-'));
+    await runner.start({ ...hostileTask(mkdtempSync(join(tmpdir(), 'store-'))), gitUrl: '/etc', localGitRoots: [allowed] });
+    await ended;
+    const { argv, env } = JSON.parse(readFileSync(record, 'utf8')) as { argv: string[]; env: Record<string, string> };
+    expect(argv.join(' ')).not.toContain('/etc');
+    // The build-server refuses it in turn: no local roots reach the container.
+    expect(JSON.parse(env.BUILD_TASK!)).toMatchObject({ gitUrl: '/etc', localGitRoots: [] });
   });
 });

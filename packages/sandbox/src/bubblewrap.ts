@@ -26,6 +26,13 @@ export interface BubblewrapLaunch {
   egressAllow?: readonly string[];
   /** Called when a limit is hit, to say why in the log. */
   diskFull?: () => Promise<boolean>;
+  /**
+   * `slirp`: a network namespace of its own, wired to slirp4netns. `shared`: the supervisor's
+   * network namespace (a build container's own), filtered by uid (installUidFirewall).
+   */
+  network: 'slirp' | 'shared';
+  /** slirp4netns runs as this owner, joining the sandbox's single user namespace (a supervisor that is not root). */
+  slirpOwner?: { uid: number; gid: number };
 }
 
 /** Host /etc entries the toolchain reads; nothing of the platform's, no credentials. */
@@ -33,15 +40,20 @@ const HOST_ETC = ['ssl', 'ca-certificates', 'ca-certificates.conf', 'alternative
 
 /**
  * bubblewrap's argument list for one command. Every namespace is new (user, pid, mount, ipc,
- * uts, cgroup, network); no capability survives into the command and it may not make user
- * namespaces of its own (which could give it capabilities over new namespaces). The
+ * uts, cgroup, network unless the container's is shared); no capability survives into the
+ * command and it may not make user namespaces of its own. The
  * filesystem is a fresh tmpfs root holding /usr and a few /etc files read-only, a /proc that
  * shows only the sandbox's own processes, a minimal /dev, and the work folder.
  */
 export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: string): string[] {
+  const ownNetwork = launch.network === 'slirp' || launch.settings.network === 'none';
   const args = [
-    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--unshare-net',
-    '--disable-userns',
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    ...(ownNetwork ? ['--unshare-net'] : []),
+    // No user namespace inside: one would give the build capabilities over namespaces of its
+    // own, a large part of the kernel to attack. Not possible where slirp4netns must join the
+    // namespace as its owner (bubblewrap would nest a second user namespace it cannot enter).
+    ...(launch.slirpOwner ? [] : ['--disable-userns']),
     '--die-with-parent',
     // A new session: the command cannot push input into a terminal of the platform's (TIOCSTI).
     '--new-session',
@@ -58,7 +70,13 @@ export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: 
   args.push('--dir', '/etc');
   for (const name of HOST_ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
   for (const name of ['passwd', 'group', 'hosts', 'resolv.conf']) args.push('--ro-bind', `${launch.etcDir}/${name}`, `/etc/${name}`);
-  args.push('--proc', '/proc', '--dev', '/dev', '--bind', launch.tmpDir, '/tmp');
+  // /dev by hand rather than `--dev`: mounting a devpts would make bubblewrap map root first and
+  // nest a second user namespace, whose network namespace an owner's slirp4netns could not join.
+  args.push('--proc', '/proc', '--tmpfs', '/dev');
+  for (const device of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) args.push('--dev-bind', `/dev/${device}`, `/dev/${device}`);
+  args.push('--tmpfs', '/dev/shm', '--symlink', '/proc/self/fd', '/dev/fd');
+  ['stdin', 'stdout', 'stderr'].forEach((name, fd) => args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`));
+  args.push('--bind', launch.tmpDir, '/tmp');
   for (const path of launch.readOnlyPaths) args.push('--ro-bind', path, path);
   args.push('--bind', launch.workDir, launch.workDir, '--chdir', cwd, '--info-fd', '3', '--block-fd', '4', '--', ...command);
   return args;
@@ -151,8 +169,13 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
       await launch.cgroup.add(child.pid);
       await launch.cgroup.add(childPid);
     }
-    if (settings.network === 'egress') {
-      egress = await connectEgress({ pid: childPid, joinUserNamespace: !asRoot, ...(launch.egressAllow ? { allow: launch.egressAllow } : {}) });
+    if (settings.network === 'egress' && launch.network === 'slirp') {
+      egress = await connectEgress({
+        pid: childPid,
+        ...(launch.slirpOwner ? { owner: launch.slirpOwner } : {}),
+        ...(launch.egressAllow ? { allow: launch.egressAllow } : {}),
+        ...(settings.egressDeny.length ? { deny: settings.egressDeny } : {}),
+      });
     }
   } catch (err) {
     return failStart((err as Error).message);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sandboxSettingsSchema, type SandboxSettings } from '@platform/contracts';
 import { formatBytes, spawnInBubblewrap, type BubblewrapLaunch } from './bubblewrap.ts';
@@ -7,6 +7,7 @@ import { createBuildCgroup } from './cgroup.ts';
 import { mountScratchDisk, type ScratchDisk } from './scratch-disk.ts';
 import type { Sandbox } from './sandbox.ts';
 import { killUid, spawnUnsandboxed } from './unsandboxed.ts';
+import { installUidFirewall } from './egress.ts';
 import { bubblewrapWorks } from './probe.ts';
 import { program } from './programs.ts';
 
@@ -91,6 +92,24 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     };
   }
 
+  // How the build reaches the internet. Root of the machine: a network namespace of its own
+  // behind slirp4netns and a firewall inside it. Root of a container (its network is its own):
+  // the container's namespace, with a firewall on the build's uid. Not root: slirp4netns as the
+  // owner, with the host's loopback cut off but no firewall.
+  const hostRoot = root && (await inInitialUserNamespace());
+  let network: BubblewrapLaunch['network'] = 'slirp';
+  let slirpOwner: BubblewrapLaunch['slirpOwner'];
+  let resolvConf = 'nameserver 10.0.2.3\n';
+  let networkNote = 'network: the internet only (no route to this machine or private networks)';
+  if (settings.network === 'egress' && root && !hostRoot) {
+    network = 'shared';
+    resolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    const resolvers = [...resolvConf.matchAll(/^nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((m) => m[1]!);
+    await installUidFirewall(uid!, { deny: settings.egressDeny, resolvers, ...(options.egressAllow ? { allow: options.egressAllow } : {}) });
+  } else if (settings.network === 'egress' && !root) {
+    slirpOwner = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
+    networkNote = "network: the internet, and private networks too (no firewall without root); not this machine's loopback";
+  }
   const etcDir = join(options.root, 'etc');
   await mkdir(etcDir, { recursive: true });
   await chmod(etcDir, 0o755);
@@ -99,7 +118,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   await writeFile(join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:${insideUid}:${insideGid}:build:${workDir}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   await writeFile(join(etcDir, 'group'), `root:x:0:\nbuild:x:${insideGid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
   await writeFile(join(etcDir, 'hosts'), '127.0.0.1 localhost build\n::1 localhost build\n', { mode: 0o644 });
-  await writeFile(join(etcDir, 'resolv.conf'), settings.network === 'egress' ? 'nameserver 10.0.2.3\n' : '', { mode: 0o644 });
+  await writeFile(join(etcDir, 'resolv.conf'), settings.network === 'egress' ? resolvConf : '', { mode: 0o644 });
 
   // The toolchain where it lives outside /usr (a Node installed under /opt or a home folder).
   const nodePrefix = dirname(dirname(process.execPath));
@@ -111,12 +130,14 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     etcDir,
     readOnlyPaths,
     cgroup,
+    network,
+    ...(slirpOwner ? { slirpOwner } : {}),
     ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
     ...(disk ? { diskFull: async () => (await disk!.free()) < Math.min(16 * 1024 ** 2, disk!.bytes / 50) } : {}),
   };
   const parts = [
     `bubblewrap${uid !== undefined ? ` as uid ${uid}` : ''}, its own pid, mount, ipc, uts and network namespaces`,
-    settings.network === 'egress' ? 'network: the internet only (no route to this machine or private networks)' : 'network: none',
+    settings.network === 'egress' ? networkNote : 'network: none',
     settings.memoryBytes !== undefined && cgroup ? `memory ${formatBytes(settings.memoryBytes)}` : null,
     settings.pids !== undefined && cgroup ? `${settings.pids} processes` : null,
     settings.cpus !== undefined && cgroup ? `${settings.cpus} CPU` : null,
@@ -140,4 +161,10 @@ function run(name: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(program(name), args, { timeout: 120_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => (err ? reject(new Error(`${name}: ${stderr.trim() || err.message}`)) : resolve()));
   });
+}
+
+/** Root of the machine, as opposed to root of a container's user namespace. */
+async function inInitialUserNamespace(): Promise<boolean> {
+  const map = await readFile('/proc/self/uid_map', 'utf8').catch(() => '');
+  return /^\s*0\s+0\s+4294967295\s*$/.test(map);
 }

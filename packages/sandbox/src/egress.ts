@@ -29,8 +29,14 @@ const SLIRP_DNS = '10.0.2.3';
 export interface EgressOptions {
   /** The host pid of a process inside the network namespace (bubblewrap's `child-pid`). */
   pid: number;
-  /** Enter the namespace's user namespace too (a supervisor that is not root owns it). */
-  joinUserNamespace: boolean;
+  /**
+   * Absent: this process is root of the machine and enters the namespace by path. Set (a
+   * supervisor that is not root): slirp4netns runs as the namespace's owner, inside its user
+   * namespace, and no firewall can be installed (the loopback stays cut off).
+   */
+  owner?: { uid: number; gid: number };
+  /** More addresses to refuse: the host's, as seen by a runner outside the build's container. */
+  deny?: readonly string[];
   /** CIDRs the operator lets builds reach although they are private (a registry mirror). */
   allow?: readonly string[];
 }
@@ -83,22 +89,26 @@ export function hostAddresses(): string[] {
  */
 export async function connectEgress(options: EgressOptions): Promise<Egress> {
   const { pid } = options;
-  // By pid, slirp4netns joins the namespace's user namespace first: right for its owner, but
-  // root is not mapped there and would lose the right to join the network namespace.
-  const target = options.joinUserNamespace ? [`--userns-path=/proc/${pid}/ns/user`, String(pid)] : ['--netns-type=path', `/proc/${pid}/ns/net`];
+  const as = options.owner ? { uid: options.owner.uid, gid: options.owner.gid } : {};
+  // As root (of the machine) slirp4netns opens the namespace by path; as its owner it joins
+  // the namespace's user namespace first (which needs bubblewrap to have made only one).
+  const target = options.owner ? [`--userns-path=/proc/${pid}/ns/user`, String(pid)] : ['--netns-type=path', `/proc/${pid}/ns/net`];
   const slirp = spawn(
     program('slirp4netns'),
     ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', ...target, 'tap0'],
-    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], shell: false },
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], shell: false, ...as },
   );
   let stderr = '';
   slirp.stderr?.setEncoding('utf8');
   slirp.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
   const exitFd = slirp.stdio[4] as Writable;
   exitFd.on('error', () => {});
+  const exited = new Promise<void>((resolve) => {
+    slirp.once('exit', () => resolve());
+    slirp.once('error', () => resolve());
+  });
   const close = async () => {
-    if (slirp.exitCode !== null || slirp.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => slirp.once('exit', () => resolve()));
+    const gone = exited;
     // Nothing to flush: the namespace it served is gone.
     slirp.kill('SIGKILL');
     exitFd.destroy();
@@ -120,9 +130,10 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
         reject(new Error(`slirp4netns exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
       });
     });
-    const rules = egressRules({ ...(options.allow ? { allow: options.allow } : {}), hostAddresses: hostAddresses() });
-    const nsenterArgs = ['--target', String(pid), ...(options.joinUserNamespace ? ['--user', '--preserve-credentials'] : []), '--net', '--', program('nft'), '-f', '-'];
-    await runWithInput(program('nsenter'), nsenterArgs, rules);
+    const rules = egressRules({ ...(options.allow ? { allow: options.allow } : {}), hostAddresses: [...new Set([...hostAddresses(), ...(options.deny ?? [])])] });
+    // An owner other than root cannot keep the capability across exec into nft (this
+    // util-linux's nsenter has no --keep-caps): such a build keeps only the loopback cut-off.
+    if (!options.owner) await runWithInput(program('nsenter'), ['--target', String(pid), '--net', '--', program('nft'), '-f', '-'], rules, {}, "installing the build's firewall");
   } catch (err) {
     await close();
     throw err;
@@ -130,14 +141,44 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
   return { close };
 }
 
-function runWithInput(file: string, args: string[], input: string): Promise<void> {
+function runWithInput(file: string, args: string[], input: string, as: { uid?: number; gid?: number }, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false });
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false, ...as });
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     child.once('error', (err) => reject(new Error(`${file} could not start: ${err.message}`)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`installing the build's firewall failed: ${stderr.trim() || `exit code ${code}`}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed: ${stderr.trim() || `exit code ${code}`}`))));
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input);
   });
+}
+
+/**
+ * For a sandbox that shares its network namespace (inside a build container, whose network is
+ * its own): rules on this namespace's output for sockets of `uid`, the build's uid. DNS goes
+ * to the container's own resolvers; the blocked ranges and `deny` are refused; no IPv6.
+ * Needs CAP_NET_ADMIN over this namespace (the container runner grants it inside the
+ * container's user namespace, where it reaches nothing of the host's).
+ */
+export async function installUidFirewall(uid: number, options: { deny?: readonly string[]; allow?: readonly string[]; resolvers: readonly string[] }): Promise<void> {
+  const blocked = [...BLOCKED_IPV4, ...(options.deny ?? []).map((a) => `${a}/32`), ...hostAddresses().map((a) => `${a}/32`)];
+  for (const cidr of [...(options.allow ?? []), ...(options.deny ?? []), ...options.resolvers]) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr)) throw new Error(`not an IPv4 address or CIDR: ${JSON.stringify(cidr)}`);
+  }
+  const rules = [
+    `table inet platform_sandbox_${uid}`,
+    `delete table inet platform_sandbox_${uid}`,
+    `table inet platform_sandbox_${uid} {`,
+    '  chain out {',
+    '    type filter hook output priority 0; policy accept;',
+    ...options.resolvers.map((r) => `    meta skuid ${uid} ip daddr ${r} meta l4proto { tcp, udp } th dport 53 accept`),
+    ...(options.allow ?? []).map((cidr) => `    meta skuid ${uid} ip daddr ${cidr} accept`),
+    `    meta skuid ${uid} ip daddr { ${[...new Set(blocked)].join(', ')} } reject`,
+    `    meta skuid ${uid} meta nfproto ipv6 reject`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  await runWithInput(program('nft'), ['-f', '-'], rules, {}, "installing the build's firewall");
 }

@@ -23,7 +23,7 @@ export function bubblewrapWorks(options: { uid?: number } = {}): Promise<boolean
   return new Promise((resolve) => {
     const child = spawn(
       program('bwrap'),
-      ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--disable-userns', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', 'true'],
+      ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--', 'true'],
       { stdio: 'ignore', shell: false, ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}) },
     );
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

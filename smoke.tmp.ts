@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { createSandbox, probeSandbox } from '@platform/sandbox';
+console.log(await probeSandbox({ path: process.env.PATH!, uid: 100001 }));
+const root = mkdtempSync('/tmp/sbx-root-');
+const t0 = Date.now();
+const sb = await createSandbox({ settings: { isolation: 'bubblewrap', uid: 100001, network: 'egress', memoryBytes: 512 * 1024 ** 2, pids: 128, cpus: 1, diskBytes: 1024 ** 3 }, root, name: 'smoke1' });
+console.log('create', Date.now() - t0, 'ms', sb.description);
+const script = process.argv[2] ?? 'unshare --user true && echo NESTED-USERNS-ALLOWED; ls /dev; id; ls /proc; cat /etc/resolv.conf; ls -l /proc/self/fd; (getent hosts registry.npmjs.org); npm view is-number version; (exec 3<>/dev/tcp/127.0.0.1/9000 && echo REACHED loopback) ; curl -sS -m 3 http://192.0.2.2:1 ; echo done';
+const t1 = Date.now();
+const p = await sb.spawn(['bash', '-c', script], { cwd: sb.workDir, env: { PATH: '/usr/bin:/bin', HOME: sb.workDir } });
+p.stdout.pipe(process.stdout); p.stderr.pipe(process.stderr);
+console.log('exit', await p.exited, p.limitReason(), Date.now() - t1, 'ms');
+await sb.close();
