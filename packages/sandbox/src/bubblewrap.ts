@@ -78,7 +78,10 @@ export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: 
   ['stdin', 'stdout', 'stderr'].forEach((name, fd) => args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`));
   args.push('--bind', launch.tmpDir, '/tmp');
   for (const path of launch.readOnlyPaths) args.push('--ro-bind', path, path);
-  args.push('--bind', launch.workDir, launch.workDir, '--chdir', cwd, '--info-fd', '3', '--block-fd', '4', '--', ...command);
+  // The work folder last: it may lie under /tmp on the host, and must not be hidden by the private /tmp.
+  args.push('--bind', launch.workDir, launch.workDir);
+  // The root (a tmpfs holding the mount points) read-only: only the work folder and /tmp take writes.
+  args.push('--remount-ro', '/', '--chdir', cwd, '--info-fd', '3', '--block-fd', '4', '--', ...command);
   return args;
 }
 
