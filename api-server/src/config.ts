@@ -92,8 +92,8 @@ const apiEnvShape = {
   ALLOW_LOCAL_GIT: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   // With ALLOW_LOCAL_GIT: comma-separated absolute folders a local git path must be inside. Default DATA_DIR/repos. Every account may build what is there.
   LOCAL_GIT_ROOTS: optional(z.string().optional()).transform(list),
-  // Sandbox for builds on RUNNER=local: auto (bubblewrap when this host can run it, otherwise single-user mode: sign-up closed), required (refuse to start without it). Default auto.
-  SANDBOX: optional(z.enum(['auto', 'required']).default('auto')),
+  // Sandbox for builds on RUNNER=local: auto (bubblewrap when this host can run it, otherwise single-user mode: sign-up closed), required (refuse to start without it), off (single-user mode even where it could run). Default auto.
+  SANDBOX: optional(z.enum(['auto', 'required', 'off']).default('auto')),
   // Memory of one build's commands together (bytes, or like 512m, 2g). Default 2g.
   BUILD_MEMORY: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 2g').default('2g')).transform(bytes),
   // Processes and threads of one build at once. Default 1024.

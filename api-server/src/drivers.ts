@@ -75,7 +75,10 @@ export const createEmbeddedDrivers = createDrivers;
  * refuses configurations that would let a second account in.
  */
 export async function localIsolation(config: ApiConfig): Promise<{ sandbox: LocalSandbox; isolation: RunnerIsolation }> {
-  const probe = await probeSandbox({ path: config.PATH, uid: LOCAL_UID_BASE });
+  const probe =
+    config.SANDBOX === 'off'
+      ? { isolation: 'none' as const, problems: ['the sandbox is switched off (SANDBOX=off)'] }
+      : await probeSandbox({ path: config.PATH, uid: LOCAL_UID_BASE });
   if (probe.isolation === 'none') {
     const why = probe.problems.join('; ');
     if (config.SANDBOX === 'required') throw new Error(`invalid configuration: SANDBOX: required, but builds cannot be sandboxed here: ${why}`);

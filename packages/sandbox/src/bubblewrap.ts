@@ -138,7 +138,7 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
     if (watcher) clearInterval(watcher);
     await launch.cgroup?.killAll();
     await egress?.close();
-    if (!limit && result.exitCode !== 0 && (await launch.diskFull?.())) limit = `the build's disk (${formatBytes(settings.diskBytes ?? 0)}) is full`;
+    if (!limit && result.exitCode !== 0 && (await launch.diskFull?.())) limit = `filled its disk (${formatBytes(settings.diskBytes ?? 0)})`;
     if (!limit && launch.cgroup) {
       const usage = await launch.cgroup.usage();
       if (usage.oomKills > baseline.oomKills) limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;

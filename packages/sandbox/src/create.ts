@@ -141,7 +141,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     settings.memoryBytes !== undefined && cgroup ? `memory ${formatBytes(settings.memoryBytes)}` : null,
     settings.pids !== undefined && cgroup ? `${settings.pids} processes` : null,
     settings.cpus !== undefined && cgroup ? `${settings.cpus} CPU` : null,
-    disk ? `disk ${formatBytes(disk.bytes)}` : null,
+    disk ? `disk ${formatBytes(disk.bytes)}` : settings.diskBytes !== undefined ? 'disk not limited here (needs root and a loop device)' : null,
     limited && !cgroup ? 'memory, process and CPU limits unavailable here (no writable cgroup)' : null,
   ].filter(Boolean);
   return {

@@ -47,10 +47,11 @@ export async function mountScratchDisk(dir: string, image: string, bytes: number
   };
 }
 
+/** A mount namespace apart from the parent's (the runner's): what `unshare --mount` gave this process. */
 async function inPrivateMountNamespace(): Promise<boolean> {
   try {
-    const [own, init] = await Promise.all([readlink('/proc/self/ns/mnt'), readlink('/proc/1/ns/mnt')]);
-    return own !== init;
+    const [own, parent] = await Promise.all([readlink('/proc/self/ns/mnt'), readlink(`/proc/${process.ppid}/ns/mnt`)]);
+    return own !== parent;
   } catch {
     return false;
   }
