@@ -1,0 +1,21 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { runHostileScenario } from './hostile-scenario.ts';
+import { runSandboxSuites } from './sandbox-required.ts';
+
+// The control experiment: the same attacks, without the sandbox, do get through. Proves the
+// hostile suite can fail, and is why single-user mode admits one account.
+describe.skipIf(!runSandboxSuites)('the hostile build without a sandbox (control)', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startEmbeddedPlatform({ SANDBOX: 'off', MAX_CONCURRENT_BUILDS: '3' });
+  }, 120_000);
+  afterAll(async () => platform?.close());
+
+  it('reads the platform\'s secrets and reaches its ports', async () => {
+    const outcome = await runHostileScenario(platform);
+    const succeeded = outcome.attackLines.filter((l) => l.includes(': SUCCEEDED')).map((l) => l.split(':')[0]);
+    expect(succeeded).toEqual(expect.arrayContaining(['ATTACK read-jwt-secret', 'ATTACK read-env-key', 'ATTACK see-platform-processes', 'ATTACK signal-api']));
+    expect(succeeded.some((l) => l.startsWith('ATTACK connect-127.0.0.1'))).toBe(true);
+  }, 240_000);
+});
