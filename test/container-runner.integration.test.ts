@@ -29,6 +29,7 @@ describe('container runner (podman)', () => {
       CONTAINER_MEMORY: '512m',
       CONTAINER_CPUS: '1',
       CONTAINER_PIDS_LIMIT: '256',
+      MAX_CONCURRENT_BUILDS: '3',
       RECONCILE_INTERVAL_MS: '1000',
       RECONCILE_SETTLE_MS: '1000',
     });
@@ -59,16 +60,18 @@ describe('container runner (podman)', () => {
     const messages = (await logLines(done.id)).map((l) => l.message);
     expect(done.status, messages.join('\n')).toBe('READY');
 
-    expect(messages).toContain(`probe: cgroup memory limit ${512 * 1024 * 1024}`);
-    expect(messages).toContain('probe: cgroup pids limit 256');
-    expect(messages).toContain('probe: cgroup cpu limit 100000/100000');
-    expect(messages).toContain('probe: uid 1000');
+    // Inside the container the user's commands run in the same bubblewrap sandbox as on the
+    // local runner, as a uid apart from the build-server's, without /sys (the container's
+    // cgroup limits hold them from outside).
+    expect(messages.find((m) => m.startsWith('Sandbox: '))).toMatch(/^Sandbox: bubblewrap as uid 1001, its own pid, mount, ipc, uts and network namespaces/);
+    expect(messages).toContain('probe: cgroup memory limit unknown');
+    expect(messages).toContain('probe: uid 1001');
     expect(messages).toContain('probe: effective capabilities 0000000000000000');
     expect(messages).toContain('probe: root file system write refused (EROFS)');
 
     const page = await viaProxy(platform.proxyPort, 'probe.localhost');
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`Built in a container with ${512 * 1024 * 1024} bytes of memory`);
+    expect(page.text).toContain('Built in a container with unknown bytes of memory');
   });
 
   async function slowBuildRunning(name: string): Promise<string> {

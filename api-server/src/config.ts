@@ -82,8 +82,8 @@ const apiEnvShape = {
   CONTAINER_PIDS_LIMIT: optional(z.coerce.number().int().min(16).default(1_024)),
   // RUNNER=container: size of the build's tmpfs scratch folder. Default 4g.
   CONTAINER_SCRATCH_SIZE: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')),
-  // RUNNER=container: --network for builds (none, slirp4netns, a network name). Default: the engine's.
-  CONTAINER_NETWORK: optional(z.string().regex(/^[a-zA-Z0-9_.:-]+$/, 'must be a network name').optional()),
+  // RUNNER=container: --network for builds (none, slirp4netns[:options], a network name). Default with podman: slirp4netns:allow_host_loopback=false; with docker the engine's.
+  CONTAINER_NETWORK: optional(z.string().regex(/^[a-zA-Z0-9_.:=,-]+$/, 'must be a network name').optional()),
   // A build running longer is killed and ends in ERROR. Default 15 minutes.
   BUILD_TIMEOUT_MS: optional(z.coerce.number().int().min(1_000).default(15 * 60_000)),
   // Days build logs are kept in ClickHouse. Default 30.

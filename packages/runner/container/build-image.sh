@@ -31,6 +31,11 @@ fi
 ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/Containerfile" "$here/entrypoint.sh" "$ctx/"
+# The CAs this machine trusts (a company's proxy CA among them), so builds reach the registry it reaches.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"; else : > "$ctx/ca-certificates.crt"; fi
+# This machine's global npm settings (a registry mirror, a cafile), as the local runner's builds get them.
+globalrc="$(npm config get globalconfig 2>/dev/null || true)"
+if [ -n "$globalrc" ] && [ -f "$globalrc" ]; then cp "$globalrc" "$ctx/npmrc"; else : > "$ctx/npmrc"; fi
 cp "$(readlink -f "$(command -v node)")" "$ctx/node"
 # npm, for the builds' `npm install` / `npm run build`: the one that ships with this Node.
 cp -r "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" "$ctx/npm"

@@ -17,4 +17,11 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
+# --userns=auto (each build container's root is an unprivileged uid on the host) takes its ids
+# from the subordinate ranges of the `containers` user.
+if ! grep -q '^containers:' /etc/subuid 2>/dev/null; then
+  id containers >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin containers
+  echo 'containers:2147483647:2147483648' >> /etc/subuid
+  echo 'containers:2147483647:2147483648' >> /etc/subgid
+fi
 podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}' >&2

@@ -76,6 +76,8 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
   const listeners: ((taskId: string) => void)[] = [];
   const diag = options.onDiagnostic ?? (() => {});
   const userNamespace = options.userNamespace ?? options.engine === 'podman';
+  // podman's own user-mode network, without a route to the host's loopback: no bridge to set up.
+  const network = options.network ?? (options.engine === 'podman' ? 'slirp4netns:allow_host_loopback=false' : undefined);
 
   const engine = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -115,6 +117,9 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         await source.cleanup();
         throw err;
       }
+      // NET_ADMIN installs the firewall on the build's uid in the container's own network
+      // namespace; only inside a user namespace of its own, where it reaches nothing of the host's.
+      const supervisorCaps = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', ...(userNamespace && options.network !== 'none' ? ['NET_ADMIN'] : [])];
       const timeoutS = Math.ceil((task.timeoutMs ?? 15 * 60_000) / 1000);
       const args = [
         'run', '--rm', '--name', name,
@@ -126,7 +131,7 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         '--tmpfs', `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
         '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
         '--cap-drop', 'ALL',
-        ...['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL'].flatMap((cap) => ['--cap-add', cap]),
+        ...supervisorCaps.flatMap((cap) => ['--cap-add', cap]),
         '--security-opt', 'no-new-privileges',
         // The sandbox mounts a /proc of its own, which the kernel allows only where /proc is not masked.
         '--security-opt', options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
@@ -135,7 +140,7 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
         '--memory-swap', options.limits.memory,
         '--pids-limit', String(options.limits.pids),
         ...(options.engine === 'podman' ? ['--timeout', String(timeoutS + 30)] : []),
-        ...(options.network ? ['--network', options.network] : []),
+        ...(network ? ['--network', network] : []),
         '-w', '/scratch',
         '-e', 'HOME=/scratch',
         '-e', 'BUILD_WORK_DIR=/scratch',

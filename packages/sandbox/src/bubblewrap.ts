@@ -57,7 +57,6 @@ export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: 
     '--die-with-parent',
     // A new session: the command cannot push input into a terminal of the platform's (TIOCSTI).
     '--new-session',
-    '--hostname', 'build',
     '--ro-bind', '/usr', '/usr',
   ];
   // Merged-/usr systems link /bin, /lib... into /usr; older ones have real folders.

@@ -105,7 +105,11 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     network = 'shared';
     resolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     const resolvers = [...resolvConf.matchAll(/^nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((m) => m[1]!);
-    await installUidFirewall(uid!, { deny: settings.egressDeny, resolvers, ...(options.egressAllow ? { allow: options.egressAllow } : {}) });
+    networkNote = "network: the container's, the internet only (no route to the host or private networks)";
+    await installUidFirewall(uid!, { deny: settings.egressDeny, resolvers, ...(options.egressAllow ? { allow: options.egressAllow } : {}) }).catch((err: Error) => {
+      // docker without user namespaces: no CAP_NET_ADMIN to give. The container's network is the boundary then.
+      networkNote = `network: the container's, unfiltered (${err.message})`;
+    });
   } else if (settings.network === 'egress' && !root) {
     slirpOwner = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
     networkNote = "network: the internet, and private networks too (no firewall without root); not this machine's loopback";
@@ -117,7 +121,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const insideGid = gid ?? process.getgid?.() ?? 1000;
   await writeFile(join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:${insideUid}:${insideGid}:build:${workDir}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   await writeFile(join(etcDir, 'group'), `root:x:0:\nbuild:x:${insideGid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
-  await writeFile(join(etcDir, 'hosts'), '127.0.0.1 localhost build\n::1 localhost build\n', { mode: 0o644 });
+  await writeFile(join(etcDir, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n', { mode: 0o644 });
   await writeFile(join(etcDir, 'resolv.conf'), settings.network === 'egress' ? resolvConf : '', { mode: 0o644 });
 
   // The toolchain where it lives outside /usr (a Node installed under /opt or a home folder).
@@ -136,7 +140,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     ...(disk ? { diskFull: async () => (await disk!.free()) < Math.min(16 * 1024 ** 2, disk!.bytes / 50) } : {}),
   };
   const parts = [
-    `bubblewrap${uid !== undefined ? ` as uid ${uid}` : ''}, its own pid, mount, ipc, uts and network namespaces`,
+    `bubblewrap${uid !== undefined ? ` as uid ${uid}` : ''}, its own pid, mount, ipc, uts${network === 'shared' && settings.network === 'egress' ? '' : ' and network'} namespaces`,
     settings.network === 'egress' ? networkNote : 'network: none',
     settings.memoryBytes !== undefined && cgroup ? `memory ${formatBytes(settings.memoryBytes)}` : null,
     settings.pids !== undefined && cgroup ? `${settings.pids} processes` : null,
