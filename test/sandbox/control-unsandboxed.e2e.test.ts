@@ -14,7 +14,7 @@ describe.skipIf(!runSandboxSuites)('the hostile build without a sandbox (control
 
   it('reads the platform\'s secrets and reaches its ports', async () => {
     const outcome = await runHostileScenario(platform);
-    const succeeded = outcome.attackLines.filter((l) => l.includes(': SUCCEEDED')).map((l) => l.split(':')[0]);
+    const succeeded = outcome.attackLines.filter((l) => l.includes(': SUCCEEDED')).map((l) => l.split(':')[0] ?? '');
     expect(succeeded).toEqual(expect.arrayContaining(['ATTACK read-jwt-secret', 'ATTACK read-env-key', 'ATTACK see-platform-processes', 'ATTACK signal-api']));
     expect(succeeded.some((l) => l.startsWith('ATTACK connect-127.0.0.1'))).toBe(true);
   }, 240_000);
