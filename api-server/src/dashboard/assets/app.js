@@ -41,3 +41,27 @@ setUnauthorizedHandler(() => {
 });
 
 startRouter();
+
+/**
+ * Where builds run unsandboxed (single-user mode), every page says so at the top: what it
+ * means, why, and what to install. Public: GET /platform needs no account.
+ */
+async function showPlatformBanner() {
+  const slot = document.getElementById('platform-banner');
+  if (!slot) return;
+  const res = await fetch('/platform', { headers: { accept: 'application/json' } }).catch(() => null);
+  if (!res?.ok) return;
+  const { builds } = await res.json();
+  if (builds.sandboxed) return;
+  slot.replaceChildren(
+    h(
+      'div',
+      { class: 'notice notice-error platform-banner', role: 'alert' },
+      h('strong', { text: 'Builds run unsandboxed. ' }),
+      h('span', { text: 'Every build runs with the platform\'s own user and can read its data, so this platform has one account (sign-up is closed). ' }),
+      ...builds.problems.map((/** @type {string} */ p) => h('span', { class: 'platform-banner-why', text: `${p}. ` })),
+    ),
+  );
+}
+void showPlatformBanner();
+
