@@ -22,6 +22,14 @@ describe('docker-compose.yml', () => {
     expect(drivers.clickhouse).toMatchObject({ driver: 'http', url: 'http://clickhouse:8123', database: envOf('clickhouse').CLICKHOUSE_DB });
   });
 
+  it('runs builds in containers of their own, with no fixed secret: the keys are generated once into a volume', () => {
+    const api = envOf('api-server');
+    expect(api).toMatchObject({ RUNNER: 'container', CONTAINER_ENGINE: 'docker', JWT_SECRET_FILE: '/secrets/jwt-secret', ENV_ENCRYPTION_KEY_FILE: '/secrets/env-encryption-key' });
+    expect(api.JWT_SECRET).toBeUndefined();
+    expect(api.ENV_ENCRYPTION_KEY).toBeUndefined();
+    expect(JSON.stringify(compose.services['secrets-init'])).toContain('randomBytes');
+  });
+
   it('points the proxy at the same bucket', () => {
     const proxy = loadProxyConfig(envOf('s3-reverse-proxy'));
     expect(proxy.drivers.storage).toEqual(loadApiConfig(envOf('api-server')).drivers.storage);

@@ -106,6 +106,8 @@ const apiEnvShape = {
   BUILD_DISK: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')).transform(bytes),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
+  // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.
+  JWT_SECRET_FILE: optional(z.string().optional()),
   // Lifetime of an access token from login or sign-up, in seconds. Default 12 hours.
   ACCESS_TOKEN_TTL_SECONDS: optional(z.coerce.number().int().min(60).max(30 * 86_400).default(12 * 3_600)),
   // AES-256 key (64 hex characters or 44 base64) encrypting env vars and webhook secrets at rest. Default: generated once into DATA_DIR/secrets.
@@ -115,6 +117,8 @@ const apiEnvShape = {
       .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex or base64 characters')
       .optional(),
   ),
+  // A file holding ENV_ENCRYPTION_KEY. Instead of ENV_ENCRYPTION_KEY.
+  ENV_ENCRYPTION_KEY_FILE: optional(z.string().optional()),
   // Allow sign-up of new accounts. Default true where builds are sandboxed; in single-user mode (no sandbox) only the first account, and true is refused.
   ALLOW_SIGNUP: optional(z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   // Login attempts per client address per minute. Default 10.
@@ -160,8 +164,11 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
     // A shared database outlives any one replica's DATA_DIR: keys generated there would sign
     // tokens and encrypt env vars that the other replicas cannot read.
     for (const name of ['JWT_SECRET', 'ENV_ENCRYPTION_KEY'] as const) {
-      if (!env[name]) complain(name, 'is required with DATABASE_URL (the same on every api-server replica)');
+      if (!env[name] && !env[`${name}_FILE`]) complain(name, `is required with DATABASE_URL (or ${name}_FILE; the same on every api-server replica)`);
     }
+  }
+  for (const name of ['JWT_SECRET', 'ENV_ENCRYPTION_KEY'] as const) {
+    if (env[name] && env[`${name}_FILE`]) complain(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`);
   }
   if (env.LOCAL_GIT_ROOTS.length > 0 && !env.ALLOW_LOCAL_GIT) complain('LOCAL_GIT_ROOTS', 'needs ALLOW_LOCAL_GIT=true');
   for (const root of env.LOCAL_GIT_ROOTS) if (!root.startsWith('/')) complain('LOCAL_GIT_ROOTS', `must be absolute folders (${JSON.stringify(root)})`);
@@ -245,12 +252,25 @@ export interface ApiSecrets {
  * needs no setup) generated once and kept in `DATA_DIR/secrets/` with owner-only permissions.
  */
 export function loadApiSecrets(config: ApiConfig): ApiSecrets {
-  const jwt = config.JWT_SECRET ?? storedSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
-  const key = config.ENV_ENCRYPTION_KEY ?? storedSecret(config.dataDir, 'env-encryption-key', () => randomBytes(32).toString('hex'));
+  const jwt = config.JWT_SECRET ?? secretFile(config.JWT_SECRET_FILE, 'JWT_SECRET_FILE') ?? storedSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+  const key =
+    config.ENV_ENCRYPTION_KEY ?? secretFile(config.ENV_ENCRYPTION_KEY_FILE, 'ENV_ENCRYPTION_KEY_FILE') ?? storedSecret(config.dataDir, 'env-encryption-key', () => randomBytes(32).toString('hex'));
+  if (jwt.length < 32) throw new Error('invalid configuration: JWT_SECRET_FILE: must hold at least 32 characters');
+  if (!/^[0-9a-fA-F]{64}$/.test(key) && Buffer.from(key, 'base64').length !== 32) throw new Error('invalid configuration: ENV_ENCRYPTION_KEY_FILE: must hold 32 bytes as 64 hex or base64 characters');
   return {
     jwtSecret: new TextEncoder().encode(jwt),
     envEncryptionKey: /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64'),
   };
+}
+
+/** The trimmed content of a secret file, or undefined when no file is configured. */
+function secretFile(path: string | undefined, variable: string): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`invalid configuration: ${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
+  }
 }
 
 function storedSecret(dataDir: string, name: string, generate: () => string): string {

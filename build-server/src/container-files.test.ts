@@ -30,7 +30,8 @@ describe('build-server/Dockerfile', () => {
     expect(user).not.toMatch(/USER (root|0)\b/);
   });
   it('runs main.ts in one process as PID 1, with no init holding the original environment', () => {
-    expect(instructions.find((l) => l.startsWith('ENTRYPOINT '))).toBe('ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]');
+    // `exec`: the shell that points fd 3 (build events) at stdout is replaced by node, PID 1.
+    expect(instructions.find((l) => l.startsWith('ENTRYPOINT '))).toBe('ENTRYPOINT ["/bin/sh", "-c", "exec node --import tsx src/main.ts 3>&1 1>&2"]');
     expect(instructions.some((l) => /tini|dumb-init/.test(l))).toBe(false);
   });
 });
@@ -41,10 +42,12 @@ describe('build-server/ecs-task-definition.json', () => {
     expect(taskDefinition.requiresCompatibilities).toEqual(['FARGATE']);
     expect(container.name).toBe('build-server');
   });
-  it('runs unprivileged on a read-only root, without an init process, with its work folder on a volume', () => {
-    expect(container.user).not.toMatch(/^(0|root)\b/);
+  it('runs the supervisor as root with only the capabilities it needs to keep the user\'s commands on a uid of their own, on a read-only root, without an init process', () => {
+    // Fargate lets a task drop capabilities, not add them (beyond SYS_PTRACE): root keeps
+    // CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID and KILL from the default set, nothing else.
+    expect(container.user).toBe('0:0');
     expect(container.readonlyRootFilesystem).toBe(true);
-    expect(container.linuxParameters).toEqual({ initProcessEnabled: false, capabilities: { drop: ['ALL'] } });
+    expect(container.linuxParameters).toEqual({ initProcessEnabled: false, capabilities: { drop: ['AUDIT_WRITE', 'FSETID', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT'] } });
     const workDir = container.environment.find((e) => e.name === 'BUILD_WORK_DIR')?.value;
     expect(container.mountPoints.map((m) => m.containerPath)).toContain(workDir);
   });
