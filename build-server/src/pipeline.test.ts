@@ -74,7 +74,7 @@ describe('runBuild on fixture repositories', () => {
   it('never shows a build env value in the logs, and gives user commands nothing of the platform', async () => {
     const secret = 'sk_live_51Habcdef0123456789';
     const build = await buildRepo(repoFromFixture('hostile-env'), { task: { buildEnv: { SECRET_API_KEY: secret }, gitToken: 'ghp_tokenvalue0987654321' } });
-    expect(build.result).toBe('READY');
+    expect(build.result, build.text).toBe('READY');
     expect(build.text).toContain('HUNT DONE');
     expect(build.text).toContain('the secret is ***');
     expect(build.text).toContain('ENV SECRET_API_KEY=***');

@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from '@platform/contracts';
-import type { Sandbox, SandboxedProcess } from '@platform/sandbox';
+import { killEverySandbox, type Sandbox, type SandboxedProcess } from '@platform/sandbox';
 import type { BuildEventEmitter } from './events.ts';
 
 export interface CommandResult {
@@ -22,6 +22,8 @@ const running = new Set<SandboxedProcess>();
 
 /** Ends every command still running, with every process it started (on SIGTERM from the runner). */
 export async function killAllCommands(): Promise<void> {
+  // A sandbox still being set up is not in `running` yet.
+  killEverySandbox();
   await Promise.all([...running].map((p) => p.kill()));
 }
 

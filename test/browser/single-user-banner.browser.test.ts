@@ -32,7 +32,7 @@ describe('the unsandboxed-builds banner', () => {
   it('shows no banner where builds are sandboxed', async () => {
     const platform = await startEmbeddedPlatform({});
     try {
-      const { builds } = await fetch(`${platform.api}/platform`).then((r) => r.json());
+      const { builds } = (await fetch(`${platform.api}/platform`).then((r) => r.json())) as { builds: { sandboxed: boolean } };
       expect(builds.sandboxed, 'this machine cannot sandbox builds (apt-get install -y bubblewrap slirp4netns nftables)').toBe(true);
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${platform.api}/`);

@@ -11,7 +11,7 @@ import { runSandboxSuites } from './sandbox-required.ts';
 describe.skipIf(!runSandboxSuites)('a build that exceeds its limits', () => {
   let platform: TestPlatform;
   beforeAll(async () => {
-    platform = await startEmbeddedPlatform({ BUILD_MEMORY: '256m', BUILD_PIDS_LIMIT: '64', BUILD_DISK: '128m', MAX_CONCURRENT_BUILDS: '3' });
+    platform = await startEmbeddedPlatform({ BUILD_MEMORY: '512m', BUILD_PIDS_LIMIT: '64', BUILD_DISK: '128m', MAX_CONCURRENT_BUILDS: '3' });
   }, 120_000);
   afterAll(async () => platform?.close());
 
@@ -21,17 +21,19 @@ describe.skipIf(!runSandboxSuites)('a build that exceeds its limits', () => {
     gitCommitAll(repo, greed);
     const project = await http(platform.api, 'POST', '/project', { name, gitUrl: repo });
     const deploy = await http(platform.api, 'POST', '/deploy', { projectId: project.json.project.id });
-    return waitForDeployment(platform.api, deploy.json.deployment.id, 120_000);
+    const done = await waitForDeployment(platform.api, deploy.json.deployment.id, 120_000);
+    const lines = (await http(platform.api, 'GET', `/deployments/${done.id}/logs`)).json.lines as { stream: string; message: string }[];
+    return { ...done, log: lines.map((l) => `[${l.stream}] ${l.message}`).join('\n') };
   }
 
   it('ends in ERROR with a clear reason for memory, processes and disk, all at once, and the next build works', async () => {
     const [memory, processes, disk] = await Promise.all([build('hog-memory', 'memory'), build('hog-processes', 'processes'), build('hog-disk', 'disk')]);
     expect(memory.status).toBe('ERROR');
-    expect(memory.errorMessage).toBe('build command "npm run build" ran out of memory (limit 256 MiB)');
+    expect(memory.errorMessage, memory.log).toBe('build command "npm run build" ran out of memory (limit 512 MiB)');
     expect(processes.status).toBe('ERROR');
-    expect(processes.errorMessage).toBe('build command "npm run build" started more processes than its limit of 64 allows');
+    expect(processes.errorMessage, processes.log).toBe('build command "npm run build" started more processes than its limit of 64 allows');
     expect(disk.status).toBe('ERROR');
-    expect(disk.errorMessage).toBe('build command "npm run build" filled its disk (128 MiB)');
+    expect(disk.errorMessage, disk.log).toBe('build command "npm run build" filled its disk (128 MiB)');
     // Nothing of the fork bomb is left.
     expect(processesWith('sleep 300')).toEqual([]);
     const modest = await build('modest', 'nothing');

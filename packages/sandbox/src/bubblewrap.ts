@@ -35,6 +35,20 @@ export interface BubblewrapLaunch {
   slirpOwner?: { uid: number; gid: number };
 }
 
+/** Every bubblewrap process this supervisor started and that still runs, so a shutdown can end them even mid-setup. */
+const live = new Set<import('node:child_process').ChildProcess>();
+
+/** SIGKILLs every sandbox this process started (the runner's SIGTERM): each takes its namespace with it. */
+export function killEverySandbox(): void {
+  for (const child of live) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 /** Host /etc entries the toolchain reads; nothing of the platform's, no credentials. */
 const HOST_ETC = ['ssl', 'ca-certificates', 'ca-certificates.conf', 'alternatives', 'nsswitch.conf', 'localtime', 'mime.types', 'protocols', 'services'];
 
@@ -113,6 +127,9 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
     detached: true,
     shell: false,
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
   let limit: string | undefined;
   let egress: Egress | undefined;
   let watcher: NodeJS.Timeout | undefined;

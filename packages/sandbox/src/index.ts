@@ -1,7 +1,7 @@
 export * from './sandbox.ts';
 export { createSandbox, SandboxUnavailableError, DEFAULT_SANDBOX_UID, type CreateSandboxOptions } from './create.ts';
 export { probeSandbox, bubblewrapWorks, type SandboxProbe } from './probe.ts';
-export { bubblewrapArgs } from './bubblewrap.ts';
+export { bubblewrapArgs, killEverySandbox } from './bubblewrap.ts';
 export { egressRules, BLOCKED_IPV4 } from './egress.ts';
 export { createBuildCgroup, type BuildCgroup } from './cgroup.ts';
 export { killTree } from './unsandboxed.ts';

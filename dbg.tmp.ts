@@ -1,0 +1,15 @@
+import { createLocalRunner } from '@platform/runner';
+import { createInProcessEventBus } from '@platform/event-bus';
+import { localBuildServerCommand } from '@platform/api-server';
+import { execFileSync, } from 'node:child_process';
+import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
+const bus = createInProcessEventBus();
+await bus.subscribe('build-events', { groupId: 'x' }, async (m) => { for (const x of m) { const e = JSON.parse(x.value); if (e.stream !== 'stdout') console.log(e.seq, e.stream ?? e.status, e.message ?? e.detail ?? ''); } });
+const repo = mkdtempSync('/tmp/repo-dbg-'); cpSync('test/fixtures/greedy-build', repo, { recursive: true }); writeFileSync(repo + '/greed', process.argv[2] ?? 'processes');
+execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo }); execFileSync('git', ['add', '-A'], { cwd: repo }); execFileSync('git', ['-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-qm', 'x'], { cwd: repo });
+const store = mkdtempSync('/tmp/store-dbg-');
+const [p, ...a] = localBuildServerCommand();
+const runner = createLocalRunner({ command: [p!, '--require', '/tmp/preload.cjs', ...a], eventBus: bus, onDiagnostic: (l) => console.log('DIAG', l), sandbox: { isolation: 'bubblewrap', network: 'egress', memoryBytes: 512 << 20, pids: 64, diskBytes: 128 << 20, cpuSeconds: 1800 }, isolation: { singleUser: false, summary: '', problems: [] }, inheritedEnv: { PATH: process.env.PATH! } });
+const ended = new Promise((r) => runner.onTaskEnded!(r));
+const { taskId } = await runner.start({ deploymentId: 'dbg' + Date.now(), projectId: 'p1', gitUrl: repo, localGitRoots: ['/tmp'], storage: { driver: 'local', dir: store }, transport: { driver: 'pipe' } });
+await ended; console.log(await runner.describe(taskId)); await bus.close();
