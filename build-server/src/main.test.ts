@@ -123,7 +123,8 @@ describe('build-server entry point', () => {
     });
     expect(code).toBe(143);
     await new Promise((r) => setTimeout(r, 200));
-    expect(running(marker)).toEqual([]);
+    const left = running(marker);
+    expect(left, left.map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 80)}`).join('\n')).toEqual([]);
   });
 
   it('refuses to start without a task, naming what is missing', async () => {

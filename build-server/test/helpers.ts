@@ -106,7 +106,7 @@ export async function buildRepo(
   const bus = capturingBus();
   const emitter = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, options.caps ? { caps: options.caps } : {});
   const sandbox = await createSandbox({ settings: task.sandbox, root: tempDir('work'), name: task.deploymentId });
-  const result = await runBuild({
+  const running = runBuild({
     task,
     store,
     events: emitter,
@@ -114,6 +114,16 @@ export async function buildRepo(
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   }).finally(() => sandbox.close());
+  // A build that hangs fails here with what it logged so far, not at the test's timeout with nothing.
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    running,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void emitter.flush().then(() => reject(new Error(`build did not finish in 45 s; its log so far:\n${bus.events.map((e) => (e.type === 'log' ? `[${e.stream}] ${e.message}` : e.status)).join('\n')}`)));
+      }, 45_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   await emitter.flush();
   const logs = bus.events.filter((e): e is LogEvent => e.type === 'log');
   return {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { constants as os } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { Readable as ReadableStream } from 'node:stream';
@@ -36,15 +36,20 @@ export interface BubblewrapLaunch {
 }
 
 /** Every bubblewrap process this supervisor started and that still runs, so a shutdown can end them even mid-setup. */
-const live = new Set<import('node:child_process').ChildProcess>();
+const live = new Map<import('node:child_process').ChildProcess, { nsInit?: number }>();
 
-/** SIGKILLs every sandbox this process started (the runner's SIGTERM): each takes its namespace with it. */
+/**
+ * SIGKILLs every sandbox this process started (the runner's SIGTERM): bubblewrap, and the init
+ * of its pid namespace (whose end ends every process in it), also while it is being set up.
+ */
 export function killEverySandbox(): void {
-  for (const child of live) {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
+  for (const [child, { nsInit }] of live) {
+    for (const target of [child.pid === undefined ? undefined : -child.pid, nsInit]) {
+      try {
+        if (target !== undefined) process.kill(target, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 }
@@ -127,7 +132,8 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
     detached: true,
     shell: false,
   });
-  live.add(child);
+  const entry: { nsInit?: number } = {};
+  live.set(child, entry);
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));
   let limit: string | undefined;
@@ -140,11 +146,14 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
   });
   const kill = async () => {
     // The outer bwrap's death takes the namespace's init with it (--die-with-parent), and the
-    // kernel ends every process of a pid namespace whose init is gone. The cgroup catches the rest.
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
+    // kernel ends every process of a pid namespace whose init is gone; the init is killed too,
+    // in case it had not armed its death signal yet. The cgroup catches the rest.
+    for (const target of [child.pid === undefined ? undefined : -child.pid, entry.nsInit]) {
+      try {
+        if (target !== undefined) process.kill(target, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
     child.kill('SIGKILL');
     await launch.cgroup?.killAll();
@@ -180,10 +189,14 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
   let childPid: number;
   try {
     childPid = await readChildPid(child.stdio[3] as Readable, exitedRaw);
+    entry.nsInit = childPid;
   } catch (err) {
     return failStart((err as Error).message);
   }
   try {
+    // bubblewrap sets up the namespace's loopback before it blocks: wiring slirp4netns in the
+    // meantime races it over netlink ("Failed RTM_NEWADDR", or a hang). Wait for the block.
+    await waitUntilBlocked(childPid, 4, exitedRaw);
     if (launch.cgroup) {
       await launch.cgroup.add(child.pid);
       await launch.cgroup.add(childPid);
@@ -215,6 +228,30 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
     watcher.unref();
   }
   return handle();
+}
+
+/**
+ * Resolves once `pid` sits in read(2) on `fd` (bubblewrap's --block-fd), as /proc/<pid>/syscall
+ * shows it. Where that file cannot be read, gives bubblewrap a moment instead.
+ */
+async function waitUntilBlocked(pid: number, fd: number, exited: Promise<SandboxExit>): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    if (gone) throw new Error('bubblewrap exited while setting up the sandbox');
+    let syscall: string;
+    try {
+      syscall = await readFile(`/proc/${pid}/syscall`, 'utf8');
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+      return;
+    }
+    const [number, firstArg] = syscall.split(' ');
+    if (number === '0' && firstArg === `0x${fd.toString(16)}`) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error('bubblewrap did not finish setting up the sandbox within 10 s');
 }
 
 /** bubblewrap's init exits 128 + n when the command was killed by signal n: report the signal, as a direct child would. */

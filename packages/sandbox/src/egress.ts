@@ -143,12 +143,12 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
 
 function runWithInput(file: string, args: string[], input: string, as: { uid?: number; gid?: number }, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false, ...as });
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], shell: false, timeout: 10_000, killSignal: 'SIGKILL', ...as });
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     child.once('error', (err) => reject(new Error(`${file} could not start: ${err.message}`)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed: ${stderr.trim() || `exit code ${code}`}`))));
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${what} failed: ${stderr.trim() || (signal ? `killed by ${signal} (timed out after 10 s)` : `exit code ${code}`)}`))));
     child.stdin?.on('error', () => {});
     child.stdin?.end(input);
   });
