@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRepoFile, RepoLinkError } from './repo-files.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command, Framework, PackageManagerName } from '@platform/contracts';
 
@@ -97,12 +98,13 @@ const exists = (path: string) =>
     () => false,
   );
 
-async function readPackageJson(dir: string): Promise<PackageJson | null> {
+async function readPackageJson(dir: string, repoDir: string): Promise<PackageJson | null> {
   let text: string;
   try {
-    text = await readFile(join(dir, 'package.json'), 'utf8');
+    text = await readRepoFile(repoDir, join(dir, 'package.json'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (err instanceof RepoLinkError) throw new DetectionError(err.message);
     throw err;
   }
   try {
@@ -124,7 +126,7 @@ export class DetectionError extends Error {}
 export async function planBuild(appDir: string, overrides: PlanOverrides, options: DetectOptions): Promise<BuildPlan> {
   const reasons: string[] = [];
   const warnings: string[] = [];
-  const pkg = await readPackageJson(appDir);
+  const pkg = await readPackageJson(appDir, options.repoDir);
 
   if (!pkg || overrides.framework === 'static') {
     const why = overrides.framework === 'static' ? 'framework: static files (project setting)' : 'framework: none, no package.json: deploying the files as they are';
@@ -223,7 +225,7 @@ async function frameworkWarnings(appDir: string, rule: FrameworkRule, pkg: Packa
   const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) };
   if (rule.id === 'nextjs') {
     for (const file of rule.configFiles) {
-      const text = await readFile(join(appDir, file), 'utf8').catch(() => null);
+      const text = await readRepoFile(appDir, join(appDir, file)).catch(() => null);
       if (text !== null) {
         return /output\s*:\s*['"]export['"]/.test(text)
           ? []
@@ -263,7 +265,7 @@ async function detectPackageManager(
     if (lock || dir === repoDir || !dir.startsWith(repoDir)) break;
   }
   // The `packageManager` field of the app, or of the workspace root that holds the lockfile.
-  const rootPkg = lock && lock.dir !== resolve(appDir) ? await readPackageJson(lock.dir).catch(() => null) : null;
+  const rootPkg = lock && lock.dir !== resolve(appDir) ? await readPackageJson(lock.dir, repoDir).catch(() => null) : null;
   const field = parsePackageManagerField(pkg.packageManager) ?? parsePackageManagerField(rootPkg?.packageManager);
 
   let name: PackageManagerName;
@@ -283,7 +285,7 @@ async function detectPackageManager(
   }
 
   const lockfile = lock && lock.manager === name ? relative(repoDir, join(lock.dir, lock.file)) : null;
-  const lockText = lockfile ? await readFile(join(repoDir, lockfile), 'utf8').catch(() => '') : '';
+  const lockText = lockfile ? await readRepoFile(repoDir, join(repoDir, lockfile)).catch(() => '') : '';
   const pinned = field && field.name === name ? field.version : null;
   const version = pinned ?? guessMajor(name, lockText);
   const berry = name === 'yarn' && (version ? Number.parseInt(version, 10) >= 2 : /^__metadata:/m.test(lockText));

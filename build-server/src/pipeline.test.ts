@@ -1,8 +1,8 @@
-import { readFileSync, symlinkSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
-import { buildRepo, git, removeTempDirs, repoFromFixture, type FixtureBuild } from '../test/helpers.ts';
+import { buildRepo, git, removeTempDirs, repoFromFixture, tempDir, type FixtureBuild } from '../test/helpers.ts';
 import { IMMUTABLE } from './content-types.ts';
 import { redactUrl } from './pipeline.ts';
 
@@ -86,6 +86,26 @@ describe('runBuild on fixture repositories', () => {
     expect(platform).toEqual([]);
     expect(seen).not.toContain('BUILD_TASK');
     expect(seen.some((name) => name.startsWith('GIT_CONFIG'))).toBe(false);
+  });
+
+  it('never reads a file of the platform\'s through a link in the repository: package.json, vercel.json, the lockfile', async () => {
+    const secretDir = tempDir('platform-secret');
+    const secret = join(secretDir, 'jwt-secret');
+    writeFileSync(secret, 'platform-signing-key-do-not-leak-0123456789\n');
+    for (const [name, extra] of [
+      ['package.json', {}],
+      ['vercel.json', { 'package.json': '{"scripts":{}}' }],
+      ['package-lock.json', { 'package.json': '{"name":"x","scripts":{"build":"true"}}' }],
+    ] as const) {
+      const repo = repoFromFixture(null, { 'index.html': '<p>x</p>', ...extra });
+      symlinkSync(secret, join(repo, name));
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '--quiet', '-m', `link ${name}`);
+      const build = await buildRepo(repo);
+      expect(build.result, build.text).toBe('ERROR');
+      expect(build.final.detail).toBe(`${name} is a link to a file outside the repository`);
+      expect(build.text).not.toContain('platform-signing-key');
+    }
   });
 
   it('bypasses the build cache when the deployment asks', async () => {

@@ -106,6 +106,8 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   let cacheKey: string | null = null;
   if (plan.install && plan.packageManager) {
     const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
+    // Hashed with the supervisor's rights: a lockfile that links out (to /dev/zero, to a key) is refused.
+    await realPathInside(repoDir, dependencyFile, plan.packageManager.lockfile ?? 'package.json');
     cacheKey = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
     if (!task.useBuildCache) {
       events.system('Build cache: skipped (disabled for this deployment)');
@@ -269,7 +271,7 @@ async function runStep(
 async function realPathInside(repoDir: string, dir: string, what: string): Promise<void> {
   const [base, real] = await Promise.all([realpath(repoDir), realpath(dir)]);
   const rel = relative(base, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new BuildFailure(`${what} is a link to a folder outside the repository`);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new BuildFailure(`${what} is a link to a ${(await stat(real)).isDirectory() ? 'folder' : 'file'} outside the repository`);
 }
 
 function insideOrFail(base: string, sub: string, what: string): string {

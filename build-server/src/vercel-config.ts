@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRepoFile, RepoLinkError } from './repo-files.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseCommandLine, routingConfigSchema, type Command, type RoutingConfig } from '@platform/contracts';
@@ -86,9 +86,10 @@ export class VercelConfigError extends Error {}
 export async function readVercelConfig(dir: string): Promise<ProjectConfig | null> {
   let text: string;
   try {
-    text = await readFile(join(dir, 'vercel.json'), 'utf8');
+    text = await readRepoFile(dir, join(dir, 'vercel.json'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (err instanceof RepoLinkError) throw new VercelConfigError(err.message);
     throw err;
   }
   let json: unknown;
