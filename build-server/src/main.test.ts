@@ -1,30 +1,17 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV, buildEventSchema, encodeBuildTaskEnv, type BuildEvent, type BuildTask, type LogEvent } from '@platform/contracts';
 import { readPipeMessages } from '@platform/event-bus';
-import { removeTempDirs, repoFromFixture, SANDBOX_AVAILABLE, tempDir, TEST_SANDBOX } from '../test/helpers.ts';
+import { removeTempDirs, repoFromFixture, SANDBOX_AVAILABLE, tempDir, TEST_SANDBOX, processesWith } from '../test/helpers.ts';
 
 afterAll(removeTempDirs);
 
 const require = createRequire(import.meta.url);
 
-/** Host pids of running processes (not zombies) whose command line holds `marker`. */
-const running = (marker: string): number[] =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 const MAIN = join(import.meta.dirname, 'main.ts');
 
 /** Runs the real entry point as its own process, the way every runner does, and collects its events from fd 3. */
@@ -118,12 +105,12 @@ describe('build-server entry point', () => {
       setInterval(() => {}, 1000);`;
     const t = task({ gitUrl: repoFromFixture(null, { 'index.html': 'x' }), buildCommand: ['node', '-e', script] });
     const { code } = await runMain(encodeBuildTaskEnv(t), async (child) => {
-      while (running(marker).length === 0) await new Promise((r) => setTimeout(r, 50));
+      while (processesWith(marker).length === 0) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');
     });
     expect(code).toBe(143);
     await new Promise((r) => setTimeout(r, 200));
-    const left = running(marker);
+    const left = processesWith(marker);
     expect(left, left.map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 80)}`).join('\n')).toEqual([]);
   });
 

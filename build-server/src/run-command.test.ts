@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '@platform/contracts';
 import { createSandbox } from '@platform/sandbox';
-import { capturingBus, removeTempDirs, tempDir, TEST_SANDBOX } from '../test/helpers.ts';
+import { capturingBus, removeTempDirs, tempDir, TEST_SANDBOX, processesWith } from '../test/helpers.ts';
 import { BuildEventEmitter } from './events.ts';
 import { forEachLine, runCommand } from './run-command.ts';
 
@@ -22,22 +22,6 @@ async function run(command: string[], timeoutMs = 20_000) {
   return { result, logs: bus.events as LogEvent[] };
 }
 
-/**
- * Host pids of running processes (not zombies) whose command line holds `marker`. Found from
- * outside: inside the sandbox a process has another pid and cannot write outside its folder.
- */
-const running = (marker: string): number[] =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 
 describe('runCommand', () => {
   it('turns every stdout and stderr line into a log event, in order per stream, and reports the exit code', async () => {
@@ -79,7 +63,7 @@ describe('runCommand', () => {
     expect(result.timedOut).toBe(true);
     expect(logs.map((l) => l.message)).toContain('started');
     await sleep(200);
-    expect(running(marker)).toEqual([]);
+    expect(processesWith(marker)).toEqual([]);
   });
 
   it('ends background processes left behind when the command exits, even a double-forked daemon in /', async () => {
@@ -93,7 +77,7 @@ describe('runCommand', () => {
     const { result } = await run(['node', '-e', script]);
     expect(result.exitCode).toBe(0);
     await sleep(200);
-    expect(running(marker)).toEqual([]);
+    expect(processesWith(marker)).toEqual([]);
   });
 });
 

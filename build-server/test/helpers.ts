@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTaskSchema, type BuildEvent, type BuildTask, type LogEvent, type ParsedBuildTask, type SandboxSettings, type StatusEvent } from '@platform/contracts';
@@ -135,4 +135,22 @@ export async function buildRepo(
     text: logs.map((l) => l.message).join('\n'),
     final: bus.events.at(-1) as StatusEvent,
   };
+}
+
+/**
+ * Host pids of running processes (not zombies) whose command line holds `marker`. Found from
+ * outside: inside the sandbox a process has another pid and cannot write outside its folder.
+ */
+export function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

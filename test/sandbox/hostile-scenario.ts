@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { processesWith } from '../../build-server/test/helpers.ts';
 import { gitRepoFromFixture, http, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -15,20 +15,8 @@ export const ATTACKS = [
   'forge-status-event', 'nested-user-namespace', 'capabilities', 'read-other-build',
 ];
 
-/** Host pids of running processes (not zombies) whose command line holds `marker`. */
-export function processesWith(marker: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+
+export { processesWith };
 
 export interface HostileOutcome {
   lines: { stream: string; message: string }[];
