@@ -4,6 +4,8 @@ import type { LookupFunction } from 'node:net';
 import { BlockList, isIP } from 'node:net';
 
 const privateRanges = new BlockList();
+// A list of its own: BlockList matches an IPv4 address against IPv6 rules such as ::/96.
+const privateRanges6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -20,23 +22,29 @@ for (const [net, prefix] of [
   privateRanges.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4 inside IPv6: compatible (::a.b.c.d, with :: and ::1), mapped (::ffff:a.b.c.d, which the
+  // URL parser spells ::ffff:7f00:1), NAT64, 6to4 and Teredo all reach an IPv4 address; a
+  // webhook has no need of them, so none is taken as public.
+  ['::', 96],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
+  ['2001::', 32],
+  ['100::', 64], // discard
+  ['2001:db8::', 32], // documentation
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated, still routed on some networks)
   ['ff00::', 8],
 ] as const) {
-  privateRanges.addSubnet(net, prefix, 'ipv6');
+  privateRanges6.addSubnet(net, prefix, 'ipv6');
 }
 
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return privateRanges.check(mapped[1]!, 'ipv4');
-    return privateRanges.check(address, 'ipv6');
-  }
+  if (family === 6) return privateRanges6.check(address, 'ipv6');
   return privateRanges.check(address, 'ipv4');
 }
 
