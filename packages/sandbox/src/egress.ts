@@ -95,7 +95,8 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
   const target = options.owner ? [`--userns-path=/proc/${pid}/ns/user`, String(pid)] : ['--netns-type=path', `/proc/${pid}/ns/net`];
   const slirp = spawn(
     program('slirp4netns'),
-    ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', ...target, 'tap0'],
+    // --enable-sandbox (its own mount namespace, capabilities dropped) needs root: it fails with setegid(0) otherwise.
+    ['--configure', '--mtu=65520', '--disable-host-loopback', ...(options.owner ? [] : ['--enable-sandbox']), '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', ...target, 'tap0'],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], shell: false, ...as },
   );
   let stderr = '';

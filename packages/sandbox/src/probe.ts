@@ -64,7 +64,10 @@ export async function probeSandbox(options: { path: string; uid?: number }): Pro
   const cgroup = await createBuildCgroup(`probe-${process.pid}`, { pids: 64 });
   await cgroup?.remove();
   if (!cgroup) problems.push('memory, process and CPU limits are off: no writable cgroup (run as root, or delegate a cgroup)');
-  if (!root) problems.push('builds share the platform\'s uid inside their namespaces: run as root for a uid per build');
+  if (!root) {
+    problems.push('builds share the platform\'s uid inside their namespaces: run as root for a uid per build');
+    if (egress) problems.push('builds can reach private networks (no firewall without root; this machine\'s loopback stays closed): run as root for the firewall');
+  }
   return { isolation: 'bubblewrap', uidPerBuild: root, egress, limits: cgroup !== null, problems };
 }
 
