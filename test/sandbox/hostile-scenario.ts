@@ -19,6 +19,8 @@ export const ATTACKS = [
 export { processesWith };
 
 export interface HostileOutcome {
+  /** In the command line of every process the build tries to leave behind. */
+  marker: string;
   lines: { stream: string; message: string }[];
   attackLines: string[];
   deployment: any;
@@ -115,7 +117,7 @@ export async function runHostileScenario(platform: TestPlatform, options: { buil
     listener.close();
     await http(platform.api, 'POST', `/deployments/${otherDeploy.json.deployment.id}/cancel`, {}, asOther);
   };
-  return { lines, attackLines, deployment, check };
+  return { marker, lines, attackLines, deployment, check };
 }
 
 /** waitForDeployment, as the account that owns the deployment. */

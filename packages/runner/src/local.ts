@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeBuildTaskEnv, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
+import { endBuildCgroup } from '@platform/sandbox';
 import { relayBuildEvents } from './relay.ts';
 import type { Runner, RunnerIsolation, RunnerTaskState } from './runner.ts';
 
@@ -114,8 +115,10 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
         // Every event the child wrote is on the bus before anyone hears that it ended.
         await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
         state.exit = { code, signal, at: Date.now() };
-        // The user's commands run in process groups of their own: whatever outlived the build-server goes with it.
+        // The user's commands run in process groups of their own: whatever outlived the build-server goes with it,
+        // and so does anything still in the build's cgroup (a supervisor killed mid-command cleans up nothing).
         await killLeftovers(task.deploymentId);
+        if (task.sandbox.isolation === 'bubblewrap') await endBuildCgroup(`build-${task.deploymentId}`).catch(() => {});
         for (const listener of listeners) listener(taskId);
         await rm(workDir, { recursive: true, force: true }).catch(() => {});
       });
@@ -140,6 +143,7 @@ export function createLocalRunner(options: LocalRunnerOptions): Runner {
       const orphan = await findOrphan(taskId);
       if (orphan) killGroup(orphan, 'SIGKILL');
       await killLeftovers(match[2]!);
+      await endBuildCgroup(`build-${match[2]!}`).catch(() => {});
     },
 
     async describe(taskId): Promise<RunnerTaskState> {

@@ -164,3 +164,12 @@ const exists = (path: string) =>
     () => true,
     () => false,
   );
+
+/**
+ * Ends every process left in a build's cgroup and removes it: what a runner does after the
+ * supervisor itself died (a hard kill), when nobody else will.
+ */
+export async function endBuildCgroup(name: string): Promise<void> {
+  const cgroup = await createBuildCgroup(name, {});
+  await cgroup?.remove();
+}

@@ -3,5 +3,5 @@ export { createSandbox, SandboxUnavailableError, DEFAULT_SANDBOX_UID, type Creat
 export { probeSandbox, bubblewrapWorks, type SandboxProbe } from './probe.ts';
 export { bubblewrapArgs, killEverySandbox } from './bubblewrap.ts';
 export { egressRules, BLOCKED_IPV4 } from './egress.ts';
-export { createBuildCgroup, type BuildCgroup } from './cgroup.ts';
+export { createBuildCgroup, endBuildCgroup, type BuildCgroup } from './cgroup.ts';
 export { killTree } from './unsandboxed.ts';
