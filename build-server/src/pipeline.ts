@@ -1,4 +1,4 @@
-import { access, constants as fsConstants, mkdir, realpath, stat } from 'node:fs/promises';
+import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
@@ -9,6 +9,7 @@ import type { BuildEventEmitter } from './events.ts';
 import { cloneRepository, GitInputError } from './git.ts';
 import { runCommand } from './run-command.ts';
 import { formatBytes, OutputTooLargeError, uploadOutput, type UploadLimits } from './upload.ts';
+import { realPathInRepo } from './repo-files.ts';
 import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
 
 export interface BuildDeps {
@@ -267,11 +268,11 @@ async function runStep(
   return result.durationMs;
 }
 
-/** Follows symlinks: the folder must really be inside the repository checkout. */
-async function realPathInside(repoDir: string, dir: string, what: string): Promise<void> {
-  const [base, real] = await Promise.all([realpath(repoDir), realpath(dir)]);
-  const rel = relative(base, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new BuildFailure(`${what} is a link to a ${(await stat(real)).isDirectory() ? 'folder' : 'file'} outside the repository`);
+/** Follows symlinks: the folder or file must really be inside the repository checkout. */
+async function realPathInside(repoDir: string, path: string, what: string): Promise<void> {
+  if ((await realPathInRepo(repoDir, path)) === null) {
+    throw new BuildFailure(`${what} is a link to a ${(await stat(path)).isDirectory() ? 'folder' : 'file'} outside the repository`);
+  }
 }
 
 function insideOrFail(base: string, sub: string, what: string): string {

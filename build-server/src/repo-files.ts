@@ -5,15 +5,23 @@ import { isAbsolute, relative } from 'node:path';
 export class RepoLinkError extends Error {}
 
 /**
- * Reads a file of the cloned repository for the supervisor (package.json, vercel.json, a
- * lockfile). The checkout is the tenant's: a `package.json` that links to the platform's key
- * would otherwise be read with the supervisor's rights, and its first characters shown in a
- * JSON error. Follows links, and refuses a file whose real path is outside `root`. ENOENT as
- * readFile throws it.
+ * The real path of `path`, links followed, or null when that is outside `root`. The checkout is
+ * the tenant's: whatever the supervisor reads or walks in it (package.json, vercel.json, a
+ * lockfile, the output folder) must really be in it. Throws ENOENT as realpath does.
+ */
+export async function realPathInRepo(root: string, path: string): Promise<string | null> {
+  const [realRoot, real] = await Promise.all([realpath(root), realpath(path)]);
+  const rel = relative(realRoot, real);
+  return rel.startsWith('..') || isAbsolute(rel) ? null : real;
+}
+
+/**
+ * Reads a file of the cloned repository for the supervisor. A `package.json` that links to the
+ * platform's key would otherwise be read with the supervisor's rights, and its first
+ * characters shown in a JSON error.
  */
 export async function readRepoFile(root: string, file: string): Promise<string> {
-  const [realRoot, real] = await Promise.all([realpath(root), realpath(file)]);
-  const rel = relative(realRoot, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new RepoLinkError(`${relative(root, file) || file} is a link to a file outside the repository`);
+  const real = await realPathInRepo(root, file);
+  if (real === null) throw new RepoLinkError(`${relative(root, file) || file} is a link to a file outside the repository`);
   return readFile(real, 'utf8');
 }

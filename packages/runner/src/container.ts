@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { encodeBuildTaskEnv, isUnderRoots, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
+import { hostAddresses } from '@platform/sandbox';
 import { relayBuildEvents } from './relay.ts';
 import type { Runner, RunnerTaskState } from './runner.ts';
 
@@ -107,7 +108,7 @@ export function createContainerRunner(options: ContainerRunnerOptions): Runner {
           gid: CONTAINER_SANDBOX_UID,
           network: options.network === 'none' ? 'none' : 'egress',
           // Inside the container the host's own addresses are unknown: the firewall gets them from here.
-          egressDeny: hostIPv4Addresses(),
+          egressDeny: hostAddresses(),
         },
       };
       let mounts: Mount[];
@@ -257,12 +258,6 @@ function mountable(path: string): string {
 
 const SOURCE_IN_CONTAINER = '/source/repo.git';
 
-function hostIPv4Addresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((a): a is NonNullable<typeof a> => !!a && a.family === 'IPv4')
-    .map((a) => a.address);
-}
 
 /**
  * A local git repository (embedded default, under an allowed root) is never mounted into the

@@ -166,10 +166,12 @@ const exists = (path: string) =>
   );
 
 /**
- * Ends every process left in a build's cgroup and removes it: what a runner does after the
- * supervisor itself died (a hard kill), when nobody else will.
+ * Ends every process left in a build's cgroup and removes it, if there is one: what a runner
+ * does after the supervisor itself died (a hard kill), when nobody else will.
  */
 export async function endBuildCgroup(name: string): Promise<void> {
-  const cgroup = await createBuildCgroup(name, {});
-  await cgroup?.remove();
+  const candidates = [join(ROOT, PARENT, name), ...['memory', 'pids', 'cpu', 'cpuacct'].map((c) => join(ROOT, c, PARENT, name))];
+  const dirs: string[] = [];
+  for (const dir of candidates) if (await exists(dir)) dirs.push(dir);
+  if (dirs.length > 0) await removeDirs(dirs, () => killProcs(dirs));
 }

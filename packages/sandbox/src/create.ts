@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sandboxSettingsSchema, type SandboxSettings } from '@platform/contracts';
@@ -9,7 +8,7 @@ import type { Sandbox } from './sandbox.ts';
 import { killUid, spawnUnsandboxed } from './unsandboxed.ts';
 import { installUidFirewall } from './egress.ts';
 import { bubblewrapWorks } from './probe.ts';
-import { program } from './programs.ts';
+import { runProgram } from './programs.ts';
 
 /** The uid the user's commands get where the supervisor may switch users and nobody chose one. */
 export const DEFAULT_SANDBOX_UID = 1001;
@@ -72,7 +71,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
 
   const handOver = async (dir: string) => {
     if (uid === undefined) return;
-    await run('chown', ['-R', '--no-dereference', `${uid}:${gid}`, '--', dir]);
+    await runProgram('chown', ['-R', '--no-dereference', `${uid}:${gid}`, '--', dir], 120_000);
   };
 
   if (isolation !== 'bubblewrap') {
@@ -161,11 +160,6 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   };
 }
 
-function run(name: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(program(name), args, { timeout: 120_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => (err ? reject(new Error(`${name}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
-}
 
 /** Root of the machine, as opposed to root of a container's user namespace. */
 async function inInitialUserNamespace(): Promise<boolean> {

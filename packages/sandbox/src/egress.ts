@@ -48,9 +48,7 @@ export interface Egress {
 /** The nft ruleset the build's namespace gets: DNS to the forwarder, the blocked ranges refused, no IPv6. */
 export function egressRules(options: { allow?: readonly string[]; hostAddresses: readonly string[] }): string {
   const blocked = [...BLOCKED_IPV4, ...options.hostAddresses.map((a) => `${a}/32`)];
-  for (const cidr of [...(options.allow ?? []), ...options.hostAddresses]) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr)) throw new Error(`not an IPv4 address or CIDR: ${JSON.stringify(cidr)}`);
-  }
+  assertCidrs([...(options.allow ?? []), ...options.hostAddresses]);
   return [
     'table ip platform_sandbox {',
     '  chain out {',
@@ -70,6 +68,13 @@ export function egressRules(options: { allow?: readonly string[]; hostAddresses:
     '}',
     '',
   ].join('\n');
+}
+
+/** The rules are text: whatever goes into them must be an IPv4 address or CIDR, nothing else. */
+function assertCidrs(values: readonly string[]): void {
+  for (const cidr of values) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr)) throw new Error(`not an IPv4 address or CIDR: ${JSON.stringify(cidr)}`);
+  }
 }
 
 /** This machine's own IPv4 addresses: a build must not reach a service bound to 0.0.0.0 through them. */
@@ -164,9 +169,7 @@ function runWithInput(file: string, args: string[], input: string, as: { uid?: n
  */
 export async function installUidFirewall(uid: number, options: { deny?: readonly string[]; allow?: readonly string[]; resolvers: readonly string[] }): Promise<void> {
   const blocked = [...BLOCKED_IPV4, ...(options.deny ?? []).map((a) => `${a}/32`), ...hostAddresses().map((a) => `${a}/32`)];
-  for (const cidr of [...(options.allow ?? []), ...(options.deny ?? []), ...options.resolvers]) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(cidr)) throw new Error(`not an IPv4 address or CIDR: ${JSON.stringify(cidr)}`);
-  }
+  assertCidrs([...(options.allow ?? []), ...(options.deny ?? []), ...options.resolvers]);
   const rules = [
     `table inet platform_sandbox_${uid}`,
     `delete table inet platform_sandbox_${uid}`,

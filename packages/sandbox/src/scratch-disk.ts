@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { open, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { program } from './programs.ts';
+import { runProgram } from './programs.ts';
 
 export interface ScratchDisk {
   readonly dir: string;
@@ -25,8 +24,8 @@ export async function mountScratchDisk(dir: string, image: string, bytes: number
     const file = await open(image, 'w', 0o600);
     await file.truncate(bytes);
     await file.close();
-    await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', '-m', '0', image]);
-    await run('mount', ['-o', 'loop,nosuid,nodev', '--', image, dir]);
+    await runProgram('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', '-m', '0', image]);
+    await runProgram('mount', ['-o', 'loop,nosuid,nodev', '--', image, dir]);
   } catch {
     await rm(image, { force: true }).catch(() => {});
     return null;
@@ -41,7 +40,7 @@ export async function mountScratchDisk(dir: string, image: string, bytes: number
       return s.bavail * s.bsize;
     },
     async unmount() {
-      await run('umount', ['--lazy', '--', dir]).catch(() => {});
+      await runProgram('umount', ['--lazy', '--', dir]).catch(() => {});
       await rm(image, { force: true }).catch(() => {});
     },
   };
@@ -57,8 +56,3 @@ async function inPrivateMountNamespace(): Promise<boolean> {
   }
 }
 
-function run(name: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(program(name), args, { timeout: 30_000 }, (err, _stdout, stderr) => (err ? reject(new Error(`${name}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
-}
