@@ -35,7 +35,11 @@ export interface HostileOutcome {
 export async function runHostileScenario(platform: TestPlatform, options: { buildTimeoutMs?: number } = {}): Promise<HostileOutcome & { check: () => Promise<void> }> {
   const apiPort = new URL(platform.api).port;
   // A service of this machine bound to every interface, as an admin's database or Kafka might be.
-  const listener: Server = createServer((socket) => socket.end('secret service\n'));
+  // The attacker hangs up at once (unsandboxed, in the control run, it does connect): a reset is no error here.
+  const listener: Server = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.end('secret service\n');
+  });
   await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
   const extraPort = (listener.address() as { port: number }).port;
   const hostIps = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
