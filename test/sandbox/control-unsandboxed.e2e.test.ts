@@ -1,6 +1,7 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { processesWith, runHostileScenario } from './hostile-scenario.ts';
+import { ROOT, processesWith, runHostileScenario } from './hostile-scenario.ts';
 import { runSandboxSuites } from './sandbox-required.ts';
 
 // The control experiment: the same attacks, without the sandbox, do get through. Proves the
@@ -10,7 +11,12 @@ describe.skipIf(!runSandboxSuites)('the hostile build without a sandbox (control
   beforeAll(async () => {
     platform = await startEmbeddedPlatform({ SANDBOX: 'off', MAX_CONCURRENT_BUILDS: '3' });
   }, 120_000);
-  afterAll(async () => platform?.close());
+  afterAll(async () => {
+    await platform?.close();
+    // What the unsandboxed attacks wrote outside the build: not left in the checkout or beside Node.
+    rmSync(`${ROOT}/pwned.txt`, { force: true });
+    rmSync(`${process.execPath}.pwned`, { force: true });
+  });
 
   it('reads the platform\'s secrets and reaches its ports', async () => {
     const outcome = await runHostileScenario(platform);

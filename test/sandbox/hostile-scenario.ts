@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { processesWith } from '../../build-server/test/helpers.ts';
 import { gitRepoFromFixture, http, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Every attack attack.mjs makes; each must report, and each must be blocked. */
 export const ATTACKS = [
