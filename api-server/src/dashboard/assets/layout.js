@@ -79,6 +79,11 @@ export async function busy(button, slot, action) {
   }
 }
 
+/** One fact of a `<dl class="facts">`; none shows as a dash. @param {string} label @param {string | null} value @param {boolean} [mono] */
+export function fact(label, value, mono = false) {
+  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value ?? '—' }));
+}
+
 /** A labelled form field. @param {string} label @param {HTMLElement} input @param {string} [hint] */
 export function field(label, input, hint) {
   const id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;

@@ -1,11 +1,12 @@
 // One deployment: its facts, actions, and the live build log.
 
-import { get, post } from '../api.js';
+import { get } from '../api.js';
+import { deploymentActions } from '../deployment-actions.js';
 import { age, duration, h, replace, statusBadge } from '../dom.js';
 import { paths } from '../endpoints.js';
-import { busy, messageSlot, notice, showPage } from '../layout.js';
+import { fact, messageSlot, notice, showPage } from '../layout.js';
 import { LogViewer } from '../log-viewer.js';
-import { href, navigate } from '../router.js';
+import { href } from '../router.js';
 import { isRunning, rank } from '../statuses.js';
 import { externalLink } from './projects.js';
 
@@ -47,7 +48,7 @@ function showDeployment(id, initial, project) {
   const draw = () => {
     replace(status, statusBadge(deployment.status));
     replace(facts, ...factsOf(deployment));
-    replace(actions, ...actionButtons(deployment, message, reload));
+    replace(actions, ...deploymentActions(deployment, { message, refresh: reload, promote: 'Promote to production', inRow: false }));
   };
 
   /** Takes a fresher copy of the deployment unless its status would go backwards. @param {Deployment} next */
@@ -148,38 +149,4 @@ function factsOf(deployment) {
     h('div', {}, h('dt', { text: 'URL' }), h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url }))),
     deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
   ];
-}
-
-/**
- * Cancel while it runs, promote once ready, redeploy once it ended. An action that made a new
- * deployment opens it.
- * @param {Deployment} deployment @param {ReturnType<typeof messageSlot>} message @param {() => Promise<void>} reload
- */
-function actionButtons(deployment, message, reload) {
-  /** @param {string} label @param {string} key @param {() => Promise<{ deployment?: Deployment }>} run */
-  const button = (label, key, run) => {
-    const b = h('button', { type: 'button', text: label, dataset: { action: key } });
-    b.addEventListener('click', () =>
-      void busy(b, message, async () => {
-        const reply = await run();
-        if (reply.deployment && reply.deployment.id !== deployment.id) {
-          navigate(`/deployments/${encodeURIComponent(reply.deployment.id)}`);
-          return;
-        }
-        message.show('success', `${label}: done.`);
-        await reload();
-      }),
-    );
-    return b;
-  };
-  const list = [];
-  if (isRunning(deployment.status)) list.push(button('Cancel', 'cancel', () => post(paths.cancel(deployment.id))));
-  if (deployment.status === 'READY') list.push(button('Promote to production', 'promote', () => post(paths.promote(deployment.id))));
-  if (!isRunning(deployment.status)) list.push(button('Redeploy', 'redeploy', () => post(paths.redeploy(deployment.id), { useBuildCache: true })));
-  return list;
-}
-
-/** @param {string} label @param {string} value @param {boolean} [mono] */
-function fact(label, value, mono = false) {
-  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value }));
 }

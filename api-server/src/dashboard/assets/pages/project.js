@@ -2,11 +2,12 @@
 // promote or roll back), a deploy form, env vars, deploy hooks and notification webhooks.
 
 import { del, get, post } from '../api.js';
+import { deploymentActions } from '../deployment-actions.js';
 import { age, duration, h, replace, statusBadge, table } from '../dom.js';
 import { paths } from '../endpoints.js';
 import { listSection } from '../list-section.js';
-import { busy, field, messageSlot, notice, showPage } from '../layout.js';
-import { href, navigate } from '../router.js';
+import { busy, fact, field, messageSlot, notice, showPage } from '../layout.js';
+import { href } from '../router.js';
 import { isRunning } from '../statuses.js';
 import { externalLink } from './projects.js';
 
@@ -60,11 +61,6 @@ export async function projectPage({ id }) {
     if (deployments.hasRunning() || ticks % 5 === 0) void deployments.refresh();
   }, 2000);
   return () => clearInterval(timer);
-}
-
-/** @param {string} label @param {string | null} value @param {boolean} [mono] */
-function fact(label, value, mono = false) {
-  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value ?? '—' }));
 }
 
 /** @param {Project} project @param {MessageSlot} message @param {() => Promise<void>} refresh */
@@ -162,41 +158,18 @@ function deploymentRow(d, isCurrent, context) {
     h('td', { text: age(d.createdAt), title: d.createdAt }),
     h('td', { text: duration(d.startedAt, d.finishedAt) }),
     h('td', {}, d.status === 'READY' ? externalLink(d.url) : h('span', { class: 'muted', text: '—' })),
-    h('td', {}, h('div', { class: 'row-actions' }, deploymentActions(d, isCurrent, context))),
+    h('td', {}, h('div', { class: 'row-actions' }, deploymentActions(d, { ...context, promote: promoteLabel(d, isCurrent), inRow: true }))),
   );
 }
 
 /**
- * Cancel while it runs; promote (or roll back to) a ready one that production does not serve;
- * redeploy once it ended. An action that made a new deployment opens it.
- * @param {Deployment} d @param {boolean} isCurrent @param {RowContext} context
+ * A ready deployment that production does not serve can become production: a preview is
+ * promoted, an earlier production build is rolled back to.
+ * @param {Deployment} d @param {boolean} isCurrent
  */
-function deploymentActions(d, isCurrent, { message, refresh }) {
-  /** @param {string} label @param {string} key @param {() => Promise<{ deployment?: Deployment }>} run */
-  const action = (label, key, run) => {
-    const button = h('button', {
-      type: 'button',
-      text: label,
-      dataset: { focusKey: `${key}:${d.id}`, action: key },
-      attrs: { 'aria-label': `${label} ${d.id}` },
-      onClick: () => {
-        void busy(button, message, async () => {
-          const reply = await run();
-          message.show('success', `${label}: done.`);
-          if (reply.deployment && reply.deployment.id !== d.id) navigate(`/deployments/${encodeURIComponent(reply.deployment.id)}`);
-          else await refresh();
-        });
-      },
-    });
-    return button;
-  };
-  const list = [];
-  if (isRunning(d.status)) list.push(action('Cancel', 'cancel', () => post(paths.cancel(d.id))));
-  if (d.status === 'READY' && !isCurrent) {
-    list.push(action(d.target === 'production' ? 'Roll back' : 'Promote', 'promote', () => post(paths.promote(d.id))));
-  }
-  if (!isRunning(d.status)) list.push(action('Redeploy', 'redeploy', () => post(paths.redeploy(d.id), { useBuildCache: true })));
-  return list;
+function promoteLabel(d, isCurrent) {
+  if (isCurrent) return null;
+  return d.target === 'production' ? 'Roll back' : 'Promote';
 }
 
 /** @param {Project} project */
