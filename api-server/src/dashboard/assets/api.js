@@ -32,8 +32,8 @@ export function setUnauthorizedHandler(handler) {
 }
 
 /**
- * @param {string} method @param {string} path @param {unknown} [body]
- * @returns {Promise<any>}
+ * @param {'GET' | 'POST' | 'DELETE'} method @param {string} path @param {unknown} [body]
+ * @returns {Promise<unknown>} the JSON reply (null for an empty one); get/post/del type it
  */
 export async function api(method, path, body) {
   /** @type {Record<string, string>} */
@@ -47,21 +47,55 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, 'network', 'the API is unreachable; check your connection and retry');
   }
-  const text = await res.text();
-  /** @type {any} */
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
+  const json = parseJson(await res.text());
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
-    throw new ApiError(res.status, json?.error?.code ?? 'http_error', json?.error?.message ?? `${method} ${path} answered ${res.status}`);
+    const error = errorOf(json);
+    throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `${method} ${path} answered ${res.status}`);
   }
   return json;
 }
 
-export const get = (/** @type {string} */ path) => api('GET', path);
-export const post = (/** @type {string} */ path, /** @type {unknown} */ body = {}) => api('POST', path, body);
-export const del = (/** @type {string} */ path) => api('DELETE', path);
+/** @param {string} text @returns {unknown} */
+function parseJson(text) {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The `{ error: { code, message } }` body of a failed request, if that is what came back (a
+ * proxy in front of the API may answer with HTML).
+ * @param {unknown} json @returns {Partial<import('@platform/contracts').ErrorBody['error']> | undefined}
+ */
+function errorOf(json) {
+  const error = json && typeof json === 'object' && 'error' in json ? json.error : undefined;
+  return error && typeof error === 'object' ? error : undefined;
+}
+
+// The reply types come from the path (endpoints.js): the checker knows what each answers.
+// The server is trusted to answer as its contract says; the cast is that trust, in one place.
+
+/**
+ * @template {{ GET: unknown }} M
+ * @param {import('./server-types').Endpoint<M>} path
+ * @returns {Promise<M['GET']>}
+ */
+export const get = (path) => /** @type {Promise<any>} */ (api('GET', path));
+
+/**
+ * @template {{ POST: { body: unknown, reply: unknown } }} M
+ * @param {import('./server-types').Endpoint<M>} path
+ * @param {M['POST']['body']} [body] none for an action without options
+ * @returns {Promise<M['POST']['reply']>}
+ */
+export const post = (path, body) => /** @type {Promise<any>} */ (api('POST', path, body ?? {}));
+
+/**
+ * @template {{ DELETE: unknown }} M
+ * @param {import('./server-types').Endpoint<M>} path
+ * @returns {Promise<M['DELETE']>}
+ */
+export const del = (path) => /** @type {Promise<any>} */ (api('DELETE', path));

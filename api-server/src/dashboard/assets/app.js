@@ -29,7 +29,7 @@ function toLogin() {
 /**
  * Pages that need an account: without a token, straight to the login page (no request that
  * is sure to fail); with an expired one, the API's 401 leads there too.
- * @template {any[]} A @param {(...args: A) => any} render @returns {(...args: A) => any}
+ * @template {unknown[]} A @template R @param {(...args: A) => R} render @returns {(...args: A) => R | void}
  */
 function signedIn(render) {
   return (...args) => (session.token ? render(...args) : toLogin());
@@ -51,7 +51,7 @@ async function showPlatformBanner() {
   if (!slot) return;
   const res = await fetch('/platform', { headers: { accept: 'application/json' } }).catch(() => null);
   if (!res?.ok) return;
-  const { builds } = await res.json();
+  const { builds } = /** @type {import('./server-types').PlatformInfo} */ (await res.json());
   if (builds.sandboxed) return;
   slot.replaceChildren(
     h(
@@ -59,7 +59,7 @@ async function showPlatformBanner() {
       { class: 'notice notice-error platform-banner', role: 'alert' },
       h('strong', { text: 'Builds run unsandboxed. ' }),
       h('span', { text: 'Every build runs with the platform\'s own user and can read its data, so this platform has one account (sign-up is closed). ' }),
-      ...builds.problems.map((/** @type {string} */ p) => h('span', { class: 'platform-banner-why', text: `${p}. ` })),
+      ...builds.problems.map((p) => h('span', { class: 'platform-banner-why', text: `${p}. ` })),
     ),
   );
 }

@@ -8,7 +8,7 @@ import { href, navigate } from './router.js';
 /**
  * Shows a page: sets the document title, fills <main>, moves focus to its heading so
  * keyboard and screen-reader users start at the new content.
- * @param {string} title @param {...any} children
+ * @param {string} title @param {...import('./dom.js').Child} children
  */
 export function showPage(title, ...children) {
   document.title = `${title} · Deployments`;
@@ -66,7 +66,7 @@ export function messageSlot() {
 
 /**
  * Runs an async action for a button: disables it while running, shows errors in `slot`.
- * @param {HTMLButtonElement} button @param {{ show: (k: any, t: string) => void }} slot @param {() => Promise<void>} action
+ * @param {HTMLButtonElement} button @param {{ show: (kind: 'error', text: string) => void }} slot @param {() => Promise<void>} action
  */
 export async function busy(button, slot, action) {
   button.disabled = true;
@@ -77,6 +77,11 @@ export async function busy(button, slot, action) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** One fact of a `<dl class="facts">`; none shows as a dash. @param {string} label @param {string | null} value @param {boolean} [mono] */
+export function fact(label, value, mono = false) {
+  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value ?? '—' }));
 }
 
 /** A labelled form field. @param {string} label @param {HTMLElement} input @param {string} [hint] */

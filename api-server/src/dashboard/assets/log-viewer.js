@@ -4,6 +4,13 @@
 // resubscribes after its last seq on every (re)connect and drops any event at or below it,
 // so neither a reload nor a reconnect loses or repeats a line.
 
+import { io } from './vendor/socket.io.esm.min.js';
+import { renderAnsi, stripAnsi } from './ansi.js';
+import { get, session } from './api.js';
+import { paths } from './endpoints.js';
+import { h } from './dom.js';
+import { isTerminal } from './statuses.js';
+
 const HISTORY_PAGE = 5000;
 
 const ROW_TEMPLATE = h(
@@ -14,17 +21,14 @@ const ROW_TEMPLATE = h(
   h('span', { class: 'log-msg' }),
 );
 
-import { io } from './vendor/socket.io.esm.min.js';
-import { renderAnsi, stripAnsi } from './ansi.js';
-import { get, session } from './api.js';
-import { paths } from './endpoints.js';
-import { h } from './dom.js';
-
-const TERMINAL = ['READY', 'ERROR', 'CANCELED'];
-
 /**
- * @typedef {{ seq: number, ts: number, stream: 'stdout' | 'stderr' | 'system', message: string }} LogLine
- * @typedef {{ deploymentId: string, seq: number, status: string, detail?: string }} StatusEvent
+ * The socket protocol, in one place: the event maps in server-types.d.ts (derived from the
+ * build-event schemas until @platform/contracts carries the socket.io maps themselves).
+ * @typedef {import('./vendor/socket.io.esm.min.js').Socket<
+ *   import('./server-types').LiveLogServerEvents,
+ *   import('./server-types').LiveLogClientEvents>} LiveLogSocket
+ * @typedef {import('./server-types').LogLine} LogLine
+ * @typedef {import('./server-types').LiveStatus} StatusEvent
  */
 
 export class LogViewer {
@@ -48,7 +52,7 @@ export class LogViewer {
     this.ended = false;
     this.stopped = false;
     this.query = '';
-    /** @type {import('./vendor/socket.io.esm.min.js').Socket | null} */
+    /** @type {LiveLogSocket | null} */
     this.socket = null;
 
     this.body = h('div', {
@@ -117,9 +121,9 @@ export class LogViewer {
     this.setConnection('loading…', 'warn');
     try {
       for (;;) {
-        const reply = await get(`${paths.deploymentLogs(this.deploymentId)}?afterSeq=${this.lastSeq}&limit=${HISTORY_PAGE}`);
+        const reply = await get(paths.deploymentLogs(this.deploymentId, { afterSeq: String(this.lastSeq), limit: String(HISTORY_PAGE) }));
         if (this.stopped) return;
-        const lines = /** @type {LogLine[]} */ (reply.lines ?? []);
+        const lines = reply.lines;
         for (const line of lines) {
           if (line.seq <= this.lastSeq) continue;
           this.lastSeq = line.seq;
@@ -134,6 +138,7 @@ export class LogViewer {
   }
 
   connect() {
+    /** @type {LiveLogSocket} */
     const socket = io({ auth: { token: session.token ?? undefined }, transports: ['websocket', 'polling'] });
     this.socket = socket;
     // Exposed for diagnostics and the browser tests (forcing a reconnect).
@@ -142,30 +147,30 @@ export class LogViewer {
     socket.on('disconnect', () => {
       if (!this.ended) this.setConnection('reconnecting…', 'warn');
     });
-    socket.on('connect_error', (/** @type {Error} */ err) => {
+    socket.on('connect_error', (err) => {
       // Refused by the server (no or expired token): say why; socket.io does not retry it.
       if (!socket.active) this.setConnection(err.message, 'error');
       else this.setConnection('reconnecting…', 'warn');
     });
-    socket.on('log', (/** @type {LogLine & { deploymentId: string }} */ event) => {
+    socket.on('log', (event) => {
       if (event.deploymentId !== this.deploymentId || event.seq <= this.lastSeq) return;
       this.lastSeq = event.seq;
       this.pending.push(event);
       this.scheduleFlush();
     });
-    socket.on('status', (/** @type {StatusEvent} */ event) => {
+    socket.on('status', (event) => {
       if (event.deploymentId !== this.deploymentId) return;
       if (event.seq > this.lastSeq) this.lastSeq = event.seq;
       // Lines received before the status go on screen first: the order the build had.
       this.flush();
-      if (TERMINAL.includes(event.status)) {
+      if (isTerminal(event.status)) {
         this.ended = true;
         this.setConnection('build ended', 'done');
         socket.disconnect();
       }
       this.onStatus(event);
     });
-    socket.on('stream-error', (/** @type {{ deploymentId: string, message: string }} */ event) => {
+    socket.on('stream-error', (event) => {
       if (event.deploymentId !== this.deploymentId) return;
       this.setConnection(event.message, 'error');
       setTimeout(() => this.subscribe(), 2000);
@@ -184,13 +189,14 @@ export class LogViewer {
     const socket = this.socket;
     if (!socket || this.ended) return;
     this.setConnection(this.lastSeq === 0 ? 'loading…' : 'resuming…', 'warn');
-    socket.emit('subscribe', { deploymentId: this.deploymentId, afterSeq: this.lastSeq }, (/** @type {any} */ reply) => {
+    socket.emit('subscribe', { deploymentId: this.deploymentId, afterSeq: this.lastSeq }, (reply) => {
       if (reply?.ok) {
         if (!this.ended) this.setConnection('live', 'live');
         // The status as of the subscription: a change older than the resume point is not
         // replayed as an event, so the page learns it here.
         if (typeof reply.status === 'string' && !this.ended) this.onStatus({ deploymentId: this.deploymentId, seq: 0, status: reply.status });
       } else {
+        // `?.`: a server of another version may answer with nothing at all.
         this.setConnection(reply?.error ?? 'subscribe failed', 'error');
       }
     });

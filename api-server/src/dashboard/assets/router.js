@@ -19,6 +19,7 @@ let fallback = /** @type {Route['render']} */ (() => {});
  * @param {Route['render']} render
  */
 export function route(path, render) {
+  /** @type {string[]} */
   const keys = [];
   const pattern = new RegExp(
     '^' + path.replace(/\/:([a-zA-Z]+)/g, (_, key) => (keys.push(key), '/([^/]+)')).replace(/\/$/, '') + '/?$',

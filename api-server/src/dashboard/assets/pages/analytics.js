@@ -17,7 +17,7 @@ const RANGES = /** @type {const} */ ([
 /** @param {{ id: string }} params */
 export async function analyticsPage({ id }) {
   showPage('Analytics', h('p', { class: 'muted', text: 'Loading…' }));
-  /** @type {any} */
+  /** @type {import('../server-types').Project} */
   let project;
   try {
     ({ project } = await get(paths.project(id)));
@@ -50,10 +50,10 @@ export async function analyticsPage({ id }) {
         h(
           'div',
           { class: 'chart-grid-2' },
-          lineChart({ title: 'Requests', points: a.series.map((/** @type {any} */ p) => ({ t: p.ts, v: p.requests })) }),
-          lineChart({ title: 'Bandwidth', points: a.series.map((/** @type {any} */ p) => ({ t: p.ts, v: p.bytes })), format: bytes }),
+          lineChart({ title: 'Requests', points: a.series.map((p) => ({ t: p.ts, v: p.requests })) }),
+          lineChart({ title: 'Bandwidth', points: a.series.map((p) => ({ t: p.ts, v: p.bytes })), format: bytes }),
           barChart({ title: 'Status classes', rows: statusRows }),
-          barChart({ title: 'Top paths', rows: a.topPaths.map((/** @type {any} */ p) => ({ label: p.path, v: p.requests })) }),
+          barChart({ title: 'Top paths', rows: a.topPaths.map((p) => ({ label: p.path, v: p.requests })) }),
         ),
       );
     } catch (err) {

@@ -25,7 +25,7 @@ export function authPage(mode) {
     {
       class: 'card auth-form',
       attrs: { 'aria-label': isSignup ? 'Sign up' : 'Log in' },
-      onSubmit: (/** @type {SubmitEvent} */ e) => {
+      onSubmit: (e) => {
         e.preventDefault();
         void busy(submit, message, async () => {
           const reply = await post(isSignup ? paths.signup : paths.login, { email: email.value, password: password.value });

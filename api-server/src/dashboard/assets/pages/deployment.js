@@ -1,23 +1,26 @@
 // One deployment: its facts, actions, and the live build log.
 
-import { get, post } from '../api.js';
+import { get } from '../api.js';
+import { deploymentActions } from '../deployment-actions.js';
 import { age, duration, h, replace, statusBadge } from '../dom.js';
 import { paths } from '../endpoints.js';
-import { busy, messageSlot, notice, showPage } from '../layout.js';
+import { fact, messageSlot, notice, showPage } from '../layout.js';
 import { LogViewer } from '../log-viewer.js';
-import { href, navigate } from '../router.js';
+import { href } from '../router.js';
+import { isRunning, rank } from '../statuses.js';
 import { externalLink } from './projects.js';
 
-const RUNNING = ['QUEUED', 'BUILDING'];
-/** Statuses only move forward; a REST reply that left before a socket event must not undo it. */
-const rank = (/** @type {string} */ status) => (status === 'QUEUED' ? 0 : status === 'BUILDING' ? 1 : 2);
+/**
+ * @typedef {import('../server-types').Deployment} Deployment
+ * @typedef {import('../server-types').Project} Project
+ */
 
 /** @param {{ id: string }} params */
 export async function deploymentPage({ id }) {
   showPage('Deployment', h('p', { class: 'muted', text: 'Loading…' }));
-  /** @type {any} */
+  /** @type {Deployment} */
   let deployment;
-  /** @type {any} */
+  /** @type {Project | null} */
   let project = null;
   try {
     ({ deployment } = await get(paths.deployment(id)));
@@ -26,53 +29,29 @@ export async function deploymentPage({ id }) {
     showPage('Deployment', h('h1', { text: 'Deployment' }), notice('error', /** @type {Error} */ (err).message));
     return;
   }
+  return showDeployment(id, deployment, project);
+}
 
+/**
+ * The page, kept current: the socket's status events move it at once, REST refetches fill in
+ * the rest (commit, times, error message).
+ * @param {string} id @param {Deployment} initial @param {Project | null} project
+ * @returns {() => void} the cleanup the router calls on leaving
+ */
+function showDeployment(id, initial, project) {
+  let deployment = initial;
   const message = messageSlot();
   const status = h('span', { class: 'status-slot', attrs: { 'aria-live': 'polite' } });
   const facts = h('dl', { class: 'facts' });
   const actions = h('div', { class: 'actions' });
-  let tick = 0;
 
   const draw = () => {
     replace(status, statusBadge(deployment.status));
-    replace(
-      facts,
-      fact('Target', deployment.target === 'production' ? 'Production' : 'Preview'),
-      fact('Branch', deployment.ref ?? '—', true),
-      fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
-      fact('Created', `${age(deployment.createdAt)}`),
-      fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
-      h('div', {}, h('dt', { text: 'URL' }), h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url }))),
-      deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
-    );
-    replace(actions, ...actionButtons());
+    replace(facts, ...factsOf(deployment));
+    replace(actions, ...deploymentActions(deployment, { message, refresh: reload, promote: 'Promote to production', inRow: false }));
   };
 
-  const actionButtons = () => {
-    /** @param {string} label @param {string} key @param {() => Promise<any>} run */
-    const button = (label, key, run) => {
-      const b = h('button', { type: 'button', text: label, dataset: { action: key } });
-      b.addEventListener('click', () =>
-        void busy(/** @type {HTMLButtonElement} */ (b), message, async () => {
-          const reply = await run();
-          if (reply?.deployment?.id && reply.deployment.id !== deployment.id) {
-            navigate(`/deployments/${encodeURIComponent(reply.deployment.id)}`);
-            return;
-          }
-          message.show('success', `${label}: done.`);
-          await reload();
-        }),
-      );
-      return b;
-    };
-    const list = [];
-    if (RUNNING.includes(deployment.status)) list.push(button('Cancel', 'cancel', () => post(paths.cancel(deployment.id))));
-    if (deployment.status === 'READY') list.push(button('Promote to production', 'promote', () => post(paths.promote(deployment.id))));
-    if (!RUNNING.includes(deployment.status)) list.push(button('Redeploy', 'redeploy', () => post(paths.redeploy(deployment.id), { useBuildCache: true })));
-    return list;
-  };
-
-  /** Takes a fresher copy of the deployment unless its status would go backwards. @param {any} next */
+  /** Takes a fresher copy of the deployment unless its status would go backwards. @param {Deployment} next */
   const accept = (next) => {
     if (rank(next.status) < rank(deployment.status)) return false;
     deployment = next;
@@ -88,27 +67,6 @@ export async function deploymentPage({ id }) {
     }
   };
 
-  // Status events older than the log already held are not replayed (the socket resumes after
-  // the last seq): when lines arrive while the page still says QUEUED, or every few seconds
-  // while running, the REST status fills the gap. A build the platform ended (canceled before
-  // it started, or its task vanished) may send no status event at all; resubscribing then
-  // makes the server close the stream with the final status.
-  let checking = false;
-  const checkStatus = async () => {
-    if (checking) return;
-    checking = true;
-    try {
-      const reply = await get(paths.deployment(id));
-      if (reply.deployment.status === deployment.status) return;
-      const wasRunning = RUNNING.includes(deployment.status);
-      if (accept(reply.deployment) && wasRunning && !RUNNING.includes(deployment.status)) viewer.subscribe();
-    } catch {
-      /* the next tick retries */
-    } finally {
-      checking = false;
-    }
-  };
-
   const viewer = new LogViewer({
     deploymentId: id,
     onLines: () => {
@@ -120,30 +78,15 @@ export async function deploymentPage({ id }) {
       void reload();
     },
   });
+  const checkStatus = statusChecker(id, () => deployment, accept, () => viewer.subscribe());
 
-  showPage(
-    `Deployment ${id.slice(0, 10)}`,
-    h(
-      'div',
-      { class: 'page-head' },
-      h(
-        'div',
-        {},
-        project ? h('p', { class: 'crumbs' }, h('a', { href: href(`/projects/${encodeURIComponent(project.id)}`), text: project.name }), ' / deployment') : null,
-        h('h1', {}, h('span', { class: 'mono', text: id.slice(0, 10) }), ' ', status),
-      ),
-      actions,
-    ),
-    facts,
-    message.element,
-    viewer.element,
-  );
+  showPage(`Deployment ${id.slice(0, 10)}`, pageHead(id, project, status, actions), facts, message.element, viewer.element);
   draw();
   viewer.start();
   // The duration of a running build counts up; the REST status is checked every 5 s.
   let seconds = 0;
-  tick = window.setInterval(() => {
-    if (!RUNNING.includes(deployment.status)) return;
+  const tick = window.setInterval(() => {
+    if (!isRunning(deployment.status)) return;
     draw();
     if (++seconds % 5 === 0) void checkStatus();
   }, 1000);
@@ -153,7 +96,57 @@ export async function deploymentPage({ id }) {
   };
 }
 
-/** @param {string} label @param {string} value @param {boolean} [mono] */
-function fact(label, value, mono = false) {
-  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value }));
+/**
+ * Status events older than the log already held are not replayed (the socket resumes after
+ * the last seq): when lines arrive while the page still says QUEUED, or every few seconds
+ * while running, the REST status fills the gap. A build the platform ended (canceled before
+ * it started, or its task vanished) may send no status event at all; resubscribing then
+ * makes the server close the stream with the final status.
+ * @param {string} id @param {() => Deployment} current @param {(next: Deployment) => boolean} accept
+ * @param {() => void} resubscribe
+ */
+function statusChecker(id, current, accept, resubscribe) {
+  let checking = false;
+  return async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const reply = await get(paths.deployment(id));
+      if (reply.deployment.status === current().status) return;
+      const wasRunning = isRunning(current().status);
+      if (accept(reply.deployment) && wasRunning && !isRunning(current().status)) resubscribe();
+    } catch {
+      /* the next tick retries */
+    } finally {
+      checking = false;
+    }
+  };
+}
+
+/** @param {string} id @param {Project | null} project @param {HTMLElement} status @param {HTMLElement} actions */
+function pageHead(id, project, status, actions) {
+  return h(
+    'div',
+    { class: 'page-head' },
+    h(
+      'div',
+      {},
+      project ? h('p', { class: 'crumbs' }, h('a', { href: href(`/projects/${encodeURIComponent(project.id)}`), text: project.name }), ' / deployment') : null,
+      h('h1', {}, h('span', { class: 'mono', text: id.slice(0, 10) }), ' ', status),
+    ),
+    actions,
+  );
+}
+
+/** @param {Deployment} deployment */
+function factsOf(deployment) {
+  return [
+    fact('Target', deployment.target === 'production' ? 'Production' : 'Preview'),
+    fact('Branch', deployment.ref ?? '—', true),
+    fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
+    fact('Created', `${age(deployment.createdAt)}`),
+    fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
+    h('div', {}, h('dt', { text: 'URL' }), h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url }))),
+    deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
+  ];
 }

@@ -2,19 +2,27 @@
 // promote or roll back), a deploy form, env vars, deploy hooks and notification webhooks.
 
 import { del, get, post } from '../api.js';
-import { age, duration, h, replace, statusBadge } from '../dom.js';
+import { deploymentActions } from '../deployment-actions.js';
+import { age, duration, h, replace, statusBadge, table } from '../dom.js';
 import { paths } from '../endpoints.js';
-import { busy, field, messageSlot, notice, showPage } from '../layout.js';
-import { href, navigate } from '../router.js';
+import { listSection } from '../list-section.js';
+import { busy, fact, field, messageSlot, notice, showPage } from '../layout.js';
+import { href } from '../router.js';
+import { isRunning } from '../statuses.js';
 import { externalLink } from './projects.js';
 
-const RUNNING = ['QUEUED', 'BUILDING'];
+/**
+ * @typedef {import('../server-types').Project} Project
+ * @typedef {import('../server-types').Deployment} Deployment
+ * @typedef {import('../server-types').EnvTarget} EnvTarget
+ * @typedef {ReturnType<typeof messageSlot>} MessageSlot
+ */
 
 /** @param {{ id: string }} params */
 export async function projectPage({ id }) {
   const main = h('div', {}, h('p', { class: 'muted', text: 'Loading…' }));
   showPage('Project', main);
-  /** @type {any} */
+  /** @type {Project} */
   let project;
   try {
     ({ project } = await get(paths.project(id)));
@@ -55,12 +63,7 @@ export async function projectPage({ id }) {
   return () => clearInterval(timer);
 }
 
-/** @param {string} label @param {string | null} value @param {boolean} [mono] */
-function fact(label, value, mono = false) {
-  return h('div', {}, h('dt', { text: label }), h('dd', { class: mono ? 'mono' : '', text: value ?? '—' }));
-}
-
-/** @param {any} project @param {ReturnType<typeof messageSlot>} message @param {() => Promise<void>} refresh */
+/** @param {Project} project @param {MessageSlot} message @param {() => Promise<void>} refresh */
 function deployForm(project, message, refresh) {
   const ref = h('input', { name: 'ref', placeholder: project.productionBranch, maxLength: 255 });
   const submit = h('button', { type: 'submit', class: 'primary', text: 'Deploy' });
@@ -69,7 +72,7 @@ function deployForm(project, message, refresh) {
     {
       class: 'inline-form',
       attrs: { 'aria-label': 'Deploy a branch' },
-      onSubmit: (/** @type {SubmitEvent} */ e) => {
+      onSubmit: (e) => {
         e.preventDefault();
         void busy(submit, message, async () => {
           const body = ref.value.trim() ? { projectId: project.id, ref: ref.value.trim() } : { projectId: project.id };
@@ -84,10 +87,10 @@ function deployForm(project, message, refresh) {
   );
 }
 
-/** @param {any} project @param {ReturnType<typeof messageSlot>} message */
+/** @param {Project} project @param {MessageSlot} message */
 function deploymentsSection(project, message) {
   const body = h('div', {}, h('p', { class: 'muted', text: 'Loading deployments…' }));
-  /** @type {any[]} */
+  /** @type {Deployment[]} */
   let rows = [];
   let loading = false;
   // How many of the newest deployments to show; "Show older" raises it (the API pages at 100).
@@ -112,7 +115,7 @@ function deploymentsSection(project, message) {
       const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
       // Promote and roll back move the production alias: ask the project where it points now.
       const current = (await get(paths.project(project.id))).project.productionDeploymentId ?? null;
-      replace(body, table(rows, current));
+      replace(body, deploymentsTable(rows, current, { message, refresh }));
       if (focused) /** @type {HTMLElement | null} */ (body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`))?.focus();
     } catch (err) {
       replace(body, notice('error', /** @type {Error} */ (err).message));
@@ -121,352 +124,220 @@ function deploymentsSection(project, message) {
     }
   }
 
-  /** @param {any[]} list @param {string | null} currentId */
-  function table(list, currentId) {
-    if (list.length === 0) return h('p', { class: 'muted', text: 'No deployments yet.' });
-    const current = currentId;
-    return h(
-      'table',
-      { class: 'table deployments' },
-      h('thead', {}, h('tr', {}, ['Status', 'Deployment', 'Branch', 'Commit', 'Age', 'Duration', 'URL', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
-      h(
-        'tbody',
-        {},
-        list.map((d) =>
-          h(
-            'tr',
-            { dataset: { deploymentId: d.id, status: d.status } },
-            h('td', {}, statusBadge(d.status)),
-            h(
-              'td',
-              {},
-              h('a', { href: href(`/deployments/${encodeURIComponent(d.id)}`), class: 'mono', text: d.id.slice(0, 10) }),
-              ' ',
-              h('span', { class: `target target-${d.target}`, text: d.target === 'production' ? 'Production' : 'Preview' }),
-              d.id === current ? h('span', { class: 'current', text: 'Current', title: 'Served at the production URL' }) : null,
-            ),
-            h('td', { class: 'mono', text: d.ref ?? '—' }),
-            h('td', { class: 'mono', text: d.commit ? d.commit.slice(0, 7) : '—', title: d.commit ?? '' }),
-            h('td', { text: age(d.createdAt), title: d.createdAt }),
-            h('td', { text: duration(d.startedAt, d.finishedAt) }),
-            h('td', {}, d.status === 'READY' ? externalLink(d.url) : h('span', { class: 'muted', text: '—' })),
-            h('td', {}, h('div', { class: 'row-actions' }, actions(d, d.id === current))),
-          ),
-        ),
-      ),
-    );
-  }
-
-  /** @param {any} d @param {boolean} isCurrent */
-  function actions(d, isCurrent) {
-    /** @param {string} label @param {string} key @param {string} confirmText @param {() => Promise<any>} run */
-    const action = (label, key, confirmText, run) => {
-      const button = h('button', {
-        type: 'button',
-        text: label,
-        dataset: { focusKey: `${key}:${d.id}`, action: key },
-        attrs: { 'aria-label': `${label} ${d.id}` },
-        onClick: () => {
-          if (confirmText && !confirm(confirmText)) return;
-          void busy(/** @type {HTMLButtonElement} */ (button), message, async () => {
-            const reply = await run();
-            message.show('success', `${label}: done.`);
-            if (reply?.deployment?.id && reply.deployment.id !== d.id) navigate(`/deployments/${encodeURIComponent(reply.deployment.id)}`);
-            else await refresh();
-          });
-        },
-      });
-      return button;
-    };
-    const list = [];
-    if (RUNNING.includes(d.status)) list.push(action('Cancel', 'cancel', '', () => post(paths.cancel(d.id))));
-    if (d.status === 'READY' && !isCurrent) {
-      list.push(action(d.target === 'production' ? 'Roll back' : 'Promote', 'promote', '', () => post(paths.promote(d.id))));
-    }
-    if (!RUNNING.includes(d.status)) list.push(action('Redeploy', 'redeploy', '', () => post(paths.redeploy(d.id), { useBuildCache: true })));
-    return list;
-  }
-
-  return {
-    element,
-    refresh,
-    hasRunning: () => rows.some((d) => RUNNING.includes(d.status)),
-  };
+  return { element, refresh, hasRunning: () => rows.some((d) => isRunning(d.status)) };
 }
 
-/** @param {any} project */
+/**
+ * What a row's actions report to and refresh.
+ * @typedef {{ message: MessageSlot, refresh: () => Promise<void> }} RowContext
+ */
+
+/** @param {Deployment[]} list @param {string | null} currentId @param {RowContext} context */
+function deploymentsTable(list, currentId, context) {
+  if (list.length === 0) return h('p', { class: 'muted', text: 'No deployments yet.' });
+  const columns = ['Status', 'Deployment', 'Branch', 'Commit', 'Age', 'Duration', 'URL', 'Actions'];
+  return table('table deployments', columns, list.map((d) => deploymentRow(d, d.id === currentId, context)));
+}
+
+/** @param {Deployment} d @param {boolean} isCurrent @param {RowContext} context */
+function deploymentRow(d, isCurrent, context) {
+  return h(
+    'tr',
+    { dataset: { deploymentId: d.id, status: d.status } },
+    h('td', {}, statusBadge(d.status)),
+    h(
+      'td',
+      {},
+      h('a', { href: href(`/deployments/${encodeURIComponent(d.id)}`), class: 'mono', text: d.id.slice(0, 10) }),
+      ' ',
+      h('span', { class: `target target-${d.target}`, text: d.target === 'production' ? 'Production' : 'Preview' }),
+      isCurrent ? h('span', { class: 'current', text: 'Current', title: 'Served at the production URL' }) : null,
+    ),
+    h('td', { class: 'mono', text: d.ref ?? '—' }),
+    h('td', { class: 'mono', text: d.commit ? d.commit.slice(0, 7) : '—', title: d.commit ?? '' }),
+    h('td', { text: age(d.createdAt), title: d.createdAt }),
+    h('td', { text: duration(d.startedAt, d.finishedAt) }),
+    h('td', {}, d.status === 'READY' ? externalLink(d.url) : h('span', { class: 'muted', text: '—' })),
+    h('td', {}, h('div', { class: 'row-actions' }, deploymentActions(d, { ...context, promote: promoteLabel(d, isCurrent), inRow: true }))),
+  );
+}
+
+/**
+ * A ready deployment that production does not serve can become production: a preview is
+ * promoted, an earlier production build is rolled back to.
+ * @param {Deployment} d @param {boolean} isCurrent
+ */
+function promoteLabel(d, isCurrent) {
+  if (isCurrent) return null;
+  return d.target === 'production' ? 'Roll back' : 'Promote';
+}
+
+/** @param {Project} project */
 function envVarsSection(project) {
-  const list = h('div', {});
   const message = messageSlot();
   const key = h('input', { name: 'key', required: true, maxLength: 256, pattern: '[A-Za-z_][A-Za-z0-9_]*', placeholder: 'API_URL', autocomplete: 'off' });
   const value = h('input', { name: 'value', type: 'password', maxLength: 32768, autocomplete: 'off' });
   const production = h('input', { type: 'checkbox', checked: true });
   const preview = h('input', { type: 'checkbox', checked: true });
-  const submit = h('button', { type: 'submit', text: 'Add variable' });
-
-  async function load() {
-    try {
-      const reply = await get(paths.envVars(project.id));
-      const vars = reply.envVars ?? reply.env ?? [];
-      replace(
-        list,
-        vars.length === 0
-          ? h('p', { class: 'muted', text: 'No environment variables. Builds see only the ones you add here.' })
-          : h(
-              'table',
-              { class: 'table' },
-              h('thead', {}, h('tr', {}, ['Key', 'Target', 'Updated', ''].map((t) => h('th', { scope: 'col', text: t })))),
-              h(
-                'tbody',
-                {},
-                vars.map((/** @type {any} */ v) => {
-                  const remove = h('button', { type: 'button', text: 'Remove', attrs: { 'aria-label': `Remove ${v.key} (${v.target})` } });
-                  remove.addEventListener('click', () => {
-                    if (!confirm(`Remove ${v.key} from ${v.target} builds?`)) return;
-                    void busy(/** @type {HTMLButtonElement} */ (remove), message, async () => {
-                      await del(paths.envVar(project.id, v.id));
-                      await load();
-                    });
-                  });
-                  return h('tr', {}, h('td', { class: 'mono', text: v.key }), h('td', { text: v.target }), h('td', { text: age(v.updatedAt) }), h('td', {}, remove));
-                }),
-              ),
-            ),
-      );
-    } catch (err) {
-      replace(list, notice('error', /** @type {Error} */ (err).message));
-    }
-  }
-  void load();
-
-  return h(
-    'section',
-    { class: 'card', attrs: { 'aria-labelledby': 'env-title' } },
-    h('h2', { id: 'env-title', text: 'Environment variables' }),
-    h('p', { class: 'muted', text: 'Values are encrypted and never shown again after saving.' }),
-    list,
-    h(
-      'form',
-      {
-        class: 'inline-form',
-        attrs: { 'aria-label': 'Add an environment variable' },
-        onSubmit: (/** @type {SubmitEvent} */ e) => {
-          e.preventDefault();
-          const targets = [production.checked && 'production', preview.checked && 'preview'].filter(Boolean);
-          if (targets.length === 0) return message.show('error', 'Pick at least one target.');
-          void busy(submit, message, async () => {
-            await post(paths.envVars(project.id), { key: key.value.trim(), value: value.value, targets });
-            key.value = '';
-            value.value = '';
-            message.show('success', 'Saved. It applies to the next deployment.');
-            await load();
-          });
-        },
+  return listSection({
+    titleId: 'env-title',
+    title: 'Environment variables',
+    intro: [h('p', { class: 'muted', text: 'Values are encrypted and never shown again after saving.' })],
+    empty: 'No environment variables. Builds see only the ones you add here.',
+    load: async () => (await get(paths.envVars(project.id))).envVars,
+    list: (rows) => table('table', ['Key', 'Target', 'Updated', ''], rows),
+    row: (v, remove) => h('tr', {}, h('td', { class: 'mono', text: v.key }), h('td', { text: v.target }), h('td', { text: age(v.updatedAt) }), h('td', {}, remove)),
+    remove: {
+      text: 'Remove',
+      label: (v) => `Remove ${v.key} (${v.target})`,
+      confirm: (v) => `Remove ${v.key} from ${v.target} builds?`,
+      run: (v) => del(paths.envVar(project.id, v.id)),
+    },
+    form: {
+      label: 'Add an environment variable',
+      fields: [
+        field('Key', key),
+        field('Value', value),
+        h('fieldset', { class: 'targets' }, h('legend', { text: 'Targets' }), h('label', {}, production, ' Production'), h('label', {}, preview, ' Preview')),
+      ],
+      submit: 'Add variable',
+      create: async () => {
+        /** @type {EnvTarget[]} */
+        const targets = [];
+        if (production.checked) targets.push('production');
+        if (preview.checked) targets.push('preview');
+        if (targets.length === 0) throw new Error('Pick at least one target.');
+        await post(paths.envVars(project.id), { key: key.value.trim(), value: value.value, targets });
+        key.value = '';
+        value.value = '';
+        return 'Saved. It applies to the next deployment.';
       },
-      field('Key', key),
-      field('Value', value),
-      h('fieldset', { class: 'targets' }, h('legend', { text: 'Targets' }), h('label', {}, production, ' Production'), h('label', {}, preview, ' Preview')),
-      submit,
-    ),
-    message.element,
-  );
+    },
+    message,
+  }).element;
 }
 
-/** @param {any} project */
+/** @param {Project} project */
 function deployHooksSection(project) {
-  const list = h('div', {});
-  const message = messageSlot();
   const name = h('input', { name: 'name', required: true, maxLength: 100, placeholder: 'CMS publish' });
   const branch = h('input', { name: 'branch', required: true, maxLength: 255, value: project.productionBranch });
-  const submit = h('button', { type: 'submit', text: 'Create hook' });
-
-  async function load() {
-    try {
-      const { hooks: deployHooks = [] } = await get(paths.deployHooks(project.id));
-      replace(
-        list,
-        deployHooks.length === 0
-          ? h('p', { class: 'muted', text: 'No deploy hooks. A hook is a secret URL that deploys a branch when it receives a POST.' })
-          : h(
-              'ul',
-              { class: 'plain-list' },
-              deployHooks.map((/** @type {any} */ hook) => {
-                const remove = h('button', { type: 'button', text: 'Delete', attrs: { 'aria-label': `Delete hook ${hook.name}` } });
-                remove.addEventListener('click', () => {
-                  if (!confirm(`Delete the deploy hook "${hook.name}"? Its URL stops working.`)) return;
-                  void busy(/** @type {HTMLButtonElement} */ (remove), message, async () => {
-                    await del(paths.deployHook(project.id, hook.id));
-                    await load();
-                  });
-                });
-                return h('li', {}, h('strong', { text: hook.name }), ' → ', h('span', { class: 'mono', text: hook.branch }), ' ', remove);
-              }),
-            ),
-      );
-    } catch (err) {
-      replace(list, notice('error', /** @type {Error} */ (err).message));
-    }
-  }
-  void load();
-
-  return h(
-    'section',
-    { class: 'card', attrs: { 'aria-labelledby': 'hooks-title' } },
-    h('h2', { id: 'hooks-title', text: 'Deploy hooks' }),
-    list,
-    h(
-      'form',
-      {
-        class: 'inline-form',
-        attrs: { 'aria-label': 'Create a deploy hook' },
-        onSubmit: (/** @type {SubmitEvent} */ e) => {
-          e.preventDefault();
-          void busy(submit, message, async () => {
-            const reply = await post(paths.deployHooks(project.id), { name: name.value.trim(), branch: branch.value.trim() });
-            name.value = '';
-            await load();
-            const url = reply.url;
-            if (url) message.show('success', `Hook URL (shown once, keep it secret): ${new URL(url, location.origin).href}`);
-          });
-        },
+  return listSection({
+    titleId: 'hooks-title',
+    title: 'Deploy hooks',
+    empty: 'No deploy hooks. A hook is a secret URL that deploys a branch when it receives a POST.',
+    load: async () => (await get(paths.deployHooks(project.id))).hooks,
+    list: (rows) => h('ul', { class: 'plain-list' }, rows),
+    row: (hook, remove) => h('li', {}, h('strong', { text: hook.name }), ' → ', h('span', { class: 'mono', text: hook.branch }), ' ', remove),
+    remove: {
+      text: 'Delete',
+      label: (hook) => `Delete hook ${hook.name}`,
+      confirm: (hook) => `Delete the deploy hook "${hook.name}"? Its URL stops working.`,
+      run: (hook) => del(paths.deployHook(project.id, hook.id)),
+    },
+    form: {
+      label: 'Create a deploy hook',
+      fields: [field('Name', name), field('Branch', branch)],
+      submit: 'Create hook',
+      create: async () => {
+        const reply = await post(paths.deployHooks(project.id), { name: name.value.trim(), branch: branch.value.trim() });
+        name.value = '';
+        return `Hook URL (shown once, keep it secret): ${new URL(reply.url, location.origin).href}`;
       },
-      field('Name', name),
-      field('Branch', branch),
-      submit,
-    ),
-    message.element,
-  );
+    },
+  }).element;
 }
 
-/** @param {any} project */
+/** Incoming (GitHub pushes) and outgoing (deployment events) webhooks, one card. @param {Project} project */
 function notificationsSection(project) {
-  const list = h('div', {});
-  const github = h('div', {});
   const message = messageSlot();
+  const github = h('div', {});
   const url = h('input', { name: 'url', type: 'url', required: true, maxLength: 2048, placeholder: 'https://example.com/hooks/deploys' });
-  const submit = h('button', { type: 'submit', text: 'Add webhook' });
-
-  async function load() {
-    try {
-      const reply = await get(paths.notifications(project.id));
-      const endpoints = reply.endpoints ?? reply.notificationEndpoints ?? [];
-      replace(
-        list,
-        endpoints.length === 0
-          ? h('p', { class: 'muted', text: 'No outgoing webhooks. Each receives a signed POST on deployment events.' })
-          : h(
-              'ul',
-              { class: 'plain-list' },
-              endpoints.map((/** @type {any} */ ep) => {
-                const remove = h('button', { type: 'button', text: 'Delete', attrs: { 'aria-label': `Delete webhook ${ep.url}` } });
-                remove.addEventListener('click', () => {
-                  if (!confirm(`Stop sending events to ${ep.url}?`)) return;
-                  void busy(/** @type {HTMLButtonElement} */ (remove), message, async () => {
-                    await del(paths.notification(project.id, ep.id));
-                    await load();
-                  });
-                });
-                return h('li', {}, h('span', { class: 'mono', text: ep.url }), ' ', h('span', { class: 'muted', text: ep.events.length ? ep.events.join(', ') : 'all events' }), ' ', remove);
-              }),
-            ),
-      );
-    } catch (err) {
-      replace(list, notice('error', /** @type {Error} */ (err).message));
-    }
-  }
-  async function loadGithub() {
-    const url = new URL(`/webhooks/github?projectId=${encodeURIComponent(project.id)}`, location.origin).href;
-    const regenerate = h('button', { type: 'button', text: 'Generate a new secret' });
-    regenerate.addEventListener('click', () => {
-      if (!confirm('Generate a new webhook secret? Deliveries signed with the old one will be refused.')) return;
-      void busy(/** @type {HTMLButtonElement} */ (regenerate), message, async () => {
-        const reply = await post(paths.githubWebhookSecret(project.id));
-        showSecret(reply.githubWebhook.secret);
-      });
-    });
-    const secretSlot = h('div', {});
-    const showSecret = (/** @type {string} */ secret) =>
-      replace(secretSlot, notice('success', 'Webhook secret (shown once; paste it into the repository settings now):'), h('code', { class: 'mono secret', text: secret }));
-    const stashed = sessionStorage.getItem(`platform.githubWebhook.${project.id}`);
-    if (stashed) {
-      sessionStorage.removeItem(`platform.githubWebhook.${project.id}`);
-      try {
-        showSecret(JSON.parse(stashed).secret);
-      } catch {
-        /* ignore a damaged entry */
-      }
-    }
-    const deliveries = h('div', {});
-    replace(
-      github,
-      h('p', {}, 'In the repository: Settings → Webhooks → Add webhook, content type ', h('code', { text: 'application/json' }), ', push events, this payload URL:'),
-      h('p', {}, h('code', { class: 'mono', text: url })),
-      secretSlot,
-      regenerate,
-      deliveries,
-    );
-    try {
-      const reply = await get(paths.githubDeliveries(project.id));
-      const list = reply.deliveries ?? [];
-      replace(
-        deliveries,
-        list.length === 0
-          ? h('p', { class: 'muted', text: 'No deliveries received yet.' })
-          : h(
-              'table',
-              { class: 'table' },
-              h('caption', { text: 'Recent deliveries' }),
-              h('thead', {}, h('tr', {}, ['Received', 'Event', 'Outcome', 'Deployment'].map((t) => h('th', { scope: 'col', text: t })))),
-              h(
-                'tbody',
-                {},
-                list.slice(0, 10).map((/** @type {any} */ d) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', { text: age(d.receivedAt), title: d.receivedAt }),
-                    h('td', { class: 'mono', text: d.event }),
-                    h('td', { text: d.detail ? `${d.outcome}: ${d.detail}` : d.outcome }),
-                    h('td', {}, d.deploymentId ? h('a', { href: href(`/deployments/${encodeURIComponent(d.deploymentId)}`), class: 'mono', text: d.deploymentId.slice(0, 10) }) : '—'),
-                  ),
-                ),
-              ),
-            ),
-      );
-    } catch (err) {
-      replace(deliveries, notice('error', /** @type {Error} */ (err).message));
-    }
-  }
-  void load();
-  void loadGithub();
-
-  return h(
-    'section',
-    { class: 'card', attrs: { 'aria-labelledby': 'webhooks-title' } },
-    h('h2', { id: 'webhooks-title', text: 'Webhooks' }),
-    h('h3', { text: 'Incoming: deploy on git push' }),
-    github,
-    h('h3', { text: 'Outgoing: deployment events' }),
-    list,
-    h(
-      'form',
-      {
-        class: 'inline-form',
-        attrs: { 'aria-label': 'Add an outgoing webhook' },
-        onSubmit: (/** @type {SubmitEvent} */ e) => {
-          e.preventDefault();
-          void busy(submit, message, async () => {
-            const reply = await post(paths.notifications(project.id), { url: url.value.trim() });
-            url.value = '';
-            await load();
-            const secret = reply.secret ?? reply.endpoint?.secret;
-            if (secret) message.show('success', `Signing secret (shown once): ${secret}`);
-          });
-        },
+  void githubWebhook(project, github, message);
+  return listSection({
+    titleId: 'webhooks-title',
+    title: 'Webhooks',
+    intro: [h('h3', { text: 'Incoming: deploy on git push' }), github, h('h3', { text: 'Outgoing: deployment events' })],
+    empty: 'No outgoing webhooks. Each receives a signed POST on deployment events.',
+    load: async () => (await get(paths.notifications(project.id))).endpoints,
+    list: (rows) => h('ul', { class: 'plain-list' }, rows),
+    row: (ep, remove) =>
+      h('li', {}, h('span', { class: 'mono', text: ep.url }), ' ', h('span', { class: 'muted', text: ep.events.length ? ep.events.join(', ') : 'all events' }), ' ', remove),
+    remove: {
+      text: 'Delete',
+      label: (ep) => `Delete webhook ${ep.url}`,
+      confirm: (ep) => `Stop sending events to ${ep.url}?`,
+      run: (ep) => del(paths.notification(project.id, ep.id)),
+    },
+    form: {
+      label: 'Add an outgoing webhook',
+      fields: [field('Endpoint URL', url)],
+      submit: 'Add webhook',
+      create: async () => {
+        const reply = await post(paths.notifications(project.id), { url: url.value.trim() });
+        url.value = '';
+        return `Signing secret (shown once): ${reply.secret}`;
       },
-      field('Endpoint URL', url),
-      submit,
-    ),
-    message.element,
+    },
+    message,
+  }).element;
+}
+
+/**
+ * Where GitHub sends pushes, the secret it signs them with (shown once: after the project was
+ * created, or a new one), and the deliveries received.
+ * @param {Project} project @param {HTMLElement} slot @param {MessageSlot} message
+ */
+async function githubWebhook(project, slot, message) {
+  const url = new URL(`/webhooks/github?projectId=${encodeURIComponent(project.id)}`, location.origin).href;
+  const secretSlot = h('div', {});
+  const showSecret = (/** @type {string} */ secret) =>
+    replace(secretSlot, notice('success', 'Webhook secret (shown once; paste it into the repository settings now):'), h('code', { class: 'mono secret', text: secret }));
+  const regenerate = h('button', { type: 'button', text: 'Generate a new secret' });
+  regenerate.addEventListener('click', () => {
+    if (!confirm('Generate a new webhook secret? Deliveries signed with the old one will be refused.')) return;
+    void busy(regenerate, message, async () => {
+      const reply = await post(paths.githubWebhookSecret(project.id));
+      showSecret(reply.githubWebhook.secret);
+    });
+  });
+  // The projects page stashed it when it created the project: this is its one showing.
+  const stashed = sessionStorage.getItem(`platform.githubWebhook.${project.id}`);
+  if (stashed) {
+    sessionStorage.removeItem(`platform.githubWebhook.${project.id}`);
+    try {
+      showSecret(JSON.parse(stashed).secret);
+    } catch {
+      /* ignore a damaged entry */
+    }
+  }
+  const deliveries = h('div', {});
+  replace(
+    slot,
+    h('p', {}, 'In the repository: Settings → Webhooks → Add webhook, content type ', h('code', { text: 'application/json' }), ', push events, this payload URL:'),
+    h('p', {}, h('code', { class: 'mono', text: url })),
+    secretSlot,
+    regenerate,
+    deliveries,
   );
+  try {
+    replace(deliveries, deliveriesTable((await get(paths.githubDeliveries(project.id))).deliveries));
+  } catch (err) {
+    replace(deliveries, notice('error', /** @type {Error} */ (err).message));
+  }
+}
+
+/** The ten newest deliveries. @param {import('../server-types').GithubDelivery[]} list */
+function deliveriesTable(list) {
+  if (list.length === 0) return h('p', { class: 'muted', text: 'No deliveries received yet.' });
+  const rows = list.slice(0, 10).map((d) =>
+    h(
+      'tr',
+      {},
+      h('td', { text: age(d.receivedAt), title: d.receivedAt }),
+      h('td', { class: 'mono', text: d.event }),
+      h('td', { text: d.detail ? `${d.outcome}: ${d.detail}` : d.outcome }),
+      h('td', {}, d.deploymentId ? h('a', { href: href(`/deployments/${encodeURIComponent(d.deploymentId)}`), class: 'mono', text: d.deploymentId.slice(0, 10) }) : '—'),
+    ),
+  );
+  return table('table', ['Received', 'Event', 'Outcome', 'Deployment'], rows, 'Recent deliveries');
 }

@@ -6,6 +6,8 @@ import { age, h, replace, statusBadge } from '../dom.js';
 import { busy, field, messageSlot, notice, showPage } from '../layout.js';
 import { href, navigate } from '../router.js';
 
+/** @typedef {import('../server-types').Project} Project */
+
 export async function projectsPage() {
   const list = h('div', { class: 'projects-list' }, h('p', { class: 'muted', text: 'Loading…' }));
   showPage('Projects', h('div', { class: 'page-head' }, h('h1', { text: 'Projects' })), list, newProjectForm());
@@ -17,7 +19,7 @@ export async function projectsPage() {
   }
 }
 
-/** @param {any[]} projects */
+/** @param {Project[]} projects */
 function projectsTable(projects) {
   if (projects.length === 0) return h('p', { class: 'muted', text: 'No projects yet: create one below from a git repository.' });
   return h(
@@ -42,7 +44,7 @@ function projectsTable(projects) {
   );
 }
 
-/** A cell that fills in with the project's newest deployment (one small request per project). @param {any} p */
+/** A cell that fills in with the project's newest deployment (one small request per project). @param {Project} p */
 function latestDeployment(p) {
   const cell = h('td', { class: 'latest' }, h('span', { class: 'muted', text: '…' }));
   get(paths.deployments(p.id, { limit: '1' }))
@@ -77,10 +79,10 @@ function newProjectForm() {
     {
       class: 'card',
       attrs: { 'aria-labelledby': 'new-project-title' },
-      onSubmit: (/** @type {SubmitEvent} */ e) => {
+      onSubmit: (e) => {
         e.preventDefault();
         void busy(submit, message, async () => {
-          /** @type {Record<string, unknown>} */
+          /** @type {import('../server-types').PostBody<'projects'>} */
           const body = { name: name.value, gitUrl: gitUrl.value };
           for (const [key, input] of /** @type {const} */ ([
             ['productionBranch', branch],
@@ -92,7 +94,7 @@ function newProjectForm() {
             if (input.value.trim()) body[key] = input.value.trim();
           }
           if (spa.checked) body.spa = true;
-          const { project, githubWebhook } = await post(paths.createProject, body);
+          const { project, githubWebhook } = await post(paths.projects, body);
           // The webhook secret is shown once: the project page displays it on its first visit.
           if (githubWebhook) sessionStorage.setItem(`platform.githubWebhook.${project.id}`, JSON.stringify(githubWebhook));
           if (deployNow.checked) {
