@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../api-server/src/dashboard/assets/ansi.js';
+import { stripAnsi } from '@platform/api-server/dashboard/ansi';
 import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http } from '@platform/testing/http';
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';

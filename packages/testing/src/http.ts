@@ -101,7 +101,7 @@ export async function deploy(base: string, body: CreateDeploymentBody, headers: 
 }
 
 /** Polls a deployment until it reaches a terminal status. */
-export async function waitForDeployment(api: string, id: string, timeoutMs = 90_000): Promise<any> {
+export async function waitForDeployment(api: string, id: string, timeoutMs = 90_000): Promise<Deployment> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const { json } = await http<{ deployment?: Deployment }>(api, 'GET', `/deployments/${id}`);
