@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { processesWith } from '@platform/testing/processes';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http, waitForDeployment } from '@platform/testing/http';
-import { type TestPlatform } from '@platform/testing/platform';
+import type { TestPlatform } from '@platform/testing/platform';
 import { viaProxy } from '@platform/testing/proxy';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
