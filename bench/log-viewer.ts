@@ -10,8 +10,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitCommitAll, http, startEmbeddedPlatform, waitForDeployment } from '../test/helpers/platform.ts';
-import { launchChromium } from '../test/browser/browser.ts';
+import { gitCommitAll } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform } from '@platform/testing/platform';
+import { launchChromium } from '@platform/testing/browser';
 
 const env = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);

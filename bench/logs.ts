@@ -33,7 +33,8 @@ import { BuildEventEmitter } from '@platform/build-server';
 import { createClickHouse, createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { createInProcessEventBus, createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { DeploymentsRepo } from '../api-server/src/deployments/deployments-repo.ts';
-import { LogClient, startLiveHarness, type LiveHarness } from '../api-server/src/testing/live-harness.ts';
+import { LogClient } from '@platform/testing/log-client';
+import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const num = (name: string, fallback: number) => {

@@ -2,8 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
-import { buildProcesses, buildServerProcess } from './helpers/processes.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { buildProcesses, buildServerProcess } from '@platform/testing/processes';
 
 // What happens to a build the platform did not see end normally: killed, canceled, and the
 // metrics that report it. Embedded default: builds are real child processes.

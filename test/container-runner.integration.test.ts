@@ -5,7 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from '@platform/event-bus';
 import { createContainerRunner } from '@platform/runner';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 // The container runner with real podman: the build-server image is built by
 // packages/runner/container/build-image.sh (a debootstrapped Debian base, no registry), and

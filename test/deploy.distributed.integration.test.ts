@@ -4,8 +4,11 @@ import { buildEventSchema, type BuildEvent } from '@platform/contracts';
 import { createPostgresDb } from '@platform/db';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
-import { integrationEnv } from './helpers/infra-env.ts';
-import { gitRepoFromFixture, http, signUpDefaultUser, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from './helpers/platform.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
+import { gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 /**
  * The walking skeleton's deploy path in distributed mode, chosen by environment alone:

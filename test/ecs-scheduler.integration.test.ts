@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiServer } from '@platform/api-server';
 import { createLogger } from '@platform/logger';
 import { createEcsRunner } from '@platform/runner';
-import { MOTO_CREDENTIALS, prepareEcs, startMoto } from '../packages/runner/src/testing/moto.ts';
-import { http, setDefaultToken, signUpDefaultUser, waitForDeployment } from './helpers/platform.ts';
+import { MOTO_CREDENTIALS, prepareEcs, startMoto } from '@platform/testing/moto';
+import { http, setDefaultToken, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
 
 // The scheduler and reconciler driving ECS tasks, with moto in server mode as the ECS API
 // (ECS_ENDPOINT, or a moto_server started here). Moto starts no containers: a task "runs"

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOptionsFrom, createApiServer, createEmbeddedDrivers, loadApiConfig, type ApiDeps, type ApiServer } from '@platform/api-server';
 import { createLogger } from '@platform/logger';
 import { createProxyServer, type ProxyServer } from '@platform/s3-reverse-proxy';
-import { gitRepoFromFixture, http, signUpDefaultUser, viaProxy, waitForDeployment } from './helpers/platform.ts';
+import { gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
+import { viaProxy } from '@platform/testing/proxy';
 
 // The proxy as the single ingress on the embedded default: sites by Host header, the API and
 // its socket.io live logs on api.localhost, request logs through the bus into ClickHouse and

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, http, signUpDefaultUser, waitForDeployment } from './helpers/platform.ts';
-import { buildProcesses, buildServerProcess } from './helpers/processes.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
+import { buildProcesses, buildServerProcess } from '@platform/testing/processes';
+import { freePort } from '@platform/testing/ports';
 
 // The api-server as its own process (its real entry point, `api-server/src/main.ts`), killed
 // with SIGKILL while two builds run and two wait in the queue, then started again on the
@@ -15,17 +16,6 @@ import { buildProcesses, buildServerProcess } from './helpers/processes.ts';
 // queued ones are built and READY.
 
 const ROOT = join(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('api-server restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-restart-'));

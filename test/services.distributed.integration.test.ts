@@ -2,28 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresDb } from '@platform/db';
-import { integrationEnv } from './helpers/infra-env.ts';
-import { viaProxy } from './helpers/platform.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
+import { viaProxy } from '@platform/testing/proxy';
+import { freePort } from '@platform/testing/ports';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Service {
   child: ChildProcess;

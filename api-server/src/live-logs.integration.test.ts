@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
-import { integrationEnv } from '../../test/helpers/infra-env.ts';
-import { startPrivateKafka, type PrivateKafka } from '../../test/helpers/private-kafka.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
+import { startPrivateKafka, type PrivateKafka } from '@platform/testing/kafka';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
-import { LogClient, range, startLiveHarness, type LiveHarness } from './testing/live-harness.ts';
+import { LogClient, range } from '@platform/testing/log-client';
+import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;

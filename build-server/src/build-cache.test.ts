@@ -4,7 +4,7 @@ import * as tar from 'tar';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalObjectStore } from '@platform/object-store';
-import { removeTempDirs, tempDir } from '../test/helpers.ts';
+import { removeTempDirs, tempDir } from '@platform/testing/fixtures';
 import { dependencyCacheKey, packageManagerCacheEnv, restoreCache, saveCache } from './build-cache.ts';
 import type { PackageManager } from './detect.ts';
 

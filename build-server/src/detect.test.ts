@@ -1,7 +1,7 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, removeTempDirs, tempDir } from '../test/helpers.ts';
+import { BUILD_FIXTURES as FIXTURES, removeTempDirs, tempDir } from '@platform/testing/fixtures';
 import { DetectionError, planBuild } from './detect.ts';
 
 afterAll(removeTempDirs);

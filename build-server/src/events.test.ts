@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEvent, StatusEvent } from '@platform/contracts';
-import { capturingBus } from '../test/helpers.ts';
+import { capturingBus } from '@platform/testing/build';
 import { BuildEventEmitter } from './events.ts';
 
 const ids = { deploymentId: 'dep12345678', projectId: 'p1' };

@@ -4,7 +4,8 @@ import { routeKey, type RouteRecord } from '@platform/contracts';
 import { createInProcessEventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
-import { buildRepo, removeTempDirs, repoFromFixture, tempDir, type FixtureBuild } from '../test/helpers.ts';
+import { buildRepo, type FixtureBuild } from '@platform/testing/build';
+import { removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 
 // Real builds: npm, pnpm and yarn install from the npm registry, so these need network
 // access to it and take seconds. They fail (not skip) when the registry is unreachable.

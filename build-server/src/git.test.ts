@@ -2,8 +2,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateGitUrl } from '@platform/contracts';
-import { git, removeTempDirs, repoFromFixture, tempDir } from '../test/helpers.ts';
-import { startGitHttpServer } from '../test/git-http-server.ts';
+import { git, removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
+import { startGitHttpServer } from '@platform/testing/git-http-server';
 import { cloneRepository, gitEnvironment, GitInputError, validateRef } from './git.ts';
 
 afterAll(removeTempDirs);

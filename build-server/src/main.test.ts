@@ -6,7 +6,9 @@ import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD_TASK_ENV, BUILD_TASK_FILE_ENV, buildEventSchema, encodeBuildTaskEnv, type BuildEvent, type BuildTask, type LogEvent } from '@platform/contracts';
 import { readPipeMessages } from '@platform/event-bus';
-import { removeTempDirs, repoFromFixture, SANDBOX_AVAILABLE, tempDir, TEST_SANDBOX, processesWith } from '../test/helpers.ts';
+import { removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
+import { processesWith } from '@platform/testing/processes';
+import { SANDBOX_AVAILABLE, TEST_SANDBOX } from '@platform/testing/sandbox';
 
 afterAll(removeTempDirs);
 

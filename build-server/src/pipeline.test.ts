@@ -2,7 +2,8 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
-import { buildRepo, git, removeTempDirs, repoFromFixture, tempDir, type FixtureBuild } from '../test/helpers.ts';
+import { buildRepo, type FixtureBuild } from '@platform/testing/build';
+import { git, removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 import { IMMUTABLE } from './content-types.ts';
 import { redactUrl } from './pipeline.ts';
 

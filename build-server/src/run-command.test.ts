@@ -5,7 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '@platform/contracts';
 import { createSandbox } from '@platform/sandbox';
-import { capturingBus, removeTempDirs, tempDir, TEST_SANDBOX, processesWith } from '../test/helpers.ts';
+import { capturingBus } from '@platform/testing/build';
+import { removeTempDirs, tempDir } from '@platform/testing/fixtures';
+import { processesWith } from '@platform/testing/processes';
+import { TEST_SANDBOX } from '@platform/testing/sandbox';
 import { BuildEventEmitter } from './events.ts';
 import { forEachLine, runCommand } from './run-command.ts';
 

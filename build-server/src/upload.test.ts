@@ -5,7 +5,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manifestKey, manifestSchema } from '@platform/contracts';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
-import { removeTempDirs, tempDir } from '../test/helpers.ts';
+import { removeTempDirs, tempDir } from '@platform/testing/fixtures';
 import { IMMUTABLE, REVALIDATE } from './content-types.ts';
 import { OutputTooLargeError, uploadOutput, withRetries } from './upload.ts';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routingConfigSchema } from '@platform/contracts';
-import { removeTempDirs, tempDir } from '../test/helpers.ts';
+import { removeTempDirs, tempDir } from '@platform/testing/fixtures';
 import { compileVercelConfig, readVercelConfig, VercelConfigError } from './vercel-config.ts';
 
 afterAll(removeTempDirs);

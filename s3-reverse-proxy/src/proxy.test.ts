@@ -11,7 +11,7 @@ import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { createProxyServer, type ProxyOptions, type ProxyServer } from './proxy.ts';
-import { send, writeDeployment, writeRoute } from './testing.ts';
+import { send, writeDeployment, writeRoute } from '@platform/testing/proxy';
 
 const logger = createLogger({ level: 'silent' });
 const dirs: string[] = [];

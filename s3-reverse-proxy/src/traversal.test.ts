@@ -8,7 +8,7 @@ import { createInProcessEventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { createLocalObjectStore } from '@platform/object-store';
 import { createProxyServer, type ProxyServer } from './proxy.ts';
-import { writeDeployment, writeRoute } from './testing.ts';
+import { writeDeployment, writeRoute } from '@platform/testing/proxy';
 
 // Secrets live outside the served deployment: at the store root, in another deployment, in
 // the route records, and outside the store's folder altogether. No request may ever return one.

@@ -1,7 +1,8 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { githubBranchPush } from '../helpers/github.ts';
-import { http, startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { githubBranchPush } from '@platform/testing/github';
+import { http } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 
 /** A small seeded PRNG, so a failing run can be replayed with FUZZ_SEED. */
 function mulberry32(seed: number): () => number {

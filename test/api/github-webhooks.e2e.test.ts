@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverGithub, githubBranchPush, githubExamples, githubSignature } from '../helpers/github.ts';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
+import { deliverGithub, githubBranchPush, githubExamples, githubSignature } from '@platform/testing/github';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 // GitHub webhooks with real payloads from @octokit/webhooks-examples, signed the way GitHub
 // signs them (X-Hub-Signature-256: HMAC-SHA256 of the raw body with the webhook's secret).

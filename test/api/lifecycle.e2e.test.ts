@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 /** Every file under a folder, recursively. */
 function filesUnder(dir: string): string[] {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { githubExamples, deliverGithub } from '../helpers/github.ts';
-import { gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
+import { githubExamples, deliverGithub } from '@platform/testing/github';
+import { gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 // Cross-tenant battery: a second user gets 404 or 403 on every route and socket subscription
 // that touches the first user's projects, deployments, logs, env vars, hooks and analytics.

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { collectPageErrors, launchChromium, screenshot } from '@platform/testing/browser';
 
 /** The version a deployment of the slow-log-site fixture serves, read in a browser tab. */
 async function servedVersion(page: Page, url: string): Promise<string> {

@@ -2,9 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../api-server/src/dashboard/assets/ansi.js';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
+import { stripAnsi } from '@platform/api-server/dashboard/ansi';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { collectPageErrors, launchChromium, screenshot } from '@platform/testing/browser';
 
 // Lines the build prints, 20 ms apart (the fixture reads lines.txt): 8 s, so the reload and
 // the reconnect below happen well before the end even on a loaded machine.

@@ -1,7 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepoFromFixture, http, startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
+import { gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { collectPageErrors, launchChromium, screenshot } from '@platform/testing/browser';
 
 // The project page's settings and actions in Chromium: user data rendered as text, env vars,
 // deploy hooks, webhooks, and canceling a running build.

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPlatform } from '../helpers/platform.ts';
-import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
+import { startEmbeddedPlatform } from '@platform/testing/platform';
+import { collectPageErrors, launchChromium, screenshot } from '@platform/testing/browser';
 
 // Where builds run unsandboxed (SANDBOX=off stands in for a machine without bubblewrap), every
 // page of the dashboard says so; where they are sandboxed, no banner shows. One platform at a

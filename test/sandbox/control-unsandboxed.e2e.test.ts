@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 import { ROOT, processesWith, runHostileScenario } from './hostile-scenario.ts';
 import { runSandboxSuites } from './sandbox-required.ts';
 

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 import { runHostileScenario } from './hostile-scenario.ts';
 
 // The hostile build of hostile-build.e2e.test.ts on the container runner (real podman): the

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startEmbeddedPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 import { runHostileScenario } from './hostile-scenario.ts';
 import { runSandboxSuites } from './sandbox-required.ts';
 

@@ -2,8 +2,11 @@ import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { processesWith } from '../../build-server/test/helpers.ts';
-import { gitRepoFromFixture, http, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
+import { processesWith } from '@platform/testing/processes';
+import { gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import type { TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 

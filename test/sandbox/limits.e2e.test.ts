@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitRepoFromFixture, http, startEmbeddedPlatform, viaProxy, waitForDeployment, type TestPlatform } from '../helpers/platform.ts';
+import { gitCommitAll, gitRepoFromFixture } from '@platform/testing/fixtures';
+import { http, waitForDeployment } from '@platform/testing/http';
+import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+import { viaProxy } from '@platform/testing/proxy';
 import { processesWith } from './hostile-scenario.ts';
 import { runSandboxSuites } from './sandbox-required.ts';
 

@@ -1,4 +1,4 @@
-import { SANDBOX_AVAILABLE } from '../../build-server/test/helpers.ts';
+import { SANDBOX_AVAILABLE } from '@platform/testing/sandbox';
 
 /**
  * The hostile-build suites need bubblewrap (`apt-get install -y bubblewrap slirp4netns nftables`;

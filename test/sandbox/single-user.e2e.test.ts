@@ -4,7 +4,7 @@ import { createLogger } from '@platform/logger';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { http } from '../helpers/platform.ts';
+import { http } from '@platform/testing/http';
 
 // Where no sandbox can run (SANDBOX=off stands in for a machine without bubblewrap), the
 // platform still starts, in single-user mode: the first account only, a clear word at

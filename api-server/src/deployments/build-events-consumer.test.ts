@@ -10,7 +10,7 @@ import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { ProjectsRepo } from '../projects/projects-repo.ts';
-import { range } from '../testing/live-harness.ts';
+import { range } from '@platform/testing/log-client';
 import { Urls } from '../urls.ts';
 import { InsertBatcher, startBuildEventsConsumer } from './build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments-repo.ts';

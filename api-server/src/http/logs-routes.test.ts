@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
-import { range, startLiveHarness, type LiveHarness } from '../testing/live-harness.ts';
+import { range } from '@platform/testing/log-client';
+import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 
 describe('GET /deployments/:id/logs', () => {
   let bus: EventBus;

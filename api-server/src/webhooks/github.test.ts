@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { githubBranchPush, githubExamples } from '../../../test/helpers/github.ts';
+import { githubBranchPush, githubExamples } from '@platform/testing/github';
 import { decide, repositoryUrls } from './github.ts';
 
 describe('what a GitHub event means for a project (real payloads)', () => {

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { optionalIntegrationEnv } from '../../../test/helpers/infra-env.ts';
+import { optionalIntegrationEnv } from '@platform/testing/infra-env';
 import { createClickHouse } from './client.ts';
 import { describeLogStoreContract } from './log-store.contract.ts';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { integrationEnv } from '../../../test/helpers/infra-env.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
 import { describeDbContract } from './db.contract.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresDb } from './pg.ts';

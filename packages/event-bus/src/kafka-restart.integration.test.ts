@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivateKafka, type PrivateKafka } from '../../../test/helpers/private-kafka.ts';
+import { startPrivateKafka, type PrivateKafka } from '@platform/testing/kafka';
 import type { BusMessage, EventBus } from './event-bus.ts';
 import { createKafkaEventBus } from './kafka.ts';
 

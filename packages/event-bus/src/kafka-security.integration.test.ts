@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaEnvSchema, kafkaFromEnv } from '@platform/contracts';
-import { KAFKA_TEST_USER, startPrivateKafka, type PrivateKafka } from '../../../test/helpers/private-kafka.ts';
+import { KAFKA_TEST_USER, startPrivateKafka, type PrivateKafka } from '@platform/testing/kafka';
 import type { BusMessage, EventBus } from './event-bus.ts';
 import { createKafkaEventBusFromSettings } from './from-settings.ts';
 

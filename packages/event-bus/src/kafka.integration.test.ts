@@ -1,4 +1,4 @@
-import { integrationEnv } from '../../../test/helpers/infra-env.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
 import { describeEventBusContract } from './event-bus.contract.ts';
 import { createKafkaEventBus } from './kafka.ts';
 

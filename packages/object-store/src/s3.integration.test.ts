@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integrationEnv } from '../../../test/helpers/infra-env.ts';
+import { integrationEnv } from '@platform/testing/infra-env';
 import { describeObjectStoreContract } from './object-store.contract.ts';
 import { createS3ObjectStore } from './s3.ts';
 

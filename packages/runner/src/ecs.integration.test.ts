@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { BUILD_TASK_ENV, parseBuildTaskEnv, randomId, type BuildTaskRequest } from '@platform/contracts';
-import { MOTO_CREDENTIALS, prepareEcs, startMoto } from './testing/moto.ts';
+import { MOTO_CREDENTIALS, prepareEcs, startMoto } from '@platform/testing/moto';
 import { createEcsRunner } from './ecs.ts';
 
 // The ECS runner against moto in server mode, a stateful stand-in for the ECS API (no real

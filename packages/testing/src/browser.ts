@@ -4,7 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium package; `npx playwright install` cannot download browsers on these machines. */
 export const CHROMIUM = '/usr/bin/chromium';
-export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test-artifacts', 'browser');
 
 /** Launches headless Chromium, or fails saying how to install it (never skips). */
 export async function launchChromium(): Promise<Browser> {

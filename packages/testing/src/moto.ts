@@ -1,8 +1,9 @@
+/** moto, the AWS mock, for the ECS runner: the one server here that stands in for a service (AWS ECS) no test can run for real. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateClusterCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { randomId } from '@platform/contracts';
+import { freePort } from './ports.ts';
 
 export const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -77,15 +78,4 @@ export async function prepareEcs(endpoint: string) {
     subnet: await ec2('DescribeSubnets', 'subnetId'),
     securityGroup: await ec2('DescribeSecurityGroups', 'groupId'),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }

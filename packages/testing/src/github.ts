@@ -1,5 +1,7 @@
+/** GitHub as the platform meets it: real webhook payloads, their signature, and deliveries posted the way GitHub posts them. */
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { jsonOrUndefined } from './http.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -46,11 +48,5 @@ export async function deliverGithub(
   if (signature) headers['x-hub-signature-256'] = signature;
   const res = await fetch(`${api}/webhooks/github${options.query ?? ''}`, { method: 'POST', headers, body });
   const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
+  return { status: res.status, json: jsonOrUndefined(text), text };
 }

@@ -1,9 +1,13 @@
-/** Test fixtures: deployments and route records written straight into an object store, and requests with a Host header. */
+/**
+ * What the s3-reverse-proxy serves, written straight into an object store (a deployment's
+ * files and manifest, route records), and requests to it with any Host header.
+ */
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { deploymentPrefix, manifestKey, routeKey, type Manifest, type ManifestFile, type RouteRecord, type RoutingConfig } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
+import { jsonOrUndefined } from './http.ts';
 
 export interface FixtureFile {
   body: string | Buffer;
@@ -22,6 +26,29 @@ const TYPES: Record<string, string> = {
   png: 'image/png',
 };
 
+/** Stores one file of a deployment (and its compressed variants) and returns its manifest entry. */
+async function writeFile(store: ObjectStore, deploymentId: string, path: string, spec: string | Buffer | FixtureFile): Promise<ManifestFile> {
+  const file: FixtureFile = typeof spec === 'string' || Buffer.isBuffer(spec) ? { body: spec } : spec;
+  const body = Buffer.isBuffer(file.body) ? file.body : Buffer.from(file.body);
+  const ext = path.slice(path.lastIndexOf('.') + 1);
+  await store.put(deploymentPrefix(deploymentId) + path, body);
+  const entry: ManifestFile = {
+    size: body.length,
+    hash: createHash('sha256').update(body).digest('hex'),
+    contentType: file.contentType ?? TYPES[ext] ?? 'application/octet-stream',
+    cacheControl: file.cacheControl ?? (ext === 'html' ? 'public, max-age=0, must-revalidate' : 'public, max-age=31536000, immutable'),
+  };
+  if (file.compress) {
+    const br = brotliCompressSync(body);
+    const gz = gzipSync(body);
+    await store.put(`${deploymentPrefix(deploymentId)}${path}.br`, br);
+    await store.put(`${deploymentPrefix(deploymentId)}${path}.gz`, gz);
+    entry.encodings = { br: { path: `${path}.br`, size: br.length }, gzip: { path: `${path}.gz`, size: gz.length } };
+  }
+  return entry;
+}
+
+/** A deployment as a build uploads it: its files, then its manifest (with `routing` when given). */
 export async function writeDeployment(
   store: ObjectStore,
   deploymentId: string,
@@ -29,26 +56,7 @@ export async function writeDeployment(
   routing?: Partial<RoutingConfig>,
 ): Promise<Manifest> {
   const entries: Record<string, ManifestFile> = {};
-  for (const [path, spec] of Object.entries(files)) {
-    const file: FixtureFile = typeof spec === 'string' || Buffer.isBuffer(spec) ? { body: spec } : spec;
-    const body = Buffer.isBuffer(file.body) ? file.body : Buffer.from(file.body);
-    const ext = path.slice(path.lastIndexOf('.') + 1);
-    await store.put(deploymentPrefix(deploymentId) + path, body);
-    const entry: ManifestFile = {
-      size: body.length,
-      hash: createHash('sha256').update(body).digest('hex'),
-      contentType: file.contentType ?? TYPES[ext] ?? 'application/octet-stream',
-      cacheControl: file.cacheControl ?? (ext === 'html' ? 'public, max-age=0, must-revalidate' : 'public, max-age=31536000, immutable'),
-    };
-    if (file.compress) {
-      const br = brotliCompressSync(body);
-      const gz = gzipSync(body);
-      await store.put(`${deploymentPrefix(deploymentId)}${path}.br`, br);
-      await store.put(`${deploymentPrefix(deploymentId)}${path}.gz`, gz);
-      entry.encodings = { br: { path: `${path}.br`, size: br.length }, gzip: { path: `${path}.gz`, size: gz.length } };
-    }
-    entries[path] = entry;
-  }
+  for (const [path, spec] of Object.entries(files)) entries[path] = await writeFile(store, deploymentId, path, spec);
   const manifest: Manifest = {
     version: 1,
     deploymentId,
@@ -60,6 +68,7 @@ export async function writeDeployment(
   return manifest;
 }
 
+/** The route record of `host`, as the api-server publishes it. */
 export async function writeRoute(store: ObjectStore, host: string, record: Partial<RouteRecord> & { deploymentId: string }): Promise<void> {
   const full: RouteRecord = { projectId: 'prj_test', spa: false, updatedAt: new Date().toISOString(), ...record };
   await store.put(routeKey(host), JSON.stringify(full));
@@ -72,7 +81,10 @@ export interface ProxyResponse {
   text: string;
 }
 
-/** A request with any Host header and any raw path (node:http sends the path as given). */
+/**
+ * A request with any Host header (none when `host` is undefined) and any raw path: node:http
+ * sends the path as given, and, unlike fetch, lets a caller set Host.
+ */
 export function send(port: number, host: string | undefined, path = '/', headers: Record<string, string> = {}, method = 'GET'): Promise<ProxyResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -90,4 +102,18 @@ export function send(port: number, host: string | undefined, path = '/', headers
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A request through the proxy as a browser on `host` would send it; headers as fetch gives them, the body also as JSON. */
+export async function viaProxy(
+  proxyPort: number,
+  host: string,
+  path = '/',
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Headers; text: string; body: Buffer; json: any }> {
+  const res = await send(proxyPort, host, path, headers, method);
+  const fetchHeaders = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) fetchHeaders.set(k, Array.isArray(v) ? v.join(', ') : v);
+  return { status: res.status, headers: fetchHeaders, text: res.text, body: res.body, json: jsonOrUndefined(res.text) };
 }
