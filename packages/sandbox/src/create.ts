@@ -35,42 +35,47 @@ export interface CreateSandboxOptions {
  */
 export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
   const identity = await resolveIsolation(options.settings);
-  const { settings, uid, gid } = identity;
   const folders = await prepareWorkFolder(options.root, identity);
-  const cgroup = settings.isolation === 'bubblewrap' && hasLimits(settings) ? await createBuildCgroup(`build-${options.name}`, {
-    ...(settings.memoryBytes !== undefined ? { memoryBytes: settings.memoryBytes } : {}),
-    ...(settings.pids !== undefined ? { pids: settings.pids } : {}),
-    ...(settings.cpus !== undefined ? { cpus: settings.cpus } : {}),
-  }) : null;
-
+  const { uid, gid } = identity;
   const handOver = async (dir: string) => {
     if (uid === undefined) return;
     await runProgram('chown', ['-R', '--no-dereference', `${uid}:${gid}`, '--', dir], 120_000);
   };
+  if (identity.settings.isolation === 'bubblewrap') return bubblewrapSandbox(options, identity, folders, handOver);
+  return unsandboxed(identity, folders.workDir, handOver);
+}
 
-  if (settings.isolation !== 'bubblewrap') {
-    const description =
-      settings.isolation === 'uid'
-        ? `Sandbox: the build's commands run as uid ${uid}, apart from the build-server (no user namespaces here: the container is the boundary)`
-        : 'Sandbox: none. The build runs with the platform\'s own user (single-user mode: install bubblewrap and slirp4netns to sandbox builds)';
-    return {
-      settings,
-      description,
-      workDir: folders.workDir,
-      handOver,
-      spawn: (command, spawnOptions) => spawnUnsandboxed(command, { ...spawnOptions, ...(uid !== undefined ? { uid, gid: gid! } : {}) }),
-      async close() {
-        if (uid !== undefined) await killUid(uid);
-      },
-    };
-  }
+/** The `uid` and `none` sandboxes: the commands run as another uid, or as the supervisor's own. */
+function unsandboxed({ settings, uid, gid }: SandboxIdentity, workDir: string, handOver: Sandbox['handOver']): Sandbox {
+  const description =
+    settings.isolation === 'uid'
+      ? `Sandbox: the build's commands run as uid ${uid}, apart from the build-server (no user namespaces here: the container is the boundary)`
+      : 'Sandbox: none. The build runs with the platform\'s own user (single-user mode: install bubblewrap and slirp4netns to sandbox builds)';
+  return {
+    settings,
+    description,
+    workDir,
+    handOver,
+    spawn: (command, spawnOptions) => spawnUnsandboxed(command, { ...spawnOptions, ...(uid !== undefined ? { uid, gid: gid! } : {}) }),
+    async close() {
+      if (uid !== undefined) await killUid(uid);
+    },
+  };
+}
 
+async function bubblewrapSandbox(options: CreateSandboxOptions, identity: SandboxIdentity, folders: WorkFolder, handOver: Sandbox['handOver']): Promise<Sandbox> {
+  const { settings } = identity;
+  const { workDir, disk } = folders;
+  const cgroup = hasLimits(settings) ? await createBuildCgroup(`build-${options.name}`, {
+    ...(settings.memoryBytes !== undefined ? { memoryBytes: settings.memoryBytes } : {}),
+    ...(settings.pids !== undefined ? { pids: settings.pids } : {}),
+    ...(settings.cpus !== undefined ? { cpus: settings.cpus } : {}),
+  }) : null;
   const egress = await prepareNetwork(identity, options.egressAllow);
-  const etcDir = await writeEtcFiles(options.root, folders.workDir, identity, egress.resolvConf);
-  const { disk } = folders;
+  const etcDir = await writeEtcFiles(options.root, workDir, identity, egress.resolvConf);
   const launch: BubblewrapLaunch = {
     settings,
-    workDir: folders.workDir,
+    workDir,
     tmpDir: folders.tmpDir,
     etcDir,
     readOnlyPaths: toolchainPaths(),
@@ -83,7 +88,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   return {
     settings,
     description: describeBubblewrap(identity, egress, cgroup, disk),
-    workDir: folders.workDir,
+    workDir,
     handOver,
     spawn: (command, spawnOptions) => spawnInBubblewrap(launch, command, spawnOptions),
     async close() {
@@ -119,7 +124,13 @@ async function resolveIsolation(requestedSettings: SandboxSettings): Promise<San
 }
 
 /** The work folder (on its own disk image where one is asked for) and its /tmp, owned by the sandbox's user alone. */
-async function prepareWorkFolder(root: string, { settings, uid, gid }: SandboxIdentity): Promise<{ workDir: string; tmpDir: string; disk: ScratchDisk | null }> {
+interface WorkFolder {
+  workDir: string;
+  tmpDir: string;
+  disk: ScratchDisk | null;
+}
+
+async function prepareWorkFolder(root: string, { settings, uid, gid }: SandboxIdentity): Promise<WorkFolder> {
   // The sandbox's user must pass through the root folder to reach the work folder it owns.
   await chmod(root, 0o711);
   const workDir = join(root, 'work');
