@@ -54,126 +54,172 @@ export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
   }
 }
 
-async function build(deps: BuildDeps, started: number): Promise<void> {
-  const { task, events } = deps;
-  const deadline = started + task.timeoutMs;
-  const { sandbox } = deps;
-  const repoDir = join(sandbox.workDir, 'repo');
-  const home = join(sandbox.workDir, 'home');
-  const cacheDir = join(sandbox.workDir, 'cache');
-  await mkdir(home, { recursive: true });
-  const path = deps.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-  events.system(sandbox.description);
+/** The folders of one build, inside the sandbox's work folder, and the time it must end by. */
+interface Workspace {
+  repoDir: string;
+  home: string;
+  cacheDir: string;
+  /** The supervisor's PATH: where git and the detected programs are looked up. */
+  path: string;
+  deadline: number;
+}
 
+/** What the cache phase found: the key of the dependencies (null without an install) and whether it was restored. */
+interface CacheState {
+  key: string | null;
+  hit: boolean;
+}
+
+async function build(deps: BuildDeps, started: number): Promise<void> {
+  const { task, events, sandbox } = deps;
+  const workspace = await prepareWorkspace(deps, started);
+  const commit = await cloneCheckout(deps, workspace);
+  // From here on the checkout belongs to the sandbox's user; the token never was in it.
+  await sandbox.handOver(workspace.repoDir);
+  await events.status('BUILDING', { commit });
+
+  const appDir = await findAppDir(task, workspace.repoDir);
+  const projectConfig = await readProjectConfig(events, appDir);
+  const plan = await detectPlan(deps, workspace, appDir, projectConfig);
+  const cache = await restoreDependencyCache(deps, workspace, appDir, plan);
+  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit);
+
+  const step = { repoDir: workspace.repoDir, env: userEnv, deadline: workspace.deadline, timeoutMs: task.timeoutMs, events, sandbox };
+  if (plan.install) {
+    const installTime = await runStep('install', plan.install, { ...step, cwd: plan.installDir });
+    events.system(`Installed dependencies in ${seconds(installTime)}${cache.hit ? ' (with the build cache)' : ''}`);
+  }
+  if (plan.build) await runStep('build', plan.build, { ...step, cwd: appDir });
+  // Saved once no process of the build is left (one could swap a file for a link to a
+  // file of the platform's between the archiver's check and its read), while the output
+  // uploads; its outcome is logged before the deployment finishes.
+  const cacheSave = plan.install && cache.key && task.useBuildCache && !cache.hit ? saveDependencyCache(deps, cache.key, workspace.cacheDir) : Promise.resolve();
+  try {
+    await upload(deps, { repoDir: workspace.repoDir, appDir, plan, projectConfig });
+  } finally {
+    await cacheSave;
+  }
+}
+
+async function prepareWorkspace(deps: BuildDeps, started: number): Promise<Workspace> {
+  const { sandbox } = deps;
+  const workspace: Workspace = {
+    repoDir: join(sandbox.workDir, 'repo'),
+    home: join(sandbox.workDir, 'home'),
+    cacheDir: join(sandbox.workDir, 'cache'),
+    path: deps.baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    deadline: started + deps.task.timeoutMs,
+  };
+  await mkdir(workspace.home, { recursive: true });
+  deps.events.system(sandbox.description);
+  return workspace;
+}
+
+/** Clones the repository into the workspace; returns the commit checked out. */
+async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<string> {
+  const { task, events, sandbox } = deps;
   events.system(`Cloning ${redactUrl(task.gitUrl)}${task.gitCommit ? ` at ${task.gitCommit}` : task.gitRef ? ` (${task.gitRef})` : ''}`);
   const cloneStarted = Date.now();
   let commit: string;
   try {
     ({ commit } = await cloneRepository({
       url: task.gitUrl,
-      dir: repoDir,
+      dir: workspace.repoDir,
       ...(task.gitRef ? { ref: task.gitRef } : {}),
       ...(task.gitCommit ? { commit: task.gitCommit } : {}),
       ...(task.gitToken ? { token: task.gitToken } : {}),
       // git runs on the supervisor's side, with its own empty HOME: never the user's.
-      env: { PATH: path, HOME: join(sandbox.workDir, '..') },
+      env: { PATH: workspace.path, HOME: join(sandbox.workDir, '..') },
       localRoots: task.localGitRoots,
-      timeoutMs: Math.max(1, deadline - Date.now()),
+      timeoutMs: Math.max(1, workspace.deadline - Date.now()),
     }));
   } catch (err) {
     if (err instanceof GitInputError) throw err;
     throw new BuildFailure(`clone failed: ${oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@')}`);
   }
   events.system(`Cloned commit ${commit} in ${seconds(Date.now() - cloneStarted)}`);
-  // From here on the checkout belongs to the sandbox's user; the token never was in it.
-  await sandbox.handOver(repoDir);
-  await events.status('BUILDING', { commit });
+  return commit;
+}
 
+/** The project's root directory inside the checkout: it must exist and really be inside. */
+async function findAppDir(task: ParsedBuildTask, repoDir: string): Promise<string> {
   const appDir = insideOrFail(repoDir, task.rootDirectory, 'root directory');
   if (!(await isDirectory(appDir))) throw new BuildFailure(`root directory "${task.rootDirectory}" does not exist in the repository`);
   await realPathInside(repoDir, appDir, `root directory "${task.rootDirectory}"`);
+  return appDir;
+}
 
+async function readProjectConfig(events: BuildEventEmitter, appDir: string): Promise<ProjectConfig | null> {
   const projectConfig = await readVercelConfig(appDir);
   if (projectConfig) {
     events.system(`Read vercel.json: ${describeRouting(projectConfig)}`);
     if (projectConfig.ignoredKeys.length > 0) events.system(`vercel.json: ignoring keys this platform does not support: ${projectConfig.ignoredKeys.join(', ')}`);
   }
+  return projectConfig;
+}
 
-  const plan = await planBuild(appDir, overridesFrom(task, projectConfig), { repoDir, hasProgram: (name) => onPath(name, path) });
-  for (const reason of plan.reasons) events.system(`Detected ${reason}`);
-  for (const warning of plan.warnings) events.system(`Warning: ${warning}`);
+async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string, projectConfig: ProjectConfig | null): Promise<BuildPlan> {
+  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), { repoDir: workspace.repoDir, hasProgram: (name) => onPath(name, workspace.path) });
+  for (const reason of plan.reasons) deps.events.system(`Detected ${reason}`);
+  for (const warning of plan.warnings) deps.events.system(`Warning: ${warning}`);
+  return plan;
+}
 
-  let cacheHit = false;
-  let cacheKey: string | null = null;
-  if (plan.install && plan.packageManager) {
-    const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
-    // Hashed with the supervisor's rights: a lockfile that links out (to /dev/zero, to a key) is refused.
-    await realPathInside(repoDir, dependencyFile, plan.packageManager.lockfile ?? 'package.json');
-    cacheKey = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
-    if (!task.useBuildCache) {
-      events.system('Build cache: skipped (disabled for this deployment)');
-    } else {
-      const restoreStarted = Date.now();
-      try {
-        const restored = await restoreCache(deps.store, cacheKey, cacheDir);
-        cacheHit = restored.hit;
-        events.system(
-          restored.hit
-            ? `Build cache: hit, restored ${formatBytes(restored.bytes)} in ${seconds(Date.now() - restoreStarted)} (${cacheKey})`
-            : `Build cache: miss (${cacheKey})`,
-        );
-      } catch (err) {
-        events.system(`Build cache: could not be restored, installing without it: ${oneLine((err as Error).message)}`);
-      }
-    }
+async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<CacheState> {
+  const { task, events } = deps;
+  if (!plan.install || !plan.packageManager) return { key: null, hit: false };
+  const { repoDir, cacheDir } = workspace;
+  const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
+  // Hashed with the supervisor's rights: a lockfile that links out (to /dev/zero, to a key) is refused.
+  await realPathInside(repoDir, dependencyFile, plan.packageManager.lockfile ?? 'package.json');
+  const key = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
+  if (!task.useBuildCache) {
+    events.system('Build cache: skipped (disabled for this deployment)');
+    return { key, hit: false };
   }
-  await mkdir(cacheDir, { recursive: true });
-  await sandbox.handOver(cacheDir);
-  await sandbox.handOver(home);
+  const restoreStarted = Date.now();
+  try {
+    const restored = await restoreCache(deps.store, key, cacheDir);
+    events.system(
+      restored.hit ? `Build cache: hit, restored ${formatBytes(restored.bytes)} in ${seconds(Date.now() - restoreStarted)} (${key})` : `Build cache: miss (${key})`,
+    );
+    return { key, hit: restored.hit };
+  } catch (err) {
+    events.system(`Build cache: could not be restored, installing without it: ${oneLine((err as Error).message)}`);
+    return { key, hit: false };
+  }
+}
+
+/** Hands the cache and home folders to the sandbox's user; returns the environment of the user's commands. */
+async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean): Promise<Record<string, string>> {
+  const { task, events, sandbox } = deps;
+  await mkdir(workspace.cacheDir, { recursive: true });
+  await sandbox.handOver(workspace.cacheDir);
+  await sandbox.handOver(workspace.home);
   // The user's commands get this and nothing else: no platform settings, no credentials.
   const userEnv: Record<string, string> = {
     ...deps.baseEnv,
-    HOME: home,
+    HOME: workspace.home,
     CI: '1',
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
-    ...packageManagerCacheEnv(cacheDir, { preferOffline: cacheHit }),
+    ...packageManagerCacheEnv(workspace.cacheDir, { preferOffline: cacheHit }),
     ...task.buildEnv,
   };
   const buildEnvNames = Object.keys(task.buildEnv);
   if (buildEnvNames.length > 0) events.system(`Build environment variables: ${buildEnvNames.sort().join(', ')}`);
+  return userEnv;
+}
 
-  let saveCacheLater: (() => Promise<void>) | null = null;
-  if (plan.install) {
-    const installTime = await runStep('install', plan.install, { cwd: plan.installDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events, sandbox });
-    events.system(`Installed dependencies in ${seconds(installTime)}${cacheHit ? ' (with the build cache)' : ''}`);
-    if (cacheKey && task.useBuildCache && !cacheHit) {
-      const key = cacheKey;
-      // Saved once no process of the build is left (one could swap a file for a link to a
-      // file of the platform's between the archiver's check and its read), while the output
-      // uploads; its outcome is logged before the deployment finishes.
-      saveCacheLater = async () => {
-        const saveStarted = Date.now();
-        try {
-          const saved = await saveCache(deps.store, key, cacheDir, deps.cacheMaxBytes ?? 2 * 1024 ** 3);
-          events.system(
-            saved.saved
-              ? `Build cache: saved ${formatBytes(saved.bytes)} in ${seconds(Date.now() - saveStarted)}`
-              : `Build cache: not saved, ${saved.reason}`,
-          );
-        } catch (err) {
-          events.system(`Build cache: could not be saved: ${oneLine((err as Error).message)}`);
-        }
-      };
-    }
-  }
-  if (plan.build) await runStep('build', plan.build, { cwd: appDir, repoDir, env: userEnv, deadline, timeoutMs: task.timeoutMs, events, sandbox });
-  const cacheSave = saveCacheLater ? saveCacheLater() : Promise.resolve();
+/** Never throws: a cache that cannot be saved only makes the next build slower. */
+async function saveDependencyCache(deps: BuildDeps, key: string, cacheDir: string): Promise<void> {
+  const saveStarted = Date.now();
   try {
-    await upload(deps, { repoDir, appDir, plan, projectConfig });
-  } finally {
-    await cacheSave;
+    const saved = await saveCache(deps.store, key, cacheDir, deps.cacheMaxBytes ?? 2 * 1024 ** 3);
+    deps.events.system(saved.saved ? `Build cache: saved ${formatBytes(saved.bytes)} in ${seconds(Date.now() - saveStarted)}` : `Build cache: not saved, ${saved.reason}`);
+  } catch (err) {
+    deps.events.system(`Build cache: could not be saved: ${oneLine((err as Error).message)}`);
   }
 }
 

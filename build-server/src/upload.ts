@@ -94,18 +94,46 @@ export async function uploadOutput(options: {
   compress?: boolean;
   onSkip?: (path: string, why: string) => void;
 }): Promise<{ manifest: Manifest; stats: UploadStats }> {
-  const { store, deploymentId, dir, limits } = options;
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const compress = options.compress ?? true;
-  const exclude = new Set(options.exclude ?? []);
-  const files = (await listOutputFiles(dir, options.onSkip)).filter((file) => {
+  const { deploymentId, limits } = options;
+  const files = await publishedFiles(options.dir, options.exclude ?? [], options.onSkip);
+  const totalBytes = checkLimits(files, limits);
+  const writer = new DeploymentWriter({
+    store: options.store,
+    deploymentId,
+    dir: options.dir,
+    retry: options.retry ?? DEFAULT_RETRY,
+    compress: options.compress ?? true,
+    userPaths: new Set(files.map((f) => f.path)),
+    stats: { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0 },
+  });
+  await writer.uploadFiles(files, limits.concurrency);
+
+  const manifest: Manifest = {
+    version: 1,
+    deploymentId,
+    createdAt: new Date().toISOString(),
+    files: Object.fromEntries(Object.keys(writer.entries).sort().map((k) => [k, writer.entries[k]!])),
+    ...(options.routing ? { routing: options.routing } : {}),
+  };
+  await writer.put(manifestKey(deploymentId), JSON.stringify(manifest), 'application/json', 'no-store');
+  return { manifest, stats: writer.stats };
+}
+
+/** The files of the output that become the deployment: neither the excluded ones nor one named like the manifest. */
+async function publishedFiles(dir: string, excluded: readonly string[], onSkip?: (path: string, why: string) => void): Promise<OutputFile[]> {
+  const exclude = new Set(excluded);
+  return (await listOutputFiles(dir, onSkip)).filter((file) => {
     if (exclude.has(file.path)) return false;
     if (file.path === '_manifest.json') {
-      options.onSkip?.(file.path, '_manifest.json is reserved for the platform');
+      onSkip?.(file.path, '_manifest.json is reserved for the platform');
       return false;
     }
     return true;
   });
+}
+
+/** Throws OutputTooLargeError before anything is sent; returns the total size. */
+function checkLimits(files: readonly OutputFile[], limits: UploadLimits): number {
   if (files.length > limits.maxFiles) {
     throw new OutputTooLargeError(`output has ${files.length} files, more than the limit of ${limits.maxFiles}`);
   }
@@ -113,85 +141,109 @@ export async function uploadOutput(options: {
   if (totalBytes > limits.maxTotalBytes) {
     throw new OutputTooLargeError(`output is ${formatBytes(totalBytes)}, more than the limit of ${formatBytes(limits.maxTotalBytes)}`);
   }
+  return totalBytes;
+}
 
-  const userPaths = new Set(files.map((f) => f.path));
-  const prefix = deploymentPrefix(deploymentId);
-  const stats: UploadStats = { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0 };
-  const written: string[] = [];
-  const put = async (key: string, body: Buffer | string, contentType: string, cacheControl: string) => {
-    await withRetries(() => store.put(key, body, { contentType, cacheControl }), retry, () => stats.retries++);
-    written.push(key);
-    stats.objects++;
-  };
+/** Writes the objects of one deployment with retries, counting them and keeping their keys in case they must be removed. */
+class DeploymentWriter {
+  readonly stats: UploadStats;
+  /** The manifest entry of every file uploaded so far. */
+  readonly entries: Record<string, ManifestFile> = {};
+  private readonly written: string[] = [];
+  private readonly prefix: string;
 
-  const entries: Record<string, ManifestFile> = {};
-  const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < files.length) {
-      const file = files[next++]!;
-      await budget.acquire(file.size);
-      try {
-        const body = await readFile(join(dir, ...file.path.split('/')));
-        const contentType = contentTypeFor(file.path);
-        const cacheControl = cachePolicyFor(file.path, contentType);
-        const entry: ManifestFile = { size: body.length, hash: createHash('sha256').update(body).digest('hex'), contentType, cacheControl };
-        const uploads: Promise<void>[] = [put(prefix + file.path, body, contentType, cacheControl)];
-        if (compress && body.length >= MIN_COMPRESS_BYTES && isCompressible(contentType)) {
-          const [br, gz] = await Promise.all([
-            brotli(body, {
-              params: {
-                [zlibConstants.BROTLI_PARAM_QUALITY]: body.length <= BROTLI_MAX_QUALITY_BYTES ? 11 : 9,
-                [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
-                [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
-              },
-            }),
-            gzipAsync(body, { level: 9 }),
-          ]);
-          const encodings: NonNullable<ManifestFile['encodings']> = {};
-          // A user file of the same name wins over a variant: never overwrite what the build made.
-          if (br.length < body.length && !userPaths.has(`${file.path}.br`)) {
-            uploads.push(put(`${prefix}${file.path}.br`, br, contentType, cacheControl));
-            encodings.br = { path: `${file.path}.br`, size: br.length };
-            stats.brotliVariants++;
-          }
-          if (gz.length < body.length && !userPaths.has(`${file.path}.gz`)) {
-            uploads.push(put(`${prefix}${file.path}.gz`, gz, contentType, cacheControl));
-            encodings.gzip = { path: `${file.path}.gz`, size: gz.length };
-            stats.gzipVariants++;
-          }
-          if (encodings.br || encodings.gzip) entry.encodings = encodings;
-        }
-        await Promise.all(uploads);
-        entries[file.path] = entry;
-      } catch (err) {
-        failed = true;
-        throw err;
-      } finally {
-        budget.release(file.size);
-      }
-    }
-  };
-  const workers = Array.from({ length: Math.max(1, Math.min(limits.concurrency, files.length)) }, worker);
-  const results = await Promise.allSettled(workers);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    // No manifest means the deployment is never served; remove what was written so no half
-    // deployment stays behind either. Best effort: the store just failed us.
-    await store.delete(written).catch(() => {});
-    throw failure.reason;
+  constructor(
+    private readonly options: {
+      store: ObjectStore;
+      deploymentId: string;
+      dir: string;
+      retry: RetryPolicy;
+      compress: boolean;
+      /** Every path of the output, so that a variant never takes the name of a user file. */
+      userPaths: ReadonlySet<string>;
+      stats: UploadStats;
+    },
+  ) {
+    this.stats = options.stats;
+    this.prefix = deploymentPrefix(options.deploymentId);
   }
 
-  const manifest: Manifest = {
-    version: 1,
-    deploymentId,
-    createdAt: new Date().toISOString(),
-    files: Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]!])),
-    ...(options.routing ? { routing: options.routing } : {}),
-  };
-  await put(manifestKey(deploymentId), JSON.stringify(manifest), 'application/json', 'no-store');
-  return { manifest, stats };
+  async put(key: string, body: Buffer | string, contentType: string, cacheControl: string): Promise<void> {
+    await withRetries(() => this.options.store.put(key, body, { contentType, cacheControl }), this.options.retry, () => this.stats.retries++);
+    this.written.push(key);
+    this.stats.objects++;
+  }
+
+  /** Uploads every file with `concurrency` workers; on a failure removes what was written and throws it. */
+  async uploadFiles(files: readonly OutputFile[], concurrency: number): Promise<void> {
+    const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < files.length) {
+        const file = files[next++]!;
+        await budget.acquire(file.size);
+        try {
+          await this.uploadFile(file);
+        } catch (err) {
+          failed = true;
+          throw err;
+        } finally {
+          budget.release(file.size);
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker);
+    const results = await Promise.allSettled(workers);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      // No manifest means the deployment is never served; remove what was written so no half
+      // deployment stays behind either. Best effort: the store just failed us.
+      await this.options.store.delete(this.written).catch(() => {});
+      throw failure.reason;
+    }
+  }
+
+  private async uploadFile(file: OutputFile): Promise<void> {
+    const body = await readFile(join(this.options.dir, ...file.path.split('/')));
+    const contentType = contentTypeFor(file.path);
+    const cacheControl = cachePolicyFor(file.path, contentType);
+    const entry: ManifestFile = { size: body.length, hash: createHash('sha256').update(body).digest('hex'), contentType, cacheControl };
+    const uploads: Promise<void>[] = [this.put(this.prefix + file.path, body, contentType, cacheControl)];
+    if (this.options.compress && body.length >= MIN_COMPRESS_BYTES && isCompressible(contentType)) {
+      const encodings = await this.uploadVariants(file.path, body, contentType, cacheControl, uploads);
+      if (encodings.br || encodings.gzip) entry.encodings = encodings;
+    }
+    await Promise.all(uploads);
+    this.entries[file.path] = entry;
+  }
+
+  /** Starts the upload of the brotli and gzip variants smaller than `body` (pushed on `uploads`); returns them. */
+  private async uploadVariants(path: string, body: Buffer, contentType: string, cacheControl: string, uploads: Promise<void>[]): Promise<NonNullable<ManifestFile['encodings']>> {
+    const [br, gz] = await Promise.all([
+      brotli(body, {
+        params: {
+          [zlibConstants.BROTLI_PARAM_QUALITY]: body.length <= BROTLI_MAX_QUALITY_BYTES ? 11 : 9,
+          [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
+        },
+      }),
+      gzipAsync(body, { level: 9 }),
+    ]);
+    const encodings: NonNullable<ManifestFile['encodings']> = {};
+    // A user file of the same name wins over a variant: never overwrite what the build made.
+    if (br.length < body.length && !this.options.userPaths.has(`${path}.br`)) {
+      uploads.push(this.put(`${this.prefix}${path}.br`, br, contentType, cacheControl));
+      encodings.br = { path: `${path}.br`, size: br.length };
+      this.stats.brotliVariants++;
+    }
+    if (gz.length < body.length && !this.options.userPaths.has(`${path}.gz`)) {
+      uploads.push(this.put(`${this.prefix}${path}.gz`, gz, contentType, cacheControl));
+      encodings.gzip = { path: `${path}.gz`, size: gz.length };
+      this.stats.gzipVariants++;
+    }
+    return encodings;
+  }
 }
 
 /** Waits until `size` more bytes fit; a file larger than the whole budget goes alone. */

@@ -62,120 +62,122 @@ const MAX_SEND_BYTES = 900_000;
  * kafkajs; a consumer that kafkajs gives up on is replaced, so a subscription outlives them.
  */
 export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
-  const log = options.log;
-  const topicName = (name: string) => options.topicNames?.[name] ?? name;
-  const handlerRetryInitial = options.handlerRetry?.initialMs ?? 200;
-  const handlerRetryMax = options.handlerRetry?.maxMs ?? 30_000;
+  return new KafkaEventBus(options);
+}
 
-  const kafka = new Kafka(kafkaClientConfig(options));
+class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly topicsReady = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private closed = false;
 
-  let producer: Promise<Producer> | undefined;
-  let admin: Promise<Admin> | undefined;
-  const topicsReady = new Map<string, Promise<void>>();
-  const subscriptions = new Set<KafkaSubscription>();
-  let closed = false;
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.kafka = new Kafka(kafkaClientConfig(options));
+  }
 
-  /** Connects once; a failed attempt is forgotten so the next call tries again. */
-  const lazily = <T extends { connect(): Promise<void> }>(make: () => T, slot: () => Promise<T> | undefined, set: (p: Promise<T> | undefined) => void): Promise<T> => {
-    const existing = slot();
-    if (existing) return existing;
-    const client = make();
-    const connecting = client.connect().then(
-      () => client,
-      (err: unknown) => {
-        set(undefined);
-        throw err;
-      },
+  async publish(name: string, messages: readonly BusMessage[]): Promise<void> {
+    if (this.closed) throw new Error('event bus is closed');
+    if (messages.length === 0) return;
+    const topic = this.topicName(name);
+    await this.ensureTopic(topic);
+    const p = await this.getProducer();
+    // In order, one bounded send after another: each send is acknowledged before the next.
+    for (const chunk of chunkBySize(messages)) {
+      await p.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
+    }
+  }
+
+  async subscribe(name: string, opts: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    if (this.closed) throw new Error('event bus is closed');
+    const topic = this.topicName(name);
+    await this.ensureTopic(topic);
+    const log = this.options.log;
+    const subscription = new KafkaSubscription(this.kafka, topic, opts, handler, {
+      admin: () => this.getAdmin(),
+      retryInitialMs: this.options.handlerRetry?.initialMs ?? 200,
+      retryMaxMs: this.options.handlerRetry?.maxMs ?? 30_000,
+      ...(log ? { log } : {}),
+      onStopped: () => this.subscriptions.delete(subscription),
+    });
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (err) {
+      await subscription.stop();
+      throw err;
+    }
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Consumers first (each finishes the batch in hand), then the producer: every send was awaited.
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    const clients = await Promise.allSettled([this.producer, this.admin].filter((c) => c !== undefined));
+    await Promise.all(clients.map((c) => (c.status === 'fulfilled' ? c.value.disconnect() : undefined)));
+  }
+
+  private topicName(name: string): string {
+    return this.options.topicNames?.[name] ?? name;
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producer ??= connectOnce(
+      this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // A publish waits out a broker outage (an attempt at least every 10 s) instead of
+        // failing: a build's events are never dropped, and the idempotent producer's
+        // sequence numbers keep retried sends from duplicating.
+        retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+      () => (this.producer = undefined),
     );
-    set(connecting);
-    return connecting;
-  };
-  const getProducer = () =>
-    lazily(
-      () =>
-        kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          // A publish waits out a broker outage (an attempt at least every 10 s) instead of
-          // failing: a build's events are never dropped, and the idempotent producer's
-          // sequence numbers keep retried sends from duplicating.
-          retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
-          allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
-        }),
-      () => producer,
-      (p) => (producer = p),
-    );
-  const getAdmin = () =>
-    lazily(
-      () => kafka.admin(),
-      () => admin,
-      (p) => (admin = p),
-    );
+    return this.producer;
+  }
 
-  const ensureTopic = (topic: string): Promise<void> => {
-    let ready = topicsReady.get(topic);
+  private getAdmin(): Promise<Admin> {
+    this.admin ??= connectOnce(this.kafka.admin(), () => (this.admin = undefined));
+    return this.admin;
+  }
+
+  private ensureTopic(topic: string): Promise<void> {
+    let ready = this.topicsReady.get(topic);
     if (!ready) {
-      ready = (async () => {
-        const a = await getAdmin();
-        // Look first: managed clusters often let clients use topics but not create them.
-        if (!(await a.listTopics()).includes(topic)) {
-          const created = await a.createTopics({
-            topics: [{ topic, numPartitions: options.numPartitions ?? 3, replicationFactor: options.replicationFactor ?? -1 }],
-          });
-          if (created) log?.info({ topic }, 'created kafka topic');
-        }
-        await waitForLeaders(a, topic);
-      })();
-      topicsReady.set(topic, ready);
-      ready.catch(() => topicsReady.delete(topic));
+      ready = this.createTopicIfMissing(topic);
+      this.topicsReady.set(topic, ready);
+      ready.catch(() => this.topicsReady.delete(topic));
     }
     return ready;
-  };
+  }
 
-  return {
-    async publish(name, messages) {
-      if (closed) throw new Error('event bus is closed');
-      if (messages.length === 0) return;
-      const topic = topicName(name);
-      await ensureTopic(topic);
-      const p = await getProducer();
-      // In order, one bounded send after another: each send is acknowledged before the next.
-      for (const chunk of chunkBySize(messages)) {
-        await p.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
-      }
-    },
-
-    async subscribe(name, opts, handler) {
-      if (closed) throw new Error('event bus is closed');
-      const topic = topicName(name);
-      await ensureTopic(topic);
-      const subscription = new KafkaSubscription(kafka, topic, opts, handler, {
-        admin: getAdmin,
-        retryInitialMs: handlerRetryInitial,
-        retryMaxMs: handlerRetryMax,
-        ...(log ? { log } : {}),
-        onStopped: () => subscriptions.delete(subscription),
+  private async createTopicIfMissing(topic: string): Promise<void> {
+    const a = await this.getAdmin();
+    // Look first: managed clusters often let clients use topics but not create them.
+    if (!(await a.listTopics()).includes(topic)) {
+      const created = await a.createTopics({
+        topics: [{ topic, numPartitions: this.options.numPartitions ?? 3, replicationFactor: this.options.replicationFactor ?? -1 }],
       });
-      subscriptions.add(subscription);
-      try {
-        await subscription.start();
-      } catch (err) {
-        await subscription.stop();
-        throw err;
-      }
-      return subscription;
-    },
+      if (created) this.options.log?.info({ topic }, 'created kafka topic');
+    }
+    await waitForLeaders(a, topic);
+  }
+}
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Consumers first (each finishes the batch in hand), then the producer: every send was awaited.
-      await Promise.all([...subscriptions].map((s) => s.stop()));
-      const clients = await Promise.allSettled([producer, admin].filter((c) => c !== undefined));
-      await Promise.all(clients.map((c) => (c.status === 'fulfilled' ? c.value.disconnect() : undefined)));
+/** Connects `client`; a failed attempt calls `forget` so the next call tries again with a new client. */
+function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: () => void): Promise<T> {
+  return client.connect().then(
+    () => client,
+    (err: unknown) => {
+      forget();
+      throw err;
     },
-  };
+  );
 }
 
 class KafkaSubscription implements Subscription {

@@ -9,7 +9,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertValidKey, type ObjectStore } from './object-store.ts';
+import { assertValidKey, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -40,124 +40,135 @@ const DELETE_BATCH = 1_000; // DeleteObjects takes at most 1000 keys
  * are both atomic in S3: a reader sees the old object or the whole new one.
  */
 export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore {
-  const { bucket } = options;
-  const client = new S3Client({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    forcePathStyle: options.forcePathStyle ?? false,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'standard',
-    // Checksums only where S3 requires them: many S3-compatible servers reject the newer defaults.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: {
-      connectionTimeout: 5_000,
-      httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 64 },
-      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 64 },
-    },
-  });
-  const multipartThreshold = options.multipartThresholdBytes ?? 16 * 1024 ** 2;
-  const partSize = Math.max(5 * 1024 ** 2, options.partSizeBytes ?? 8 * 1024 ** 2);
+  return new S3ObjectStore(options);
+}
 
-  const getObject = async (key: string, range?: { start: number; end: number }): Promise<GetObjectCommandOutput | null> => {
+class S3ObjectStore implements ObjectStore {
+  private readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+  private readonly uploadConcurrency: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.bucket = options.bucket;
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      forcePathStyle: options.forcePathStyle ?? false,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      maxAttempts: options.maxAttempts ?? 5,
+      retryMode: 'standard',
+      // Checksums only where S3 requires them: many S3-compatible servers reject the newer defaults.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: {
+        connectionTimeout: 5_000,
+        httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 64 },
+        httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 64 },
+      },
+    });
+    this.multipartThreshold = options.multipartThresholdBytes ?? 16 * 1024 ** 2;
+    this.partSize = Math.max(5 * 1024 ** 2, options.partSizeBytes ?? 8 * 1024 ** 2);
+    this.uploadConcurrency = options.uploadConcurrency ?? 4;
+  }
+
+  async put(key: string, body: Buffer | string | Readable, opts: PutOptions = {}): Promise<void> {
+    assertValidKey(key);
+    const meta = {
+      Bucket: this.bucket,
+      Key: key,
+      ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+      ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
+    };
+    if (body instanceof Readable || Buffer.byteLength(body) >= this.multipartThreshold) {
+      // Streams of unknown length and big bodies: parts are buffered and retried one by one.
+      await new Upload({
+        client: this.client,
+        params: { ...meta, Body: body },
+        partSize: this.partSize,
+        queueSize: this.uploadConcurrency,
+        leavePartsOnError: false,
+      }).done();
+      return;
+    }
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    await this.client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length }));
+  }
+
+  async get(key: string, opts?: { range?: ByteRange }): Promise<StoredObject | null> {
+    const range = opts?.range;
+    let object: GetObjectCommandOutput | null;
+    try {
+      object = await this.getObject(key, range);
+    } catch (err) {
+      if (!range || statusOf(err) !== 416) throw err;
+      // A range that starts past the end: nothing to send, but the caller still learns the size.
+      const head = await this.headObject(key);
+      return head === null ? null : { body: Readable.from([]), size: head };
+    }
+    if (!object) return null;
+    const body = object.Body as Readable | undefined;
+    const size = range ? totalFromContentRange(object.ContentRange) ?? object.ContentLength : object.ContentLength;
+    if (!body || size === undefined) throw new Error(`S3 answered GetObject ${key} without a body or a length`);
+    return { body, size };
+  }
+
+  async getBuffer(key: string): Promise<Buffer | null> {
+    const object = await this.getObject(key);
+    if (!object?.Body) return null;
+    return Buffer.from(await object.Body.transformToByteArray());
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1_000, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    // S3 orders by UTF-8 bytes; sort the same way as every other driver.
+    return keys.sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertValidKey(key);
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const chunk = keys.slice(i, i + DELETE_BATCH);
+      const result = await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      const failed = result.Errors ?? [];
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new Error(`S3 could not delete ${failed.length} of ${chunk.length} objects (first: ${first.Key}: ${first.Code} ${first.Message})`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private async getObject(key: string, range?: ByteRange): Promise<GetObjectCommandOutput | null> {
     assertValidKey(key);
     try {
-      return await client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      return await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
       );
     } catch (err) {
       if (isMissingKey(err)) return null;
       throw err;
     }
-  };
-
-  return {
-    async put(key, body, opts = {}) {
-      assertValidKey(key);
-      const meta = {
-        Bucket: bucket,
-        Key: key,
-        ...(opts.contentType ? { ContentType: opts.contentType } : {}),
-        ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
-      };
-      if (body instanceof Readable || Buffer.byteLength(body) >= multipartThreshold) {
-        // Streams of unknown length and big bodies: parts are buffered and retried one by one.
-        await new Upload({
-          client,
-          params: { ...meta, Body: body },
-          partSize,
-          queueSize: options.uploadConcurrency ?? 4,
-          leavePartsOnError: false,
-        }).done();
-        return;
-      }
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      await client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length }));
-    },
-
-    async get(key, opts) {
-      const range = opts?.range;
-      let object: GetObjectCommandOutput | null;
-      try {
-        object = await getObject(key, range);
-      } catch (err) {
-        if (!range || statusOf(err) !== 416) throw err;
-        // A range that starts past the end: nothing to send, but the caller still learns the size.
-        const head = await headObject(key);
-        return head === null ? null : { body: Readable.from([]), size: head };
-      }
-      if (!object) return null;
-      const body = object.Body as Readable | undefined;
-      const size = range ? totalFromContentRange(object.ContentRange) ?? object.ContentLength : object.ContentLength;
-      if (!body || size === undefined) throw new Error(`S3 answered GetObject ${key} without a body or a length`);
-      return { body, size };
-    },
-
-    async getBuffer(key) {
-      const object = await getObject(key);
-      if (!object?.Body) return null;
-      return Buffer.from(await object.Body.transformToByteArray());
-    },
-
-    async list(prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1_000, ...(token ? { ContinuationToken: token } : {}) }),
-        );
-        for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      // S3 orders by UTF-8 bytes; sort the same way as every other driver.
-      return keys.sort();
-    },
-
-    async delete(keys) {
-      for (const key of keys) assertValidKey(key);
-      for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-        const chunk = keys.slice(i, i + DELETE_BATCH);
-        const result = await client.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
-        );
-        const failed = result.Errors ?? [];
-        if (failed.length > 0) {
-          const first = failed[0]!;
-          throw new Error(`S3 could not delete ${failed.length} of ${chunk.length} objects (first: ${first.Key}: ${first.Code} ${first.Message})`);
-        }
-      }
-    },
-
-    async close() {
-      client.destroy();
-    },
-  };
+  }
 
   /** Size of the object, or null when there is none. */
-  async function headObject(key: string): Promise<number | null> {
+  private async headObject(key: string): Promise<number | null> {
     try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength ?? 0;
     } catch (err) {
       if (isMissingKey(err)) return null;

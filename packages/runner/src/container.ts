@@ -6,7 +6,7 @@ import { encodeBuildTaskEnv, isUnderRoots, type BuildTask, type BuildTaskRequest
 import type { EventBus } from '@platform/event-bus';
 import { hostAddresses } from '@platform/sandbox';
 import { relayBuildEvents } from './relay.ts';
-import type { Runner, RunnerTaskState } from './runner.ts';
+import type { Runner, RunnerIsolation, RunnerTaskState, StartedTask } from './runner.ts';
 
 export interface ContainerLimits {
   /** CPUs the build may use (`--cpus`). */
@@ -72,161 +72,181 @@ export const CONTAINER_SANDBOX_UID = 1001;
  * its command line, where any local user could read it with `ps`.
  */
 export function createContainerRunner(options: ContainerRunnerOptions): Runner {
-  const binary = options.engineBinary ?? options.engine;
-  const tasks = new Map<string, ContainerTask>();
-  const listeners: ((taskId: string) => void)[] = [];
-  const diag = options.onDiagnostic ?? (() => {});
-  const userNamespace = options.userNamespace ?? options.engine === 'podman';
-  // podman's own user-mode network, without a route to the host's loopback: no bridge to set up.
-  const network = options.network ?? (options.engine === 'podman' ? 'slirp4netns:allow_host_loopback=false' : undefined);
+  return new ContainerRunner(options);
+}
 
-  const engine = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(binary, args, { maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+class ContainerRunner implements Runner {
+  readonly name: string;
+  readonly isolation: RunnerIsolation;
+  private readonly binary: string;
+  private readonly tasks = new Map<string, ContainerTask>();
+  private readonly listeners: ((taskId: string) => void)[] = [];
+  private readonly diag: (line: string) => void;
+  private readonly userNamespace: boolean;
+  private readonly network: string | undefined;
+
+  constructor(private readonly options: ContainerRunnerOptions) {
+    this.name = options.engine;
+    this.binary = options.engineBinary ?? options.engine;
+    this.diag = options.onDiagnostic ?? (() => {});
+    this.userNamespace = options.userNamespace ?? options.engine === 'podman';
+    // podman's own user-mode network, without a route to the host's loopback: no bridge to set up.
+    this.network = options.network ?? (options.engine === 'podman' ? 'slirp4netns:allow_host_loopback=false' : undefined);
+    this.isolation = {
+      singleUser: false,
+      summary: `each build in a ${options.engine} container${this.userNamespace ? ' with a user namespace of its own' : ''}; inside it, the user's commands in a bubblewrap sandbox as uid ${CONTAINER_SANDBOX_UID} (or that uid alone where the kernel refuses namespaces)`,
+      problems: [],
+    };
+  }
+
+  async start(request: BuildTaskRequest): Promise<StartedTask> {
+    const name = CONTAINER_NAME_PREFIX + request.deploymentId;
+    const source = await prepareSource(request, this.options.gitPath);
+    const task: BuildTask = {
+      ...request,
+      ...source.task,
+      sandbox: {
+        isolation: 'auto',
+        uid: CONTAINER_SANDBOX_UID,
+        gid: CONTAINER_SANDBOX_UID,
+        network: this.options.network === 'none' ? 'none' : 'egress',
+        // Inside the container the host's own addresses are unknown: the firewall gets them from here.
+        egressDeny: hostAddresses(),
+      },
+    };
+    let mounts: Mount[];
+    try {
+      mounts = [...(await prepareStoreMounts(task)), ...source.mounts];
+    } catch (err) {
+      await source.cleanup();
+      throw err;
+    }
+    const child = spawn(this.binary, this.runArgs(name, task, mounts), {
+      env: { PATH: this.options.enginePath ?? '/usr/local/bin:/usr/bin:/bin', ...encodeBuildTaskEnv(task) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+    });
+    if (child.pid === undefined) {
+      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+      await source.cleanup();
+      throw new Error(`could not run ${this.binary}: ${error.message}`);
+    }
+    this.follow(name, task, { child, cleanup: source.cleanup });
+    return { taskId: name };
+  }
+
+  /** The engine's `run` command line: the container's isolation and limits (the task itself goes in its environment). */
+  private runArgs(name: string, task: BuildTask, mounts: readonly Mount[]): string[] {
+    const { options, userNamespace, network } = this;
+    // NET_ADMIN installs the firewall on the build's uid in the container's own network
+    // namespace; only inside a user namespace of its own, where it reaches nothing of the host's.
+    const supervisorCaps = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', ...(userNamespace && options.network !== 'none' ? ['NET_ADMIN'] : [])];
+    const timeoutS = Math.ceil((task.timeoutMs ?? 15 * 60_000) / 1000);
+    return [
+      'run', '--rm', '--name', name,
+      '--label', `platform.deployment=${task.deploymentId}`,
+      '--label', `platform.project=${task.projectId}`,
+      '--user', '0:0',
+      ...(userNamespace ? ['--userns', 'auto'] : []),
+      '--read-only',
+      '--tmpfs', `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
+      '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
+      '--cap-drop', 'ALL',
+      ...supervisorCaps.flatMap((cap) => ['--cap-add', cap]),
+      '--security-opt', 'no-new-privileges',
+      // The sandbox mounts a /proc of its own, which the kernel allows only where /proc is not masked.
+      '--security-opt', options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
+      '--cpus', String(options.limits.cpus),
+      '--memory', options.limits.memory,
+      '--memory-swap', options.limits.memory,
+      '--pids-limit', String(options.limits.pids),
+      ...(options.engine === 'podman' ? ['--timeout', String(timeoutS + 30)] : []),
+      ...(network ? ['--network', network] : []),
+      '-w', '/scratch',
+      '-e', 'HOME=/scratch',
+      '-e', 'BUILD_WORK_DIR=/scratch',
+      '-e', 'BUILD_TASK',
+      // `U`: podman hands a mounted folder to the container's (namespaced) root.
+      ...mounts.flatMap((m) => ['-v', `${m.host}:${m.container}:${m.readOnly ? 'ro' : 'rw'}${!m.readOnly && userNamespace ? ',U' : ''}`]),
+      options.image,
+    ];
+  }
+
+  /** Relays the container's events and diagnostics; once its CLI process closes, records the exit and tells the listeners. */
+  private follow(name: string, task: BuildTask, state: ContainerTask): void {
+    const { child } = state;
+    this.tasks.set(name, state);
+    let stderrTail = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-2_000);
+      chunk.split('\n').filter(Boolean).forEach(this.diag);
+    });
+    const relay = relayBuildEvents(child.stdout!, task, this.options.eventBus, this.diag);
+
+    child.once('close', async (code) => {
+      await relay.catch((err) => this.diag(`event relay failed: ${String(err)}`));
+      await state.cleanup().catch(() => {});
+      state.exit = { code, at: Date.now(), ...(code === 137 && !state.stopReason ? { oomKilled: /oom/i.test(stderrTail) } : {}) };
+      for (const listener of this.listeners) listener(name);
+    });
+  }
+
+  async stop(taskId: string, reason: string): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (task?.exit) return;
+    if (task) task.stopReason = reason;
+    // `kill` rather than `stop`: a canceled build has nothing to save; `--rm` removes it.
+    const result = await this.engine(['kill', taskId]);
+    if (result.code !== 0 && !/no such container|no container with name|not running/i.test(result.stderr)) {
+      throw new Error(`${this.binary} kill ${taskId} failed: ${result.stderr.trim()}`);
+    }
+  }
+
+  async describe(taskId: string): Promise<RunnerTaskState> {
+    const task = this.tasks.get(taskId);
+    if (task?.exit) {
+      const { code, at } = task.exit;
+      const reason = task.stopReason
+        ? `stopped: ${task.stopReason}`
+        : code === 137
+          ? 'the build container was killed (exit code 137: SIGKILL, often the memory limit)'
+          : code !== null && code >= 125 && code <= 127
+            ? `${this.binary} could not run the build container (exit code ${code})`
+            : `the build container exited with code ${code}`;
+      return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
+    }
+    if (task) return { state: 'running' };
+    // Not started by this process: a container from before a restart, or nothing.
+    const inspected = await this.engine(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', taskId]);
+    if (inspected.code !== 0) return { state: 'unknown' };
+    const [status, exit] = inspected.stdout.trim().split(' ');
+    if (status === 'running' || status === 'created' || status === 'configured' || status === 'paused') {
+      // Its stdout went to a process that is gone: its events can never reach the platform.
+      return { state: 'running', orphaned: true };
+    }
+    return { state: 'stopped', exitCode: Number(exit), reason: `the build container is ${status} (exit code ${exit})` };
+  }
+
+  onTaskEnded(listener: (taskId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    // Containers outlive this process on purpose: the next start reconciles them. Only the
+    // CLI processes that relay their output end with it.
+    for (const task of this.tasks.values()) if (!task.exit) task.child.stdout?.destroy();
+  }
+
+  private engine(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(this.binary, args, { maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
         resolve({ code, stdout, stderr });
       });
     });
-
-  return {
-    name: options.engine,
-    isolation: {
-      singleUser: false,
-      summary: `each build in a ${options.engine} container${userNamespace ? ' with a user namespace of its own' : ''}; inside it, the user's commands in a bubblewrap sandbox as uid ${CONTAINER_SANDBOX_UID} (or that uid alone where the kernel refuses namespaces)`,
-      problems: [],
-    },
-
-    async start(request: BuildTaskRequest) {
-      const name = CONTAINER_NAME_PREFIX + request.deploymentId;
-      const source = await prepareSource(request, options.gitPath);
-      const task: BuildTask = {
-        ...request,
-        ...source.task,
-        sandbox: {
-          isolation: 'auto',
-          uid: CONTAINER_SANDBOX_UID,
-          gid: CONTAINER_SANDBOX_UID,
-          network: options.network === 'none' ? 'none' : 'egress',
-          // Inside the container the host's own addresses are unknown: the firewall gets them from here.
-          egressDeny: hostAddresses(),
-        },
-      };
-      let mounts: Mount[];
-      try {
-        mounts = [...(await prepareStoreMounts(task)), ...source.mounts];
-      } catch (err) {
-        await source.cleanup();
-        throw err;
-      }
-      // NET_ADMIN installs the firewall on the build's uid in the container's own network
-      // namespace; only inside a user namespace of its own, where it reaches nothing of the host's.
-      const supervisorCaps = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', ...(userNamespace && options.network !== 'none' ? ['NET_ADMIN'] : [])];
-      const timeoutS = Math.ceil((task.timeoutMs ?? 15 * 60_000) / 1000);
-      const args = [
-        'run', '--rm', '--name', name,
-        '--label', `platform.deployment=${task.deploymentId}`,
-        '--label', `platform.project=${task.projectId}`,
-        '--user', '0:0',
-        ...(userNamespace ? ['--userns', 'auto'] : []),
-        '--read-only',
-        '--tmpfs', `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
-        '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
-        '--cap-drop', 'ALL',
-        ...supervisorCaps.flatMap((cap) => ['--cap-add', cap]),
-        '--security-opt', 'no-new-privileges',
-        // The sandbox mounts a /proc of its own, which the kernel allows only where /proc is not masked.
-        '--security-opt', options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
-        '--cpus', String(options.limits.cpus),
-        '--memory', options.limits.memory,
-        '--memory-swap', options.limits.memory,
-        '--pids-limit', String(options.limits.pids),
-        ...(options.engine === 'podman' ? ['--timeout', String(timeoutS + 30)] : []),
-        ...(network ? ['--network', network] : []),
-        '-w', '/scratch',
-        '-e', 'HOME=/scratch',
-        '-e', 'BUILD_WORK_DIR=/scratch',
-        '-e', 'BUILD_TASK',
-        // `U`: podman hands a mounted folder to the container's (namespaced) root.
-        ...mounts.flatMap((m) => ['-v', `${m.host}:${m.container}:${m.readOnly ? 'ro' : 'rw'}${!m.readOnly && userNamespace ? ',U' : ''}`]),
-        options.image,
-      ];
-      const child = spawn(binary, args, {
-        env: { PATH: options.enginePath ?? '/usr/local/bin:/usr/bin:/bin', ...encodeBuildTaskEnv(task) },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        shell: false,
-      });
-      if (child.pid === undefined) {
-        const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-        await source.cleanup();
-        throw new Error(`could not run ${binary}: ${error.message}`);
-      }
-      const state: ContainerTask = { child, cleanup: source.cleanup };
-      tasks.set(name, state);
-
-      let stderrTail = '';
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (chunk: string) => {
-        stderrTail = (stderrTail + chunk).slice(-2_000);
-        chunk.split('\n').filter(Boolean).forEach(diag);
-      });
-      const relay = relayBuildEvents(child.stdout!, task, options.eventBus, diag);
-
-      child.once('close', async (code) => {
-        await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
-        await state.cleanup().catch(() => {});
-        state.exit = { code, at: Date.now(), ...(code === 137 && !state.stopReason ? { oomKilled: /oom/i.test(stderrTail) } : {}) };
-        for (const listener of listeners) listener(name);
-      });
-      return { taskId: name };
-    },
-
-    async stop(taskId, reason) {
-      const task = tasks.get(taskId);
-      if (task?.exit) return;
-      if (task) task.stopReason = reason;
-      // `kill` rather than `stop`: a canceled build has nothing to save; `--rm` removes it.
-      const result = await engine(['kill', taskId]);
-      if (result.code !== 0 && !/no such container|no container with name|not running/i.test(result.stderr)) {
-        throw new Error(`${binary} kill ${taskId} failed: ${result.stderr.trim()}`);
-      }
-    },
-
-    async describe(taskId): Promise<RunnerTaskState> {
-      const task = tasks.get(taskId);
-      if (task?.exit) {
-        const { code, at } = task.exit;
-        const reason = task.stopReason
-          ? `stopped: ${task.stopReason}`
-          : code === 137
-            ? 'the build container was killed (exit code 137: SIGKILL, often the memory limit)'
-            : code !== null && code >= 125 && code <= 127
-              ? `${binary} could not run the build container (exit code ${code})`
-              : `the build container exited with code ${code}`;
-        return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
-      }
-      if (task) return { state: 'running' };
-      // Not started by this process: a container from before a restart, or nothing.
-      const inspected = await engine(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', taskId]);
-      if (inspected.code !== 0) return { state: 'unknown' };
-      const [status, exit] = inspected.stdout.trim().split(' ');
-      if (status === 'running' || status === 'created' || status === 'configured' || status === 'paused') {
-        // Its stdout went to a process that is gone: its events can never reach the platform.
-        return { state: 'running', orphaned: true };
-      }
-      return { state: 'stopped', exitCode: Number(exit), reason: `the build container is ${status} (exit code ${exit})` };
-    },
-
-    onTaskEnded(listener) {
-      listeners.push(listener);
-    },
-
-    async close() {
-      // Containers outlive this process on purpose: the next start reconciles them. Only the
-      // CLI processes that relay their output end with it.
-      for (const task of tasks.values()) if (!task.exit) task.child.stdout?.destroy();
-    },
-  };
+  }
 }
 
 interface Mount {

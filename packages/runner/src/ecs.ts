@@ -6,8 +6,8 @@ import {
   type ECSClientConfig,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTaskRequest } from '@platform/contracts';
-import { RunnerStartError, type Runner, type RunnerTaskState } from './runner.ts';
+import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
+import { RunnerStartError, type Runner, type RunnerIsolation, type RunnerTaskState, type StartedTask } from './runner.ts';
 
 export interface EcsRunnerOptions {
   /** Region, endpoint (moto, LocalStack), credentials; the SDK's default chain when absent. */
@@ -43,109 +43,119 @@ const RETRYABLE_FAILURE = /^(RESOURCE:|AGENT|CAPACITY|Capacity is unavailable|.*
  * container's exit code), so the reconciler settles deployments whose task died silently.
  */
 export function createEcsRunner(options: EcsRunnerOptions): Runner {
-  const ecs = options.ecs ?? new ECSClient(options.client ?? {});
-  if (options.launchType && options.capacityProvider) throw new Error('ECS: give a launch type or a capacity provider, not both');
+  return new EcsRunner(options);
+}
 
-  return {
-    name: 'ecs',
-    isolation: {
-      singleUser: false,
-      summary: "each build in an ECS task of its own; inside it, the user's commands in a bubblewrap sandbox where the kernel allows it, else as uid 1001 apart from the build-server",
-      problems: [],
-    },
-
-    async start(request: BuildTaskRequest) {
-      // Inside the task the build-server takes bubblewrap where Fargate's kernel policy allows
-      // user namespaces, else runs the user's commands as a uid of their own (the task
-      // definition runs the build-server as root with CAP_SETUID; see infra/iam/README.md).
-      const task = { ...request, sandbox: { isolation: 'auto' as const, uid: 1001, gid: 1001 } };
-      const environment = Object.entries(encodeBuildTaskEnv(task)).map(([name, value]) => ({ name, value }));
-      const overrides = { containerOverrides: [{ name: options.containerName, environment }] };
-      if (JSON.stringify(overrides).length > MAX_OVERRIDE_CHARS) {
-        throw new RunnerStartError(
-          `the build task is too large for ECS container overrides (over ${MAX_OVERRIDE_CHARS} characters in ${BUILD_TASK_ENV}); reduce the build environment variables`,
-          false,
-        );
-      }
-      const input: RunTaskCommandInput = {
-        cluster: options.cluster,
-        taskDefinition: options.taskDefinition,
-        count: 1,
-        ...(options.capacityProvider
-          ? { capacityProviderStrategy: [{ capacityProvider: options.capacityProvider, weight: 1 }] }
-          : { launchType: options.launchType ?? 'FARGATE' }),
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            subnets: [...options.subnets],
-            ...(options.securityGroups?.length ? { securityGroups: [...options.securityGroups] } : {}),
-            assignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED',
-          },
-        },
-        overrides,
-        // Same token on a retried call: ECS starts the task once even if an earlier reply was lost.
-        clientToken: task.deploymentId,
-        startedBy: `deployment-${task.deploymentId}`.slice(0, 36),
-        tags: [
-          { key: 'platform:deployment-id', value: task.deploymentId },
-          { key: 'platform:project-id', value: task.projectId },
-          ...Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
-        ],
-        enableECSManagedTags: true,
-        propagateTags: 'TASK_DEFINITION',
-      };
-      let result;
-      try {
-        result = await ecs.send(new RunTaskCommand(input));
-      } catch (err) {
-        throw new RunnerStartError(`ECS RunTask failed: ${describeError(err)}`, isRetryableError(err));
-      }
-      const arn = result.tasks?.[0]?.taskArn;
-      if (arn) return { taskId: arn };
-      const failures = result.failures ?? [];
-      const reasons = failures.map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ') || 'no task and no failure reported';
-      throw new RunnerStartError(
-        `ECS RunTask started no task: ${reasons}`,
-        failures.length > 0 && failures.every((f) => RETRYABLE_FAILURE.test(f.reason ?? '')),
-      );
-    },
-
-    async stop(taskId, reason) {
-      try {
-        await ecs.send(new StopTaskCommand({ cluster: options.cluster, task: taskId, reason: reason.slice(0, 255) }));
-      } catch (err) {
-        // A task that ECS no longer knows has stopped already.
-        if ((err as { name?: string }).name === 'InvalidParameterException' && /not found|does not exist/i.test(String((err as Error).message))) return;
-        throw err;
-      }
-    },
-
-    async describe(taskId): Promise<RunnerTaskState> {
-      const result = await ecs.send(new DescribeTasksCommand({ cluster: options.cluster, tasks: [taskId] }));
-      const task = result.tasks?.find((t) => t.taskArn === taskId) ?? result.tasks?.[0];
-      if (!task) return { state: 'unknown' };
-      if (task.lastStatus !== 'STOPPED') return { state: 'running' };
-      const container = task.containers?.find((c) => c.name === options.containerName) ?? task.containers?.[0];
-      const exitCode = container?.exitCode;
-      const reason = [
-        task.stoppedReason,
-        container?.reason,
-        exitCode === 137 ? 'exit code 137: the container was killed (SIGKILL, often its memory limit)' : undefined,
-      ]
-        .filter((s): s is string => Boolean(s))
-        .join('; ');
-      return {
-        state: 'stopped',
-        ...(exitCode !== undefined ? { exitCode } : {}),
-        ...(reason ? { reason } : {}),
-        ...(task.stoppedAt ? { stoppedAt: task.stoppedAt.getTime() } : {}),
-      };
-    },
-
-    async close() {
-      // Tasks keep running: ECS owns them, and the next api-server start reconciles them.
-      if (!options.ecs) ecs.destroy();
-    },
+class EcsRunner implements Runner {
+  readonly name = 'ecs';
+  readonly isolation: RunnerIsolation = {
+    singleUser: false,
+    summary: "each build in an ECS task of its own; inside it, the user's commands in a bubblewrap sandbox where the kernel allows it, else as uid 1001 apart from the build-server",
+    problems: [],
   };
+  private readonly ecs: Pick<ECSClient, 'send' | 'destroy'>;
+
+  constructor(private readonly options: EcsRunnerOptions) {
+    this.ecs = options.ecs ?? new ECSClient(options.client ?? {});
+    if (options.launchType && options.capacityProvider) throw new Error('ECS: give a launch type or a capacity provider, not both');
+  }
+
+  async start(request: BuildTaskRequest): Promise<StartedTask> {
+    // Inside the task the build-server takes bubblewrap where Fargate's kernel policy allows
+    // user namespaces, else runs the user's commands as a uid of their own (the task
+    // definition runs the build-server as root with CAP_SETUID; see infra/iam/README.md).
+    const task = { ...request, sandbox: { isolation: 'auto' as const, uid: 1001, gid: 1001 } };
+    let result;
+    try {
+      result = await this.ecs.send(new RunTaskCommand(this.runTaskInput(task)));
+    } catch (err) {
+      throw new RunnerStartError(`ECS RunTask failed: ${describeError(err)}`, isRetryableError(err));
+    }
+    const arn = result.tasks?.[0]?.taskArn;
+    if (arn) return { taskId: arn };
+    const failures = result.failures ?? [];
+    const reasons = failures.map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ') || 'no task and no failure reported';
+    throw new RunnerStartError(
+      `ECS RunTask started no task: ${reasons}`,
+      failures.length > 0 && failures.every((f) => RETRYABLE_FAILURE.test(f.reason ?? '')),
+    );
+  }
+
+  /** The RunTask request of one build; throws a non-retryable RunnerStartError when the task does not fit in its overrides. */
+  private runTaskInput(task: BuildTask): RunTaskCommandInput {
+    const { options } = this;
+    const environment = Object.entries(encodeBuildTaskEnv(task)).map(([name, value]) => ({ name, value }));
+    const overrides = { containerOverrides: [{ name: options.containerName, environment }] };
+    if (JSON.stringify(overrides).length > MAX_OVERRIDE_CHARS) {
+      throw new RunnerStartError(
+        `the build task is too large for ECS container overrides (over ${MAX_OVERRIDE_CHARS} characters in ${BUILD_TASK_ENV}); reduce the build environment variables`,
+        false,
+      );
+    }
+    return {
+      cluster: options.cluster,
+      taskDefinition: options.taskDefinition,
+      count: 1,
+      ...(options.capacityProvider
+        ? { capacityProviderStrategy: [{ capacityProvider: options.capacityProvider, weight: 1 }] }
+        : { launchType: options.launchType ?? 'FARGATE' }),
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: [...options.subnets],
+          ...(options.securityGroups?.length ? { securityGroups: [...options.securityGroups] } : {}),
+          assignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED',
+        },
+      },
+      overrides,
+      // Same token on a retried call: ECS starts the task once even if an earlier reply was lost.
+      clientToken: task.deploymentId,
+      startedBy: `deployment-${task.deploymentId}`.slice(0, 36),
+      tags: [
+        { key: 'platform:deployment-id', value: task.deploymentId },
+        { key: 'platform:project-id', value: task.projectId },
+        ...Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
+      ],
+      enableECSManagedTags: true,
+      propagateTags: 'TASK_DEFINITION',
+    };
+  }
+
+  async stop(taskId: string, reason: string): Promise<void> {
+    try {
+      await this.ecs.send(new StopTaskCommand({ cluster: this.options.cluster, task: taskId, reason: reason.slice(0, 255) }));
+    } catch (err) {
+      // A task that ECS no longer knows has stopped already.
+      if ((err as { name?: string }).name === 'InvalidParameterException' && /not found|does not exist/i.test(String((err as Error).message))) return;
+      throw err;
+    }
+  }
+
+  async describe(taskId: string): Promise<RunnerTaskState> {
+    const result = await this.ecs.send(new DescribeTasksCommand({ cluster: this.options.cluster, tasks: [taskId] }));
+    const task = result.tasks?.find((t) => t.taskArn === taskId) ?? result.tasks?.[0];
+    if (!task) return { state: 'unknown' };
+    if (task.lastStatus !== 'STOPPED') return { state: 'running' };
+    const container = task.containers?.find((c) => c.name === this.options.containerName) ?? task.containers?.[0];
+    const exitCode = container?.exitCode;
+    const reason = [
+      task.stoppedReason,
+      container?.reason,
+      exitCode === 137 ? 'exit code 137: the container was killed (SIGKILL, often its memory limit)' : undefined,
+    ]
+      .filter((s): s is string => Boolean(s))
+      .join('; ');
+    return {
+      state: 'stopped',
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(reason ? { reason } : {}),
+      ...(task.stoppedAt ? { stoppedAt: task.stoppedAt.getTime() } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    // Tasks keep running: ECS owns them, and the next api-server start reconciles them.
+    if (!this.options.ecs) this.ecs.destroy();
+  }
 }
 
 function describeError(err: unknown): string {

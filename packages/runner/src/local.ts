@@ -3,11 +3,11 @@ import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { encodeBuildTaskEnv, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
+import { encodeBuildTaskEnv, type BuildTask, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
 import { endBuildCgroup } from '@platform/sandbox';
 import { relayBuildEvents } from './relay.ts';
-import type { Runner, RunnerIsolation, RunnerTaskState } from './runner.ts';
+import type { Runner, RunnerIsolation, RunnerTaskState, StartedTask } from './runner.ts';
 
 export interface LocalRunnerOptions {
   /** argv that starts the build-server entry point, e.g. `[node, --import, tsx, main.ts]`. */
@@ -50,139 +50,157 @@ const TASK_ID = /^local-(\d+)-([a-z0-9]+)$/;
  * a child ends it tells the platform (`onTaskEnded`), whose reconciler records the end.
  */
 export function createLocalRunner(options: LocalRunnerOptions): Runner {
-  const [program, ...baseArgs] = options.command;
-  if (!program) throw new Error('local runner needs a command');
-  const tasks = new Map<string, LocalTask>();
-  const listeners: ((taskId: string) => void)[] = [];
-  const inherited = options.inheritedEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin' };
-  const killGraceMs = options.killGraceMs ?? 30_000;
-  const diag = options.onDiagnostic ?? (() => {});
-  const asRoot = process.getuid?.() === 0;
-  const uidBase = options.uidBase ?? 100_000;
-  const freeSlot = () => {
-    const used = new Set([...tasks.values()].filter((t) => !t.exit).map((t) => t.slot));
+  return new LocalRunner(options);
+}
+
+class LocalRunner implements Runner {
+  readonly name = 'local';
+  readonly isolation: RunnerIsolation;
+  private readonly tasks = new Map<string, LocalTask>();
+  private readonly listeners: ((taskId: string) => void)[] = [];
+  private readonly inherited: Readonly<Record<string, string>>;
+  private readonly killGraceMs: number;
+  private readonly diag: (line: string) => void;
+  private readonly asRoot = process.getuid?.() === 0;
+  private readonly uidBase: number;
+  private readonly argv: readonly string[];
+
+  constructor(private readonly options: LocalRunnerOptions) {
+    const [program, ...baseArgs] = options.command;
+    if (!program) throw new Error('local runner needs a command');
+    this.isolation = options.isolation;
+    this.inherited = options.inheritedEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin' };
+    this.killGraceMs = options.killGraceMs ?? 30_000;
+    this.diag = options.onDiagnostic ?? (() => {});
+    this.uidBase = options.uidBase ?? 100_000;
+    // As root, the build-server gets a mount namespace of its own: the scratch disk it mounts
+    // for the build is gone when it is, however it ends (a hard kill of the whole platform).
+    this.argv = this.asRoot ? ['unshare', '--mount', '--propagation', 'private', '--', program, ...baseArgs] : [program, ...baseArgs];
+  }
+
+  async start(request: BuildTaskRequest): Promise<StartedTask> {
+    const { options } = this;
+    const slot = this.freeSlot();
+    const uid = this.uidBase + slot;
+    const task = { ...request, sandbox: { ...options.sandbox, ...(this.asRoot && options.sandbox.isolation !== 'none' ? { uid, gid: uid } : {}) } };
+    const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
+    // The sandbox's uid passes through to the work folder it owns; it can list nothing here.
+    await chmod(workDir, 0o711);
+    const env: Record<string, string> = { ...this.inherited, HOME: workDir, ...encodeBuildTaskEnv(task) };
+    const child = spawn(this.argv[0]!, this.argv.slice(1), {
+      cwd: workDir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      shell: false,
+    });
+    if (child.pid === undefined) {
+      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+      await rm(workDir, { recursive: true, force: true });
+      throw new Error(`could not start the build process: ${error.message}`);
+    }
+    const state: LocalTask = { child, deploymentId: task.deploymentId, slot };
+    const taskId = `local-${child.pid}-${task.deploymentId}`;
+    this.tasks.set(taskId, state);
+    this.follow(taskId, state, task, workDir);
+    return { taskId };
+  }
+
+  /** The lowest slot no running build holds. */
+  private freeSlot(): number {
+    const used = new Set([...this.tasks.values()].filter((t) => !t.exit).map((t) => t.slot));
     let slot = 0;
     while (used.has(slot)) slot++;
     return slot;
-  };
-  // As root, the build-server gets a mount namespace of its own: the scratch disk it mounts
-  // for the build is gone when it is, however it ends (a hard kill of the whole platform).
-  const argv = asRoot ? ['unshare', '--mount', '--propagation', 'private', '--', program, ...baseArgs] : [program, ...baseArgs];
+  }
 
-  return {
-    name: 'local',
-    isolation: options.isolation,
+  /** Relays the child's events and diagnostics, kills it past its deadline, and cleans up after it once it ends. */
+  private follow(taskId: string, state: LocalTask, task: BuildTask, workDir: string): void {
+    const { child } = state;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(this.diag));
+    }
 
-    async start(request: BuildTaskRequest) {
-      const slot = freeSlot();
-      const uid = uidBase + slot;
-      const task = { ...request, sandbox: { ...options.sandbox, ...(asRoot && options.sandbox.isolation !== 'none' ? { uid, gid: uid } : {}) } };
-      const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
-      // The sandbox's uid passes through to the work folder it owns; it can list nothing here.
-      await chmod(workDir, 0o711);
-      const env: Record<string, string> = { ...inherited, HOME: workDir, ...encodeBuildTaskEnv(task) };
-      const child = spawn(argv[0]!, argv.slice(1), {
-        cwd: workDir,
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        shell: false,
-      });
-      if (child.pid === undefined) {
-        const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-        await rm(workDir, { recursive: true, force: true });
-        throw new Error(`could not start the build process: ${error.message}`);
-      }
-      const state: LocalTask = { child, deploymentId: task.deploymentId, slot };
-      const taskId = `local-${child.pid}-${task.deploymentId}`;
-      tasks.set(taskId, state);
+    const deadline = setTimeout(() => {
+      state.timedOut = true;
+      killGroup(child.pid, 'SIGKILL');
+    }, (task.timeoutMs ?? 15 * 60_000) + this.killGraceMs);
+    deadline.unref();
 
-      for (const stream of [child.stdout, child.stderr]) {
-        stream?.setEncoding('utf8');
-        stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(diag));
-      }
+    const relay = relayBuildEvents(child.stdio[3] as Readable, task, this.options.eventBus, this.diag);
 
-      const deadline = setTimeout(() => {
-        state.timedOut = true;
-        killGroup(child.pid, 'SIGKILL');
-      }, (task.timeoutMs ?? 15 * 60_000) + killGraceMs);
-      deadline.unref();
+    child.once('close', async (code, signal) => {
+      clearTimeout(deadline);
+      // Every event the child wrote is on the bus before anyone hears that it ended.
+      await relay.catch((err) => this.diag(`event relay failed: ${String(err)}`));
+      state.exit = { code, signal, at: Date.now() };
+      // The user's commands run in process groups of their own: whatever outlived the build-server goes with it,
+      // and so does anything still in the build's cgroup (a supervisor killed mid-command cleans up nothing).
+      await killLeftovers(task.deploymentId);
+      if (task.sandbox.isolation === 'bubblewrap') await endBuildCgroup(`build-${task.deploymentId}`).catch(() => {});
+      for (const listener of this.listeners) listener(taskId);
+      await rm(workDir, { recursive: true, force: true }).catch(() => {});
+    });
+  }
 
-      const relay = relayBuildEvents(child.stdio[3] as Readable, task, options.eventBus, diag);
+  async stop(taskId: string, reason: string): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (!task) return stopOrphan(taskId);
+    if (task.exit) return;
+    task.stopReason = reason;
+    killGroup(task.child.pid, 'SIGTERM');
+    const hard = setTimeout(() => killGroup(task.child.pid, 'SIGKILL'), 5_000);
+    hard.unref();
+    task.child.once('close', () => clearTimeout(hard));
+  }
 
-      child.once('close', async (code, signal) => {
-        clearTimeout(deadline);
-        // Every event the child wrote is on the bus before anyone hears that it ended.
-        await relay.catch((err) => diag(`event relay failed: ${String(err)}`));
-        state.exit = { code, signal, at: Date.now() };
-        // The user's commands run in process groups of their own: whatever outlived the build-server goes with it,
-        // and so does anything still in the build's cgroup (a supervisor killed mid-command cleans up nothing).
-        await killLeftovers(task.deploymentId);
-        if (task.sandbox.isolation === 'bubblewrap') await endBuildCgroup(`build-${task.deploymentId}`).catch(() => {});
-        for (const listener of listeners) listener(taskId);
-        await rm(workDir, { recursive: true, force: true }).catch(() => {});
-      });
-
-      return { taskId };
-    },
-
-    async stop(taskId, reason) {
-      const task = tasks.get(taskId);
-      if (task) {
-        if (task.exit) return;
-        task.stopReason = reason;
-        killGroup(task.child.pid, 'SIGTERM');
-        const hard = setTimeout(() => killGroup(task.child.pid, 'SIGKILL'), 5_000);
-        hard.unref();
-        task.child.once('close', () => clearTimeout(hard));
-        return;
-      }
-      // A build from before a restart: its processes may still run, with nobody reading its events.
+  async describe(taskId: string): Promise<RunnerTaskState> {
+    const task = this.tasks.get(taskId);
+    if (!task) {
       const match = TASK_ID.exec(taskId);
-      if (!match) return;
-      const orphan = await findOrphan(taskId);
-      if (orphan) killGroup(orphan, 'SIGKILL');
-      await killLeftovers(match[2]!);
-      await endBuildCgroup(`build-${match[2]!}`).catch(() => {});
-    },
+      const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(match[2]!)).length > 0);
+      return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
+    }
+    if (!task.exit) return { state: 'running' };
+    const { code, signal, at } = task.exit;
+    const reason = task.stopReason
+      ? `stopped: ${task.stopReason}`
+      : task.timedOut
+        ? 'killed after its timeout'
+        : signal
+          ? `build process was killed by ${signal}`
+          : `build process exited with code ${code}`;
+    return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
+  }
 
-    async describe(taskId): Promise<RunnerTaskState> {
-      const task = tasks.get(taskId);
-      if (!task) {
-        const match = TASK_ID.exec(taskId);
-        const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(match[2]!)).length > 0);
-        return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
-      }
-      if (!task.exit) return { state: 'running' };
-      const { code, signal, at } = task.exit;
-      const reason = task.stopReason
-        ? `stopped: ${task.stopReason}`
-        : task.timedOut
-          ? 'killed after its timeout'
-          : signal
-            ? `build process was killed by ${signal}`
-            : `build process exited with code ${code}`;
-      return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
-    },
+  onTaskEnded(listener: (taskId: string) => void): void {
+    this.listeners.push(listener);
+  }
 
-    onTaskEnded(listener) {
-      listeners.push(listener);
-    },
+  async close(): Promise<void> {
+    const running = [...this.tasks.values()].filter((t) => !t.exit);
+    await Promise.all(
+      running.map(
+        (t) =>
+          new Promise<void>((resolve) => {
+            t.stopReason = 'platform shutting down';
+            t.child.once('close', () => resolve());
+            killGroup(t.child.pid, 'SIGKILL');
+          }),
+      ),
+    );
+  }
+}
 
-    async close() {
-      const running = [...tasks.values()].filter((t) => !t.exit);
-      await Promise.all(
-        running.map(
-          (t) =>
-            new Promise<void>((resolve) => {
-              t.stopReason = 'platform shutting down';
-              t.child.once('close', () => resolve());
-              killGroup(t.child.pid, 'SIGKILL');
-            }),
-        ),
-      );
-    },
-  };
+/** A build from before a restart: its processes may still run, with nobody reading its events. */
+async function stopOrphan(taskId: string): Promise<void> {
+  const match = TASK_ID.exec(taskId);
+  if (!match) return;
+  const orphan = await findOrphan(taskId);
+  if (orphan) killGroup(orphan, 'SIGKILL');
+  await killLeftovers(match[2]!);
+  await endBuildCgroup(`build-${match[2]!}`).catch(() => {});
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

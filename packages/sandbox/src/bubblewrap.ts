@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { constants as os } from 'node:os';
@@ -132,102 +132,136 @@ export async function spawnInBubblewrap(launch: BubblewrapLaunch, command: Comma
     detached: true,
     shell: false,
   });
-  const entry: { nsInit?: number } = {};
-  live.set(child, entry);
-  child.once('exit', () => live.delete(child));
-  child.once('error', () => live.delete(child));
-  let limit: string | undefined;
-  let egress: Egress | undefined;
-  let watcher: NodeJS.Timeout | undefined;
-  let ended = false;
-  const exitedRaw = new Promise<SandboxExit>((done) => {
-    child.once('error', (err) => done({ exitCode: null, signal: null, spawnError: `the sandbox could not start: ${err.message}` }));
-    child.once('exit', (exitCode, signal) => done(fromBubblewrapExit(exitCode, signal)));
-  });
-  const kill = async () => {
-    // The outer bwrap's death takes the namespace's init with it (--die-with-parent), and the
-    // kernel ends every process of a pid namespace whose init is gone; the init is killed too,
-    // in case it had not armed its death signal yet. The cgroup catches the rest.
-    for (const target of [child.pid === undefined ? undefined : -child.pid, entry.nsInit]) {
-      try {
-        if (target !== undefined) process.kill(target, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    child.kill('SIGKILL');
+  const sandboxed = new BubblewrapProcess(launch, child, baseline);
+  if (child.pid === undefined) return sandboxed.handle(await sandboxed.exited);
+  const block = child.stdio[4] as Writable;
+  block.on('error', () => {});
+  try {
+    await sandboxed.setUp();
+  } catch (err) {
+    return sandboxed.failStart((err as Error).message);
+  }
+  block.end('1');
+  sandboxed.watchLimits();
+  return sandboxed.handle();
+}
+
+type CgroupUsage = Awaited<ReturnType<BuildCgroup['usage']>>;
+
+/** One bubblewrap process, from its spawn until it has exited: its set-up, its limits, its end. */
+class BubblewrapProcess {
+  /** Why a limit ended or starved the command, once one did. */
+  private limit: string | undefined;
+  private egress: Egress | undefined;
+  private watcher: NodeJS.Timeout | undefined;
+  private ended = false;
+  /** Its entry in `live`: the pid of the namespace's init once bubblewrap names it. */
+  private readonly entry: { nsInit?: number } = {};
+  /** bubblewrap's own exit. */
+  private readonly exitedRaw: Promise<SandboxExit>;
+  /** The exit once the sandbox is cleaned up and the limit that ended it, if any, is known. */
+  readonly exited: Promise<SandboxExit>;
+
+  constructor(
+    private readonly launch: BubblewrapLaunch,
+    private readonly child: ChildProcess,
+    private readonly baseline: CgroupUsage,
+  ) {
+    live.set(child, this.entry);
+    child.once('exit', () => live.delete(child));
+    child.once('error', () => live.delete(child));
+    this.exitedRaw = new Promise<SandboxExit>((done) => {
+      child.once('error', (err) => done({ exitCode: null, signal: null, spawnError: `the sandbox could not start: ${err.message}` }));
+      child.once('exit', (exitCode, signal) => done(fromBubblewrapExit(exitCode, signal)));
+    });
+    this.exited = this.exitedRaw.then((result) => this.afterExit(result));
+  }
+
+  private async afterExit(result: SandboxExit): Promise<SandboxExit> {
+    const { launch } = this;
+    const { settings } = launch;
+    this.ended = true;
+    if (this.watcher) clearInterval(this.watcher);
     await launch.cgroup?.killAll();
-  };
-  const exited = exitedRaw.then(async (result) => {
-    ended = true;
-    if (watcher) clearInterval(watcher);
-    await launch.cgroup?.killAll();
-    await egress?.close();
-    if (!limit && result.exitCode !== 0 && (await launch.diskFull?.())) limit = `filled its disk (${formatBytes(settings.diskBytes ?? 0)})`;
-    if (!limit && launch.cgroup) {
+    await this.egress?.close();
+    if (!this.limit && result.exitCode !== 0 && (await launch.diskFull?.())) this.limit = `filled its disk (${formatBytes(settings.diskBytes ?? 0)})`;
+    if (!this.limit && launch.cgroup) {
       const usage = await launch.cgroup.usage();
-      if (usage.oomKills > baseline.oomKills) limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
+      if (usage.oomKills > this.baseline.oomKills) this.limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
     }
     return result;
-  });
-
-  const failStart = async (why: string): Promise<SandboxedProcess> => {
-    await kill();
-    const result = await exited;
-    return handle({ ...result, spawnError: `the sandbox could not start: ${why}` });
-  };
-  const handle = (override?: SandboxExit): SandboxedProcess => ({
-    stdout: child.stdout!,
-    stderr: child.stderr!,
-    exited: override ? Promise.resolve(override) : exited,
-    kill,
-    limitReason: () => limit,
-  });
-
-  if (child.pid === undefined) return handle(await exited);
-  (child.stdio[4] as Writable).on('error', () => {});
-  let childPid: number;
-  try {
-    childPid = await readChildPid(child.stdio[3] as Readable, exitedRaw);
-    entry.nsInit = childPid;
-  } catch (err) {
-    return failStart((err as Error).message);
   }
-  try {
+
+  /** While bubblewrap blocks: its processes into the build's cgroup, its network namespace wired to the egress. */
+  async setUp(): Promise<void> {
+    const { launch, child } = this;
+    const { settings } = launch;
+    const childPid = await readChildPid(child.stdio[3] as Readable, this.exitedRaw);
+    this.entry.nsInit = childPid;
     // bubblewrap sets up the namespace's loopback before it blocks: wiring slirp4netns in the
     // meantime races it over netlink ("Failed RTM_NEWADDR", or a hang). Wait for the block.
-    await waitUntilBlocked(childPid, 4, exitedRaw);
+    await waitUntilBlocked(childPid, 4, this.exitedRaw);
     if (launch.cgroup) {
-      await launch.cgroup.add(child.pid);
+      await launch.cgroup.add(child.pid!);
       await launch.cgroup.add(childPid);
     }
     if (settings.network === 'egress' && launch.network === 'slirp') {
-      egress = await connectEgress({
+      this.egress = await connectEgress({
         pid: childPid,
         ...(launch.slirpOwner ? { owner: launch.slirpOwner } : {}),
         ...(launch.egressAllow ? { allow: launch.egressAllow } : {}),
         ...(settings.egressDeny.length ? { deny: settings.egressDeny } : {}),
       });
     }
-  } catch (err) {
-    return failStart((err as Error).message);
   }
-  (child.stdio[4] as Writable).end('1');
 
-  if (launch.cgroup) {
-    const cgroup = launch.cgroup;
-    watcher = setInterval(() => {
+  /** Every 200 ms: a process, memory or CPU time limit reached ends the command, with the reason. */
+  watchLimits(): void {
+    const { cgroup, settings } = this.launch;
+    if (!cgroup) return;
+    this.watcher = setInterval(() => {
       void cgroup.usage().then((usage) => {
-        if (ended || limit) return;
-        if (usage.pidsRefused > baseline.pidsRefused) limit = `started more processes than its limit of ${settings.pids} allows`;
-        else if (usage.oomKills > baseline.oomKills) limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
-        else if (settings.cpuSeconds !== undefined && usage.cpuSeconds > settings.cpuSeconds) limit = `used more than its ${settings.cpuSeconds} s of CPU time`;
-        if (limit) void kill();
+        if (this.ended || this.limit) return;
+        if (usage.pidsRefused > this.baseline.pidsRefused) this.limit = `started more processes than its limit of ${settings.pids} allows`;
+        else if (usage.oomKills > this.baseline.oomKills) this.limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
+        else if (settings.cpuSeconds !== undefined && usage.cpuSeconds > settings.cpuSeconds) this.limit = `used more than its ${settings.cpuSeconds} s of CPU time`;
+        if (this.limit) void this.kill();
       });
     }, 200);
-    watcher.unref();
+    this.watcher.unref();
   }
-  return handle();
+
+  async kill(): Promise<void> {
+    // The outer bwrap's death takes the namespace's init with it (--die-with-parent), and the
+    // kernel ends every process of a pid namespace whose init is gone; the init is killed too,
+    // in case it had not armed its death signal yet. The cgroup catches the rest.
+    for (const target of [this.child.pid === undefined ? undefined : -this.child.pid, this.entry.nsInit]) {
+      try {
+        if (target !== undefined) process.kill(target, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    this.child.kill('SIGKILL');
+    await this.launch.cgroup?.killAll();
+  }
+
+  /** Ends a sandbox whose set-up failed; its exit says why. */
+  async failStart(why: string): Promise<SandboxedProcess> {
+    await this.kill();
+    const result = await this.exited;
+    return this.handle({ ...result, spawnError: `the sandbox could not start: ${why}` });
+  }
+
+  handle(override?: SandboxExit): SandboxedProcess {
+    return {
+      stdout: this.child.stdout!,
+      stderr: this.child.stderr!,
+      exited: override ? Promise.resolve(override) : this.exited,
+      kill: () => this.kill(),
+      limitReason: () => this.limit,
+    };
+  }
 }
 
 /**
