@@ -6,6 +6,7 @@ import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { RunnerStartError, type Runner, type RunnerTaskState } from '@platform/runner';
 import { ProjectsRepo } from '../projects/projects-repo.ts';
+import { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import { DeploymentsRepo, type DeploymentRow } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 import { Reconciler } from './reconciler.ts';
@@ -83,7 +84,7 @@ describe('scheduler and reconciler', () => {
     await db?.close();
   });
   // Every test's scheduler and reconciler stop with it: a late pass must not touch the next test's rows.
-  let made: { scheduler: Scheduler; reconciler: Reconciler }[] = [];
+  let made: { scheduler: Scheduler; reconciler: Reconciler; lifecycle: DeploymentLifecycle }[] = [];
   afterEach(async () => {
     for (const m of made) {
       await m.scheduler.stop();
@@ -99,13 +100,14 @@ describe('scheduler and reconciler', () => {
   });
 
   function make(options: { global?: number; perProject?: number; settleMs?: number; timeoutMs?: number; attempts?: number; retryMs?: number } = {}) {
-    let scheduler: Scheduler;
+    let scheduler: Scheduler | undefined;
+    const lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger, onFinished: () => scheduler?.kick() });
     const reconciler = new Reconciler(
-      { deployments, runner, bus, history, logger, onFinished: () => scheduler.kick() },
+      { deployments, runner, history, lifecycle, logger },
       { intervalMs: 60_000, settleMs: options.settleMs ?? 0, launchStaleMs: 60_000, buildTimeoutMs: options.timeoutMs ?? 60_000, timeoutGraceMs: 0 },
     );
     scheduler = new Scheduler(
-      { deployments, projects, runner, reconciler, logger },
+      { deployments, projects, runner, lifecycle, logger },
       {
         maxConcurrentBuilds: options.global ?? 2,
         maxConcurrentBuildsPerProject: options.perProject ?? options.global ?? 2,
@@ -115,8 +117,8 @@ describe('scheduler and reconciler', () => {
         maxRetryDelayMs: (options.retryMs ?? 20) * 2,
       },
     );
-    made.push({ scheduler, reconciler });
-    return { scheduler, reconciler };
+    made.push({ scheduler, reconciler, lifecycle });
+    return { scheduler, reconciler, lifecycle };
   }
 
   async function project(name: string) {
@@ -297,17 +299,17 @@ describe('scheduler and reconciler', () => {
   });
 
   it('cancels a queued deployment at once and a running one by stopping its task', async () => {
-    const { scheduler, reconciler } = make({ global: 1 });
+    const { scheduler, reconciler, lifecycle } = make({ global: 1 });
     const p = await project('cancel');
     const running = await queue(p.id, 'a');
     const queued = await queue(p.id, 'b');
     await scheduler.runPass();
     await reportStatus(running, 'BUILDING', 1);
 
-    expect(await scheduler.cancel(queued.id, 'canceled by the user')).toBe(true);
+    expect(await lifecycle.cancel(queued.id, 'canceled by the user')).toBe(true);
     expect(await status(queued.id)).toMatchObject({ status: 'CANCELED', error_message: 'canceled by the user' });
 
-    expect(await scheduler.cancel(running.id, 'canceled by the user')).toBe(true);
+    expect(await lifecycle.cancel(running.id, 'canceled by the user')).toBe(true);
     expect(await status(running.id)).toMatchObject({ status: 'CANCELED' });
     expect(runner.stopped).toEqual([{ taskId: `task-${running.id}`, reason: 'canceled by the user' }]);
     await reconciler.runPass();
@@ -316,7 +318,7 @@ describe('scheduler and reconciler', () => {
       [3, 'CANCELED'],
     ]);
     // Already ended: nothing to cancel.
-    expect(await scheduler.cancel(running.id, 'again')).toBe(false);
+    expect(await lifecycle.cancel(running.id, 'again')).toBe(false);
   });
 
   it('requeues a deployment claimed by a launcher that died before recording its task', async () => {
