@@ -21,55 +21,55 @@ describe('noticeEvents', () => {
   });
 });
 
+let db: Db;
+let bus: EventBus;
+let deployments: DeploymentsRepo;
+let projectId: string;
+let events: BuildEvent[];
+let stopped: { taskId: string; reason: string }[];
+let finished: DeploymentRow[];
+let lifecycle: DeploymentLifecycle;
+const history: EventHistory = {
+  async summary(id) {
+    const mine = events.filter((e) => e.deploymentId === id);
+    return { maxSeq: Math.max(0, ...mine.map((e) => e.seq)), terminal: false };
+  },
+};
+
+beforeAll(async () => {
+  db = await createPgliteDb();
+  await migrate(db);
+  deployments = new DeploymentsRepo(db);
+  projectId = (await new ProjectsRepo(db).create({ name: `lifecycle-${Date.now()}`, gitUrl: 'https://example.com/a/b.git' } as never)).id;
+  bus = createInProcessEventBus();
+  await bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: 'test' }, async (messages) => {
+    for (const m of messages) events.push(buildEventSchema.parse(JSON.parse(m.value)));
+  });
+});
+afterAll(async () => {
+  await bus?.close();
+  await db?.close();
+});
+beforeEach(() => {
+  events = [];
+  stopped = [];
+  finished = [];
+  const runner = { stop: async (taskId: string, reason: string) => void stopped.push({ taskId, reason }) };
+  lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger: createLogger({ level: 'silent' }), onFinished: (row) => finished.push(row) });
+});
+
+const queued = () => deployments.create({ projectId, target: 'preview', ref: 'main', commit: null });
+/** Claimed and given a task, as the scheduler leaves a launched deployment. */
+async function launched(): Promise<DeploymentRow> {
+  const row = await queued();
+  await db.query('UPDATE deployments SET launched_at = now(), task_id = $2 WHERE id = $1', [row.id, `task-${row.id}`]);
+  return (await deployments.get(row.id))!;
+}
+const waitForEvents = async (n: number) => {
+  for (let i = 0; i < 100 && events.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+};
+
 describe('DeploymentLifecycle', () => {
-  let db: Db;
-  let bus: EventBus;
-  let deployments: DeploymentsRepo;
-  let projectId: string;
-  let events: BuildEvent[];
-  let stopped: { taskId: string; reason: string }[];
-  let finished: DeploymentRow[];
-  let lifecycle: DeploymentLifecycle;
-  const history: EventHistory = {
-    async summary(id) {
-      const mine = events.filter((e) => e.deploymentId === id);
-      return { maxSeq: Math.max(0, ...mine.map((e) => e.seq)), terminal: false };
-    },
-  };
-
-  beforeAll(async () => {
-    db = await createPgliteDb();
-    await migrate(db);
-    deployments = new DeploymentsRepo(db);
-    projectId = (await new ProjectsRepo(db).create({ name: `lifecycle-${Date.now()}`, gitUrl: 'https://example.com/a/b.git' } as never)).id;
-    bus = createInProcessEventBus();
-    await bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: 'test' }, async (messages) => {
-      for (const m of messages) events.push(buildEventSchema.parse(JSON.parse(m.value)));
-    });
-  });
-  afterAll(async () => {
-    await bus?.close();
-    await db?.close();
-  });
-  beforeEach(() => {
-    events = [];
-    stopped = [];
-    finished = [];
-    const runner = { stop: async (taskId: string, reason: string) => void stopped.push({ taskId, reason }) };
-    lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger: createLogger({ level: 'silent' }), onFinished: (row) => finished.push(row) });
-  });
-
-  const queued = () => deployments.create({ projectId, target: 'preview', ref: 'main', commit: null });
-  /** Claimed and given a task, as the scheduler leaves a launched deployment. */
-  async function launched(): Promise<DeploymentRow> {
-    const row = await queued();
-    await db.query('UPDATE deployments SET launched_at = now(), task_id = $2 WHERE id = $1', [row.id, `task-${row.id}`]);
-    return (await deployments.get(row.id))!;
-  }
-  const waitForEvents = async (n: number) => {
-    for (let i = 0; i < 100 && events.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-  };
-
   it('ends a deployment that never launched and closes its stream at once', async () => {
     const row = await queued();
     const ended = await lifecycle.finish(row, 'CANCELED', 'superseded');
@@ -96,6 +96,9 @@ describe('DeploymentLifecycle', () => {
     expect(events.slice(1).map((e) => e.seq)).toEqual([6, 7]);
   });
 
+});
+
+describe('DeploymentLifecycle cancel and stop', () => {
   it('cancels by ending the row and stopping the task; a second cancel finds nothing to do', async () => {
     const row = await launched();
     expect(await lifecycle.cancel(row.id, 'canceled by the user')).toBe(true);

@@ -15,14 +15,14 @@ function gatedPass() {
   return { pass, finish };
 }
 
-describe('PeriodicWorker', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
+describe('PeriodicWorker timing', () => {
   it('runs a pass at start and then once per interval', async () => {
     const pass = vi.fn(async () => {});
     const worker = new PeriodicWorker({ intervalMs: 1_000, pass, logger, failureMessage: 'failed' });
@@ -45,6 +45,9 @@ describe('PeriodicWorker', () => {
     await worker.stop();
   });
 
+});
+
+describe('PeriodicWorker passes', () => {
   it('never overlaps passes: kicks during a pass make exactly one more', async () => {
     const { pass, finish } = gatedPass();
     const worker = new PeriodicWorker({ intervalMs: 60_000, pass, logger, failureMessage: 'failed' });
@@ -88,6 +91,9 @@ describe('PeriodicWorker', () => {
     await worker.stop();
   });
 
+});
+
+describe('PeriodicWorker kicks and stop', () => {
   it('kickIn runs a pass after the delay, not before', async () => {
     const pass = vi.fn(async () => {});
     const worker = new PeriodicWorker({ intervalMs: 60_000, pass, logger, failureMessage: 'failed' });
