@@ -8,7 +8,7 @@ import type { Logger } from '@platform/logger';
 import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner, type RunnerIsolation } from '@platform/runner';
 import { probeSandbox } from '@platform/sandbox';
-import type { ApiDeps, ApiOptions } from './api-server.ts';
+import type { ApiDeps, ApiOptions } from './api-options.ts';
 import { accessOptionsFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
 

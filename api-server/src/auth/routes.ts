@@ -1,20 +1,20 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { createApiTokenBodySchema, loginBodySchema, signupBodySchema } from '@platform/contracts';
-import { HttpError, notFound, parseBody } from '../errors.ts';
+import { parseBody } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { currentUser, presentApiToken, presentUser, type Auth } from './auth.ts';
-import type { UsersRepo } from './users-repo.ts';
+import type { AuthService } from './auth-service.ts';
+import { presentApiToken, presentUser } from './presenters.ts';
+import { currentUser } from './require-user.ts';
 
 /** Sign-up, login, the current user and their API tokens. */
-export function authRoutes(deps: { auth: Auth; users: UsersRepo; loginLimiter: RateLimiter; signup: 'open' | 'first-account' | 'closed' }): Router {
+export function authRoutes(deps: { auth: AuthService; requireUser: RequestHandler; loginLimiter: RateLimiter }): Router {
   const router = Router();
-  const { auth, users } = deps;
-  const requireUser = auth.requireUser();
+  const { auth, requireUser } = deps;
 
   router.post('/auth/signup', deps.loginLimiter.middleware('sign-up'), async (req, res) => {
-    if (deps.signup === 'closed') throw new HttpError(403, 'signup_disabled', 'sign-up is disabled on this platform (ALLOW_SIGNUP=false)');
+    auth.assertSignupEnabled();
     const body = parseBody(signupBodySchema, req.body);
-    const user = await auth.signup(body.email, body.password, { firstOnly: deps.signup === 'first-account' });
+    const user = await auth.signup(body.email, body.password);
     res.status(201).json({ user: presentUser(user), ...(await auth.issueAccessToken(user)) });
   });
 
@@ -36,13 +36,11 @@ export function authRoutes(deps: { auth: Auth; users: UsersRepo; loginLimiter: R
   });
 
   router.get('/auth/tokens', requireUser, async (_req, res) => {
-    res.json({ tokens: (await users.listTokens(currentUser(res).id)).map(presentApiToken) });
+    res.json({ tokens: (await auth.listTokens(currentUser(res))).map(presentApiToken) });
   });
 
   router.delete('/auth/tokens/:tokenId', requireUser, async (req, res) => {
-    const row = await users.revokeToken(currentUser(res).id, String(req.params.tokenId));
-    if (!row) throw notFound('token');
-    res.json({ token: presentApiToken(row) });
+    res.json({ token: presentApiToken(await auth.revokeToken(currentUser(res), String(req.params.tokenId))) });
   });
 
   return router;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@platform/logger';
-import { errorHandler, unknownRoute } from '../errors.ts';
+import { errorHandler, unknownRoute } from '../http/errors.ts';
 import { dashboardRoutes } from './dashboard.ts';
 
 describe('dashboard routes', () => {

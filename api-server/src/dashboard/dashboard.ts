@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
-import { notFound } from '../errors.ts';
+import { notFound } from '../http/errors.ts';
 
 const ASSETS = join(import.meta.dirname, 'assets');
 /** socket.io ships its browser client (ESM build included) beside its server. */

@@ -43,6 +43,17 @@ class StoppedError extends Error {
   }
 }
 
+export interface BuildEventsWriterDeps {
+  bus: EventBus;
+  logStore: LogStore;
+  deployments: DeploymentsRepo;
+  projects: Pick<ProjectsRepo, 'get'>;
+  routes: Pick<RoutePublisher, 'publishReady'>;
+  logger: Logger;
+  /** Called after a batch that ended a deployment was written (frees a build slot). */
+  onTerminal: () => void;
+}
+
 /**
  * Turns build events into state: every event into ClickHouse `log_events`, status events into
  * the deployment row (and route records on READY). A batch is acknowledged (its offsets
@@ -51,78 +62,26 @@ class StoppedError extends Error {
  * nothing is skipped. Both writes are idempotent on (deploymentId, seq), so a redelivery
  * after a crash is harmless.
  */
-export async function startBuildEventsConsumer(
-  deps: {
-    bus: EventBus;
-    logStore: LogStore;
-    deployments: DeploymentsRepo;
-    projects: ProjectsRepo;
-    routes: RoutePublisher;
-    logger: Logger;
-    /** Called after a batch that ended a deployment was written (frees a build slot). */
-    onTerminal: () => void;
-  },
-  options: BuildEventsConsumerOptions = {},
-): Promise<BuildEventsConsumer> {
+export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, options: BuildEventsConsumerOptions = {}): Promise<BuildEventsConsumer> {
   const log = deps.logger.child({ component: 'build-events-consumer' });
   const abort = new AbortController();
-  const retryBaseMs = options.retryBaseMs ?? 100;
-  const retryMaxMs = options.retryMaxMs ?? 5_000;
-  const maxBatchRows = options.maxBatchRows ?? 20_000;
-
-  /** Runs `work` until it succeeds; only a stop ends the retries (with StoppedError). */
-  const retrying = async (what: string, work: () => Promise<void>): Promise<void> => {
-    for (let failures = 0; ; failures++) {
-      if (abort.signal.aborted) throw new StoppedError();
-      try {
-        await work();
-        if (failures > 0) log.info({ failures }, `${what} succeeded after retrying`);
-        return;
-      } catch (err) {
-        const delayMs = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures, 16));
-        log.warn({ err, attempt: failures + 1, retryInMs: delayMs }, `${what} failed; consumption paused until it succeeds`);
-        try {
-          await sleep(delayMs, undefined, { signal: abort.signal });
-        } catch {
-          throw new StoppedError();
-        }
-      }
-    }
-  };
-
-  const batcher = new InsertBatcher((events) => retrying('inserting build events into ClickHouse', () => deps.logStore.insert(events)), {
+  const retry = { signal: abort.signal, baseMs: options.retryBaseMs ?? 100, maxMs: options.retryMaxMs ?? 5_000, log };
+  const batcher = new InsertBatcher((events) => retrying('inserting build events into ClickHouse', () => deps.logStore.insert(events), retry), {
     maxRows: options.flushRows ?? 2_000,
     lingerMs: options.lingerMs ?? 100,
   });
 
-  const applyStatuses = async (events: readonly BuildEvent[]): Promise<boolean> => {
-    let finished = false;
-    for (const event of events) {
-      if (event.type !== 'status') continue;
-      if (event.status === 'READY') {
-        // Routes first, status second: whoever sees READY can already open the URL.
-        const current = await deps.deployments.get(event.deploymentId);
-        if (!current || isTerminalStatus(current.status) || current.last_event_seq >= event.seq) continue;
-        const project = await deps.projects.get(current.project_id);
-        if (project) await deps.routes.publishReady(current, project);
-      }
-      const row = await deps.deployments.applyStatusEvent(event);
-      if (row && isTerminalStatus(row.status)) finished = true;
-    }
-    return finished;
-  };
-
   const subscription: Subscription = await deps.bus.subscribe(
     BUILD_EVENTS_TOPIC,
-    { groupId: options.groupId ?? BUILD_EVENTS_WRITER_GROUP, fromBeginning: true, maxBatchSize: maxBatchRows },
+    { groupId: options.groupId ?? BUILD_EVENTS_WRITER_GROUP, fromBeginning: true, maxBatchSize: options.maxBatchRows ?? 20_000 },
     async (messages) => {
       const events = parseBuildEvents(messages, log);
       // ClickHouse before the DB: a terminal status in the DB promises the full log is stored.
       await batcher.add(events);
       let finished = false;
       await retrying('applying status events to the deployments', async () => {
-        finished = await applyStatuses(events);
-      });
+        finished = await applyStatuses(deps, events);
+      }, retry);
       if (finished) deps.onTerminal();
     },
   );
@@ -138,6 +97,48 @@ export async function startBuildEventsConsumer(
       }
     },
   };
+}
+
+/** Runs `work` until it succeeds, with doubling backoff; only an abort ends the retries (with StoppedError). */
+async function retrying(
+  what: string,
+  work: () => Promise<void>,
+  retry: { signal: AbortSignal; baseMs: number; maxMs: number; log: Logger },
+): Promise<void> {
+  for (let failures = 0; ; failures++) {
+    if (retry.signal.aborted) throw new StoppedError();
+    try {
+      await work();
+      if (failures > 0) retry.log.info({ failures }, `${what} succeeded after retrying`);
+      return;
+    } catch (err) {
+      const delayMs = Math.min(retry.maxMs, retry.baseMs * 2 ** Math.min(failures, 16));
+      retry.log.warn({ err, attempt: failures + 1, retryInMs: delayMs }, `${what} failed; consumption paused until it succeeds`);
+      try {
+        await sleep(delayMs, undefined, { signal: retry.signal });
+      } catch {
+        throw new StoppedError();
+      }
+    }
+  }
+}
+
+/** Applies the batch's status events to the deployment rows; true when one of them ended a deployment. */
+async function applyStatuses(deps: Pick<BuildEventsWriterDeps, 'deployments' | 'projects' | 'routes'>, events: readonly BuildEvent[]): Promise<boolean> {
+  let finished = false;
+  for (const event of events) {
+    if (event.type !== 'status') continue;
+    if (event.status === 'READY') {
+      // Routes first, status second: whoever sees READY can already open the URL.
+      const current = await deps.deployments.get(event.deploymentId);
+      if (!current || isTerminalStatus(current.status) || current.last_event_seq >= event.seq) continue;
+      const project = await deps.projects.get(current.project_id);
+      if (project) await deps.routes.publishReady(current, project);
+    }
+    const row = await deps.deployments.applyStatusEvent(event);
+    if (row && isTerminalStatus(row.status)) finished = true;
+  }
+  return finished;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { isTerminalStatus, randomId, type DeploymentStatus, type StatusEvent } from '@platform/contracts';
-import type { Db } from '@platform/db';
+import { isTerminalStatus, randomId, type DeploymentStatus, type ListDeploymentsQuery, type StatusEvent } from '@platform/contracts';
+import type { Db, DbExecutor } from '@platform/db';
 
 export interface DeploymentRow {
   id: string;
@@ -21,6 +21,9 @@ export interface DeploymentRow {
   started_at: Date | null;
   finished_at: Date | null;
 }
+
+/** A deployment to notify about, with its project's slug and the status last notified (null: never). */
+export type UnnotifiedDeployment = DeploymentRow & { slug: string; previously_notified: string | null };
 
 // Any constant works; it only has to be the same for every api-server replica.
 const SCHEDULER_LOCK_ID = 74_210_052;
@@ -46,6 +49,56 @@ export class DeploymentsRepo {
   async get(id: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>('SELECT * FROM deployments WHERE id = $1', [id]);
     return rows[0] ?? null;
+  }
+
+  /** A project's deployments, newest first, filtered and paged by a `before` cursor (a deployment id). */
+  async listForProject(projectId: string, q: ListDeploymentsQuery): Promise<DeploymentRow[]> {
+    const params: unknown[] = [projectId];
+    const where = ['project_id = $1'];
+    const add = (clause: (at: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (q.status) add((at) => `status = ANY(${at}::text[])`, q.status);
+    if (q.branch) add((at) => `ref = ${at}`, q.branch);
+    if (q.target) add((at) => `target = ${at}`, q.target);
+    if (q.before) add((at) => `(created_at, id) < (SELECT created_at, id FROM deployments WHERE id = ${at} AND project_id = $1)`, q.before);
+    params.push(q.limit);
+    return this.db.query<DeploymentRow>(
+      `SELECT * FROM deployments WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  /** Deployment ids and branches of a project: the hostnames to unpublish when it is deleted. */
+  async listHostParts(projectId: string): Promise<Pick<DeploymentRow, 'id' | 'ref'>[]> {
+    return this.db.query<Pick<DeploymentRow, 'id' | 'ref'>>('SELECT id, ref FROM deployments WHERE project_id = $1', [projectId]);
+  }
+
+  /**
+   * Up to `limit` deployments that are new or newly ended since they were last notified, with
+   * their project's slug, marked notified in the transaction that hands them to `record`: a
+   * failure of `record` leaves them unmarked. Rows locked by another replica are skipped.
+   * Returns how many there were.
+   */
+  async markNotified(limit: number, record: (rows: UnnotifiedDeployment[], tx: DbExecutor) => Promise<void>): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<UnnotifiedDeployment>(
+        `WITH picked AS (
+           SELECT id, notified_status FROM deployments
+           WHERE notified_status IS NULL OR (status IN ('READY', 'ERROR', 'CANCELED') AND notified_status IS DISTINCT FROM status)
+           ORDER BY created_at LIMIT $1
+           FOR UPDATE SKIP LOCKED
+         ), marked AS (
+           UPDATE deployments d SET notified_status = d.status FROM picked WHERE d.id = picked.id
+           RETURNING d.*, picked.notified_status AS previously_notified
+         )
+         SELECT marked.*, projects.slug FROM marked JOIN projects ON projects.id = marked.project_id ORDER BY marked.created_at`,
+        [limit],
+      );
+      await record(rows, tx);
+      return rows.length;
+    });
   }
 
   /**

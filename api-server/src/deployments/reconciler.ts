@@ -1,7 +1,7 @@
-import { BUILD_EVENTS_TOPIC, type BuildEvent } from '@platform/contracts';
-import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { Runner, RunnerTaskState } from '@platform/runner';
+import { PeriodicWorker } from '../workers/periodic-worker.ts';
+import type { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 
@@ -24,30 +24,23 @@ export interface ReconcilerOptions {
 export interface ReconcilerDeps {
   deployments: DeploymentsRepo;
   runner: Runner;
-  bus: EventBus;
   history: EventHistory;
+  lifecycle: Pick<DeploymentLifecycle, 'finish' | 'stopAndFail' | 'appendNoticeOrRetryLater'>;
   logger: Logger;
-  /** Called when a deployment ended here, so the scheduler can use the free slot. */
-  onFinished?: (row: DeploymentRow) => void;
 }
 
 /**
  * Makes the metadata DB tell the truth about builds. At start and then periodically it
  * checks every launched, unfinished deployment against its runner task: a task that ended
  * without a terminal event, or that nobody can hear any more (orphaned by a restart), or
- * that ran past its timeout, ends the deployment in ERROR with the reason. It is also the
- * one place where the platform ends a deployment (`finish`): the row first, then a system
- * log line and a status event on the deployment's build-event stream, numbered after the
- * last event the build sent, so the logs say why.
+ * that ran past its timeout, ends the deployment in ERROR with the reason (through the
+ * lifecycle), and appends the notice of every deployment the platform ended once its task
+ * has stopped.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private passing: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly worker: PeriodicWorker;
   /** When a deployment's task was first seen gone (for tasks whose runner does not know when they stopped). */
   private readonly goneSince = new Map<string, number>();
-  private readonly intervalMs: number;
   private readonly settleMs: number;
   private readonly launchStaleMs: number;
   private readonly buildTimeoutMs: number;
@@ -57,88 +50,44 @@ export class Reconciler {
     private readonly deps: ReconcilerDeps,
     options: ReconcilerOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 5_000;
     this.settleMs = options.settleMs ?? 5_000;
     this.launchStaleMs = options.launchStaleMs ?? 60_000;
     this.buildTimeoutMs = options.buildTimeoutMs ?? 15 * 60_000;
     this.timeoutGraceMs = options.timeoutGraceMs ?? 30_000;
+    this.worker = new PeriodicWorker({
+      intervalMs: options.intervalMs ?? 5_000,
+      pass: async () => {
+        await this.reconcileUnfinished();
+        await this.appendPendingNotices();
+      },
+      logger: deps.logger,
+      failureMessage: 'reconciler pass failed',
+    });
     // A task that ends is settled right away (after the settle time), not at the next tick.
     deps.runner.onTaskEnded?.(() => {
       this.kick();
-      this.kickLater(this.settleMs + 50);
+      this.worker.kickIn(this.settleMs + 50);
     });
-  }
-
-  private kickLater(ms: number): void {
-    if (this.stopped) return;
-    setTimeout(() => this.kick(), ms).unref();
   }
 
   /** Runs one pass now (the start-up pass), then one every interval. */
   async start(): Promise<void> {
-    await this.runPass();
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.timer.unref();
+    await this.worker.runPass();
+    this.worker.start({ runNow: false });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.passing;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Asks for a pass; one running already is followed by one more. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.passing) {
-      this.again = true;
-      return;
-    }
-    void this.runPass();
+    this.worker.kick();
   }
 
   /** One full pass; resolves when done. Concurrent callers share the pass in progress. */
-  async runPass(): Promise<void> {
-    if (this.passing) {
-      this.again = true;
-      return this.passing;
-    }
-    this.passing = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.reconcileUnfinished();
-          await this.appendPendingNotices();
-        } catch (err) {
-          this.deps.logger.error({ err }, 'reconciler pass failed');
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.passing = undefined;
-    });
-    return this.passing;
-  }
-
-  /**
-   * Ends a deployment from the platform's side. The row changes at once; the log line and
-   * status event follow when its task is known to have stopped (immediately when there is
-   * none: never launched, or `noTask` when its launch failed), so they come after everything
-   * the build itself sent. Returns null when the
-   * deployment had already ended.
-   */
-  async finish(
-    deployment: DeploymentRow,
-    status: 'ERROR' | 'CANCELED',
-    reason: string,
-    options: { noTask?: boolean } = {},
-  ): Promise<DeploymentRow | null> {
-    const row = await this.deps.deployments.finish(deployment.id, status, reason);
-    if (!row) return null;
-    this.deps.logger.warn({ deploymentId: row.id, status, reason }, 'deployment ended by the platform');
-    if (options.noTask || !row.launched_at) await this.appendNotice(row).catch((err) => this.deps.logger.error({ err, deploymentId: row.id }, 'could not append the notice; will retry'));
-    this.deps.onFinished?.(row);
-    return row;
+  runPass(): Promise<void> {
+    return this.worker.runPass();
   }
 
   private async reconcileUnfinished(): Promise<void> {
@@ -164,16 +113,16 @@ export class Reconciler {
       if (state.state === 'running') {
         this.goneSince.delete(d.id);
         if (state.orphaned) {
-          await this.stopAndFail(d, 'the build was interrupted: the platform restarted while it ran and could no longer receive its output, so it was stopped');
+          await this.deps.lifecycle.stopAndFail(d, 'the build was interrupted: the platform restarted while it ran and could no longer receive its output, so it was stopped');
         } else if (now - d.launched_at.getTime() > this.buildTimeoutMs + this.timeoutGraceMs) {
-          await this.stopAndFail(d, `the build exceeded its timeout of ${formatDuration(this.buildTimeoutMs)} and was stopped`);
+          await this.deps.lifecycle.stopAndFail(d, `the build exceeded its timeout of ${formatDuration(this.buildTimeoutMs)} and was stopped`);
         }
         continue;
       }
       // Stopped or unknown: give its last events time to arrive before declaring it dead.
       if (this.goneFor(d.id, state, now) < this.settleMs) continue;
       if ((await this.deps.history.summary(d.id)).terminal) continue; // the consumer is applying it
-      await this.finish(d, 'ERROR', endedWithoutResult(state));
+      await this.deps.lifecycle.finish(d, 'ERROR', endedWithoutResult(state));
     }
     for (const id of this.goneSince.keys()) if (!seen.has(id) && !id.startsWith('notice:')) this.goneSince.delete(id);
   }
@@ -183,11 +132,6 @@ export class Reconciler {
     const since = state.stoppedAt ?? this.goneSince.get(deploymentId) ?? now;
     if (!this.goneSince.has(deploymentId)) this.goneSince.set(deploymentId, since);
     return now - since;
-  }
-
-  private async stopAndFail(d: DeploymentRow, reason: string): Promise<void> {
-    const row = await this.finish(d, 'ERROR', reason);
-    if (row && d.task_id) await this.deps.runner.stop(d.task_id, reason).catch((err) => this.deps.logger.warn({ err, deploymentId: d.id }, 'stopping the task failed; will retry'));
   }
 
   /** Appends each pending notice once its deployment's task has stopped. */
@@ -205,28 +149,15 @@ export class Reconciler {
         }
         const settle = Math.min(this.settleMs, 1_000);
         if (this.goneFor(`notice:${row.id}`, state, now) < settle) {
-          this.kickLater(settle);
+          this.worker.kickIn(settle);
           continue;
         }
         this.goneSince.delete(`notice:${row.id}`);
       } else if (row.launched_at && now - row.launched_at.getTime() < this.launchStaleMs) {
         continue; // a launch may still be in flight; its task will be stopped when it records itself
       }
-      await this.appendNotice(row).catch((err) => this.deps.logger.error({ err, deploymentId: row.id }, 'could not append the notice; will retry'));
+      await this.deps.lifecycle.appendNoticeOrRetryLater(row);
     }
-  }
-
-  private async appendNotice(row: DeploymentRow): Promise<void> {
-    if (!row.pending_notice) return;
-    const { maxSeq } = await this.deps.history.summary(row.id);
-    const seq = Math.max(maxSeq, row.last_event_seq) + 1;
-    const base = { deploymentId: row.id, projectId: row.project_id, ts: Date.now() };
-    const events: BuildEvent[] = [
-      { ...base, type: 'log', seq, stream: 'system', message: row.pending_notice },
-      { ...base, type: 'status', seq: seq + 1, status: row.status, detail: row.pending_notice },
-    ];
-    await this.deps.bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
-    await this.deps.deployments.noticeAppended(row.id, seq + 1);
   }
 }
 

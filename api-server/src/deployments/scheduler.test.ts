@@ -6,6 +6,7 @@ import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { RunnerStartError, type Runner, type RunnerTaskState } from '@platform/runner';
 import { ProjectsRepo } from '../projects/projects-repo.ts';
+import { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import { DeploymentsRepo, type DeploymentRow } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 import { Reconciler } from './reconciler.ts';
@@ -50,93 +51,94 @@ class ScriptedRunner implements Runner {
   async close() {}
 }
 
-describe('scheduler and reconciler', () => {
-  let db: Db;
-  let deployments: DeploymentsRepo;
-  let projects: ProjectsRepo;
-  let bus: EventBus;
-  let events: BuildEvent[];
-  let runner: ScriptedRunner;
-  const logger = createLogger({ level: 'silent' });
-  const history: EventHistory = {
-    async summary(id) {
-      const mine = events.filter((e) => e.deploymentId === id);
-      return {
-        maxSeq: Math.max(0, ...mine.map((e) => e.seq)),
-        terminal: mine.some((e) => e.type === 'status' && ['READY', 'ERROR', 'CANCELED'].includes(e.status)),
-      };
+let db: Db;
+let deployments: DeploymentsRepo;
+let projects: ProjectsRepo;
+let bus: EventBus;
+let events: BuildEvent[];
+let runner: ScriptedRunner;
+const logger = createLogger({ level: 'silent' });
+const history: EventHistory = {
+  async summary(id) {
+    const mine = events.filter((e) => e.deploymentId === id);
+    return {
+      maxSeq: Math.max(0, ...mine.map((e) => e.seq)),
+      terminal: mine.some((e) => e.type === 'status' && ['READY', 'ERROR', 'CANCELED'].includes(e.status)),
+    };
+  },
+};
+
+beforeAll(async () => {
+  db = await createPgliteDb();
+  await migrate(db);
+  deployments = new DeploymentsRepo(db);
+  projects = new ProjectsRepo(db);
+  bus = createInProcessEventBus();
+  await bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: 'test' }, async (messages) => {
+    for (const m of messages) events.push(buildEventSchema.parse(JSON.parse(m.value)));
+  });
+});
+afterAll(async () => {
+  await bus?.close();
+  await db?.close();
+});
+// Every test's scheduler and reconciler stop with it: a late pass must not touch the next test's rows.
+let made: { scheduler: Scheduler; reconciler: Reconciler; lifecycle: DeploymentLifecycle }[] = [];
+afterEach(async () => {
+  for (const m of made) {
+    await m.scheduler.stop();
+    await m.reconciler.stop();
+  }
+  made = [];
+});
+beforeEach(async () => {
+  events = [];
+  runner = new ScriptedRunner();
+  // Each test starts with no unfinished deployment from an earlier one.
+  await db.query(`UPDATE deployments SET status = 'CANCELED', pending_notice = NULL WHERE status IN ('QUEUED', 'BUILDING')`);
+});
+
+function make(options: { global?: number; perProject?: number; settleMs?: number; timeoutMs?: number; attempts?: number; retryMs?: number } = {}) {
+  let scheduler: Scheduler | undefined;
+  const lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger, onFinished: () => scheduler?.kick() });
+  const reconciler = new Reconciler(
+    { deployments, runner, history, lifecycle, logger },
+    { intervalMs: 60_000, settleMs: options.settleMs ?? 0, launchStaleMs: 60_000, buildTimeoutMs: options.timeoutMs ?? 60_000, timeoutGraceMs: 0 },
+  );
+  scheduler = new Scheduler(
+    { deployments, projects, runner, lifecycle, logger },
+    {
+      maxConcurrentBuilds: options.global ?? 2,
+      maxConcurrentBuildsPerProject: options.perProject ?? options.global ?? 2,
+      taskSettings: { storage: { driver: 'local', dir: '/tmp/unused' }, transport: { driver: 'pipe' }, timeoutMs: options.timeoutMs ?? 60_000 },
+      maxLaunchAttempts: options.attempts ?? 3,
+      retryBaseDelayMs: options.retryMs ?? 20,
+      maxRetryDelayMs: (options.retryMs ?? 20) * 2,
     },
-  };
+  );
+  made.push({ scheduler, reconciler, lifecycle });
+  return { scheduler, reconciler, lifecycle };
+}
 
-  beforeAll(async () => {
-    db = await createPgliteDb();
-    await migrate(db);
-    deployments = new DeploymentsRepo(db);
-    projects = new ProjectsRepo(db);
-    bus = createInProcessEventBus();
-    await bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: 'test' }, async (messages) => {
-      for (const m of messages) events.push(buildEventSchema.parse(JSON.parse(m.value)));
-    });
-  });
-  afterAll(async () => {
-    await bus?.close();
-    await db?.close();
-  });
-  // Every test's scheduler and reconciler stop with it: a late pass must not touch the next test's rows.
-  let made: { scheduler: Scheduler; reconciler: Reconciler }[] = [];
-  afterEach(async () => {
-    for (const m of made) {
-      await m.scheduler.stop();
-      await m.reconciler.stop();
-    }
-    made = [];
-  });
-  beforeEach(async () => {
-    events = [];
-    runner = new ScriptedRunner();
-    // Each test starts with no unfinished deployment from an earlier one.
-    await db.query(`UPDATE deployments SET status = 'CANCELED', pending_notice = NULL WHERE status IN ('QUEUED', 'BUILDING')`);
-  });
+async function project(name: string) {
+  return projects.create({ name: `${name}-${Math.random().toString(36).slice(2, 8)}`, gitUrl: 'https://example.com/a/b.git' } as never);
+}
+async function queue(projectId: string, ref = 'main'): Promise<DeploymentRow> {
+  const row = await deployments.create({ projectId, target: ref === 'main' ? 'production' : 'preview', ref, commit: null });
+  await sleep(2); // distinct created_at, so "oldest first" is observable
+  return row;
+}
+async function status(id: string) {
+  return (await deployments.get(id))!;
+}
+/** What a build itself would report; the consumer applies it the same way. */
+async function reportStatus(row: DeploymentRow, s: 'BUILDING' | 'READY', seq: number) {
+  const event = { type: 'status' as const, deploymentId: row.id, projectId: row.project_id, seq, ts: Date.now(), status: s };
+  events.push(event);
+  await deployments.applyStatusEvent(event);
+}
 
-  function make(options: { global?: number; perProject?: number; settleMs?: number; timeoutMs?: number; attempts?: number; retryMs?: number } = {}) {
-    let scheduler: Scheduler;
-    const reconciler = new Reconciler(
-      { deployments, runner, bus, history, logger, onFinished: () => scheduler.kick() },
-      { intervalMs: 60_000, settleMs: options.settleMs ?? 0, launchStaleMs: 60_000, buildTimeoutMs: options.timeoutMs ?? 60_000, timeoutGraceMs: 0 },
-    );
-    scheduler = new Scheduler(
-      { deployments, projects, runner, reconciler, logger },
-      {
-        maxConcurrentBuilds: options.global ?? 2,
-        maxConcurrentBuildsPerProject: options.perProject ?? options.global ?? 2,
-        taskSettings: { storage: { driver: 'local', dir: '/tmp/unused' }, transport: { driver: 'pipe' }, timeoutMs: options.timeoutMs ?? 60_000 },
-        maxLaunchAttempts: options.attempts ?? 3,
-        retryBaseDelayMs: options.retryMs ?? 20,
-        maxRetryDelayMs: (options.retryMs ?? 20) * 2,
-      },
-    );
-    made.push({ scheduler, reconciler });
-    return { scheduler, reconciler };
-  }
-
-  async function project(name: string) {
-    return projects.create({ name: `${name}-${Math.random().toString(36).slice(2, 8)}`, gitUrl: 'https://example.com/a/b.git' } as never);
-  }
-  async function queue(projectId: string, ref = 'main'): Promise<DeploymentRow> {
-    const row = await deployments.create({ projectId, target: ref === 'main' ? 'production' : 'preview', ref, commit: null });
-    await sleep(2); // distinct created_at, so "oldest first" is observable
-    return row;
-  }
-  async function status(id: string) {
-    return (await deployments.get(id))!;
-  }
-  /** What a build itself would report; the consumer applies it the same way. */
-  async function reportStatus(row: DeploymentRow, s: 'BUILDING' | 'READY', seq: number) {
-    const event = { type: 'status' as const, deploymentId: row.id, projectId: row.project_id, seq, ts: Date.now(), status: s };
-    events.push(event);
-    await deployments.applyStatusEvent(event);
-  }
-
+describe('scheduler: launching', () => {
   it('launches oldest first up to the global limit, and more as builds end', async () => {
     const { scheduler } = make({ global: 2 });
     const a = await project('a');
@@ -189,6 +191,9 @@ describe('scheduler and reconciler', () => {
     expect((await status(newest.id)).status).toBe('QUEUED');
   });
 
+});
+
+describe('scheduler: failed launches', () => {
   it('retries a launch that failed for lack of capacity, with backoff, then starts it', async () => {
     const { scheduler } = make({ global: 1, attempts: 3, retryMs: 400 });
     const p = await project('retry');
@@ -235,6 +240,9 @@ describe('scheduler and reconciler', () => {
     expect(await status(d2.id)).toMatchObject({ status: 'ERROR', error_message: 'could not start the build: ECS RunTask failed: AccessDeniedException: not authorized to perform ecs:RunTask' });
   });
 
+});
+
+describe('reconciler: builds that end without a result', () => {
   it('ends a deployment whose task stopped without a terminal event in ERROR, logging why after the build’s last event', async () => {
     const { scheduler, reconciler } = make({ global: 1 });
     const p = await project('oom');
@@ -296,18 +304,21 @@ describe('scheduler and reconciler', () => {
     expect(runner.stopped.map((s) => s.taskId)).toEqual([`task-${d.id}`]);
   });
 
+});
+
+describe('cancel and stale launches', () => {
   it('cancels a queued deployment at once and a running one by stopping its task', async () => {
-    const { scheduler, reconciler } = make({ global: 1 });
+    const { scheduler, reconciler, lifecycle } = make({ global: 1 });
     const p = await project('cancel');
     const running = await queue(p.id, 'a');
     const queued = await queue(p.id, 'b');
     await scheduler.runPass();
     await reportStatus(running, 'BUILDING', 1);
 
-    expect(await scheduler.cancel(queued.id, 'canceled by the user')).toBe(true);
+    expect(await lifecycle.cancel(queued.id, 'canceled by the user')).toBe(true);
     expect(await status(queued.id)).toMatchObject({ status: 'CANCELED', error_message: 'canceled by the user' });
 
-    expect(await scheduler.cancel(running.id, 'canceled by the user')).toBe(true);
+    expect(await lifecycle.cancel(running.id, 'canceled by the user')).toBe(true);
     expect(await status(running.id)).toMatchObject({ status: 'CANCELED' });
     expect(runner.stopped).toEqual([{ taskId: `task-${running.id}`, reason: 'canceled by the user' }]);
     await reconciler.runPass();
@@ -316,7 +327,7 @@ describe('scheduler and reconciler', () => {
       [3, 'CANCELED'],
     ]);
     // Already ended: nothing to cancel.
-    expect(await scheduler.cancel(running.id, 'again')).toBe(false);
+    expect(await lifecycle.cancel(running.id, 'again')).toBe(false);
   });
 
   it('requeues a deployment claimed by a launcher that died before recording its task', async () => {

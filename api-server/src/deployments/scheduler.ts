@@ -2,8 +2,9 @@ import { parseCommandLine, type BuildTask, type BuildTaskRequest } from '@platfo
 import type { Logger } from '@platform/logger';
 import { RunnerStartError, type Runner } from '@platform/runner';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
+import { PeriodicWorker } from '../workers/periodic-worker.ts';
+import type { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
-import type { Reconciler } from './reconciler.ts';
 
 export interface SchedulerOptions {
   /** Builds running at once across the platform. */
@@ -34,90 +35,63 @@ export interface SchedulerEvents {
  * exponential backoff, then ends in ERROR with the reason.
  */
 export class Scheduler {
-  private passing: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly worker: PeriodicWorker;
 
   constructor(
     private readonly deps: {
       deployments: DeploymentsRepo;
-      projects: ProjectsRepo;
+      projects: Pick<ProjectsRepo, 'get'>;
       runner: Runner;
-      reconciler: Reconciler;
+      lifecycle: Pick<DeploymentLifecycle, 'finish'>;
       logger: Logger;
       /** The project's build env vars for this deployment (decrypted); none by default. */
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
       events?: SchedulerEvents;
     },
     private readonly options: SchedulerOptions,
-  ) {}
+  ) {
+    this.worker = new PeriodicWorker({
+      intervalMs: options.pollIntervalMs ?? 2_000,
+      pass: () => this.schedule(),
+      logger: deps.logger,
+      failureMessage: 'scheduler pass failed',
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 2_000);
-    this.timer.unref();
-    this.kick();
+    this.worker.start();
   }
 
   /** Stops looking for work and waits for a launch in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.passing;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Looks for work now; calls made while a pass runs trigger one more pass. */
   kick(): void {
-    if (!this.stopped) void this.runPass();
+    this.worker.kick();
   }
 
-  /** One scheduling pass: supersede, then launch while slots are free. */
+  /** One scheduling pass (or the one running, then one more); resolves when done. */
   runPass(): Promise<void> {
-    if (this.passing) {
-      this.again = true;
-      return this.passing;
-    }
-    this.passing = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.supersede();
-          for (;;) {
-            const next = await this.deps.deployments.claimNext({
-              global: this.options.maxConcurrentBuilds,
-              perProject: this.options.maxConcurrentBuildsPerProject ?? this.options.maxConcurrentBuilds,
-            });
-            if (!next) break;
-            await this.launch(next);
-          }
-        } while (this.again);
-      } catch (err) {
-        this.deps.logger.error({ err }, 'scheduler pass failed');
-      }
-    })().finally(() => {
-      this.passing = undefined;
-    });
-    return this.passing;
+    return this.worker.runPass();
   }
 
-  /**
-   * Cancels a deployment that has not ended: it ends CANCELED at once, and its task, if any,
-   * is stopped (the log line saying so follows when the task has stopped). Returns false
-   * when the deployment had already ended (or does not exist).
-   */
-  async cancel(deploymentId: string, reason: string): Promise<boolean> {
-    const row = await this.deps.deployments.get(deploymentId);
-    if (!row) return false;
-    const finished = await this.deps.reconciler.finish(row, 'CANCELED', reason);
-    if (!finished) return false;
-    if (finished.task_id) await this.deps.runner.stop(finished.task_id, reason);
-    return true;
+  /** Supersede, then launch while slots are free. */
+  private async schedule(): Promise<void> {
+    await this.supersede();
+    const limits = {
+      global: this.options.maxConcurrentBuilds,
+      perProject: this.options.maxConcurrentBuildsPerProject ?? this.options.maxConcurrentBuilds,
+    };
+    for (let next = await this.deps.deployments.claimNext(limits); next; next = await this.deps.deployments.claimNext(limits)) {
+      await this.launch(next);
+    }
   }
 
   private async supersede(): Promise<void> {
     for (const old of await this.deps.deployments.listSuperseded()) {
-      await this.deps.reconciler.finish(
+      await this.deps.lifecycle.finish(
         old,
         'CANCELED',
         `superseded by a newer deployment of ${old.ref} (${old.superseded_by}) before it started`,
@@ -166,7 +140,7 @@ export class Scheduler {
       ? `could not start the build after ${deployment.launch_attempts} attempts: ${message}`
       : `could not start the build: ${message}`;
     log.error({ err }, reason);
-    await this.deps.reconciler.finish(deployment, 'ERROR', reason, { noTask: true });
+    await this.deps.lifecycle.finish(deployment, 'ERROR', reason, { noTask: true });
   }
 
   private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTaskRequest {

@@ -1,19 +1,12 @@
 import { Router } from 'express';
-import { createEnvVarBodySchema, updateEnvVarBodySchema, type EnvVar } from '@platform/contracts';
-import { HttpError, notFound, parseBody } from '../errors.ts';
+import { createEnvVarBodySchema, updateEnvVarBodySchema } from '@platform/contracts';
+import { parseBody } from '../http/errors.ts';
 import { ownedProject } from '../projects/access.ts';
-import type { EnvVarRow, EnvVarsRepo } from './env-vars-repo.ts';
-
-export const presentEnvVar = (row: EnvVarRow): EnvVar => ({
-  id: row.id,
-  key: row.key,
-  target: row.target,
-  createdAt: new Date(row.created_at).toISOString(),
-  updatedAt: new Date(row.updated_at).toISOString(),
-});
+import type { EnvVarsService } from './env-vars-service.ts';
+import { presentEnvVar } from './presenters.ts';
 
 /** `/projects/:projectId/env`: behind the project-owner guard. Values go in, never out. */
-export function envVarRoutes(deps: { envVars: EnvVarsRepo }): Router {
+export function envVarRoutes(deps: { envVars: EnvVarsService }): Router {
   const router = Router();
   const { envVars } = deps;
 
@@ -21,7 +14,6 @@ export function envVarRoutes(deps: { envVars: EnvVarsRepo }): Router {
     const project = ownedProject(res);
     const body = parseBody(createEnvVarBodySchema, req.body);
     const rows = await envVars.create(project.id, body.key, body.value, body.targets);
-    if (!rows) throw new HttpError(409, 'env_var_exists', `${body.key} already exists for one of these targets; PATCH it to change its value`);
     res.status(201).json({ envVars: rows.map(presentEnvVar) });
   });
 
@@ -32,15 +24,11 @@ export function envVarRoutes(deps: { envVars: EnvVarsRepo }): Router {
   router.patch('/projects/:projectId/env/:envId', async (req, res) => {
     const project = ownedProject(res);
     const body = parseBody(updateEnvVarBodySchema, req.body);
-    const row = await envVars.get(project.id, String(req.params.envId));
-    if (!row) throw notFound('env var');
-    const updated = await envVars.updateValue(row, body.value);
-    if (!updated) throw notFound('env var');
-    res.json({ envVar: presentEnvVar(updated) });
+    res.json({ envVar: presentEnvVar(await envVars.updateValue(project.id, String(req.params.envId), body.value)) });
   });
 
   router.delete('/projects/:projectId/env/:envId', async (req, res) => {
-    if (!(await envVars.delete(ownedProject(res).id, String(req.params.envId)))) throw notFound('env var');
+    await envVars.delete(ownedProject(res).id, String(req.params.envId));
     res.status(204).end();
   });
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Router, type Request, type Response } from 'express';
 import { isTerminalStatus, type LogLine } from '@platform/contracts';
 import { MAX_READ_LIMIT, type LogStore } from '@platform/clickhouse';
-import { HttpError, notFound } from '../errors.ts';
+import { HttpError, notFound } from './errors.ts';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 
 const DEFAULT_PAGE = 10_000;

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../errors.ts';
+import { HttpError } from './errors.ts';
 
 /**
  * Fixed-window request counter per client address, in memory (per replica). Enough to blunt

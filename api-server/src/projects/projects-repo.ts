@@ -1,7 +1,7 @@
-import { projectSlug, randomId, type CreateProjectBody, type UpdateProjectBody } from '@platform/contracts';
+import { randomId, type CreateProjectBody, type UpdateProjectBody } from '@platform/contracts';
 import type { Db } from '@platform/db';
-import { HttpError } from '../errors.ts';
-import { reservedSlugReason } from './slugs.ts';
+import { SlugTaken } from './errors.ts';
+import { slugCandidates } from './slugs.ts';
 
 export interface ProjectRow {
   id: string;
@@ -35,45 +35,43 @@ export class ProjectsRepo {
 
   /**
    * The slug is the project's subdomain, unique across the platform. A slug asked for
-   * explicitly must be free (409 otherwise); one derived from the name gets a short random
-   * suffix when the plain one is taken.
+   * explicitly must be free (SlugTaken otherwise); one derived from the name gets a short
+   * random suffix when the plain one is taken.
    */
   async create(body: CreateProjectBody, ownerId: string | null = null, extra: { githubWebhookSecretEnc?: (id: string) => string } = {}): Promise<ProjectRow> {
-    const base = body.slug ?? projectSlug(body.name);
-    if (!base) throw new HttpError(400, 'invalid_body', 'invalid request body: name: must contain a letter or digit');
-    const baseReason = reservedSlugReason(base);
-    // A derived slug that only ends badly is fixed by the suffix; anything else needs another name or an explicit slug.
-    if (baseReason && (body.slug || reservedSlugReason(`${base.slice(0, 34)}-abcde`))) {
-      throw new HttpError(400, 'invalid_body', `invalid request body: ${body.slug ? 'slug' : 'name'}: the subdomain ${baseReason}; choose another ${body.slug ? 'slug' : 'name or pass a slug'}`);
-    }
+    const { base, candidates } = slugCandidates(body);
     const id = `prj_${randomId(16)}`;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const slug = attempt === 0 && !baseReason ? base : `${base.slice(0, 34).replace(/-+$/, '')}-${randomId(5)}`;
-      if (reservedSlugReason(slug)) continue;
-      const rows = await this.db.query<ProjectRow>(
-        `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (slug) DO NOTHING
-         RETURNING *`,
-        [
-          id,
-          body.name,
-          slug,
-          body.gitUrl,
-          body.productionBranch ?? 'main',
-          body.rootDirectory ?? null,
-          body.installCommand ?? null,
-          body.buildCommand ?? null,
-          body.outputDirectory ?? null,
-          body.spa ?? false,
-          ownerId,
-          extra.githubWebhookSecretEnc?.(id) ?? null,
-        ],
-      );
-      if (rows[0]) return rows[0];
-      if (body.slug) break;
+    const secret = extra.githubWebhookSecretEnc?.(id) ?? null;
+    for (const slug of candidates) {
+      const row = await this.insert(id, slug, body, ownerId, secret);
+      if (row) return row;
     }
-    throw new HttpError(409, 'slug_taken', `a project with the subdomain "${base}" already exists`);
+    throw new SlugTaken(base);
+  }
+
+  /** Null when the slug is taken. */
+  private async insert(id: string, slug: string, body: CreateProjectBody, ownerId: string | null, githubSecretEnc: string | null): Promise<ProjectRow | null> {
+    const rows = await this.db.query<ProjectRow>(
+      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (slug) DO NOTHING
+       RETURNING *`,
+      [
+        id,
+        body.name,
+        slug,
+        body.gitUrl,
+        body.productionBranch ?? 'main',
+        body.rootDirectory ?? null,
+        body.installCommand ?? null,
+        body.buildCommand ?? null,
+        body.outputDirectory ?? null,
+        body.spa ?? false,
+        ownerId,
+        githubSecretEnc,
+      ],
+    );
+    return rows[0] ?? null;
   }
 
   async get(id: string): Promise<ProjectRow | null> {

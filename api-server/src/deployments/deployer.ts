@@ -1,7 +1,5 @@
-import type { DeploymentRow, DeploymentsRepo } from '../deployments/deployments-repo.ts';
-import type { Scheduler } from '../deployments/scheduler.ts';
-import type { Notifier } from '../notifications/notifier.ts';
-import type { ProjectRow } from './projects-repo.ts';
+import type { ProjectRow } from '../projects/projects-repo.ts';
+import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
 
 export interface DeployRequest {
   /** Branch or tag; the production branch when absent. */
@@ -14,12 +12,12 @@ export interface DeployRequest {
 
 /**
  * The one way a deployment starts, whoever asks (REST, GitHub push, deploy hook, redeploy):
- * a QUEUED row, then the scheduler and the notifier (which sends `deployment.created` from
- * the row) are woken up.
+ * a QUEUED row, then the workers that act on new deployments (the scheduler, and the
+ * notifier, which sends `deployment.created` from the row) are woken up.
  */
 export class Deployer {
   constructor(
-    private readonly deps: { deployments: DeploymentsRepo; scheduler: Scheduler; notifier: Pick<Notifier, 'kick'> },
+    private readonly deps: { deployments: Pick<DeploymentsRepo, 'create'>; wake: readonly { kick(): void }[] },
   ) {}
 
   async deploy(project: ProjectRow, request: DeployRequest = {}): Promise<DeploymentRow> {
@@ -31,8 +29,7 @@ export class Deployer {
       commit: request.commit ?? null,
       useBuildCache: request.useBuildCache ?? true,
     });
-    this.deps.scheduler.kick();
-    this.deps.notifier.kick();
+    for (const worker of this.deps.wake) worker.kick();
     return deployment;
   }
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '@platform/logger';
+import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 
 /** An error with an HTTP status and a stable code, turned into a response only by `errorHandler`. */
 export class HttpError extends Error {
@@ -16,6 +17,29 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+/** The one table from a domain failure to an HTTP status. */
+export const DOMAIN_ERROR_STATUS: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+};
+
+/** A domain error as the HttpError the edge answers with; anything else is returned as it is. */
+export function toHttpError<T>(err: T): HttpError | T {
+  if (!(err instanceof DomainError)) return err;
+  return new HttpError(DOMAIN_ERROR_STATUS[err.kind], err.code, err.message, err.details);
+}
+
+/** Parses a query string with a zod schema; a failure is a 400 naming each bad parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  const summary = result.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ');
+  throw new HttpError(400, 'invalid_query', `invalid query: ${summary}`);
+}
 
 /** Parses a request body with a zod schema; a failure is a 400 naming each bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
@@ -57,7 +81,8 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 
 /** The one place errors become responses: `{ error: { code, message, details } }`, never a stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  return (thrown, req, res, _next) => {
+    const err = toHttpError(thrown);
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
       return;

@@ -1,55 +1,42 @@
-import type { RequestHandler, Response } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
-import type { ApiToken, User } from '@platform/contracts';
-import { HttpError } from '../errors.ts';
 import { randomSecret, sha256Hex } from '../crypto/tokens.ts';
+import { EmailTaken, InvalidCredentials, SignupDisabled, SignupSingleUser, TokenNotFound } from './errors.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
-import type { ApiTokenRow, UserRow, UsersRepo } from './users-repo.ts';
+import type { ApiTokenRow, UserRow, UsersRepo } from './auth-repo.ts';
 
 /** API tokens start with this, so the server (and secret scanners) tell them from JWTs. */
 export const API_TOKEN_PREFIX = 'plt';
 const ISSUER = 'platform-api';
 const AUDIENCE = 'platform-api';
 
-const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
-
-export const presentUser = (row: UserRow): User => ({ id: row.id, email: row.email, createdAt: iso(row.created_at)! });
-
-export const presentApiToken = (row: ApiTokenRow): ApiToken => ({
-  id: row.id,
-  name: row.name,
-  prefix: row.token_prefix,
-  createdAt: iso(row.created_at)!,
-  expiresAt: iso(row.expires_at),
-  lastUsedAt: iso(row.last_used_at),
-  revokedAt: iso(row.revoked_at),
-});
+/** Who may sign up: anyone, only the first account (single-user mode), or nobody. */
+export type SignupMode = 'open' | 'first-account' | 'closed';
 
 /**
  * Accounts and credentials: scrypt passwords, short-lived JWT access tokens (HS256, `jose`)
  * and long-lived API tokens for scripts, stored only as a SHA-256 and revocable.
  */
-export class Auth {
+export class AuthService {
   constructor(
-    private readonly deps: { users: UsersRepo; jwtSecret: Uint8Array; accessTokenTtlSeconds: number },
+    private readonly deps: { users: UsersRepo; jwtSecret: Uint8Array; accessTokenTtlSeconds: number; signup?: SignupMode },
   ) {}
 
-  /** `firstOnly`: single-user mode, where builds are not sandboxed: a second account is refused. */
-  async signup(email: string, password: string, options: { firstOnly?: boolean } = {}): Promise<UserRow> {
+  /** Refuses at once when sign-up is switched off, before the request is even read. */
+  assertSignupEnabled(): void {
+    if (this.deps.signup === 'closed') throw new SignupDisabled();
+  }
+
+  /** In single-user mode (builds not sandboxed) a second account is refused. */
+  async signup(email: string, password: string): Promise<UserRow> {
+    this.assertSignupEnabled();
     const hash = await hashPassword(password);
-    if (options.firstOnly) {
+    if (this.deps.signup === 'first-account') {
       const first = await this.deps.users.createFirst(email, hash);
-      if (!first) {
-        throw new HttpError(
-          403,
-          'signup_single_user',
-          'sign-up is closed: this platform runs builds without a sandbox (single-user mode), so it has one account; install bubblewrap and slirp4netns to open it',
-        );
-      }
+      if (!first) throw new SignupSingleUser();
       return first;
     }
     const user = await this.deps.users.create(email, hash);
-    if (!user) throw new HttpError(409, 'email_taken', 'an account with this email already exists');
+    if (!user) throw new EmailTaken();
     return user;
   }
 
@@ -57,7 +44,7 @@ export class Auth {
   async login(email: string, password: string): Promise<UserRow> {
     const user = await this.deps.users.getByEmail(email);
     const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-    if (!user || !ok) throw new HttpError(401, 'invalid_credentials', 'email or password is wrong');
+    if (!user || !ok) throw new InvalidCredentials();
     return user;
   }
 
@@ -98,28 +85,13 @@ export class Auth {
     }
   }
 
-  /** Requires `Authorization: Bearer <token>`; the user is then `currentUser(res)`. */
-  requireUser(): RequestHandler {
-    return async (req, res, next) => {
-      const header = req.get('authorization');
-      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-      if (!match) {
-        res.setHeader('WWW-Authenticate', 'Bearer');
-        throw new HttpError(401, 'unauthenticated', 'sign in: send Authorization: Bearer <access token or API token>');
-      }
-      const user = await this.userFor(match[1]!);
-      if (!user) {
-        res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-        throw new HttpError(401, 'invalid_token', 'the access token or API token is invalid, expired or revoked');
-      }
-      res.locals.user = user;
-      next();
-    };
+  listTokens(user: UserRow): Promise<ApiTokenRow[]> {
+    return this.deps.users.listTokens(user.id);
   }
-}
 
-export function currentUser(res: Response): UserRow {
-  const user = res.locals.user as UserRow | undefined;
-  if (!user) throw new HttpError(401, 'unauthenticated', 'sign in first');
-  return user;
+  async revokeToken(user: UserRow, tokenId: string): Promise<ApiTokenRow> {
+    const row = await this.deps.users.revokeToken(user.id, tokenId);
+    if (!row) throw new TokenNotFound();
+    return row;
+  }
 }

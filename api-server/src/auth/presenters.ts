@@ -1,0 +1,15 @@
+import type { ApiToken, User } from '@platform/contracts';
+import { iso } from '../http/iso.ts';
+import type { ApiTokenRow, UserRow } from './auth-repo.ts';
+
+export const presentUser = (row: UserRow): User => ({ id: row.id, email: row.email, createdAt: iso(row.created_at)! });
+
+export const presentApiToken = (row: ApiTokenRow): ApiToken => ({
+  id: row.id,
+  name: row.name,
+  prefix: row.token_prefix,
+  createdAt: iso(row.created_at)!,
+  expiresAt: iso(row.expires_at),
+  lastUsedAt: iso(row.last_used_at),
+  revokedAt: iso(row.revoked_at),
+});

@@ -1,0 +1,161 @@
+import { createLogStore, createRequestLogStore, type LogStore, type RequestLogStore } from '@platform/clickhouse';
+import type { Logger } from '@platform/logger';
+import { AnalyticsService } from './analytics/analytics-service.ts';
+import type { ApiDeps, ApiOptions } from './api-options.ts';
+import { AuthService } from './auth/auth-service.ts';
+import { UsersRepo } from './auth/auth-repo.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import { Deployer } from './deployments/deployer.ts';
+import { DeploymentLifecycle } from './deployments/deployment-lifecycle.ts';
+import { DeploymentsRepo } from './deployments/deployments-repo.ts';
+import { DeploymentsService } from './deployments/deployments-service.ts';
+import { clickHouseEventHistory } from './deployments/event-history.ts';
+import { Reconciler } from './deployments/reconciler.ts';
+import { RoutePublisher } from './deployments/route-publisher.ts';
+import { Scheduler } from './deployments/scheduler.ts';
+import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
+import { EnvVarsService } from './env-vars/env-vars-service.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { createApiMetrics, type ApiMetrics } from './metrics.ts';
+import { Notifier } from './notifications/notifier.ts';
+import { NotificationsRepo } from './notifications/notifications-repo.ts';
+import { NotificationsService } from './notifications/notifications-service.ts';
+import { ProjectsRepo } from './projects/projects-repo.ts';
+import { ProjectsService } from './projects/projects-service.ts';
+import { WebhooksRepo } from './webhooks/webhooks-repo.ts';
+import { WebhooksService } from './webhooks/webhooks-service.ts';
+
+/** Every statement on the metadata DB, by feature, and the ClickHouse stores. */
+export interface Repos {
+  users: UsersRepo;
+  projects: ProjectsRepo;
+  deployments: DeploymentsRepo;
+  envVars: EnvVarsRepo;
+  notifications: NotificationsRepo;
+  webhooks: WebhooksRepo;
+  logStore: LogStore;
+  requestLogs: RequestLogStore;
+}
+
+/** The background loops; `createApiServer` starts and stops them. */
+export interface Workers {
+  lifecycle: DeploymentLifecycle;
+  scheduler: Scheduler;
+  reconciler: Reconciler;
+  notifier: Notifier;
+}
+
+/** The use-cases the routes call. */
+export interface Services {
+  auth: AuthService;
+  projects: ProjectsService;
+  deployments: DeploymentsService;
+  envVars: EnvVarsService;
+  notifications: NotificationsService;
+  webhooks: WebhooksService;
+  analytics: AnalyticsService;
+  routes: RoutePublisher;
+  loginLimiter: RateLimiter;
+  webhookLimiter: RateLimiter;
+}
+
+export interface Composition {
+  repos: Repos;
+  workers: Workers;
+  services: Services;
+  metrics: ApiMetrics;
+}
+
+function createRepos(deps: ApiDeps, box: SecretBox): Repos {
+  return {
+    users: new UsersRepo(deps.db),
+    projects: new ProjectsRepo(deps.db),
+    deployments: new DeploymentsRepo(deps.db),
+    envVars: new EnvVarsRepo(deps.db, box),
+    notifications: new NotificationsRepo(deps.db),
+    webhooks: new WebhooksRepo(deps.db),
+    logStore: createLogStore(deps.clickhouse),
+    requestLogs: createRequestLogStore(deps.clickhouse),
+  };
+}
+
+/**
+ * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
+ * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
+ */
+function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Workers {
+  const { deployments, projects } = repos;
+  const history = clickHouseEventHistory(deps.clickhouse);
+  let scheduler: Scheduler | undefined;
+  const lifecycle = new DeploymentLifecycle({
+    deployments,
+    runner: deps.runner,
+    bus: deps.bus,
+    history,
+    logger: logger.child({ component: 'lifecycle' }),
+    onFinished: (row) => {
+      metrics.reconciled.inc({ status: row.status });
+      scheduler?.kick();
+    },
+  });
+  const reconciler = new Reconciler(
+    { deployments, runner: deps.runner, history, lifecycle, logger: logger.child({ component: 'reconciler' }) },
+    { buildTimeoutMs: options.scheduler.taskSettings.timeoutMs, ...options.reconciler },
+  );
+  const envVars = repos.envVars;
+  scheduler = new Scheduler(
+    {
+      deployments,
+      projects,
+      runner: deps.runner,
+      lifecycle,
+      logger: logger.child({ component: 'scheduler' }),
+      events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
+      // Production builds get the production variables, every other build the preview ones.
+      resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
+    },
+    options.scheduler,
+  );
+  const notifier = new Notifier(
+    { notifications: repos.notifications, deployments, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
+    { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
+  );
+  return { lifecycle, scheduler, reconciler, notifier };
+}
+
+function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, workers: Workers, box: SecretBox, logger: Logger): Services {
+  const { access, urls } = options;
+  const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
+  const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
+  const deployments = new DeploymentsService({
+    deployments: repos.deployments,
+    deployer,
+    lifecycle: workers.lifecycle,
+    routes,
+    urls,
+    onPromoted: (deployment, project) => workers.notifier.enqueue('deployment.promoted', deployment, project.slug),
+  });
+  const minute = 60_000;
+  return {
+    auth: new AuthService({ users: repos.users, jwtSecret: access.jwtSecret, accessTokenTtlSeconds: access.accessTokenTtlSeconds, signup: access.signup }),
+    projects: new ProjectsService({ projects: repos.projects, deployments, box, localGitRoots: options.localGitRoots }),
+    deployments,
+    envVars: new EnvVarsService(repos.envVars),
+    notifications: new NotificationsService({ notifications: repos.notifications, box, allowPrivateUrls: access.allowPrivateWebhookUrls }),
+    webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger }),
+    analytics: new AnalyticsService({ requestLogs: repos.requestLogs }),
+    routes,
+    loginLimiter: new RateLimiter({ max: access.loginRateLimitPerMinute, windowMs: minute }),
+    webhookLimiter: new RateLimiter({ max: access.webhookRateLimitPerMinute, windowMs: minute }),
+  };
+}
+
+/** Repositories, workers and services of one api-server, wired to each other. */
+export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Composition {
+  const box = new SecretBox(options.access.envEncryptionKey);
+  const repos = createRepos(deps, box);
+  const metrics = createApiMetrics({ deployments: repos.deployments });
+  const workers = createWorkers(deps, options, repos, metrics, box, logger);
+  const services = createServices(deps, options, repos, workers, box, logger);
+  return { repos, workers, services, metrics };
+}
