@@ -1,17 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
-import { isTerminalStatus, type StatusEvent } from '@platform/contracts';
 import { createLogStore, createRequestLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
 import { migrate, type Db } from '@platform/db';
-import type { EventBus, Subscription } from '@platform/event-bus';
+import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import type { Runner, RunnerIsolation } from '@platform/runner';
 import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
 import { analyticsRoutes } from './analytics/routes.ts';
-import { liveGroupId, startBuildEventsConsumer, startLiveFeed, type BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
+import { startBuildEventsConsumer, type BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
 import { clickHouseEventHistory } from './deployments/event-history.ts';
@@ -19,9 +17,8 @@ import { Reconciler, type ReconcilerOptions } from './deployments/reconciler.ts'
 import { Scheduler, type SchedulerOptions } from './deployments/scheduler.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './errors.ts';
 import { dashboardRoutes } from './dashboard/dashboard.ts';
-import { logsRoutes } from './http/logs-routes.ts';
 import { apiRoutes } from './http/routes.ts';
-import { LiveLogs, type LiveLogsOptions } from './live-logs.ts';
+import { createLiveLogs, type LiveLogsOptions } from './live-logs/index.ts';
 import { createApiMetrics } from './metrics.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { Urls } from './urls.ts';
@@ -41,14 +38,6 @@ import { requireOwnedDeployment, requireOwnedProject } from './projects/access.t
 import { Deployer } from './projects/deployer.ts';
 import { DeployHooks } from './webhooks/deploy-hooks.ts';
 import { GithubWebhooks } from './webhooks/github.ts';
-
-/** Waits (bounded) until the writer has applied a status event to the deployment row. */
-async function writerApplied(deployments: DeploymentsRepo, event: StatusEvent, timeoutMs = 15_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
-    const row = await deployments.get(event.deploymentId).catch(() => null);
-    if (!row || row.last_event_seq >= event.seq || isTerminalStatus(row.status)) return;
-  }
-}
 
 export interface ApiDeps {
   db: Db;
@@ -140,6 +129,20 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const github = new GithubWebhooks({ db: deps.db, projects, deployer, box, limiter: webhookLimiter, logger });
   const deployHooks = new DeployHooks({ db: deps.db, deployer, limiter: webhookLimiter });
   const requireUser = auth.requireUser();
+  // The build-log path (sockets, live feed, history, logs routes): wired here, owned by live-logs/.
+  const live = createLiveLogs(
+    {
+      bus: deps.bus,
+      logStore,
+      deployments,
+      logger,
+      access: {
+        userFor: (token) => auth.userFor(token),
+        canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
+      },
+    },
+    { groupId: options.liveGroupId, ...options.liveLogs },
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -171,7 +174,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(requireUser);
   app.use('/projects/:projectId', requireOwnedProject(projects));
   app.use('/deployments/:deploymentId', requireOwnedDeployment(projects, deployments));
-  app.use(logsRoutes({ deployments, logStore }));
+  app.use(live.routes);
   app.use(
     apiRoutes({ db: deps.db, projects, deployments, scheduler, deployer, routes, notifier, logStore, box, urls: options.urls, localGitRoots: options.localGitRoots, logger }),
   );
@@ -186,35 +189,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const live = new LiveLogs(
-    server,
-    {
-      logStore,
-      deployments,
-      logger: logger.child({ component: 'live-logs' }),
-      access: {
-        userFor: (token) => auth.userFor(token),
-        canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
-      },
-    },
-    options.liveLogs,
-  );
-  // Live delivery reads the stream in a group of this replica's own, so its sockets see every
-  // deployment's events whichever replica's writer stores them.
-  const liveFeed: Subscription = await startLiveFeed({
-    bus: deps.bus,
-    logger,
-    groupId: options.liveGroupId ?? liveGroupId(),
-    onEvents: async (events) => {
-      // This feed can run ahead of the writer group. A terminal status goes out only once the
-      // writer has applied it (routes published, row updated): a client that sees READY can
-      // open the URL at once.
-      for (const event of events) {
-        if (event.type === 'status' && isTerminalStatus(event.status)) await writerApplied(deployments, event);
-      }
-      live.deliver(events);
-    },
-  });
+  await live.attach(server);
   const consumer = await startBuildEventsConsumer(
     {
       bus: deps.bus,
@@ -227,6 +202,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
         scheduler.kick();
         notifier.kick();
       },
+      // Every replica's live feed holds a terminal status until a writer says it applied it.
+      onApplied: live.onApplied,
     },
     options.buildEvents,
   );
@@ -247,7 +224,6 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
       await scheduler.stop();
       await reconciler.stop();
       await notifier.stop();
-      await liveFeed.stop();
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await consumer.stop();

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, parseJsonWith, randomId, type BuildEvent } from '@platform/contracts';
+import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, parseJsonWith, type BuildEvent } from '@platform/contracts';
 import type { BusMessage, EventBus, Subscription } from '@platform/event-bus';
 import type { LogStore } from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
@@ -9,9 +9,6 @@ import type { RoutePublisher } from './route-publisher.ts';
 
 /** Every api-server replica shares this group: each event is written to ClickHouse and the DB once. */
 export const BUILD_EVENTS_WRITER_GROUP = 'api-build-events-writer';
-
-/** A group of its own per replica, so every replica sees every event for its own sockets. */
-export const liveGroupId = (): string => `api-live-${randomId(12)}`;
 
 export interface BuildEventsConsumerOptions {
   /** Consumer group of the writer; every replica uses the same one. */
@@ -61,6 +58,12 @@ export async function startBuildEventsConsumer(
     logger: Logger;
     /** Called after a batch that ended a deployment was written (frees a build slot). */
     onTerminal: () => void;
+    /**
+     * Called with each batch once it is fully applied (in ClickHouse, statuses on the rows,
+     * routes published) and before it is acknowledged: the live logs announce it to every
+     * replica's live feed. It must not throw.
+     */
+    onApplied?: (events: readonly BuildEvent[]) => Promise<void>;
   },
   options: BuildEventsConsumerOptions = {},
 ): Promise<BuildEventsConsumer> {
@@ -123,6 +126,7 @@ export async function startBuildEventsConsumer(
       await retrying('applying status events to the deployments', async () => {
         finished = await applyStatuses(events);
       });
+      await deps.onApplied?.(events);
       if (finished) deps.onTerminal();
     },
   );
@@ -140,25 +144,8 @@ export async function startBuildEventsConsumer(
   };
 }
 
-/**
- * Live delivery for this replica's sockets: a consumer group of its own (so it sees every
- * event, whichever replica writes it), starting at the newest events. It writes nothing;
- * a live event may therefore arrive before its row is in ClickHouse, which `LiveLogs`
- * handles by ordering on seq and filling holes from ClickHouse.
- */
-export async function startLiveFeed(deps: {
-  bus: EventBus;
-  logger: Logger;
-  groupId: string;
-  onEvents: (events: BuildEvent[]) => void | Promise<void>;
-}): Promise<Subscription> {
-  const log = deps.logger.child({ component: 'live-feed' });
-  return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: deps.groupId, fromBeginning: false, maxBatchSize: 5_000 }, async (messages) => {
-    await deps.onEvents(parseBuildEvents(messages, log));
-  });
-}
-
-function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
+/** The valid build events of a bus batch; a malformed one is dropped (and logged), never retried. */
+export function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
   const events: BuildEvent[] = [];
   for (const message of messages) {
     const event = parseJsonWith(buildEventSchema, message.value);

@@ -32,6 +32,17 @@ export interface LogStore {
    * duplicates: what live delivery replays, since its seq numbers have no holes.
    */
   readEvents(deploymentId: string, options?: ReadEventsOptions): Promise<BuildEvent[]>;
+  /**
+   * What the stream of one deployment already holds: its highest stored seq (0 when none) and
+   * whether a terminal status event is among the stored events. The reconciler asks this to
+   * tell a build that ended without a word from one whose last events are still in flight.
+   */
+  eventSummary(deploymentId: string): Promise<EventSummary>;
+}
+
+export interface EventSummary {
+  maxSeq: number;
+  terminal: boolean;
 }
 
 interface EventRow {
@@ -109,6 +120,19 @@ export function createLogStore(client: ClickHouse): LogStore {
         }
         return { ...base, type: 'log', stream: r.stream, message: r.message };
       });
+    },
+
+    async eventSummary(deploymentId) {
+      const result = await client.query({
+        // Duplicates not merged yet change neither the max nor "any terminal": no FINAL needed.
+        query: `
+          SELECT max(seq) AS max_seq, countIf(type = 'status' AND status IN ('READY', 'ERROR', 'CANCELED')) AS terminal
+          FROM log_events WHERE deployment_id = {deploymentId:String}`,
+        query_params: { deploymentId },
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<{ max_seq: string | number; terminal: string | number }>();
+      return { maxSeq: Number(row?.max_seq ?? 0), terminal: Number(row?.terminal ?? 0) > 0 };
     },
   };
 }

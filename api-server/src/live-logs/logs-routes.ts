@@ -26,7 +26,7 @@ interface LogsQuery {
  * - `format=text` (or `GET /deployments/:id/logs.txt`) downloads it as plain text, one line
  *   per log line: `<ISO time> <stream> <message>`.
  */
-export function logsRoutes(deps: { deployments: DeploymentsRepo; logStore: LogStore }): Router {
+export function logsRoutes(deps: { deployments: Pick<DeploymentsRepo, 'get'>; logStore: LogStore }): Router {
   const router = Router();
 
   const handle = async (req: Request<{ id: string }>, res: Response, forcedFormat?: 'text') => {

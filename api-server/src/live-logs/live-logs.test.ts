@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_EVENTS_TOPIC, type BuildEvent } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
-import { DeploymentsRepo } from './deployments/deployments-repo.ts';
-import { LogClient, range, startLiveHarness, type LiveHarness } from './testing/live-harness.ts';
+import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
+import { LogClient, range, startLiveHarness, type LiveHarness } from '../testing/live-harness.ts';
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;

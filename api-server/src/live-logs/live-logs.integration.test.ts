@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
-import { integrationEnv } from '../../test/helpers/infra-env.ts';
-import { startPrivateKafka, type PrivateKafka } from '../../test/helpers/private-kafka.ts';
-import { DeploymentsRepo } from './deployments/deployments-repo.ts';
-import { LogClient, range, startLiveHarness, type LiveHarness } from './testing/live-harness.ts';
+import { integrationEnv } from '../../../test/helpers/infra-env.ts';
+import { startPrivateKafka, type PrivateKafka } from '../../../test/helpers/private-kafka.ts';
+import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
+import { LogClient, range, startLiveHarness, type LiveHarness } from '../testing/live-harness.ts';
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
