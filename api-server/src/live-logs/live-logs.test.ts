@@ -159,6 +159,24 @@ describe('live logs over socket.io on the embedded bus', () => {
     expect(client.seqs()).toEqual([1, 2, 2]);
   });
 
+  it('sends READY only once the row is READY (its routes published first), while the writer lags far behind the live feed', async () => {
+    const ids = await h.createDeployment();
+    const client = new LogClient(ids.deploymentId);
+    await client.connect(h.replicas[0]!.url);
+    const deployments = new DeploymentsRepo(h.db);
+    // Every insert waits: the live feed has READY long before the writer can apply it.
+    h.faults.insertDelayMs = 400;
+    try {
+      await emitBuild(new BuildEventEmitter(bus, ids), 50);
+      const ready = await client.ended;
+      const row = await deployments.get(ids.deploymentId);
+      expect(row).toMatchObject({ status: 'READY', last_event_seq: ready.seq });
+      expect(client.seqs()).toEqual(range(1, 52));
+    } finally {
+      h.faults.insertDelayMs = 0;
+    }
+  });
+
   it('answers a bad or unknown subscription with a reason', async () => {
     const client = new LogClient('');
     expect(await client.connect(h.replicas[0]!.url)).toMatchObject({ ok: false, error: expect.stringContaining('deploymentId') });
@@ -194,6 +212,25 @@ describe('live logs with two api-server replicas on one bus', () => {
     for (const client of [a, b]) {
       expect((await client.ended).status).toBe('READY');
       expect(client.seqs()).toEqual(range(1, 2_002));
+    }
+  });
+
+  it('sends READY on either replica only once the row is READY, whichever replica’s writer applied it', async () => {
+    const ids = await h.createDeployment();
+    const clients = [new LogClient(ids.deploymentId), new LogClient(ids.deploymentId)];
+    await clients[0]!.connect(h.replicas[0]!.url);
+    await clients[1]!.connect(h.replicas[1]!.url);
+    const deployments = new DeploymentsRepo(h.db);
+    h.faults.insertDelayMs = 400;
+    try {
+      await emitBuild(new BuildEventEmitter(bus, ids), 50);
+      for (const client of clients) {
+        const ready = await client.ended;
+        expect(await deployments.get(ids.deploymentId)).toMatchObject({ status: 'READY', last_event_seq: ready.seq });
+        expect(client.seqs()).toEqual(range(1, 52));
+      }
+    } finally {
+      h.faults.insertDelayMs = 0;
     }
   });
 });
