@@ -31,17 +31,26 @@ async function emitBuild(emitter: BuildEventEmitter, lines: number, options: { b
   await emitter.status(options.final ?? 'READY');
 }
 
-describe('live logs over socket.io on the embedded bus', () => {
-  let bus: EventBus;
-  let h: LiveHarness;
+let bus: EventBus;
+let h: LiveHarness;
+
+/**
+ * A fresh bus and harness for the describe block it is called in (the blocks run one after
+ * another: chDB allows one data folder per process at a time).
+ */
+function useLiveHarness(options: Omit<Parameters<typeof startLiveHarness>[0], 'bus'> = {}): void {
   beforeAll(async () => {
     bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 100 });
-    h = await startLiveHarness({ bus });
+    h = await startLiveHarness({ bus, ...options });
   });
   afterAll(async () => {
     await h?.close();
     await bus?.close();
   });
+}
+
+describe('live logs over socket.io on the embedded bus: every event once, in order', () => {
+  useLiveHarness();
 
   it('gives a client connected throughout, one joining halfway and one reconnecting every event once, in order, while the writer lags behind the live feed', async () => {
     const ids = await h.createDeployment();
@@ -111,6 +120,11 @@ describe('live logs over socket.io on the embedded bus', () => {
     }
   });
 
+});
+
+describe('live logs over socket.io on the embedded bus: replay, holes and ends', () => {
+  useLiveHarness();
+
   it('replays a finished build after the seq a client names, and ends a stream the client has completely', async () => {
     const ids = await h.createDeployment();
     await emitBuild(new BuildEventEmitter(bus, ids), 1_200, { final: 'ERROR' });
@@ -159,6 +173,11 @@ describe('live logs over socket.io on the embedded bus', () => {
     expect(client.seqs()).toEqual([1, 2, 2]);
   });
 
+});
+
+describe('live logs over socket.io on the embedded bus: READY, and bad subscriptions', () => {
+  useLiveHarness();
+
   it('sends READY only once the row is READY (its routes published first), while the writer lags far behind the live feed', async () => {
     const ids = await h.createDeployment();
     const client = new LogClient(ids.deploymentId);
@@ -188,19 +207,10 @@ describe('live logs over socket.io on the embedded bus', () => {
 });
 
 describe('live logs with two api-server replicas on one bus', () => {
-  let bus: EventBus;
-  let h: LiveHarness;
-  beforeAll(async () => {
-    bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 100 });
-    // The in-process bus allows one consumer per group in a process, so the second replica
-    // writes under a group of its own here (both writes are idempotent); on Kafka the
-    // replicas share one writer group (see live-logs.integration.test.ts).
-    h = await startLiveHarness({ bus, replicas: 2, replicaOptions: (i) => (i === 1 ? { buildEvents: { groupId: 'second-writer' } } : {}) });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await bus?.close();
-  });
+  // The in-process bus allows one consumer per group in a process, so the second replica
+  // writes under a group of its own here (both writes are idempotent); on Kafka the
+  // replicas share one writer group (see live-logs.integration.test.ts).
+  useLiveHarness({ replicas: 2, replicaOptions: (i) => (i === 1 ? { buildEvents: { groupId: 'second-writer' } } : {}) });
 
   it('delivers every line to a client on each replica', async () => {
     const ids = await h.createDeployment();

@@ -53,7 +53,7 @@ export class LiveLogsServer {
       // still wait for it in ClickHouse.
       this.liveHead.note(event.deploymentId, event.seq);
       const streams = this.streams.get(event.deploymentId);
-      if (streams) for (const stream of [...streams]) stream.accept(event);
+      if (streams) for (const stream of streams) stream.accept(event);
     }
   }
 

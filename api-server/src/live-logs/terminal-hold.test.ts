@@ -21,55 +21,55 @@ import { createLiveLogs, type LiveLogs } from './index.ts';
  * is rechecked only once a minute here, so a release within the test's time comes from the
  * applied event alone.
  */
+let dir: string;
+let db: Db;
+let clickhouse: ClickHouse;
+let logStore: LogStore;
+let bus: EventBus;
+let server: Server;
+let live: LiveLogs;
+let url: string;
+const deployments = () => new DeploymentsRepo(db);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'terminal-hold-'));
+  db = await createPgliteDb({ dataDir: join(dir, 'pglite') });
+  await migrate(db);
+  clickhouse = createClickHouse({ driver: 'chdb', path: join(dir, 'chdb') });
+  await migrateClickHouse(clickhouse);
+  logStore = createLogStore(clickhouse);
+  bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 50 });
+  live = createLiveLogs({ bus, logStore, deployments: deployments(), logger: createLogger({ level: 'silent' }) }, { applied: { timeoutMs: 120_000, recheckMs: 60_000 } });
+  server = createServer();
+  await live.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await live?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await bus?.close();
+  await clickhouse?.close();
+  await db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const newDeployment = async () => {
+  const project = await new ProjectsRepo(db).create({ name: `hold ${Date.now()} ${Math.random()}`, gitUrl: 'https://git.example.com/a.git' });
+  const row = await deployments().create({ projectId: project.id, target: 'preview', ref: 'main', commit: null });
+  const base = { deploymentId: row.id, projectId: project.id, ts: Date.now() };
+  const events: BuildEvent[] = [
+    { ...base, type: 'status', seq: 1, status: 'BUILDING' },
+    { ...base, type: 'log', seq: 2, stream: 'stdout', message: 'building' },
+    { ...base, type: 'status', seq: 3, status: 'READY' },
+  ];
+  return { id: row.id, events };
+};
+const publish = (events: readonly BuildEvent[]) => bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+/** What a writer on another replica does after committing the batch. */
+const announce = (applied: WriterApplied) => bus.publish(WRITER_APPLIED_TOPIC, [{ key: applied.deploymentId, value: JSON.stringify(applied) }]);
+
 describe('live logs hold a terminal status until a writer has applied it', () => {
-  let dir: string;
-  let db: Db;
-  let clickhouse: ClickHouse;
-  let logStore: LogStore;
-  let bus: EventBus;
-  let server: Server;
-  let live: LiveLogs;
-  let url: string;
-  const deployments = () => new DeploymentsRepo(db);
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'terminal-hold-'));
-    db = await createPgliteDb({ dataDir: join(dir, 'pglite') });
-    await migrate(db);
-    clickhouse = createClickHouse({ driver: 'chdb', path: join(dir, 'chdb') });
-    await migrateClickHouse(clickhouse);
-    logStore = createLogStore(clickhouse);
-    bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 50 });
-    live = createLiveLogs({ bus, logStore, deployments: deployments(), logger: createLogger({ level: 'silent' }) }, { applied: { timeoutMs: 120_000, recheckMs: 60_000 } });
-    server = createServer();
-    await live.attach(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    await live?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await bus?.close();
-    await clickhouse?.close();
-    await db?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const newDeployment = async () => {
-    const project = await new ProjectsRepo(db).create({ name: `hold ${Date.now()} ${Math.random()}`, gitUrl: 'https://git.example.com/a.git' });
-    const row = await deployments().create({ projectId: project.id, target: 'preview', ref: 'main', commit: null });
-    const base = { deploymentId: row.id, projectId: project.id, ts: Date.now() };
-    const events: BuildEvent[] = [
-      { ...base, type: 'status', seq: 1, status: 'BUILDING' },
-      { ...base, type: 'log', seq: 2, stream: 'stdout', message: 'building' },
-      { ...base, type: 'status', seq: 3, status: 'READY' },
-    ];
-    return { id: row.id, events };
-  };
-  const publish = (events: readonly BuildEvent[]) => bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
-  /** What a writer on another replica does after committing the batch. */
-  const announce = (applied: WriterApplied) => bus.publish(WRITER_APPLIED_TOPIC, [{ key: applied.deploymentId, value: JSON.stringify(applied) }]);
-
   it('delivers a live READY only after the applied event of another replica’s writer', async () => {
     const { id, events } = await newDeployment();
     const client = new LogClient(id);

@@ -112,14 +112,7 @@ export function createLogStore(client: ClickHouse): LogStore {
         },
         format: 'JSONEachRow',
       });
-      const rows = await result.json<EventRow>();
-      return rows.map((r): BuildEvent => {
-        const base = { deploymentId, projectId: r.project_id, seq: Number(r.seq), ts: Number(r.ts) };
-        if (r.type === 'status') {
-          return { ...base, type: 'status', status: r.status as Extract<BuildEvent, { type: 'status' }>['status'], ...(r.message ? { detail: r.message } : {}) };
-        }
-        return { ...base, type: 'log', stream: r.stream, message: r.message };
-      });
+      return (await result.json<EventRow>()).map((r) => eventFromRow(deploymentId, r));
     },
 
     async eventSummary(deploymentId) {
@@ -135,6 +128,15 @@ export function createLogStore(client: ClickHouse): LogStore {
       return { maxSeq: Number(row?.max_seq ?? 0), terminal: Number(row?.terminal ?? 0) > 0 };
     },
   };
+}
+
+/** A `log_events` row as the build event it was written from (a status keeps its detail in `message`). */
+function eventFromRow(deploymentId: string, r: EventRow): BuildEvent {
+  const base = { deploymentId, projectId: r.project_id, seq: Number(r.seq), ts: Number(r.ts) };
+  if (r.type === 'status') {
+    return { ...base, type: 'status', status: r.status as Extract<BuildEvent, { type: 'status' }>['status'], ...(r.message ? { detail: r.message } : {}) };
+  }
+  return { ...base, type: 'log', stream: r.stream, message: r.message };
 }
 
 function clampLimit(limit: number | undefined): number {
