@@ -8,7 +8,7 @@ import type { AccessOptions } from './config.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
-import type { LiveLogsOptions } from './live-logs.ts';
+import type { LiveLogsOptions } from './live-logs/index.ts';
 import type { NotifierOptions } from './notifications/notifier.ts';
 import type { Urls } from './urls.ts';
 

@@ -1,28 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isTerminalStatus, type StatusEvent } from '@platform/contracts';
 import { migrateClickHouse } from '@platform/clickhouse';
 import { migrate } from '@platform/db';
-import type { Subscription } from '@platform/event-bus';
 import type { Logger, ShutdownStep } from '@platform/logger';
 import { startRequestLogsConsumer } from './analytics/request-logs-consumer.ts';
 import type { ApiDeps, ApiOptions } from './api-options.ts';
 import { createApp } from './app.ts';
 import { compose, type Composition } from './composition.ts';
-import { liveGroupId, startBuildEventsConsumer, startLiveFeed, type BuildEventsConsumer } from './deployments/build-events-consumer.ts';
-import type { DeploymentsRepo } from './deployments/deployments-repo.ts';
-import { LiveLogs } from './live-logs.ts';
+import { startBuildEventsConsumer, type BuildEventsConsumer } from './deployments/build-events-consumer.ts';
+import { createLiveLogs, type LiveLogs } from './live-logs/index.ts';
 
 export type { ApiDeps, ApiOptions } from './api-options.ts';
-
-/** Waits (bounded) until the writer has applied a status event to the deployment row. */
-async function writerApplied(deployments: DeploymentsRepo, event: StatusEvent, timeoutMs = 15_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
-    const row = await deployments.get(event.deploymentId).catch(() => null);
-    if (!row || row.last_event_seq >= event.seq || isTerminalStatus(row.status)) return;
-  }
-}
 
 export interface ApiServer {
   server: Server;
@@ -31,44 +19,27 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** socket.io live logs and this replica's live feed of the build-event stream. */
-async function startLiveLogs(server: Server, c: Composition, deps: ApiDeps, options: ApiOptions, logger: Logger) {
+/** The build-log path (sockets, live feed, history, logs routes): wired here, owned by live-logs/. */
+function liveLogsFor(c: Composition, deps: ApiDeps, options: ApiOptions, logger: Logger): LiveLogs {
   const { deployments, projects, logStore } = c.repos;
   const auth = c.services.auth;
-  const live = new LiveLogs(
-    server,
+  return createLiveLogs(
     {
+      bus: deps.bus,
       logStore,
       deployments,
-      logger: logger.child({ component: 'live-logs' }),
+      logger,
       access: {
         userFor: (token) => auth.userFor(token),
         canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
       },
     },
-    options.liveLogs,
+    { groupId: options.liveGroupId, ...options.liveLogs },
   );
-  // Live delivery reads the stream in a group of this replica's own, so its sockets see every
-  // deployment's events whichever replica's writer stores them.
-  const liveFeed: Subscription = await startLiveFeed({
-    bus: deps.bus,
-    logger,
-    groupId: options.liveGroupId ?? liveGroupId(),
-    onEvents: async (events) => {
-      // This feed can run ahead of the writer group. A terminal status goes out only once the
-      // writer has applied it (routes published, row updated): a client that sees READY can
-      // open the URL at once.
-      for (const event of events) {
-        if (event.type === 'status' && isTerminalStatus(event.status)) await writerApplied(deployments, event);
-      }
-      live.deliver(events);
-    },
-  });
-  return { live, liveFeed };
 }
 
 /** The writers of the two streams: build events into ClickHouse and the DB, request logs into ClickHouse. */
-async function startConsumers(c: Composition, deps: ApiDeps, options: ApiOptions, logger: Logger) {
+async function startConsumers(c: Composition, live: LiveLogs, deps: ApiDeps, options: ApiOptions, logger: Logger) {
   const { repos, workers } = c;
   const buildEvents: BuildEventsConsumer = await startBuildEventsConsumer(
     {
@@ -82,6 +53,8 @@ async function startConsumers(c: Composition, deps: ApiDeps, options: ApiOptions
         workers.scheduler.kick();
         workers.notifier.kick();
       },
+      // Every replica's live feed holds a terminal status until a writer says it applied it.
+      onApplied: live.onApplied,
     },
     options.buildEvents,
   );
@@ -109,9 +82,10 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   await migrate(deps.db);
   await migrateClickHouse(deps.clickhouse, { logRetentionDays: options.logRetentionDays });
   const c = compose(deps, options, logger);
-  const server = createServer(createApp(c, options, options.isolation ?? deps.runner.isolation, logger));
-  const { live, liveFeed } = await startLiveLogs(server, c, deps, options, logger);
-  const consumers = await startConsumers(c, deps, options, logger);
+  const live = liveLogsFor(c, deps, options, logger);
+  const server = createServer(createApp(c, live.routes, options, options.isolation ?? deps.runner.isolation, logger));
+  await live.attach(server);
+  const consumers = await startConsumers(c, live, deps, options, logger);
   const { scheduler, reconciler, notifier } = c.workers;
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
@@ -122,8 +96,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     { name: 'stop the scheduler', run: () => scheduler.stop() },
     { name: 'stop the reconciler', run: () => reconciler.stop() },
     { name: 'stop the notifier', run: () => notifier.stop() },
-    { name: 'stop the live feed', run: () => liveFeed.stop() },
-    { name: 'close live-log sockets', run: () => live.close() },
+    { name: 'stop the live feeds, close live-log sockets', run: () => live.close() },
     { name: 'close the http server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
     { name: 'drain the build-event writer', run: () => consumers.buildEvents.stop() },
     { name: 'stop the request-log writer', run: () => consumers.requestLogs.stop() },

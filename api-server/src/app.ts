@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from '@platform/logger';
 import { analyticsRoutes } from './analytics/routes.ts';
 import type { ApiOptions } from './api-options.ts';
@@ -10,7 +10,6 @@ import { requireOwnedDeployment } from './deployments/access.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './http/errors.ts';
-import { logsRoutes } from './http/logs-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { requestId, requestLog } from './http/request-id.ts';
 import { notificationRoutes } from './notifications/routes.ts';
@@ -43,14 +42,15 @@ function mountPublic(app: Express, c: Composition, options: ApiOptions, isolatio
 }
 
 /** Everything below needs a signed-in user; everything under a project or deployment id, its owner. */
-function mountOwned(app: Express, c: Composition, options: ApiOptions): void {
+function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: ApiOptions): void {
   const { repos, services } = c;
   const signedIn = requireUser(services.auth);
   app.use(authRoutes({ auth: services.auth, requireUser: signedIn, loginLimiter: services.loginLimiter }));
   app.use(signedIn);
   app.use('/projects/:projectId', requireOwnedProject(repos.projects));
   app.use('/deployments/:deploymentId', requireOwnedDeployment(repos.projects, repos.deployments));
-  app.use(logsRoutes({ deployments: repos.deployments, logStore: repos.logStore }));
+  // The build log (live-logs/): behind the deployment-owner guard above.
+  app.use(logsRoutes);
   app.use(projectRoutes({ projects: services.projects, urls: options.urls }));
   app.use(deploymentRoutes({ deployments: services.deployments, projects: services.projects, urls: options.urls }));
   app.use(envVarRoutes({ envVars: services.envVars }));
@@ -60,14 +60,14 @@ function mountOwned(app: Express, c: Composition, options: ApiOptions): void {
 }
 
 /** The HTTP surface: request ids and logging, the public routes, the owned routes, one error middleware. */
-export function createApp(c: Composition, options: ApiOptions, isolation: NonNullable<ApiOptions['isolation']>, logger: Logger): Express {
+export function createApp(c: Composition, logsRoutes: Router, options: ApiOptions, isolation: NonNullable<ApiOptions['isolation']>, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
   app.use(requestLog(logger.child({ component: 'http' })));
   app.use(refuseNulInUrl);
   mountPublic(app, c, options, isolation);
-  mountOwned(app, c, options);
+  mountOwned(app, c, logsRoutes, options);
   app.use(unknownRoute);
   app.use(errorHandler(logger));
   return app;

@@ -136,6 +136,45 @@ describe('build-events consumer', () => {
     await consumer.stop();
   });
 
+  it('hands each batch to onApplied only once it is stored and its statuses are on the row', async () => {
+    const deployments = new DeploymentsRepo(db);
+    const projects = new ProjectsRepo(db);
+    const logger = createLogger({ level: 'silent' });
+    const project = await projects.create({ name: `applied ${Date.now()}`, gitUrl: 'https://git.example.com/a.git' });
+    const deployment = await deployments.create({ projectId: project.id, target: 'production', ref: 'main', commit: null });
+    const seen: { seqs: number[]; status: string | undefined; stored: number; routed: boolean }[] = [];
+    const consumer = await startBuildEventsConsumer(
+      {
+        bus,
+        logStore,
+        deployments,
+        projects,
+        routes: new RoutePublisher({ store, deployments, urls: new Urls({ rootDomain: 'localhost', scheme: 'http', port: 8000 }), logger }),
+        logger,
+        onTerminal: () => {},
+        onApplied: async (events) => {
+          const row = await deployments.get(deployment.id);
+          const routed = (await store.get(`routes/${project.slug}.localhost.json`)) !== null;
+          seen.push({ seqs: events.map((e) => e.seq), status: row?.status, stored: (await logStore.readEvents(deployment.id)).length, routed });
+        },
+      },
+      { groupId: 'applied-hook', retryBaseMs: 10, retryMaxMs: 50, lingerMs: 5 },
+    );
+    const base = { deploymentId: deployment.id, projectId: project.id, ts: Date.now() };
+    const events: BuildEvent[] = [
+      { ...base, type: 'status', seq: 1, status: 'BUILDING' },
+      { ...base, type: 'log', seq: 2, stream: 'stdout', message: 'built' },
+      { ...base, type: 'status', seq: 3, status: 'READY' },
+    ];
+    await bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+    for (const until = Date.now() + 20_000; !seen.some((s) => s.seqs.includes(3)); await sleep(10)) {
+      if (Date.now() > until) throw new Error('onApplied never saw READY');
+    }
+    const last = seen.find((s) => s.seqs.includes(3))!;
+    expect(last).toMatchObject({ status: 'READY', stored: 3, routed: true });
+    await consumer.stop();
+  });
+
   it('stops within its drain timeout while an insert keeps failing', async () => {
     const failing: LogStore = { ...logStore, insert: async () => Promise.reject(new Error('injected fault: ClickHouse down')) };
     const deployments = new DeploymentsRepo(db);

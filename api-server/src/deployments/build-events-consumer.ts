@@ -52,6 +52,12 @@ export interface BuildEventsWriterDeps {
   logger: Logger;
   /** Called after a batch that ended a deployment was written (frees a build slot). */
   onTerminal: () => void;
+  /**
+   * Called with each batch once it is fully applied (in ClickHouse, statuses on the rows,
+   * routes published) and before it is acknowledged: the live logs announce it to every
+   * replica's live feed. It must not throw.
+   */
+  onApplied?: (events: readonly BuildEvent[]) => Promise<void>;
 }
 
 /**
@@ -82,6 +88,7 @@ export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, opti
       await retrying('applying status events to the deployments', async () => {
         finished = await applyStatuses(deps, events);
       }, retry);
+      await deps.onApplied?.(events);
       if (finished) deps.onTerminal();
     },
   );
@@ -141,25 +148,8 @@ async function applyStatuses(deps: Pick<BuildEventsWriterDeps, 'deployments' | '
   return finished;
 }
 
-/**
- * Live delivery for this replica's sockets: a consumer group of its own (so it sees every
- * event, whichever replica writes it), starting at the newest events. It writes nothing;
- * a live event may therefore arrive before its row is in ClickHouse, which `LiveLogs`
- * handles by ordering on seq and filling holes from ClickHouse.
- */
-export async function startLiveFeed(deps: {
-  bus: EventBus;
-  logger: Logger;
-  groupId: string;
-  onEvents: (events: BuildEvent[]) => void | Promise<void>;
-}): Promise<Subscription> {
-  const log = deps.logger.child({ component: 'live-feed' });
-  return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: deps.groupId, fromBeginning: false, maxBatchSize: 5_000 }, async (messages) => {
-    await deps.onEvents(parseBuildEvents(messages, log));
-  });
-}
-
-function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
+/** The valid build events of a bus batch; a malformed one is dropped (and logged), never retried. */
+export function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
   const events: BuildEvent[] = [];
   for (const message of messages) {
     const event = parseJsonWith(buildEventSchema, message.value);

@@ -32,6 +32,17 @@ export interface LogStore {
    * duplicates: what live delivery replays, since its seq numbers have no holes.
    */
   readEvents(deploymentId: string, options?: ReadEventsOptions): Promise<BuildEvent[]>;
+  /**
+   * What the stream of one deployment already holds: its highest stored seq (0 when none) and
+   * whether a terminal status event is among the stored events. The reconciler asks this to
+   * tell a build that ended without a word from one whose last events are still in flight.
+   */
+  eventSummary(deploymentId: string): Promise<EventSummary>;
+}
+
+export interface EventSummary {
+  maxSeq: number;
+  terminal: boolean;
 }
 
 interface EventRow {
@@ -101,16 +112,31 @@ export function createLogStore(client: ClickHouse): LogStore {
         },
         format: 'JSONEachRow',
       });
-      const rows = await result.json<EventRow>();
-      return rows.map((r): BuildEvent => {
-        const base = { deploymentId, projectId: r.project_id, seq: Number(r.seq), ts: Number(r.ts) };
-        if (r.type === 'status') {
-          return { ...base, type: 'status', status: r.status as Extract<BuildEvent, { type: 'status' }>['status'], ...(r.message ? { detail: r.message } : {}) };
-        }
-        return { ...base, type: 'log', stream: r.stream, message: r.message };
+      return (await result.json<EventRow>()).map((r) => eventFromRow(deploymentId, r));
+    },
+
+    async eventSummary(deploymentId) {
+      const result = await client.query({
+        // Duplicates not merged yet change neither the max nor "any terminal": no FINAL needed.
+        query: `
+          SELECT max(seq) AS max_seq, countIf(type = 'status' AND status IN ('READY', 'ERROR', 'CANCELED')) AS terminal
+          FROM log_events WHERE deployment_id = {deploymentId:String}`,
+        query_params: { deploymentId },
+        format: 'JSONEachRow',
       });
+      const [row] = await result.json<{ max_seq: string | number; terminal: string | number }>();
+      return { maxSeq: Number(row?.max_seq ?? 0), terminal: Number(row?.terminal ?? 0) > 0 };
     },
   };
+}
+
+/** A `log_events` row as the build event it was written from (a status keeps its detail in `message`). */
+function eventFromRow(deploymentId: string, r: EventRow): BuildEvent {
+  const base = { deploymentId, projectId: r.project_id, seq: Number(r.seq), ts: Number(r.ts) };
+  if (r.type === 'status') {
+    return { ...base, type: 'status', status: r.status as Extract<BuildEvent, { type: 'status' }>['status'], ...(r.message ? { detail: r.message } : {}) };
+  }
+  return { ...base, type: 'log', stream: r.stream, message: r.message };
 }
 
 function clampLimit(limit: number | undefined): number {

@@ -9,3 +9,5 @@ export * from './git-url.ts';
 export * from './infra-env.ts';
 export * from './request-log.ts';
 export * from './parse-json.ts';
+export * from './live-logs.ts';
+export * from './writer-applied.ts';

@@ -214,16 +214,18 @@ class KafkaSubscription implements Subscription {
   private async startNewGroupAtEnd(): Promise<void> {
     const admin = await this.env.admin();
     for (let attempt = 1; ; attempt++) {
-      const committed = await admin.fetchOffsets({ groupId: this.kafkaGroupId, topics: [this.topic] });
-      const missing = new Set(committed.flatMap((t) => t.partitions.filter((p) => p.offset === '-1').map((p) => p.partition)));
-      if (missing.size === 0) return;
-      const ends = (await admin.fetchTopicOffsets(this.topic)).filter((p) => missing.has(p.partition));
       try {
+        const committed = await admin.fetchOffsets({ groupId: this.kafkaGroupId, topics: [this.topic] });
+        const missing = new Set(committed.flatMap((t) => t.partitions.filter((p) => p.offset === '-1').map((p) => p.partition)));
+        if (missing.size === 0) return;
+        const ends = (await admin.fetchTopicOffsets(this.topic)).filter((p) => missing.has(p.partition));
         await admin.setOffsets({ groupId: this.kafkaGroupId, topic: this.topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
         return;
       } catch (err) {
-        // Another member is in the group (it may be committing these right now): look again, then give up.
-        if (attempt >= 5) {
+        // Another member is in the group (it may be committing these right now), or a fresh
+        // broker is still electing leaders and loading its group coordinator (NOT_COORDINATOR,
+        // COORDINATOR_LOAD_IN_PROGRESS, NOT_LEADER): look again, then give up.
+        if (attempt >= 10) {
           this.env.log?.warn({ err, groupId: this.kafkaGroupId, topic: this.topic }, 'could not set the start offsets of a new consumer group');
           return;
         }

@@ -5,7 +5,7 @@ import { BuildEventEmitter } from '@platform/build-server';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { integrationEnv } from '@platform/testing/infra-env';
 import { startPrivateKafka, type PrivateKafka } from '@platform/testing/kafka';
-import { DeploymentsRepo } from './deployments/deployments-repo.ts';
+import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import { LogClient, range } from '@platform/testing/log-client';
 import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 

@@ -6,44 +6,45 @@ import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import { range } from '@platform/testing/log-client';
 import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 
+// One finished build, shared by every test of the file (its reads change nothing).
+let bus: EventBus;
+let h: LiveHarness;
+let api: string;
+let finished: string;
+beforeAll(async () => {
+  bus = createInProcessEventBus();
+  h = await startLiveHarness({ bus });
+  api = h.replicas[0]!.url;
+  const ids = await h.createDeployment();
+  finished = ids.deploymentId;
+  const emitter = new BuildEventEmitter(bus, ids);
+  await emitter.status('BUILDING');
+  // 2,500 lines: seq 2..2501; every 100th mentions a warning, in mixed case.
+  for (let i = 1; i <= 2_500; i++) emitter.log(i % 100 === 0 ? 'stderr' : 'stdout', i % 100 === 0 ? `Warning ${i}: peer dep` : `step ${i}`);
+  await emitter.status('READY');
+  const deployments = new DeploymentsRepo(h.db);
+  for (let until = Date.now() + 30_000; (await deployments.get(finished))?.status !== 'READY'; await sleep(20)) {
+    if (Date.now() > until) throw new Error('the build events were not consumed');
+  }
+});
+afterAll(async () => {
+  await h?.close();
+  await bus?.close();
+});
+
+const get = async (path: string) => {
+  const res = await fetch(api + path, { headers: { authorization: `Bearer ${h.token}` } });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+};
+
 describe('GET /deployments/:id/logs', () => {
-  let bus: EventBus;
-  let h: LiveHarness;
-  let api: string;
-  let finished: string;
-  beforeAll(async () => {
-    bus = createInProcessEventBus();
-    h = await startLiveHarness({ bus });
-    api = h.replicas[0]!.url;
-    const ids = await h.createDeployment();
-    finished = ids.deploymentId;
-    const emitter = new BuildEventEmitter(bus, ids);
-    await emitter.status('BUILDING');
-    // 2,500 lines: seq 2..2501; every 100th mentions a warning, in mixed case.
-    for (let i = 1; i <= 2_500; i++) emitter.log(i % 100 === 0 ? 'stderr' : 'stdout', i % 100 === 0 ? `Warning ${i}: peer dep` : `step ${i}`);
-    await emitter.status('READY');
-    const deployments = new DeploymentsRepo(h.db);
-    for (let until = Date.now() + 30_000; (await deployments.get(finished))?.status !== 'READY'; await sleep(20)) {
-      if (Date.now() > until) throw new Error('the build events were not consumed');
-    }
-  });
-  afterAll(async () => {
-    await h?.close();
-    await bus?.close();
-  });
-
-  const get = async (path: string) => {
-    const res = await fetch(api + path, { headers: { authorization: `Bearer ${h.token}` } });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  };
-
   it('pages through the log by seq until nextAfterSeq is null', async () => {
     const seqs: number[] = [];
     let afterSeq: number | null = 0;
@@ -86,7 +87,9 @@ describe('GET /deployments/:id/logs', () => {
     // Search text is data, never SQL.
     expect((await get(`/deployments/${finished}/logs?q=${encodeURIComponent("' OR 1=1 --")}`)).json.lines).toEqual([]);
   });
+});
 
+describe('GET /deployments/:id/logs as text, and its errors', () => {
   it('downloads the log as plain text, one line per log line', async () => {
     for (const path of [`/deployments/${finished}/logs?format=text`, `/deployments/${finished}/logs.txt`]) {
       const res = await get(path);

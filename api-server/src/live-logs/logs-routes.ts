@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Router, type Request, type Response } from 'express';
 import { isTerminalStatus, type LogLine } from '@platform/contracts';
 import { MAX_READ_LIMIT, type LogStore } from '@platform/clickhouse';
-import { HttpError, notFound } from './errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 
 const DEFAULT_PAGE = 10_000;
@@ -26,7 +26,7 @@ interface LogsQuery {
  * - `format=text` (or `GET /deployments/:id/logs.txt`) downloads it as plain text, one line
  *   per log line: `<ISO time> <stream> <message>`.
  */
-export function logsRoutes(deps: { deployments: DeploymentsRepo; logStore: LogStore }): Router {
+export function logsRoutes(deps: { deployments: Pick<DeploymentsRepo, 'get'>; logStore: LogStore }): Router {
   const router = Router();
 
   const handle = async (req: Request<{ id: string }>, res: Response, forcedFormat?: 'text') => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_EVENTS_TOPIC, type BuildEvent } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
-import { DeploymentsRepo } from './deployments/deployments-repo.ts';
+import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import { LogClient, range } from '@platform/testing/log-client';
 import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
 
@@ -32,17 +32,26 @@ async function emitBuild(emitter: BuildEventEmitter, lines: number, options: { b
   await emitter.status(options.final ?? 'READY');
 }
 
-describe('live logs over socket.io on the embedded bus', () => {
-  let bus: EventBus;
-  let h: LiveHarness;
+let bus: EventBus;
+let h: LiveHarness;
+
+/**
+ * A fresh bus and harness for the describe block it is called in (the blocks run one after
+ * another: chDB allows one data folder per process at a time).
+ */
+function useLiveHarness(options: Omit<Parameters<typeof startLiveHarness>[0], 'bus'> = {}): void {
   beforeAll(async () => {
     bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 100 });
-    h = await startLiveHarness({ bus });
+    h = await startLiveHarness({ bus, ...options });
   });
   afterAll(async () => {
     await h?.close();
     await bus?.close();
   });
+}
+
+describe('live logs over socket.io on the embedded bus: every event once, in order', () => {
+  useLiveHarness();
 
   it('gives a client connected throughout, one joining halfway and one reconnecting every event once, in order, while the writer lags behind the live feed', async () => {
     const ids = await h.createDeployment();
@@ -112,6 +121,11 @@ describe('live logs over socket.io on the embedded bus', () => {
     }
   });
 
+});
+
+describe('live logs over socket.io on the embedded bus: replay, holes and ends', () => {
+  useLiveHarness();
+
   it('replays a finished build after the seq a client names, and ends a stream the client has completely', async () => {
     const ids = await h.createDeployment();
     await emitBuild(new BuildEventEmitter(bus, ids), 1_200, { final: 'ERROR' });
@@ -160,6 +174,29 @@ describe('live logs over socket.io on the embedded bus', () => {
     expect(client.seqs()).toEqual([1, 2, 2]);
   });
 
+});
+
+describe('live logs over socket.io on the embedded bus: READY, and bad subscriptions', () => {
+  useLiveHarness();
+
+  it('sends READY only once the row is READY (its routes published first), while the writer lags far behind the live feed', async () => {
+    const ids = await h.createDeployment();
+    const client = new LogClient(ids.deploymentId);
+    await client.connect(h.replicas[0]!.url);
+    const deployments = new DeploymentsRepo(h.db);
+    // Every insert waits: the live feed has READY long before the writer can apply it.
+    h.faults.insertDelayMs = 400;
+    try {
+      await emitBuild(new BuildEventEmitter(bus, ids), 50);
+      const ready = await client.ended;
+      const row = await deployments.get(ids.deploymentId);
+      expect(row).toMatchObject({ status: 'READY', last_event_seq: ready.seq });
+      expect(client.seqs()).toEqual(range(1, 52));
+    } finally {
+      h.faults.insertDelayMs = 0;
+    }
+  });
+
   it('answers a bad or unknown subscription with a reason', async () => {
     const client = new LogClient('');
     expect(await client.connect(h.replicas[0]!.url)).toMatchObject({ ok: false, error: expect.stringContaining('deploymentId') });
@@ -171,19 +208,10 @@ describe('live logs over socket.io on the embedded bus', () => {
 });
 
 describe('live logs with two api-server replicas on one bus', () => {
-  let bus: EventBus;
-  let h: LiveHarness;
-  beforeAll(async () => {
-    bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 100 });
-    // The in-process bus allows one consumer per group in a process, so the second replica
-    // writes under a group of its own here (both writes are idempotent); on Kafka the
-    // replicas share one writer group (see live-logs.integration.test.ts).
-    h = await startLiveHarness({ bus, replicas: 2, replicaOptions: (i) => (i === 1 ? { buildEvents: { groupId: 'second-writer' } } : {}) });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await bus?.close();
-  });
+  // The in-process bus allows one consumer per group in a process, so the second replica
+  // writes under a group of its own here (both writes are idempotent); on Kafka the
+  // replicas share one writer group (see live-logs.integration.test.ts).
+  useLiveHarness({ replicas: 2, replicaOptions: (i) => (i === 1 ? { buildEvents: { groupId: 'second-writer' } } : {}) });
 
   it('delivers every line to a client on each replica', async () => {
     const ids = await h.createDeployment();
@@ -195,6 +223,25 @@ describe('live logs with two api-server replicas on one bus', () => {
     for (const client of [a, b]) {
       expect((await client.ended).status).toBe('READY');
       expect(client.seqs()).toEqual(range(1, 2_002));
+    }
+  });
+
+  it('sends READY on either replica only once the row is READY, whichever replica’s writer applied it', async () => {
+    const ids = await h.createDeployment();
+    const clients = [new LogClient(ids.deploymentId), new LogClient(ids.deploymentId)];
+    await clients[0]!.connect(h.replicas[0]!.url);
+    await clients[1]!.connect(h.replicas[1]!.url);
+    const deployments = new DeploymentsRepo(h.db);
+    h.faults.insertDelayMs = 400;
+    try {
+      await emitBuild(new BuildEventEmitter(bus, ids), 50);
+      for (const client of clients) {
+        const ready = await client.ended;
+        expect(await deployments.get(ids.deploymentId)).toMatchObject({ status: 'READY', last_event_seq: ready.seq });
+        expect(client.seqs()).toEqual(range(1, 52));
+      }
+    } finally {
+      h.faults.insertDelayMs = 0;
     }
   });
 });
