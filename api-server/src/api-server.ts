@@ -32,7 +32,8 @@ import type { AccessOptions } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
-import { openApiDocument } from './http/openapi.ts';
+import { methodNotAllowed, pathsOf } from './http/method-not-allowed.ts';
+import { openApiDocument, UNDOCUMENTED_PATHS } from './http/openapi.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { requestId, requestLog } from './http/request-id.ts';
 import { Notifier, type NotifierOptions } from './notifications/notifier.ts';
@@ -154,12 +155,15 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   // The web dashboard's static pages: public (they call the API with the user's token).
   app.use(dashboardRoutes());
   const openapi = openApiDocument();
+  app.use(methodNotAllowed([...pathsOf(openapi), ...UNDOCUMENTED_PATHS]));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   // Signed over the raw bytes: mounted before the JSON parser.
   app.use(github.receiver());
-  app.use(express.json({ limit: '100kb' }));
+  // Room for the largest valid body: a 32,768-character env var value, each character an
+  // escaped surrogate pair (12 bytes).
+  app.use(express.json({ limit: '512kb' }));
   app.use(deployHooks.receiver());
   // Public: the dashboard shows a banner when builds run unsandboxed (single-user mode).
   const isolation = options.isolation ?? deps.runner.isolation;

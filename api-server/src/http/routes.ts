@@ -19,7 +19,7 @@ import { randomSecret } from '../crypto/tokens.ts';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import type { RoutePublisher } from '../deployments/route-publisher.ts';
 import type { Scheduler } from '../deployments/scheduler.ts';
-import { HttpError, notFound, parseBody } from '../errors.ts';
+import { HttpError, notFound, parseBody, parseQuery } from '../errors.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import { ownedDeployment, ownedProject } from '../projects/access.ts';
 import type { Deployer } from '../projects/deployer.ts';
@@ -132,16 +132,12 @@ export function apiRoutes(deps: RouteDeps): Router {
 
   router.get('/projects/:projectId/deployments', async (req, res) => {
     const project = ownedProject(res);
-    const query = listDeploymentsQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      const summary = query.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ');
-      throw new HttpError(400, 'invalid_query', `invalid query: ${summary}`);
-    }
-    const rows = await listProjectDeployments(deps.db, project.id, query.data);
+    const query = parseQuery(listDeploymentsQuerySchema, req.query);
+    const rows = await listProjectDeployments(deps.db, project.id, query);
     const last = rows.at(-1);
     res.json({
       deployments: rows.map((row) => presentDeployment(row, project, urls)),
-      next: rows.length === query.data.limit && last ? last.id : null,
+      next: rows.length === query.limit && last ? last.id : null,
     });
   });
 

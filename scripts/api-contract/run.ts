@@ -1,0 +1,126 @@
+/**
+ * `npm run test:api-contract`: the API's contract, checked the way users' tools see it.
+ * Starts the platform on the embedded default (as `npm start` does) in a temporary data folder
+ * on a free port, signs up an account, makes an API token and a few resources (a project, a
+ * deployment, an env var, a deploy hook, a notification endpoint), then runs schemathesis with
+ * every check against `GET /openapi.json`. Exits non-zero on any finding.
+ *
+ * schemathesis comes from PyPI into a venv of its own under `.venv/` (gitignored), at the
+ * versions pinned in requirements.lock.txt; changing the lock file makes a fresh venv.
+ * Extra arguments go to `schemathesis run` (e.g. `-- --max-examples 100 --seed 1`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig } from '@platform/api-server';
+import { createLogger } from '@platform/logger';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const lockFile = join(here, 'requirements.lock.txt');
+
+/** The venv's schemathesis, installed on first use. */
+function ensureSchemathesis(): string {
+  const hash = createHash('sha256').update(readFileSync(lockFile)).digest('hex').slice(0, 8);
+  const venv = join(root, '.venv', `schemathesis-${hash}`);
+  const bin = join(venv, 'bin', 'schemathesis');
+  if (existsSync(join(venv, '.complete'))) return bin;
+  console.log(`Installing schemathesis into ${venv}...`);
+  rmSync(venv, { recursive: true, force: true });
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+  };
+  run('python3', ['-m', 'venv', venv]);
+  run(join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', '-r', lockFile]);
+  writeFileSync(join(venv, '.complete'), '');
+  return bin;
+}
+
+async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<any> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json().catch(() => null)) as any;
+  if (!res.ok) throw new Error(`seeding: ${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** An account with a token and one of each resource; returns the values the config file names. */
+async function seed(base: string): Promise<Record<string, string>> {
+  const session = await call(base, 'POST', '/auth/signup', { email: 'contract@example.test', password: 'correct horse battery staple' });
+  const created = await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, session.accessToken);
+  const token: string = created.secret;
+  const spare = await call(base, 'POST', '/auth/tokens', { name: 'revoked by the fuzzer' }, token);
+  // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
+  const gitUrl = 'https://git.invalid/contract/site.git';
+  const project = (await call(base, 'POST', '/projects', { name: 'contract', gitUrl }, token)).project;
+  const doomed = (await call(base, 'POST', '/projects', { name: 'contract-doomed', gitUrl }, token)).project;
+  const deployment = (await call(base, 'POST', '/deploy', { projectId: project.id }, token)).deployment;
+  const env = (await call(base, 'POST', `/projects/${project.id}/env`, { key: 'GREETING', value: 'hello' }, token)).envVars[0];
+  const hook = (await call(base, 'POST', `/projects/${project.id}/deploy-hooks`, { name: 'cms', branch: 'main' }, token)).hook;
+  const endpoint = (await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token)).endpoint;
+  return {
+    API_TOKEN: token,
+    SPARE_TOKEN_ID: spare.token.id,
+    PROJECT_ID: project.id,
+    DOOMED_PROJECT_ID: doomed.id,
+    DEPLOYMENT_ID: deployment.id,
+    ENV_ID: env.id,
+    HOOK_ID: hook.id,
+    ENDPOINT_ID: endpoint.id,
+  };
+}
+
+const schemathesis = ensureSchemathesis();
+const dataDir = mkdtempSync(join(tmpdir(), 'platform-contract-'));
+const config = loadApiConfig({
+  PATH: process.env.PATH ?? '',
+  DATA_DIR: dataDir,
+  API_PORT: '0',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+  // The fuzzer sends thousands of requests from one address; 429 stays documented.
+  LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
+  ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+});
+const logger = createLogger({ level: config.LOG_LEVEL });
+const deps = await createDrivers(config, logger);
+const defaults = apiOptionsFrom(config, deps.runner);
+// Sign-up stays open so the fuzzer can exercise it, even where builds cannot be sandboxed.
+const api = await createApiServer(deps, { ...defaults, access: { ...defaults.access, signup: 'open' } });
+const port = await api.listen(0);
+const base = `http://127.0.0.1:${port}`;
+
+let status = 1;
+try {
+  const values = await seed(base);
+  const args = [
+    '--config-file', join(here, 'schemathesis.toml'),
+    'run', `${base}/openapi.json`,
+    '--checks', 'all',
+    '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '25',
+    '--workers', '2',
+    '--report', 'junit', '--report-dir', join(root, 'test-artifacts', 'api-contract'),
+    ...process.argv.slice(2),
+  ];
+  console.log(`schemathesis ${args.join(' ')}`);
+  const child = spawn(schemathesis, args, { stdio: 'inherit', env: { ...process.env, ...values } });
+  status = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+} catch (err) {
+  console.error((err as Error).message);
+} finally {
+  await api.close();
+  await deps.runner.close();
+  await deps.bus.close();
+  await deps.store.close?.();
+  await deps.clickhouse.close();
+  await deps.db.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(status);
