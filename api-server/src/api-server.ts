@@ -154,7 +154,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   app.get('/metrics', metrics.handler);
   // The web dashboard's static pages: public (they call the API with the user's token).
   app.use(dashboardRoutes());
-  const openapi = openApiDocument();
+  const openapi = openApiDocument({ localGitRoots: options.localGitRoots });
   app.use(methodNotAllowed([...pathsOf(openapi), ...UNDOCUMENTED_PATHS]));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

@@ -31,17 +31,17 @@ const webhookSecret = obj({ githubWebhook: obj({ url: z.string(), secret: z.stri
 /** What processing one GitHub delivery for one project gave (a duplicate may carry only the first two fields). */
 const deliveryResult = c.githubDeliverySchema.partial().extend({ projectId: z.string(), duplicate: z.boolean() });
 
-const OPERATIONS: Operation[] = [
+const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
   { method: 'post', path: '/auth/signup', summary: 'Create an account; returns an access token', auth: 'none', body: c.signupBodySchema, responses: { 201: session }, errors: [403, 409], limited: true },
   { method: 'post', path: '/auth/login', summary: 'Sign in with email and password (rate limited)', auth: 'none', body: c.loginBodySchema, responses: { 200: session }, errors: [401], limited: true },
   { method: 'get', path: '/auth/me', summary: 'The signed-in user', responses: { 200: obj({ user: c.userSchema }) } },
   { method: 'post', path: '/auth/tokens', summary: 'Create an API token (its secret is shown once)', body: c.createApiTokenBodySchema, responses: { 201: obj({ token: c.apiTokenSchema, secret: z.string() }) } },
   { method: 'get', path: '/auth/tokens', summary: 'List API tokens', responses: { 200: obj({ tokens: z.array(c.apiTokenSchema) }) } },
   { method: 'delete', path: '/auth/tokens/{tokenId}', summary: 'Revoke an API token', responses: { 200: obj({ token: c.apiTokenSchema }) } },
-  { method: 'post', path: '/projects', summary: 'Create a project (also POST /project)', body: c.createProjectBodySchema, responses: { 201: projectOut.extend(webhookSecret.shape) }, errors: [409] },
+  { method: 'post', path: '/projects', summary: 'Create a project (also POST /project)', body: projectBodies.create, responses: { 201: projectOut.extend(webhookSecret.shape) }, errors: [409] },
   { method: 'get', path: '/projects', summary: 'List your projects', responses: { 200: obj({ projects: z.array(c.projectSchema) }) } },
   { method: 'get', path: '/projects/{projectId}', summary: 'Get a project', responses: { 200: projectOut } },
-  { method: 'patch', path: '/projects/{projectId}', summary: 'Update a project (null clears a build setting)', body: c.updateProjectBodySchema, responses: { 200: projectOut } },
+  { method: 'patch', path: '/projects/{projectId}', summary: 'Update a project (null clears a build setting)', body: projectBodies.update, responses: { 200: projectOut } },
   { method: 'delete', path: '/projects/{projectId}', summary: 'Delete a project; its hostnames stop serving', responses: { 204: null } },
   { method: 'get', path: '/projects/{projectId}/deployments', summary: 'List deployments, newest first', query: c.listDeploymentsQuerySchema, responses: { 200: obj({ deployments: z.array(c.deploymentSchema), next: z.string().nullable() }) } },
   { method: 'post', path: '/deploy', summary: 'Deploy a project (production branch, or a ref or commit)', body: c.createDeploymentBodySchema, responses: { 202: deploymentOut }, errors: [404] },
@@ -110,11 +110,14 @@ const schema = (s: z.ZodType, io: 'input' | 'output') =>
     },
   });
 
-/** The OpenAPI 3 document, generated from the same zod schemas the routes validate with. */
-export function openApiDocument(): Record<string, unknown> {
+/**
+ * The OpenAPI 3 document, generated from the same zod schemas the routes validate with (the
+ * project bodies under this server's git URL policy).
+ */
+export function openApiDocument(options: { localGitRoots: readonly string[] }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const errorBody = { 'application/json': { schema: schema(c.errorBodySchema, 'output') } };
-  for (const op of OPERATIONS) {
+  for (const op of operations(c.projectBodySchemas({ localRoots: options.localGitRoots }))) {
     const params: Record<string, unknown>[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

@@ -2,11 +2,10 @@ import { Router, type Request } from 'express';
 import {
   cancelDeploymentBodySchema,
   createDeploymentBodySchema,
-  createProjectBodySchema,
   listDeploymentsQuerySchema,
   parseCommandLine,
+  projectBodySchemas,
   redeployBodySchema,
-  updateProjectBodySchema,
   validateGitUrl,
   type UpdateProjectBody,
 } from '@platform/contracts';
@@ -52,6 +51,7 @@ export interface RouteDeps {
 export function apiRoutes(deps: RouteDeps): Router {
   const router = Router();
   const { projects, deployments, urls } = deps;
+  const projectBodies = projectBodySchemas({ localRoots: deps.localGitRoots });
 
   /** Checks what zod cannot: the git URL is safe to hand git, commands parse into argument arrays. */
   const validateSettings = (body: Pick<UpdateProjectBody, 'gitUrl' | 'installCommand' | 'buildCommand'>) => {
@@ -74,7 +74,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   };
 
   const createProject = async (req: Request, res: import('express').Response) => {
-    const body = parseBody(createProjectBodySchema, req.body);
+    const body = parseBody(projectBodies.create, req.body);
     validateSettings(body);
     const secret = randomSecret('ghs');
     const project = await projects.create(body, currentUser(res).id, {
@@ -102,7 +102,7 @@ export function apiRoutes(deps: RouteDeps): Router {
   });
 
   router.patch('/projects/:projectId', async (req, res) => {
-    const body = parseBody(updateProjectBodySchema, req.body);
+    const body = parseBody(projectBodies.update, req.body);
     validateSettings(body);
     const updated = await projects.update(ownedProject(res).id, body);
     if (!updated) throw notFound('project');

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { resolve } from 'node:path';
 import { deploymentStatusSchema, logStreamSchema } from './build-events.ts';
+import type { GitUrlPolicy } from './git-url.ts';
 
 // Every request schema below is also the OpenAPI document's (api-server/src/http/openapi.ts),
 // so each check is one JSON Schema can state: lengths count characters (code points, as JSON
@@ -43,18 +45,31 @@ export const GIT_REF_PATTERN = pattern(
 );
 export const gitRefSchema = chars(1, 255).regex(GIT_REF_PATTERN, 'must be a git branch or tag name (no spaces, control characters, ~^:?*[\\, "..", "@{", or leading "-")');
 
-/** The git URLs any platform accepts: https, ssh and scp-like remotes (validateGitUrl may allow local paths too). */
 const NONBLANK_NO_SLASH = `[^${WS}\\x00/]`;
-const GIT_URL_PATTERN = pattern(
-  `^[${WS}]*(?:` +
-    [
-      `${caseless('https')}://[^${WS}\\x00/-]${NONBLANK_NO_SLASH}*/${VISIBLE}+`,
-      `${caseless('ssh')}://(?:[^${WS}\\x00/@-][^${WS}\\x00/@]*@)?[^${WS}\\x00/@-]${NONBLANK_NO_SLASH}*/${VISIBLE}+`,
-      `[A-Za-z0-9._][A-Za-z0-9._-]*@[A-Za-z0-9.-]+:[^${WS}\\x00-]${VISIBLE}*`,
-    ].join('|') +
-    `)[${WS}]*$`,
-);
-const gitUrl = chars(1, 2048).regex(GIT_URL_PATTERN, 'must be an https:// or ssh git URL (or git@host:path)').trim();
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/**
+ * The git URLs `validateGitUrl` accepts under `policy`: https, ssh and scp-like remotes; with
+ * local roots also http on this machine and paths (or file:// URLs) under a root, without `..`.
+ */
+function gitUrlPattern(policy: GitUrlPolicy): RegExp {
+  const forms = [
+    `${caseless('https')}://[^${WS}\\x00/-]${NONBLANK_NO_SLASH}*/${VISIBLE}+`,
+    `${caseless('ssh')}://(?:[^${WS}\\x00/@-][^${WS}\\x00/@]*@)?[^${WS}\\x00/@-]${NONBLANK_NO_SLASH}*/${VISIBLE}+`,
+    `[A-Za-z0-9._][A-Za-z0-9._-]*@[A-Za-z0-9.-]+:[^${WS}\\x00-]${VISIBLE}*`,
+  ];
+  if (policy.localRoots.length > 0) {
+    forms.push(`${caseless('http')}://(?:127\\.0\\.0\\.1|${caseless('localhost')}|\\[::1\\])(?::[0-9]+)?/${VISIBLE}+`);
+    const roots = policy.localRoots.map((root) => escapeRegex(resolve(root).replace(/\/+$/, '')));
+    forms.push(`(?:file://)?(?:${roots.join('|')})(?![^\\x00]*/\\.\\.(?:/|[${WS}]*$))(?:/[^\\x00\\r\\n]*)?`);
+  }
+  return pattern(`^[${WS}]*(?:${forms.join('|')})[${WS}]*$`);
+}
+
+const gitUrlSchema = (policy: GitUrlPolicy) =>
+  chars(1, 2048)
+    .regex(gitUrlPattern(policy), `must be an https:// or ssh git URL (or git@host:path)${policy.localRoots.length ? ', or a local path under an allowed folder' : ''}`)
+    .trim();
 
 /**
  * Text a user types for a command; parsed into an argument array with `parseCommandLine`.
@@ -84,26 +99,52 @@ const projectName = chars(1, 63)
 export const queryInteger = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, `must be an integer from ${min} to ${max}`)
+    .regex(/^[0-9]{1,16}$/, `must be an integer from ${min} to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`))
     .meta({ type: 'integer', minimum: min, maximum: max });
 
-export const createProjectBodySchema = z.object({
-  name: projectName,
-  gitUrl,
-  productionBranch: gitRefSchema.optional(),
-  rootDirectory: trimmed(512).optional(),
-  installCommand: commandLine.optional(),
-  buildCommand: commandLine.optional(),
-  outputDirectory: trimmed(512).optional(),
-  spa: z.boolean().optional(),
-  /** Subdomain; derived from the name when absent (with a suffix if that one is taken). */
-  slug: z
-    .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'slug must be 1-40 lower-case letters, digits or inner hyphens')
-    .optional(),
-});
+/**
+ * The project bodies under a git URL policy (which local paths the operator allows): the
+ * api-server parses with these and documents them.
+ */
+export function projectBodySchemas(policy: GitUrlPolicy) {
+  const gitUrl = gitUrlSchema(policy);
+  const create = z.object({
+    name: projectName,
+    gitUrl,
+    productionBranch: gitRefSchema.optional(),
+    rootDirectory: trimmed(512).optional(),
+    installCommand: commandLine.optional(),
+    buildCommand: commandLine.optional(),
+    outputDirectory: trimmed(512).optional(),
+    spa: z.boolean().optional(),
+    /** Subdomain; derived from the name when absent (with a suffix if that one is taken). */
+    slug: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'slug must be 1-40 lower-case letters, digits or inner hyphens')
+      .optional(),
+  });
+  /** Build settings can be cleared with null (then they are detected again at build time). */
+  const update = z
+    .object({
+      name: projectName,
+      gitUrl,
+      productionBranch: gitRefSchema,
+      rootDirectory: trimmed(512).nullable(),
+      installCommand: commandLine.nullable(),
+      buildCommand: commandLine.nullable(),
+      outputDirectory: trimmed(512).nullable(),
+      spa: z.boolean(),
+    })
+    .partial()
+    .strict();
+  return { create, update };
+}
+
+/** The project bodies where no local path is allowed. */
+const remoteOnly = projectBodySchemas({ localRoots: [] });
+export const createProjectBodySchema = remoteOnly.create;
 export type CreateProjectBody = z.infer<typeof createProjectBodySchema>;
 
 export const createDeploymentBodySchema = z.object({
@@ -114,20 +155,7 @@ export const createDeploymentBodySchema = z.object({
 });
 export type CreateDeploymentBody = z.infer<typeof createDeploymentBodySchema>;
 
-/** Build settings can be cleared with null (then they are detected again at build time). */
-export const updateProjectBodySchema = z
-  .object({
-    name: projectName,
-    gitUrl,
-    productionBranch: gitRefSchema,
-    rootDirectory: trimmed(512).nullable(),
-    installCommand: commandLine.nullable(),
-    buildCommand: commandLine.nullable(),
-    outputDirectory: trimmed(512).nullable(),
-    spa: z.boolean(),
-  })
-  .partial()
-  .strict();
+export const updateProjectBodySchema = remoteOnly.update;
 export type UpdateProjectBody = z.infer<typeof updateProjectBodySchema>;
 
 export const projectSchema = z.object({
