@@ -1,8 +1,8 @@
 /**
  * `npm run test:api-contract`: the API's contract, checked the way users' tools see it.
  * Starts the platform on the embedded default (as `npm start` does) in a temporary data folder
- * on a free port, signs up an account, makes an API token and a few resources (a project, a
- * deployment, an env var, a deploy hook, a notification endpoint), then runs schemathesis with
+ * on a free port, signs up an account, makes an API token and a project with a deployment
+ * (and an env var, a deploy hook and a notification endpoint), then runs schemathesis with
  * every check against `GET /openapi.json`. Exits non-zero on any finding.
  *
  * schemathesis comes from PyPI into a venv of its own under `.venv/` (gitignored), at the
@@ -51,29 +51,25 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   return json;
 }
 
-/** An account with a token and one of each resource; returns the values the config file names. */
+/** An account (and an API token), a project with a deployment, an env var, a hook and an endpoint; returns what the config file names. */
 async function seed(base: string): Promise<Record<string, string>> {
   const session = await call(base, 'POST', '/auth/signup', { email: 'contract@example.test', password: 'correct horse battery staple' });
-  const created = await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, session.accessToken);
-  const token: string = created.secret;
-  const spare = await call(base, 'POST', '/auth/tokens', { name: 'revoked by the fuzzer' }, token);
+  // The run signs in with the session's access token: the fuzzer revokes the API tokens it
+  // finds listed (this one too), and an access token cannot be revoked.
+  const token: string = session.accessToken;
+  await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, token);
   // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
   const gitUrl = 'https://git.invalid/contract/site.git';
   const project = (await call(base, 'POST', '/projects', { name: 'contract', gitUrl }, token)).project;
-  const doomed = (await call(base, 'POST', '/projects', { name: 'contract-doomed', gitUrl }, token)).project;
   const deployment = (await call(base, 'POST', '/deploy', { projectId: project.id }, token)).deployment;
-  const env = (await call(base, 'POST', `/projects/${project.id}/env`, { key: 'GREETING', value: 'hello' }, token)).envVars[0];
-  const hook = (await call(base, 'POST', `/projects/${project.id}/deploy-hooks`, { name: 'cms', branch: 'main' }, token)).hook;
-  const endpoint = (await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token)).endpoint;
+  // Something in each of the project's lists.
+  await call(base, 'POST', `/projects/${project.id}/env`, { key: 'GREETING', value: 'hello' }, token);
+  await call(base, 'POST', `/projects/${project.id}/deploy-hooks`, { name: 'cms', branch: 'main' }, token);
+  await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token);
   return {
     API_TOKEN: token,
-    SPARE_TOKEN_ID: spare.token.id,
     PROJECT_ID: project.id,
-    DOOMED_PROJECT_ID: doomed.id,
     DEPLOYMENT_ID: deployment.id,
-    ENV_ID: env.id,
-    HOOK_ID: hook.id,
-    ENDPOINT_ID: endpoint.id,
   };
 }
 
@@ -104,7 +100,7 @@ try {
     '--config-file', join(here, 'schemathesis.toml'),
     'run', `${base}/openapi.json`,
     '--checks', 'all',
-    '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '25',
+    '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '15',
     '--workers', '2',
     '--report', 'junit', '--report-dir', join(root, 'test-artifacts', 'api-contract'),
     ...process.argv.slice(2),
