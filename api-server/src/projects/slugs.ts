@@ -1,5 +1,6 @@
-/** Subdomains the platform keeps for itself (the proxy forwards `api.<ROOT_DOMAIN>` to the API). */
-const RESERVED = new Set(['api', 'www', 'admin', 'dashboard', 'app', 'static', 'assets']);
+import { RESERVED_SLUGS } from '@platform/contracts';
+
+const RESERVED = new Set<string>(RESERVED_SLUGS);
 
 /**
  * Why a project slug cannot be used, or null. Every project owns three kinds of hostname:

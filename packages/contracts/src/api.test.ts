@@ -83,6 +83,9 @@ describe('request schemas: what the spec says is what is accepted', () => {
     expect(ok(createEnvVarBodySchema, { key: 'PATH', value: 'x' })).toBe(false);
     expect(ok(signupBodySchema, { email: 'a@b', password: 'nul\u0000inside' })).toBe(false);
     expect(signupBodySchema.parse({ email: ' Me@Example.test ', password: 'x'.repeat(10) }).email).toBe('me@example.test');
+    const create = projectBodySchemas({ localRoots: [] }).create;
+    for (const slug of ['api', 'site-git', 'a-git-b', 'site-abcdefghi']) expect(ok(create, { name: 'n', gitUrl: 'https://h/r', slug }), slug).toBe(false);
+    expect(ok(create, { name: 'n', gitUrl: 'https://h/r', slug: 'my-site' })).toBe(true);
   });
 
   it('parses query integers as decimal text only, within bounds', () => {

@@ -104,6 +104,14 @@ export const queryInteger = (min: number, max: number) =>
     .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`))
     .meta({ type: 'integer', minimum: min, maximum: max });
 
+/** Subdomains the platform keeps for itself (the proxy forwards `api.<ROOT_DOMAIN>` to the API). */
+export const RESERVED_SLUGS = ['api', 'www', 'admin', 'dashboard', 'app', 'static', 'assets'] as const;
+/**
+ * Slugs no project may ask for: the reserved ones, and those shaped like another project's
+ * deployment (`<slug>-<9 characters>`) or branch (`<slug>-git-<branch>`) hostname.
+ */
+export const RESERVED_SLUG_PATTERN = new RegExp(`^(?:${RESERVED_SLUGS.join('|')})$|-git-|-git$|-[a-z0-9]{9}$`);
+
 /**
  * The project bodies under a git URL policy (which local paths the operator allows): the
  * api-server parses with these and documents them.
@@ -123,6 +131,8 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
     slug: z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'slug must be 1-40 lower-case letters, digits or inner hyphens')
+      .refine((slug) => !RESERVED_SLUG_PATTERN.test(slug), 'slug must not be reserved (api, www, ...) or look like a deployment or branch hostname (-git, -<9 characters>)')
+      .meta({ not: { pattern: RESERVED_SLUG_PATTERN.source } })
       .optional(),
   });
   /** Build settings can be cleared with null (then they are detected again at build time). */
