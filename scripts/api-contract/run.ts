@@ -96,18 +96,25 @@ const base = `http://127.0.0.1:${port}`;
 let status = 1;
 try {
   const values = await seed(base);
-  const args = [
-    '--config-file', join(here, 'schemathesis.toml'),
-    'run', `${base}/openapi.json`,
-    '--checks', 'all',
-    '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '15',
-    '--workers', '2',
-    '--report', 'junit', '--report-dir', join(root, 'test-artifacts', 'api-contract'),
-    ...process.argv.slice(2),
-  ];
-  console.log(`schemathesis ${args.join(' ')}`);
-  const child = spawn(schemathesis, args, { stdio: 'inherit', env: { ...process.env, ...values } });
-  status = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  const run = async (configFile: string, phases: string) => {
+    const args = [
+      '--config-file', join(here, configFile),
+      'run', `${base}/openapi.json`,
+      '--phases', phases,
+      '--checks', 'all',
+      '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '15',
+      '--workers', '2',
+      '--report', 'junit', '--report-dir', join(root, 'test-artifacts', 'api-contract'),
+      ...process.argv.slice(2),
+    ];
+    console.log(`schemathesis ${args.join(' ')}`);
+    const child = spawn(schemathesis, args, { stdio: 'inherit', env: { ...process.env, ...values } });
+    return new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  };
+  // Two runs: the stateless phases on the seeded ids, then the stateful chains on their own.
+  const stateless = await run('schemathesis.toml', 'examples,coverage,fuzzing');
+  const stateful = await run('schemathesis-stateful.toml', 'stateful');
+  status = stateless || stateful;
 } catch (err) {
   console.error((err as Error).message);
 } finally {
