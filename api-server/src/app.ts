@@ -10,7 +10,8 @@ import { requireOwnedDeployment } from './deployments/access.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './http/errors.ts';
-import { openApiDocument } from './http/openapi.ts';
+import { methodNotAllowed, pathsOf } from './http/method-not-allowed.ts';
+import { openApiDocument, UNDOCUMENTED_PATHS } from './http/openapi.ts';
 import { requestId, requestLog } from './http/request-id.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { requireOwnedProject } from './projects/access.ts';
@@ -27,13 +28,17 @@ function mountPublic(app: Express, c: Composition, options: ApiOptions, isolatio
   app.get('/metrics', c.metrics.handler);
   // The web dashboard's static pages: public (they call the API with the user's token).
   app.use(dashboardRoutes());
-  const openapi = openApiDocument();
+  const openapi = openApiDocument({ localGitRoots: options.localGitRoots });
+  // Another method on a known path is a 405 naming the allowed ones, before authentication.
+  app.use(methodNotAllowed([...pathsOf(openapi), ...UNDOCUMENTED_PATHS]));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   // Signed over the raw bytes: mounted before the JSON parser.
   app.use(githubReceiver({ webhooks: services.webhooks, limiter: services.webhookLimiter }));
-  app.use(express.json({ limit: '100kb' }));
+  // Room for the largest valid body: a 32,768-character env var value, each character an
+  // escaped surrogate pair (12 bytes).
+  app.use(express.json({ limit: '512kb' }));
   app.use(deployHookReceiver({ webhooks: services.webhooks, limiter: services.webhookLimiter }));
   // Public: the dashboard shows a banner when builds run unsandboxed (single-user mode).
   app.get('/platform', (_req, res) => {
@@ -51,7 +56,7 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
   app.use('/deployments/:deploymentId', requireOwnedDeployment(repos.projects, repos.deployments));
   // The build log (live-logs/): behind the deployment-owner guard above.
   app.use(logsRoutes);
-  app.use(projectRoutes({ projects: services.projects, urls: options.urls }));
+  app.use(projectRoutes({ projects: services.projects, urls: options.urls, localGitRoots: options.localGitRoots }));
   app.use(deploymentRoutes({ deployments: services.deployments, projects: services.projects, urls: options.urls }));
   app.use(envVarRoutes({ envVars: services.envVars }));
   app.use(webhookOwnerRoutes({ webhooks: services.webhooks }));

@@ -361,7 +361,7 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       const evil = await http(platform.api, 'GET', '/projects', undefined, { 'x-request-id': 'bad id\twith tab' });
       expect(evil.headers.get('x-request-id')).not.toContain('bad');
 
-      const big = await http(platform.api, 'POST', '/projects', { name: 'big', gitUrl: 'https://github.com/a/b.git', pad: 'x'.repeat(200_000) });
+      const big = await http(platform.api, 'POST', '/projects', { name: 'big', gitUrl: 'https://github.com/a/b.git', pad: 'x'.repeat(600_000) });
       expect(big.status).toBe(413);
       expect(big.json.error.code).toBe('body_too_large');
       const invalid = await http(platform.api, 'POST', '/projects', { name: 7 });

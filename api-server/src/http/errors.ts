@@ -33,27 +33,39 @@ export function toHttpError<T>(err: T): HttpError | T {
   return new HttpError(DOMAIN_ERROR_STATUS[err.kind], err.code, err.message, err.details);
 }
 
-/** Parses a query string with a zod schema; a failure is a 400 naming each bad parameter. */
-export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const result = schema.safeParse(query);
-  if (result.success) return result.data;
-  const summary = result.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ');
-  throw new HttpError(400, 'invalid_query', `invalid query: ${summary}`);
-}
-
-/** Parses a request body with a zod schema; a failure is a 400 naming each bad field. */
+/**
+ * Parses a request body with a zod schema; a failure is a 400 naming each bad field. No body
+ * at all is a failure unless the schema has a default for it (an optional body).
+ */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const nul = findNul(body);
+  if (body === undefined && !schema.safeParse(undefined).success) {
+    throw new HttpError(400, 'invalid_body', 'invalid request body: (body): a JSON body is required (content-type: application/json)', {
+      issues: [{ field: '(body)', message: 'a JSON body is required' }],
+    });
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+    const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+    throw new HttpError(400, 'invalid_body', `invalid request body: ${summary}`, { issues });
+  }
+  // Unknown fields are dropped by the schema; what is kept must fit PostgreSQL text.
+  const nul = findNul(result.data);
   if (nul !== null) {
     throw new HttpError(400, 'invalid_body', `invalid request body: ${nul || '(body)'}: must not contain NUL characters`, {
       issues: [{ field: nul || '(body)', message: 'must not contain NUL characters' }],
     });
   }
-  const result = schema.safeParse(body ?? {});
+  return result.data;
+}
+
+/** Parses a query string with a zod schema; a failure is a 400 naming each bad parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query ?? {});
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-  const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-  throw new HttpError(400, 'invalid_body', `invalid request body: ${summary}`, { issues });
+  const issues = result.error.issues.map((i) => ({ parameter: i.path.join('.') || '(query)', message: i.message }));
+  const summary = issues.map((i) => `${i.parameter}: ${i.message}`).join('; ');
+  throw new HttpError(400, 'invalid_query', `invalid query: ${summary}`, { issues });
 }
 
 /** The path of the first string (or key) holding a NUL character, which PostgreSQL text cannot store; null when none. */

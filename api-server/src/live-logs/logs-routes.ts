@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { Router, type Request, type Response } from 'express';
-import { isTerminalStatus, type LogLine } from '@platform/contracts';
-import { MAX_READ_LIMIT, type LogStore } from '@platform/clickhouse';
-import { HttpError, notFound } from '../http/errors.ts';
+import { isTerminalStatus, logsQuerySchema, type LogLine, type LogsPage } from '@platform/contracts';
+import type { LogStore } from '@platform/clickhouse';
+import { notFound, parseQuery } from '../http/errors.ts';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 
 const DEFAULT_PAGE = 10_000;
-const MAX_QUERY_CHARS = 256;
 /** Lines read from ClickHouse per query while a download streams. */
 const DOWNLOAD_PAGE = 10_000;
 
@@ -44,13 +43,14 @@ export function logsRoutes(deps: { deployments: Pick<DeploymentsRepo, 'get'>; lo
     const lastSeq = lines.at(-1)?.seq ?? query.afterSeq;
     // The status was read before the lines, and the writer stores lines before it applies a
     // terminal status: a terminal status here means no line can come after these.
-    res.json({
+    const page: LogsPage = {
       deploymentId: deployment.id,
       status: deployment.status,
       lines,
       hasMore,
       nextAfterSeq: !hasMore && isTerminalStatus(deployment.status) ? null : lastSeq,
-    });
+    };
+    res.json(page);
   };
 
   router.get('/deployments/:id/logs', (req, res) => handle(req, res));
@@ -90,31 +90,6 @@ function formatLine(line: LogLine): string {
 }
 
 function parseLogsQuery(q: Request['query'], forcedFormat?: 'text'): LogsQuery {
-  const afterSeq = parseInteger(q.afterSeq, 'afterSeq', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-  const limit = parseInteger(q.limit, 'limit', 1, MAX_READ_LIMIT);
-  const text = single(q.q, 'q');
-  if (text !== undefined && text.length > MAX_QUERY_CHARS) {
-    throw new HttpError(400, 'invalid_query', `query parameter q must be at most ${MAX_QUERY_CHARS} characters`);
-  }
-  const format = forcedFormat ?? single(q.format, 'format') ?? 'json';
-  if (format !== 'json' && format !== 'text') {
-    throw new HttpError(400, 'invalid_query', 'query parameter format must be "json" or "text"');
-  }
-  return { afterSeq, limit, contains: text || undefined, format };
-}
-
-function single(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new HttpError(400, 'invalid_query', `query parameter ${name} must be given once, as text`);
-  return value;
-}
-
-function parseInteger(value: unknown, name: string, min: number, max: number): number | undefined {
-  const text = single(value, name);
-  if (text === undefined) return undefined;
-  const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new HttpError(400, 'invalid_query', `query parameter ${name} must be an integer from ${min} to ${max}`);
-  }
-  return n;
+  const query = parseQuery(logsQuerySchema, q);
+  return { afterSeq: query.afterSeq, limit: query.limit, contains: query.q || undefined, format: forcedFormat ?? query.format ?? 'json' };
 }

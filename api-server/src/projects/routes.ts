@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { createProjectBodySchema, updateProjectBodySchema } from '@platform/contracts';
+import { projectBodySchemas } from '@platform/contracts';
 import { currentUser } from '../auth/require-user.ts';
 import { parseBody } from '../http/errors.ts';
 import type { Urls } from '../urls.ts';
@@ -11,12 +11,14 @@ import type { ProjectsService } from './projects-service.ts';
  * Projects. Mounted after `requireUser` and the owner guard on `/projects/:projectId`, so
  * every handler here may assume the caller owns what it touches.
  */
-export function projectRoutes(deps: { projects: ProjectsService; urls: Urls }): Router {
+export function projectRoutes(deps: { projects: ProjectsService; urls: Urls; localGitRoots: readonly string[] }): Router {
   const router = Router();
   const { projects, urls } = deps;
+  // The same schemas the OpenAPI document shows: local paths only where the operator allows them.
+  const bodies = projectBodySchemas({ localRoots: deps.localGitRoots });
 
   const create = async (req: Request, res: Response) => {
-    const body = parseBody(createProjectBodySchema, req.body);
+    const body = parseBody(bodies.create, req.body);
     const { project, githubSecret } = await projects.create(body, currentUser(res).id);
     res.status(201).json({
       project: presentProject(project, urls),
@@ -40,7 +42,7 @@ export function projectRoutes(deps: { projects: ProjectsService; urls: Urls }): 
   });
 
   router.patch('/projects/:projectId', async (req, res) => {
-    const body = parseBody(updateProjectBodySchema, req.body);
+    const body = parseBody(bodies.update, req.body);
     res.json({ project: presentProject(await projects.update(ownedProject(res), body), urls) });
   });
 

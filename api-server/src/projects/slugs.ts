@@ -1,8 +1,8 @@
-import { projectSlug, randomId } from '@platform/contracts';
+import { projectSlug, randomId, RESERVED_SLUGS } from '@platform/contracts';
 import { InvalidProjectSettings } from './errors.ts';
 
 /** Subdomains the platform keeps for itself (the proxy forwards `api.<ROOT_DOMAIN>` to the API). */
-const RESERVED = new Set(['api', 'www', 'admin', 'dashboard', 'app', 'static', 'assets']);
+const RESERVED = new Set<string>(RESERVED_SLUGS);
 
 /**
  * Why a project slug cannot be used, or null. Every project owns three kinds of hostname:
