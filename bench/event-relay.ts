@@ -28,7 +28,15 @@ async function relay(batched: boolean): Promise<number> {
   const started = performance.now();
   const build = (async () => {
     for (let n = 1; n <= LINES; n++) {
-      const event = { type: 'log', deploymentId: 'bench', projectId: 'bench', seq: n, ts: Date.now(), stream: 'stdout', message: `line ${n} of a build log, about as long as npm prints them` };
+      const event = {
+        type: 'log',
+        deploymentId: 'bench',
+        projectId: 'bench',
+        seq: n,
+        ts: Date.now(),
+        stream: 'stdout',
+        message: `line ${n} of a build log, about as long as npm prints them`,
+      };
       await pipe.publish(topic, [{ key: 'bench', value: JSON.stringify(event) }]);
     }
     await pipe.close();
@@ -44,7 +52,9 @@ try {
   const batched = await relay(true);
   console.log(`one publish per line (baseline): ${Math.round(baseline)} lines/s`);
   console.log(`batched relay:                   ${Math.round(batched)} lines/s`);
-  console.log(`relay ${LINES} build log lines to Kafka: batched ${Math.round(batched)}/s vs ${Math.round(baseline)}/s one per line = ${(batched / baseline).toFixed(1)}x`);
+  console.log(
+    `relay ${LINES} build log lines to Kafka: batched ${Math.round(batched)}/s vs ${Math.round(baseline)}/s one per line = ${(batched / baseline).toFixed(1)}x`,
+  );
 } finally {
   await bus.close();
 }

@@ -104,7 +104,9 @@ try {
   const v = median(viewer);
   console.log(`baseline (REST JSON into <pre>): ${baseline.map((x) => x.toFixed(0)).join(', ')} ms; median ${b.toFixed(0)} ms`);
   console.log(`dashboard deployment page:       ${viewer.map((x) => x.toFixed(0)).join(', ')} ms; median ${v.toFixed(0)} ms`);
-  console.log(`log-viewer: ${stored} lines shown in ${v.toFixed(0)} ms vs ${b.toFixed(0)} ms for plain text: ${(v / b).toFixed(2)}x the baseline (${((stored / v) * 1000).toFixed(0)} lines/s)`);
+  console.log(
+    `log-viewer: ${stored} lines shown in ${v.toFixed(0)} ms vs ${b.toFixed(0)} ms for plain text: ${(v / b).toFixed(2)}x the baseline (${((stored / v) * 1000).toFixed(0)} lines/s)`,
+  );
 } finally {
   await browser.close();
   await platform.close();

@@ -73,7 +73,15 @@ async function rawInsertRate(client: ClickHouse): Promise<number> {
   const store = createLogStore(client);
   const now = Date.now();
   const deploymentId = `raw-${randomId(8)}`;
-  const events: BuildEvent[] = Array.from({ length: LINES }, (_, i) => ({ type: 'log', deploymentId, projectId: 'raw', seq: i + 1, ts: now, stream: 'stdout', message: message(i) }));
+  const events: BuildEvent[] = Array.from({ length: LINES }, (_, i) => ({
+    type: 'log',
+    deploymentId,
+    projectId: 'raw',
+    seq: i + 1,
+    ts: now,
+    stream: 'stdout',
+    message: message(i),
+  }));
   const started = performance.now();
   for (let i = 0; i < events.length; i += 20_000) await store.insert(events.slice(i, i + 20_000));
   return LINES / ((performance.now() - started) / 1000);
@@ -139,13 +147,30 @@ const inProcessBuild =
 const childProcessBuild =
   (brokers: string[], topic: string): BuildSide =>
   async (ids, kind) => {
-    const plan = { brokers, topic, ...ids, kind, lines: LINES, rate: RATE, seconds: SECONDS, ...(kind === 'burst' && EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {}) };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'logs-emitter.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const plan = {
+      brokers,
+      topic,
+      ...ids,
+      kind,
+      lines: LINES,
+      rate: RATE,
+      seconds: SECONDS,
+      ...(kind === 'burst' && EMITTER_BATCH ? { batchSize: EMITTER_BATCH } : {}),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'logs-emitter.ts'), JSON.stringify(plan)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     const [code] = (await once(child, 'close')) as [number | null];
     if (code !== 0) throw new Error(`the emitter process exited with code ${code}`);
-    const facts = Object.assign({}, ...out.trim().split('\n').map((l) => JSON.parse(l) as object)) as { startedAt: number; publishedAfterMs: number };
+    const facts = Object.assign(
+      {},
+      ...out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as object),
+    ) as { startedAt: number; publishedAfterMs: number };
     return facts;
   };
 
@@ -162,7 +187,6 @@ async function measure(label: string, apiBus: EventBus, build: BuildSide): Promi
       rawLinesPerSec = Math.max(rawLinesPerSec, raw);
       linesPerSec = Math.max(linesPerSec, await pipelineRate(`${label}, round ${round}`, h, build));
     }
-
 
     // 2. Latency at a steady rate, emitter → bus → live feed → socket.io client.
     const live = await h.createDeployment();

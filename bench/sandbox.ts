@@ -21,8 +21,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const root = mkdtempSync(join(tmpdir(), 'bench-sandbox-'));
 const repo = join(root, 'repo');
 cpSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'vanilla-site'), repo, { recursive: true });
-writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'bench-site', private: true, scripts: { build: 'node -e "require(\'fs\').cpSync(\'src\', \'dist\', { recursive: true })"' } }));
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+writeFileSync(
+  join(repo, 'package.json'),
+  JSON.stringify({ name: 'bench-site', private: true, scripts: { build: "node -e \"require('fs').cpSync('src', 'dist', { recursive: true })\"" } }),
+);
+const git = (...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: repo,
+    stdio: 'pipe',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' },
+  });
 git('init', '-q', '-b', 'main');
 git('add', '-A');
 git('commit', '-qm', 'bench');
@@ -32,7 +40,14 @@ if (!(await bubblewrapWorks(process.getuid?.() === 0 ? { uid: 100_000 } : {}))) 
   process.exit(1);
 }
 
-const sandboxed: SandboxSettings = { isolation: 'bubblewrap', network: 'egress', memoryBytes: 2 * 1024 ** 3, pids: 1024, cpuSeconds: 1800, diskBytes: 4 * 1024 ** 3 };
+const sandboxed: SandboxSettings = {
+  isolation: 'bubblewrap',
+  network: 'egress',
+  memoryBytes: 2 * 1024 ** 3,
+  pids: 1024,
+  cpuSeconds: 1800,
+  diskBytes: 4 * 1024 ** 3,
+};
 const unsandboxed: SandboxSettings = { isolation: 'none', network: 'egress' };
 
 /** One whole build through the local runner; ms from start() until the runner reports its end. */
@@ -45,10 +60,24 @@ async function build(sandbox: SandboxSettings): Promise<number> {
       if (event.type === 'status' && event.status !== 'BUILDING') final = `${event.status} ${event.detail ?? ''}`;
     }
   });
-  const runner = createLocalRunner({ command: localBuildServerCommand(), eventBus: bus, sandbox, isolation: { singleUser: false, summary: '', problems: [] }, inheritedEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const runner = createLocalRunner({
+    command: localBuildServerCommand(),
+    eventBus: bus,
+    sandbox,
+    isolation: { singleUser: false, summary: '', problems: [] },
+    inheritedEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   const ended = new Promise<void>((resolve) => runner.onTaskEnded!(() => resolve()));
   const started = performance.now();
-  await runner.start({ deploymentId: `bench${Math.random().toString(36).slice(2, 12)}`, projectId: 'bench', gitUrl: repo, localGitRoots: [root], useBuildCache: false, storage: { driver: 'local', dir: join(root, 'store') }, transport: { driver: 'pipe' } });
+  await runner.start({
+    deploymentId: `bench${Math.random().toString(36).slice(2, 12)}`,
+    projectId: 'bench',
+    gitUrl: repo,
+    localGitRoots: [root],
+    useBuildCache: false,
+    storage: { driver: 'local', dir: join(root, 'store') },
+    transport: { driver: 'pipe' },
+  });
   await ended;
   const ms = performance.now() - started;
   await bus.close();
@@ -59,7 +88,11 @@ async function build(sandbox: SandboxSettings): Promise<number> {
 /** One command (`true`) in a fresh sandbox of each kind, as runCommand starts it. */
 async function command(settings: SandboxSettings): Promise<number> {
   const dir = mkdtempSync(join(root, 'cmd-'));
-  const sandbox = await createSandbox({ settings: { ...settings, ...(process.getuid?.() === 0 && settings.isolation !== 'none' ? { uid: 100_000, gid: 100_000 } : {}) }, root: dir, name: `bench${Math.random().toString(36).slice(2, 10)}` });
+  const sandbox = await createSandbox({
+    settings: { ...settings, ...(process.getuid?.() === 0 && settings.isolation !== 'none' ? { uid: 100_000, gid: 100_000 } : {}) },
+    root: dir,
+    name: `bench${Math.random().toString(36).slice(2, 10)}`,
+  });
   const started = performance.now();
   const child = await sandbox.spawn(['true'], { cwd: sandbox.workDir, env: { PATH: '/usr/bin:/bin' } });
   child.stdout.resume();
@@ -86,7 +119,9 @@ try {
   console.log(`build, sandboxed:              median ${on.toFixed(0)} ms of ${ROUNDS} (${times.on.map((t) => t.toFixed(0)).join(', ')})`);
   console.log(`one command \`true\`: unsandboxed ${cmdOff.toFixed(1)} ms, sandboxed ${cmdOn.toFixed(1)} ms (+${(cmdOn - cmdOff).toFixed(1)} ms per command)`);
   const added = on - off;
-  console.log(`sandbox adds ${added.toFixed(0)} ms to a build of two commands (${(on / off).toFixed(2)}x the unsandboxed ${off.toFixed(0)} ms); goal <= 300 ms: ${added <= 300 ? 'met' : 'missed'}`);
+  console.log(
+    `sandbox adds ${added.toFixed(0)} ms to a build of two commands (${(on / off).toFixed(2)}x the unsandboxed ${off.toFixed(0)} ms); goal <= 300 ms: ${added <= 300 ? 'met' : 'missed'}`,
+  );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -67,7 +67,7 @@ function s3Client(url: string): S3Client {
 async function latencyRelay(target: URL, delayMs: number): Promise<{ url: string; server: Server }> {
   const server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port: Number(target.port || 80) });
-    const relay = (from: NodeJS.ReadableStream & { on: Function }, to: { write(b: Buffer): unknown; end(): unknown }) => {
+    const relay = (from: NodeJS.ReadableStream, to: { write(b: Buffer): unknown; end(): unknown }) => {
       from.on('data', (chunk: Buffer) => setTimeout(() => to.write(chunk), delayMs));
       from.on('end', () => setTimeout(() => to.end(), delayMs));
     };
@@ -171,7 +171,13 @@ async function round(label: string, client: S3Client, dir: string, files: { path
     const body = await readFile(join(dir, file.path));
     const contentType = contentTypeFor(file.path);
     await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `bench/${run}-seq/${file.path}`, Body: body, ContentType: contentType, CacheControl: cachePolicyFor(file.path, contentType) }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `bench/${run}-seq/${file.path}`,
+        Body: body,
+        ContentType: contentType,
+        CacheControl: cachePolicyFor(file.path, contentType),
+      }),
     );
   }
   const seqMs = performance.now() - seqStarted;
@@ -181,7 +187,9 @@ async function round(label: string, client: S3Client, dir: string, files: { path
   const plainStarted = performance.now();
   const plain = await uploadOutput({ store, deploymentId: `bench${run}plain`, dir, limits, compress: false });
   const plainMs = performance.now() - plainStarted;
-  console.log(`uploader, ${concurrency} parallel, no variants:   ${(plainMs / 1000).toFixed(2)} s (${plain.stats.objects} objects, ${(files.length / (plainMs / 1000)).toFixed(0)} files/s)`);
+  console.log(
+    `uploader, ${concurrency} parallel, no variants:   ${(plainMs / 1000).toFixed(2)} s (${plain.stats.objects} objects, ${(files.length / (plainMs / 1000)).toFixed(0)} files/s)`,
+  );
 
   const fullStarted = performance.now();
   const full = await uploadOutput({ store, deploymentId: `bench${run}full`, dir, limits });

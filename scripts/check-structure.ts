@@ -32,7 +32,11 @@ interface Finding {
 }
 
 function isTestFile(path: string): boolean {
-  return /\.(test|contract|integration\.test|e2e\.test|browser\.test)\.ts$/.test(path) || path.split(sep).includes('test') || path.startsWith(`packages${sep}testing${sep}`);
+  return (
+    /\.(test|contract|integration\.test|e2e\.test|browser\.test)\.ts$/.test(path) ||
+    path.split(sep).includes('test') ||
+    path.startsWith(`packages${sep}testing${sep}`)
+  );
 }
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
@@ -74,7 +78,8 @@ function checkEnv(file: string, text: string, findings: Finding[]): void {
   const base = file.split(sep).pop() ?? '';
   if (['main.ts', 'config.ts', 'environ.ts'].includes(base) || file.startsWith(`scripts${sep}`) || file.startsWith(`bench${sep}`)) return;
   text.split('\n').forEach((line, i) => {
-    if (/process\.env\b/.test(line) && !/^\s*(\*|\/\/)/.test(line)) findings.push({ file, line: i + 1, rule: 'process-env', message: 'reads process.env outside a config module or composition root' });
+    if (/process\.env\b/.test(line) && !/^\s*(\*|\/\/)/.test(line))
+      findings.push({ file, line: i + 1, rule: 'process-env', message: 'reads process.env outside a config module or composition root' });
   });
 }
 
@@ -104,7 +109,11 @@ function roleOf(file: string): number {
 function relativeImports(source: ts.SourceFile): { specifier: string; line: number }[] {
   const out: { specifier: string; line: number }[] = [];
   for (const statement of source.statements) {
-    if ((ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
       const specifier = statement.moduleSpecifier.text;
       if (specifier.startsWith('.')) out.push({ specifier, line: source.getLineAndCharacterOfPosition(statement.getStart(source)).line + 1 });
     }
@@ -120,7 +129,8 @@ function checkFloors(files: Map<string, ts.SourceFile>, findings: Finding[]): vo
       for (const { specifier, line } of relativeImports(source)) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), specifier));
         const [fromRole, toRole] = [roleOf(file), roleOf(target)];
-        if (fromRole > 0 && toRole > fromRole) findings.push({ file, line, rule: 'import-up', message: `a ${['', 'repository', 'service'][fromRole]} imports ${target}, a floor above it` });
+        if (fromRole > 0 && toRole > fromRole)
+          findings.push({ file, line, rule: 'import-up', message: `a ${['', 'repository', 'service'][fromRole]} imports ${target}, a floor above it` });
         const [fromFolder, toFolder] = [dirname(relative(service, file)), dirname(relative(service, target))];
         // A service's root folder holds both its entry files and small shared ones, and a folder
         // may use its own subfolders: only sibling folders are held to one direction.
@@ -133,7 +143,8 @@ function checkFloors(files: Map<string, ts.SourceFile>, findings: Finding[]): vo
     }
     for (const [from, targets] of folderEdges) {
       for (const to of targets) {
-        if (from < to && folderEdges.get(to)?.has(from)) findings.push({ file: join(service, from), line: 0, rule: 'folder-cycle', message: `${from}/ and ${to}/ import each other` });
+        if (from < to && folderEdges.get(to)?.has(from))
+          findings.push({ file: join(service, from), line: 0, rule: 'folder-cycle', message: `${from}/ and ${to}/ import each other` });
       }
     }
   }

@@ -83,7 +83,7 @@ async function ensureAdmin(api: string): Promise<string> {
       return saved.apiToken;
     }
   }
-  let session;
+  let session: Awaited<ReturnType<typeof post>>;
   if (saved) {
     session = await post('/auth/login', { email: saved.email, password: saved.password });
   } else {
@@ -96,8 +96,8 @@ async function ensureAdmin(api: string): Promise<string> {
   const created = await post('/auth/tokens', { name: 'npm start' }, session.json.accessToken);
   if (created.status !== 201) throw new Error(created.json.error?.message ?? `POST /auth/tokens answered ${created.status}`);
   saved.apiToken = created.json.secret as string;
-  writeFileSync(credentialsFile, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });
-  writeFileSync(tokenFile, saved.apiToken + '\n', { mode: 0o600 });
+  writeFileSync(credentialsFile, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tokenFile, `${saved.apiToken}\n`, { mode: 0o600 });
   console.log(`Admin account      ${saved.email}, password: ${saved.password}`);
   console.log(`API token          in ${tokenFile}: curl -H "Authorization: Bearer $(cat ${tokenFile})" ${api}/projects`);
   return saved.apiToken;
@@ -110,7 +110,17 @@ async function deployExample(api: string, token: string): Promise<void> {
   mkdirSync(repo, { recursive: true });
   cpSync(join(root, 'examples', 'site'), repo, { recursive: true, filter: (src) => !/node_modules|[/\\]dist$/.test(src) });
   const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: repo, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'example', GIT_AUTHOR_EMAIL: 'example@localhost', GIT_COMMITTER_NAME: 'example', GIT_COMMITTER_EMAIL: 'example@localhost' } });
+    execFileSync('git', args, {
+      cwd: repo,
+      stdio: 'pipe',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'example',
+        GIT_AUTHOR_EMAIL: 'example@localhost',
+        GIT_COMMITTER_NAME: 'example',
+        GIT_COMMITTER_EMAIL: 'example@localhost',
+      },
+    });
   git('init', '--quiet', '--initial-branch=main');
   git('add', '-A');
   git('commit', '--quiet', '-m', 'Example site');

@@ -70,7 +70,10 @@ describe('build fate on the embedded default', () => {
 
     const res = await http(platform.api, 'POST', `/deployments/${id}/cancel`, { reason: 'wrong branch' });
     expect(res.status).toBe(202);
-    expect((await http(platform.api, 'GET', `/deployments/${id}`)).json.deployment).toMatchObject({ status: 'CANCELED', errorMessage: 'canceled: wrong branch' });
+    expect((await http(platform.api, 'GET', `/deployments/${id}`)).json.deployment).toMatchObject({
+      status: 'CANCELED',
+      errorMessage: 'canceled: wrong branch',
+    });
 
     for (let i = 0; i < 100 && buildProcesses(id).length > 0; i++) await sleep(100);
     expect(buildProcesses(id)).toEqual([]);
@@ -84,7 +87,7 @@ describe('build fate on the embedded default', () => {
 
     const again = await http(platform.api, 'POST', `/deployments/${id}/cancel`);
     expect(again.status).toBe(409);
-    expect(again.json.error).toMatchObject({ code: "not_cancelable", message: "the deployment already ended (CANCELED)" });
+    expect(again.json.error).toMatchObject({ code: 'not_cancelable', message: 'the deployment already ended (CANCELED)' });
     expect((await http(platform.api, 'POST', '/deployments/nope/cancel')).status).toBe(404);
     const bad = await http(platform.api, 'POST', `/deployments/${id}/cancel`, { reason: 42 });
     expect(bad.status).toBe(400);
@@ -98,7 +101,14 @@ describe('build fate on the embedded default', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').at(-1));
+    const value = (line: RegExp) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => line.test(l))
+          ?.split(' ')
+          .at(-1),
+      );
     expect(value(/^platform_build_queue_length /)).toBe(0);
     expect(value(/^platform_builds_running /)).toBe(0);
     // The killed and canceled builds of the tests above, and this one.

@@ -99,7 +99,9 @@ describe('container runner (podman)', () => {
     execFileSync('podman', ['kill', `platform-build-${id}`]);
     const done = await waitForDeployment(platform.api, id, 30_000);
     expect(done.status).toBe('ERROR');
-    expect(done.errorMessage).toBe('the build ended without reporting a result: the build container was killed (exit code 137: SIGKILL, often the memory limit)');
+    expect(done.errorMessage).toBe(
+      'the build ended without reporting a result: the build container was killed (exit code 137: SIGKILL, often the memory limit)',
+    );
     // The row ends first; the log line follows through the event stream.
     let last = (await logLines(id)).at(-1);
     for (let i = 0; i < 100 && last?.stream !== 'system'; i++) {

@@ -106,16 +106,17 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
     // The deployment row is in PostgreSQL.
     const db = await createPostgresDb({ connectionString: databaseUrl, maxConnections: 1 });
     try {
-      expect(await db.query('SELECT status, commit_sha FROM deployments WHERE id = $1', [done.id])).toEqual([
-        { status: 'READY', commit_sha: done.commit },
-      ]);
+      expect(await db.query('SELECT status, commit_sha FROM deployments WHERE id = $1', [done.id])).toEqual([{ status: 'READY', commit_sha: done.commit }]);
     } finally {
       await db.close();
     }
 
     // Every build event went through the Kafka topic named by KAFKA_TOPIC_LOGS, keyed by deployment, seq 1, 2, 3...
-    const events = await readTopic(env.KAFKA_BROKERS, topics.logs, (e) => e.deploymentId === done.id, (all) =>
-      all.some((e) => e.type === 'status' && e.status === 'READY'),
+    const events = await readTopic(
+      env.KAFKA_BROKERS,
+      topics.logs,
+      (e) => e.deploymentId === done.id,
+      (all) => all.some((e) => e.type === 'status' && e.status === 'READY'),
     );
     const seqs = [...new Set(events.map((e) => e.seq))].sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
@@ -144,12 +145,7 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
 });
 
 /** Reads a topic from its beginning with a throwaway group until `enough` holds (or 30 s). */
-async function readTopic(
-  brokers: string,
-  topic: string,
-  keep: (e: BuildEvent) => boolean,
-  enough: (events: BuildEvent[]) => boolean,
-): Promise<BuildEvent[]> {
+async function readTopic(brokers: string, topic: string, keep: (e: BuildEvent) => boolean, enough: (events: BuildEvent[]) => boolean): Promise<BuildEvent[]> {
   const bus: EventBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'e2e-reader' });
   const events: BuildEvent[] = [];
   try {

@@ -10,8 +10,7 @@ import { loadProxyConfig } from '@platform/s3-reverse-proxy';
 const compose = parse(readFileSync(join(import.meta.dirname, '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, { environment?: Record<string, string | number>; image?: string; build?: { dockerfile: string } }>;
 };
-const envOf = (service: string) =>
-  Object.fromEntries(Object.entries(compose.services[service]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+const envOf = (service: string) => Object.fromEntries(Object.entries(compose.services[service]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
 
 describe('docker-compose.yml', () => {
   it('starts the api-server on PostgreSQL, Kafka, MinIO and the ClickHouse server', () => {
@@ -24,7 +23,12 @@ describe('docker-compose.yml', () => {
 
   it('runs builds in containers of their own, with no fixed secret: the keys are generated once into a volume', () => {
     const api = envOf('api-server');
-    expect(api).toMatchObject({ RUNNER: 'container', CONTAINER_ENGINE: 'docker', JWT_SECRET_FILE: '/secrets/jwt-secret', ENV_ENCRYPTION_KEY_FILE: '/secrets/env-encryption-key' });
+    expect(api).toMatchObject({
+      RUNNER: 'container',
+      CONTAINER_ENGINE: 'docker',
+      JWT_SECRET_FILE: '/secrets/jwt-secret',
+      ENV_ENCRYPTION_KEY_FILE: '/secrets/env-encryption-key',
+    });
     expect(api.JWT_SECRET).toBeUndefined();
     expect(api.ENV_ENCRYPTION_KEY).toBeUndefined();
     expect(JSON.stringify(compose.services['secrets-init'])).toContain('randomBytes');

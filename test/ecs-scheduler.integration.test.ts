@@ -21,7 +21,17 @@ describe('scheduler and reconciler on ECS (moto)', () => {
   let api: ApiServer;
   let base = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-ecs-'));
-  const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RECONCILE_INTERVAL_MS: '500', RECONCILE_SETTLE_MS: '500', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: tmpdir() });
+  const config = loadApiConfig({
+    PATH: process.env.PATH ?? '',
+    DATA_DIR: dataDir,
+    API_PORT: '0',
+    PROXY_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RECONCILE_INTERVAL_MS: '500',
+    RECONCILE_SETTLE_MS: '500',
+    ALLOW_LOCAL_GIT: 'true',
+    LOCAL_GIT_ROOTS: tmpdir(),
+  });
 
   let token: string | undefined;
   async function startApi() {
@@ -104,7 +114,10 @@ describe('scheduler and reconciler on ECS (moto)', () => {
     const task = (await ecsEnv.describeTask(arn))!;
     expect(task.lastStatus).toBe('STOPPED');
     expect(task.stoppedReason).toMatch(/^canceled by owner-\S+@example\.test$/);
-    expect((await http(base, 'GET', `/deployments/${id}`)).json.deployment).toMatchObject({ status: 'CANCELED', errorMessage: expect.stringMatching(/^canceled by owner-/) });
+    expect((await http(base, 'GET', `/deployments/${id}`)).json.deployment).toMatchObject({
+      status: 'CANCELED',
+      errorMessage: expect.stringMatching(/^canceled by owner-/),
+    });
     expect(await lastLogLine(id)).toMatchObject({ stream: 'system', message: expect.stringMatching(/^canceled by owner-/) });
   });
 

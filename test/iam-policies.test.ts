@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables (${Region}, ${aws:PrincipalTag/...}) are literal text here.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,8 +55,14 @@ describe('IAM policies', () => {
     expect(trust.Condition!['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['deployment-id', 'project-id'] });
     for (const file of ['build-upload-role-policy.json', 'build-task-role-policy.json']) {
       const resources = policy(file).flatMap((s) => list(s.Resource));
-      expect(resources.some((r) => r.includes('/routes/')), file).toBe(false);
-      expect(policy(file).some((s) => list(s.Action).includes('s3:DeleteObject')), file).toBe(false);
+      expect(
+        resources.some((r) => r.includes('/routes/')),
+        file,
+      ).toBe(false);
+      expect(
+        policy(file).some((s) => list(s.Action).includes('s3:DeleteObject')),
+        file,
+      ).toBe(false);
     }
   });
 });

@@ -26,7 +26,15 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'platform-proxy-e2e-'));
-    const config = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: dataDir, API_PORT: '0', PROXY_PORT: '0', LOG_LEVEL: 'warn', ALLOW_LOCAL_GIT: 'true', LOCAL_GIT_ROOTS: tmpdir() });
+    const config = loadApiConfig({
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      API_PORT: '0',
+      PROXY_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ALLOW_LOCAL_GIT: 'true',
+      LOCAL_GIT_ROOTS: tmpdir(),
+    });
     const logger = createLogger({ level: 'warn' });
     deps = await createEmbeddedDrivers(config, logger);
     api = await createApiServer(deps, apiOptionsFrom(config));
@@ -58,10 +66,17 @@ describe('proxy ingress, analytics, and serving without the api-server', () => {
     const deploymentId: string = deploy.json.deployment.id;
 
     // Live logs through the proxy: socket.io over a websocket on api.localhost.
-    const socket = io(`http://127.0.0.1:${proxyPort}`, { transports: ['websocket'], extraHeaders: { host: 'api.localhost' }, auth: { token }, reconnection: false });
+    const socket = io(`http://127.0.0.1:${proxyPort}`, {
+      transports: ['websocket'],
+      extraHeaders: { host: 'api.localhost' },
+      auth: { token },
+      reconnection: false,
+    });
     const lines: string[] = [];
     socket.on('log', (event: { message: string }) => lines.push(event.message));
-    const finalStatus = new Promise<string>((resolve) => socket.on('status', (e: { status: string }) => ['READY', 'ERROR', 'CANCELED'].includes(e.status) && resolve(e.status)));
+    const finalStatus = new Promise<string>((resolve) =>
+      socket.on('status', (e: { status: string }) => ['READY', 'ERROR', 'CANCELED'].includes(e.status) && resolve(e.status)),
+    );
     const ack = await socket.timeout(10_000).emitWithAck('subscribe', { deploymentId, afterSeq: 0 });
     expect(ack.ok).toBe(true);
 

@@ -43,7 +43,13 @@ describe('api-server restart', () => {
     api = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`api-server exited with ${child.exitCode}: ${stderr}`);
-      if (await fetch(`${api}/healthz`).then((r) => r.ok, () => false)) return child;
+      if (
+        await fetch(`${api}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return child;
       await sleep(100);
     }
     throw new Error(`api-server did not start: ${stderr}`);

@@ -224,7 +224,6 @@ describe('api-server configuration: accounts and secrets', () => {
   });
 });
 
-
 describe('api-server config: runners and the scheduler', () => {
   it('defaults to the local runner with the scheduler and reconciler defaults', () => {
     const config = loadApiConfig({});
@@ -243,8 +242,21 @@ describe('api-server config: runners and the scheduler', () => {
   });
 
   it('parses the container runner settings and treats empty values as unset', () => {
-    const config = loadApiConfig({ RUNNER: 'container', CONTAINER_MEMORY: '512m', CONTAINER_CPUS: '1.5', CONTAINER_PIDS_LIMIT: '256', CONTAINER_NETWORK: '', MAX_CONCURRENT_BUILDS_PER_PROJECT: '1' });
-    expect(config).toMatchObject({ RUNNER: 'container', CONTAINER_MEMORY: '512m', CONTAINER_CPUS: 1.5, CONTAINER_PIDS_LIMIT: 256, MAX_CONCURRENT_BUILDS_PER_PROJECT: 1 });
+    const config = loadApiConfig({
+      RUNNER: 'container',
+      CONTAINER_MEMORY: '512m',
+      CONTAINER_CPUS: '1.5',
+      CONTAINER_PIDS_LIMIT: '256',
+      CONTAINER_NETWORK: '',
+      MAX_CONCURRENT_BUILDS_PER_PROJECT: '1',
+    });
+    expect(config).toMatchObject({
+      RUNNER: 'container',
+      CONTAINER_MEMORY: '512m',
+      CONTAINER_CPUS: 1.5,
+      CONTAINER_PIDS_LIMIT: 256,
+      MAX_CONCURRENT_BUILDS_PER_PROJECT: 1,
+    });
     expect(config.CONTAINER_NETWORK).toBeUndefined();
   });
 

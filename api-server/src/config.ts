@@ -17,7 +17,11 @@ import {
 } from '@platform/contracts';
 import type { ClickHouseSettings } from '@platform/clickhouse';
 /** `a, b,c` → ['a', 'b', 'c']; unset → []. */
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** `512m` → 536870912; a plain number is bytes. */
 const bytes = (v: string): number => {
   const match = /^(\d+)([kmg]?)$/i.exec(v)!;
@@ -31,7 +35,12 @@ const apiEnvShape = {
   // Interface to listen on. Default 127.0.0.1 (use 0.0.0.0 behind a load balancer).
   API_HOST: optional(z.string().default('127.0.0.1')),
   // Domain under which deployments are served: <project>.<ROOT_DOMAIN>. Default localhost.
-  ROOT_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost')),
+  ROOT_DOMAIN: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name')
+      .default('localhost'),
+  ),
   // Scheme of the public deployment URLs. Default http.
   PUBLIC_SCHEME: optional(z.enum(['http', 'https']).default('http')),
   // Port in the public deployment URLs; default: PROXY_PORT.
@@ -77,15 +86,36 @@ const apiEnvShape = {
   // RUNNER=container: CPUs per build. Default 1.
   CONTAINER_CPUS: optional(z.coerce.number().positive().max(256).default(1)),
   // RUNNER=container: memory per build (podman syntax). Default 2g.
-  CONTAINER_MEMORY: optional(z.string().regex(/^\d+[bkmg]?$/i, 'must be like 512m or 2g').default('2g')),
+  CONTAINER_MEMORY: optional(
+    z
+      .string()
+      .regex(/^\d+[bkmg]?$/i, 'must be like 512m or 2g')
+      .default('2g'),
+  ),
   // RUNNER=container: most processes per build. Default 1024.
   CONTAINER_PIDS_LIMIT: optional(z.coerce.number().int().min(16).default(1_024)),
   // RUNNER=container: size of the build's tmpfs scratch folder. Default 4g.
-  CONTAINER_SCRATCH_SIZE: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')),
+  CONTAINER_SCRATCH_SIZE: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g')
+      .default('4g'),
+  ),
   // RUNNER=container: --network for builds (none, slirp4netns[:options], a network name). Default with podman: slirp4netns:allow_host_loopback=false; with docker the engine's.
-  CONTAINER_NETWORK: optional(z.string().regex(/^[a-zA-Z0-9_.:=,-]+$/, 'must be a network name').optional()),
+  CONTAINER_NETWORK: optional(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9_.:=,-]+$/, 'must be a network name')
+      .optional(),
+  ),
   // A build running longer is killed and ends in ERROR. Default 15 minutes.
-  BUILD_TIMEOUT_MS: optional(z.coerce.number().int().min(1_000).default(15 * 60_000)),
+  BUILD_TIMEOUT_MS: optional(
+    z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(15 * 60_000),
+  ),
   // Days build logs are kept in ClickHouse. Default 30.
   LOG_RETENTION_DAYS: optional(z.coerce.number().int().min(1).default(30)),
   // Accept local folders as git URLs, under LOCAL_GIT_ROOTS only. Default false (every account could name a folder of this machine's).
@@ -95,7 +125,12 @@ const apiEnvShape = {
   // Sandbox for builds on RUNNER=local: auto (bubblewrap when this host can run it, otherwise single-user mode: sign-up closed), required (refuse to start without it), off (single-user mode even where it could run). Default auto.
   SANDBOX: optional(z.enum(['auto', 'required', 'off']).default('auto')),
   // Memory of one build's commands together (bytes, or like 512m, 2g). Default 2g.
-  BUILD_MEMORY: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 2g').default('2g')).transform(bytes),
+  BUILD_MEMORY: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 2g')
+      .default('2g'),
+  ).transform(bytes),
   // Processes and threads of one build at once. Default 1024.
   BUILD_PIDS_LIMIT: optional(z.coerce.number().int().min(16).default(1_024)),
   // CPUs one build may use at once, e.g. 1 or 1.5. Default: not limited (the machine's).
@@ -103,13 +138,25 @@ const apiEnvShape = {
   // CPU time of one build's commands together, in seconds. Default 1800.
   BUILD_CPU_SECONDS: optional(z.coerce.number().int().min(1).default(1_800)),
   // Size of one build's work folder (clone, dependencies, caches, output, /tmp). Default 4g.
-  BUILD_DISK: optional(z.string().regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g').default('4g')).transform(bytes),
+  BUILD_DISK: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g')
+      .default('4g'),
+  ).transform(bytes),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.
   JWT_SECRET_FILE: optional(z.string().optional()),
   // Lifetime of an access token from login or sign-up, in seconds. Default 12 hours.
-  ACCESS_TOKEN_TTL_SECONDS: optional(z.coerce.number().int().min(60).max(30 * 86_400).default(12 * 3_600)),
+  ACCESS_TOKEN_TTL_SECONDS: optional(
+    z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86_400)
+      .default(12 * 3_600),
+  ),
   // AES-256 key (64 hex characters or 44 base64) encrypting env vars and webhook secrets at rest. Default: generated once into DATA_DIR/secrets.
   ENV_ENCRYPTION_KEY: optional(
     z
@@ -136,16 +183,36 @@ const apiEnvShape = {
   TZ: optional(z.string().optional()),
 
   // PostgreSQL for metadata, e.g. postgres://user:password@host:5432/platform. Unset: PGlite under DATA_DIR.
-  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional()),
+  DATABASE_URL: optional(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+      .optional(),
+  ),
   // Most PostgreSQL connections one api-server opens. Default 10.
   DATABASE_POOL_MAX: optional(z.coerce.number().int().min(1).max(1_000).optional()),
 
   // ClickHouse server over HTTP(S), e.g. http://clickhouse:8123. Unset (and no CLICKHOUSE_HOST): chDB under DATA_DIR.
-  CLICKHOUSE_URL: optional(z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional()),
+  CLICKHOUSE_URL: optional(
+    z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+      .optional(),
+  ),
   // The same as a host name (host or host:port, plain HTTP, port 8123 by default), as in the original .env.
-  CLICKHOUSE_HOST: optional(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host or host:port (use CLICKHOUSE_URL for https)').optional()),
+  CLICKHOUSE_HOST: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host or host:port (use CLICKHOUSE_URL for https)')
+      .optional(),
+  ),
   // Database holding log_events. Default default.
-  CLICKHOUSE_DATABASE: optional(z.string().regex(/^[A-Za-z0-9_]+$/, 'must be a database name').optional()),
+  CLICKHOUSE_DATABASE: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/, 'must be a database name')
+      .optional(),
+  ),
   // ClickHouse user. Default default.
   CLICKHOUSE_USER: optional(z.string().optional()),
   // ClickHouse password. Default empty.
@@ -213,7 +280,9 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
   const dataDir = resolve(parsed.DATA_DIR);
   const kafka = kafkaFromEnv(parsed);
   const clickhouseUrl = parsed.CLICKHOUSE_URL ?? (parsed.CLICKHOUSE_HOST ? clickhouseHostUrl(parsed.CLICKHOUSE_HOST) : undefined);
-  const localGitRoots = parsed.ALLOW_LOCAL_GIT ? (parsed.LOCAL_GIT_ROOTS.length > 0 ? parsed.LOCAL_GIT_ROOTS : [join(dataDir, 'repos')]).map((r) => resolve(r)) : [];
+  const localGitRoots = parsed.ALLOW_LOCAL_GIT
+    ? (parsed.LOCAL_GIT_ROOTS.length > 0 ? parsed.LOCAL_GIT_ROOTS : [join(dataDir, 'repos')]).map((r) => resolve(r))
+    : [];
   return {
     ...parsed,
     dataDir,
@@ -252,11 +321,17 @@ export interface ApiSecrets {
  * needs no setup) generated once and kept in `DATA_DIR/secrets/` with owner-only permissions.
  */
 export function loadApiSecrets(config: ApiConfig): ApiSecrets {
-  const jwt = config.JWT_SECRET ?? secretFile(config.JWT_SECRET_FILE, 'JWT_SECRET_FILE') ?? storedSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
+  const jwt =
+    config.JWT_SECRET ??
+    secretFile(config.JWT_SECRET_FILE, 'JWT_SECRET_FILE') ??
+    storedSecret(config.dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   const key =
-    config.ENV_ENCRYPTION_KEY ?? secretFile(config.ENV_ENCRYPTION_KEY_FILE, 'ENV_ENCRYPTION_KEY_FILE') ?? storedSecret(config.dataDir, 'env-encryption-key', () => randomBytes(32).toString('hex'));
+    config.ENV_ENCRYPTION_KEY ??
+    secretFile(config.ENV_ENCRYPTION_KEY_FILE, 'ENV_ENCRYPTION_KEY_FILE') ??
+    storedSecret(config.dataDir, 'env-encryption-key', () => randomBytes(32).toString('hex'));
   if (jwt.length < 32) throw new Error('invalid configuration: JWT_SECRET_FILE: must hold at least 32 characters');
-  if (!/^[0-9a-fA-F]{64}$/.test(key) && Buffer.from(key, 'base64').length !== 32) throw new Error('invalid configuration: ENV_ENCRYPTION_KEY_FILE: must hold 32 bytes as 64 hex or base64 characters');
+  if (!/^[0-9a-fA-F]{64}$/.test(key) && Buffer.from(key, 'base64').length !== 32)
+    throw new Error('invalid configuration: ENV_ENCRYPTION_KEY_FILE: must hold 32 bytes as 64 hex or base64 characters');
   return {
     jwtSecret: new TextEncoder().encode(jwt),
     envEncryptionKey: /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64'),
@@ -285,7 +360,7 @@ function storedSecret(dataDir: string, name: string, generate: () => string): st
   const value = generate();
   try {
     // wx: two processes starting at once keep the first one's secret.
-    writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return readFileSync(file, 'utf8').trim();

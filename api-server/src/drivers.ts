@@ -24,14 +24,9 @@ export function localBuildServerCommand(): string[] {
  * in-process bus or Kafka, chDB or a ClickHouse server; builds run through the runner RUNNER names.
  * A bus or store passed in is shared (the all-in-one start runs the proxy on the same ones).
  */
-export async function createDrivers(
-  config: ApiConfig,
-  logger: Logger,
-  shared: { bus?: EventBus; store?: ObjectStore } = {},
-): Promise<ApiDeps> {
+export async function createDrivers(config: ApiConfig, logger: Logger, shared: { bus?: EventBus; store?: ObjectStore } = {}): Promise<ApiDeps> {
   const { drivers } = config;
-  const usesDataDir =
-    drivers.db.driver === 'pglite' || drivers.storage.driver === 'local' || drivers.clickhouse.driver === 'chdb';
+  const usesDataDir = drivers.db.driver === 'pglite' || drivers.storage.driver === 'local' || drivers.clickhouse.driver === 'chdb';
   if (usesDataDir) {
     // The platform's own files: the database, the secrets, every deployment. Nobody else's to read.
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -83,11 +78,17 @@ export async function localIsolation(config: ApiConfig): Promise<{ sandbox: Loca
     const why = probe.problems.join('; ');
     if (config.SANDBOX === 'required') throw new Error(`invalid configuration: SANDBOX: required, but builds cannot be sandboxed here: ${why}`);
     if (config.ALLOW_SIGNUP === true) {
-      throw new Error(`invalid configuration: ALLOW_SIGNUP: open sign-up needs the build sandbox, which cannot run here (${why}); use RUNNER=container, or leave ALLOW_SIGNUP unset for single-user mode`);
+      throw new Error(
+        `invalid configuration: ALLOW_SIGNUP: open sign-up needs the build sandbox, which cannot run here (${why}); use RUNNER=container, or leave ALLOW_SIGNUP unset for single-user mode`,
+      );
     }
     return {
       sandbox: { isolation: 'none', network: 'egress' },
-      isolation: { singleUser: true, summary: `builds run unsandboxed, with the platform's own user: ${why}. Single-user mode: sign-up is closed once the first account exists`, problems: probe.problems },
+      isolation: {
+        singleUser: true,
+        summary: `builds run unsandboxed, with the platform's own user: ${why}. Single-user mode: sign-up is closed once the first account exists`,
+        problems: probe.problems,
+      },
     };
   }
   const sandbox: LocalSandbox = {

@@ -21,7 +21,14 @@ describe('build cache', () => {
     expect(key).toMatch(/^build-cache\/proj_1\/deps-npm-node20-[0-9a-f]{32}\.tar\.gz$/);
     expect(await dependencyCacheKey({ projectId: 'proj/1', packageManager: npm, dependencyFile: lock, nodeVersion: '20.19.0' })).toBe(key);
     expect(await dependencyCacheKey({ projectId: 'proj/1', packageManager: npm, dependencyFile: lock, nodeVersion: '22.1.0' })).not.toBe(key);
-    expect(await dependencyCacheKey({ projectId: 'proj/1', packageManager: { ...npm, name: 'pnpm', invoke: ['pnpm'] }, dependencyFile: lock, nodeVersion: '20.19.0' })).not.toBe(key);
+    expect(
+      await dependencyCacheKey({
+        projectId: 'proj/1',
+        packageManager: { ...npm, name: 'pnpm', invoke: ['pnpm'] },
+        dependencyFile: lock,
+        nodeVersion: '20.19.0',
+      }),
+    ).not.toBe(key);
     writeFileSync(lock, '{"lockfileVersion":3,"packages":{}}');
     expect(await dependencyCacheKey({ projectId: 'proj/1', packageManager: npm, dependencyFile: lock, nodeVersion: '20.19.0' })).not.toBe(key);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,14 +81,17 @@ export async function saveCache(
   // The stores hold tarballs that are compressed already: the fastest gzip level is nearly as small.
   // Symbolic links are left out: pnpm's store links back to the projects that used it, paths
   // that mean nothing in the next build (and that extraction would rightly refuse).
-  const archive = tar.c({ cwd: dir, gzip: { level: 1 }, portable: true, filter: (_path, stat) => !('isSymbolicLink' in stat && stat.isSymbolicLink()) }, entries);
+  const archive = tar.c(
+    { cwd: dir, gzip: { level: 1 }, portable: true, filter: (_path, stat) => !('isSymbolicLink' in stat && stat.isSymbolicLink()) },
+    entries,
+  );
   await store.put(key, Readable.from(archive, { objectMode: false }), { contentType: 'application/gzip' });
   return { saved: true, bytes: size };
 }
 
 async function folderSize(dir: string): Promise<number> {
   let total = 0;
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {

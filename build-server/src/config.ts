@@ -9,15 +9,27 @@ const envSchema = z.object({
   // Most files one deployment may upload. Default 20000.
   BUILD_MAX_OUTPUT_FILES: z.coerce.number().int().positive().default(20_000),
   // Most bytes one deployment may upload. Default 1 GiB.
-  BUILD_MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(1024 ** 3),
+  BUILD_MAX_OUTPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 ** 3),
   // Parallel uploads. Default 32.
   BUILD_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   // Most lines of command output one build logs; the rest is counted, not sent. Default 20000.
   BUILD_LOG_MAX_LINES: z.coerce.number().int().positive().default(20_000),
   // Most bytes of command output one build logs. Default 5 MiB.
-  BUILD_LOG_MAX_BYTES: z.coerce.number().int().positive().default(5 * 1024 ** 2),
+  BUILD_LOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 ** 2),
   // Largest dependency cache saved to the object store. Default 2 GiB.
-  BUILD_CACHE_MAX_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  BUILD_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 ** 3),
   // The PATH the user's commands get (the build image's node, npm, pnpm, yarn, git).
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
   // Locale for the user's commands, when set.
@@ -58,6 +70,9 @@ export function loadConfig(env: Record<string, string | undefined>): BuildServer
     logCaps: { maxLines: parsed.BUILD_LOG_MAX_LINES, maxBytes: parsed.BUILD_LOG_MAX_BYTES },
     cacheMaxBytes: parsed.BUILD_CACHE_MAX_BYTES,
     baseEnv: { PATH: parsed.PATH, ...(parsed.LANG ? { LANG: parsed.LANG } : {}) },
-    egressAllow: (parsed.BUILD_EGRESS_ALLOW ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    egressAllow: (parsed.BUILD_EGRESS_ALLOW ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
   };
 }

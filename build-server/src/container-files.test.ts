@@ -42,12 +42,15 @@ describe('build-server/ecs-task-definition.json', () => {
     expect(taskDefinition.requiresCompatibilities).toEqual(['FARGATE']);
     expect(container.name).toBe('build-server');
   });
-  it('runs the supervisor as root with only the capabilities it needs to keep the user\'s commands on a uid of their own, on a read-only root, without an init process', () => {
+  it("runs the supervisor as root with only the capabilities it needs to keep the user's commands on a uid of their own, on a read-only root, without an init process", () => {
     // Fargate lets a task drop capabilities, not add them (beyond SYS_PTRACE): root keeps
     // CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID and KILL from the default set, nothing else.
     expect(container.user).toBe('0:0');
     expect(container.readonlyRootFilesystem).toBe(true);
-    expect(container.linuxParameters).toEqual({ initProcessEnabled: false, capabilities: { drop: ['AUDIT_WRITE', 'FSETID', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT'] } });
+    expect(container.linuxParameters).toEqual({
+      initProcessEnabled: false,
+      capabilities: { drop: ['AUDIT_WRITE', 'FSETID', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT'] },
+    });
     const workDir = container.environment.find((e) => e.name === 'BUILD_WORK_DIR')?.value;
     expect(container.mountPoints.map((m) => m.containerPath)).toContain(workDir);
   });

@@ -34,8 +34,10 @@ describe('contentTypeFor', () => {
 
 describe('isCompressible', () => {
   it('is true for text, JSON, XML, SVG and wasm, false for already compressed media', () => {
-    for (const t of ['text/html; charset=utf-8', 'text/css', 'application/json', 'application/manifest+json', 'image/svg+xml', 'application/wasm']) expect(isCompressible(t)).toBe(true);
-    for (const t of ['image/png', 'image/webp', 'font/woff2', 'video/mp4', 'application/zip', 'application/octet-stream']) expect(isCompressible(t)).toBe(false);
+    for (const t of ['text/html; charset=utf-8', 'text/css', 'application/json', 'application/manifest+json', 'image/svg+xml', 'application/wasm'])
+      expect(isCompressible(t)).toBe(true);
+    for (const t of ['image/png', 'image/webp', 'font/woff2', 'video/mp4', 'application/zip', 'application/octet-stream'])
+      expect(isCompressible(t)).toBe(false);
   });
 });
 

@@ -9,7 +9,10 @@ afterAll(removeTempDirs);
 const withPnpmAndYarn = async (name: string) => name === 'pnpm' || name === 'yarn';
 const withNothing = async () => false;
 
-async function plan(fixture: string, options: { root?: string; overrides?: Parameters<typeof planBuild>[1]; hasProgram?: (n: string) => Promise<boolean> } = {}) {
+async function plan(
+  fixture: string,
+  options: { root?: string; overrides?: Parameters<typeof planBuild>[1]; hasProgram?: (n: string) => Promise<boolean> } = {},
+) {
   const repo = join(FIXTURES, fixture);
   return planBuild(join(repo, options.root ?? '.'), options.overrides ?? {}, { repoDir: repo, hasProgram: options.hasProgram ?? withNothing });
 }
@@ -18,7 +21,13 @@ describe('planBuild: one fixture per framework family', () => {
   it.each([
     // fixture, framework, package manager invocation, install, build, output
     ['vite-app', 'vite', ['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'dist'],
-    ['cra-app', 'create-react-app', ['npx', '--yes', 'yarn@1', 'install', '--frozen-lockfile', '--non-interactive'], ['npx', '--yes', 'yarn@1', 'run', 'build'], 'build'],
+    [
+      'cra-app',
+      'create-react-app',
+      ['npx', '--yes', 'yarn@1', 'install', '--frozen-lockfile', '--non-interactive'],
+      ['npx', '--yes', 'yarn@1', 'run', 'build'],
+      'build',
+    ],
     ['next-static', 'nextjs', ['npx', '--yes', 'pnpm@9.15.9', 'install', '--frozen-lockfile'], ['npx', '--yes', 'pnpm@9.15.9', 'run', 'build'], 'out'],
     ['astro-site', 'astro', ['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'dist'],
     ['sveltekit-static', 'sveltekit', ['npm', 'install', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'build'],
@@ -71,11 +80,23 @@ describe('planBuild: one fixture per framework family', () => {
 
   it('every detected value can be overridden by the project', async () => {
     const p = await plan('vite-app', {
-      overrides: { packageManager: 'pnpm', framework: 'astro', installCommand: ['make', 'deps'], buildCommand: ['make', 'site'], outputDirectory: 'public_html' },
+      overrides: {
+        packageManager: 'pnpm',
+        framework: 'astro',
+        installCommand: ['make', 'deps'],
+        buildCommand: ['make', 'site'],
+        outputDirectory: 'public_html',
+      },
     });
     expect(p).toMatchObject({ framework: 'astro', install: ['make', 'deps'], build: ['make', 'site'], outputCandidates: ['public_html'] });
     expect(p.packageManager?.name).toBe('pnpm');
-    expect(p.reasons).toEqual(expect.arrayContaining(['framework: astro (project setting)', 'build command: make site (project setting)', 'output directory: public_html (project setting)']));
+    expect(p.reasons).toEqual(
+      expect.arrayContaining([
+        'framework: astro (project setting)',
+        'build command: make site (project setting)',
+        'output directory: public_html (project setting)',
+      ]),
+    );
     // `static` skips install and build even with a package.json.
     expect(await plan('vite-app', { overrides: { framework: 'static' } })).toMatchObject({ install: null, build: null, outputCandidates: ['.'] });
   });

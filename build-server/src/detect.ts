@@ -71,15 +71,64 @@ interface FrameworkRule {
  * so they must win over the generic rules below them.
  */
 const FRAMEWORKS: readonly FrameworkRule[] = [
-  { id: 'nextjs', label: 'Next.js', dependency: 'next', configFiles: ['next.config.js', 'next.config.mjs', 'next.config.ts'], buildBin: ['next', 'build'], output: 'out' },
-  { id: 'gatsby', label: 'Gatsby', dependency: 'gatsby', configFiles: ['gatsby-config.js', 'gatsby-config.ts', 'gatsby-config.mjs'], buildBin: ['gatsby', 'build'], output: 'public' },
-  { id: 'docusaurus', label: 'Docusaurus', dependency: '@docusaurus/core', configFiles: ['docusaurus.config.js', 'docusaurus.config.ts', 'docusaurus.config.mjs'], buildBin: ['docusaurus', 'build'], output: 'build' },
-  { id: 'astro', label: 'Astro', dependency: 'astro', configFiles: ['astro.config.mjs', 'astro.config.js', 'astro.config.ts'], buildBin: ['astro', 'build'], output: 'dist' },
-  { id: 'sveltekit', label: 'SvelteKit', dependency: '@sveltejs/kit', configFiles: ['svelte.config.js', 'svelte.config.mjs'], buildBin: ['vite', 'build'], output: 'build' },
-  { id: 'nuxt', label: 'Nuxt', dependency: 'nuxt', configFiles: ['nuxt.config.ts', 'nuxt.config.js'], buildBin: ['nuxt', 'generate'], output: '.output/public' },
+  {
+    id: 'nextjs',
+    label: 'Next.js',
+    dependency: 'next',
+    configFiles: ['next.config.js', 'next.config.mjs', 'next.config.ts'],
+    buildBin: ['next', 'build'],
+    output: 'out',
+  },
+  {
+    id: 'gatsby',
+    label: 'Gatsby',
+    dependency: 'gatsby',
+    configFiles: ['gatsby-config.js', 'gatsby-config.ts', 'gatsby-config.mjs'],
+    buildBin: ['gatsby', 'build'],
+    output: 'public',
+  },
+  {
+    id: 'docusaurus',
+    label: 'Docusaurus',
+    dependency: '@docusaurus/core',
+    configFiles: ['docusaurus.config.js', 'docusaurus.config.ts', 'docusaurus.config.mjs'],
+    buildBin: ['docusaurus', 'build'],
+    output: 'build',
+  },
+  {
+    id: 'astro',
+    label: 'Astro',
+    dependency: 'astro',
+    configFiles: ['astro.config.mjs', 'astro.config.js', 'astro.config.ts'],
+    buildBin: ['astro', 'build'],
+    output: 'dist',
+  },
+  {
+    id: 'sveltekit',
+    label: 'SvelteKit',
+    dependency: '@sveltejs/kit',
+    configFiles: ['svelte.config.js', 'svelte.config.mjs'],
+    buildBin: ['vite', 'build'],
+    output: 'build',
+  },
+  {
+    id: 'nuxt',
+    label: 'Nuxt',
+    dependency: 'nuxt',
+    configFiles: ['nuxt.config.ts', 'nuxt.config.js'],
+    buildBin: ['nuxt', 'generate'],
+    output: '.output/public',
+  },
   { id: 'create-react-app', label: 'Create React App', dependency: 'react-scripts', configFiles: [], buildBin: ['react-scripts', 'build'], output: 'build' },
   { id: 'vue-cli', label: 'Vue CLI', dependency: '@vue/cli-service', configFiles: ['vue.config.js'], buildBin: ['vue-cli-service', 'build'], output: 'dist' },
-  { id: 'vite', label: 'Vite', dependency: 'vite', configFiles: ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts'], buildBin: ['vite', 'build'], output: 'dist' },
+  {
+    id: 'vite',
+    label: 'Vite',
+    dependency: 'vite',
+    configFiles: ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts'],
+    buildBin: ['vite', 'build'],
+    output: 'dist',
+  },
 ];
 
 /** Where an unknown build usually writes, checked in this order after the build. */
@@ -129,7 +178,8 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
   const pkg = await readPackageJson(appDir, options.repoDir);
 
   if (!pkg || overrides.framework === 'static') {
-    const why = overrides.framework === 'static' ? 'framework: static files (project setting)' : 'framework: none, no package.json: deploying the files as they are';
+    const why =
+      overrides.framework === 'static' ? 'framework: static files (project setting)' : 'framework: none, no package.json: deploying the files as they are';
     reasons.push(why);
     const output = overrides.outputDirectory ?? '.';
     reasons.push(`output directory: ${output}${overrides.outputDirectory ? ' (project setting)' : ' (the root directory)'}`);
@@ -203,11 +253,7 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
   return { framework: framework.id, packageManager: pm.manager, installDir, install, build, outputCandidates, reasons, warnings };
 }
 
-async function detectFramework(
-  appDir: string,
-  pkg: PackageJson,
-  override: Framework | undefined,
-): Promise<{ id: Framework; reason: string }> {
+async function detectFramework(appDir: string, pkg: PackageJson, override: Framework | undefined): Promise<{ id: Framework; reason: string }> {
   if (override) return { id: override, reason: `framework: ${override} (project setting)` };
   const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) };
   for (const rule of FRAMEWORKS) {
@@ -328,13 +374,7 @@ function guessMajor(name: PackageManagerName, lockText: string): string | null {
  * build image installs pnpm 10 and yarn 1), otherwise `npx --yes <pm>@<version>`, which needs
  * no corepack (whose signature check fails on some machines) and runs exactly the pinned version.
  */
-async function invocation(
-  name: PackageManagerName,
-  pinned: string | null,
-  version: string | null,
-  berry: boolean,
-  options: DetectOptions,
-): Promise<Command> {
+async function invocation(name: PackageManagerName, pinned: string | null, version: string | null, berry: boolean, options: DetectOptions): Promise<Command> {
   if (name === 'npm') return pinned ? ['npx', '--yes', `npm@${pinned}`] : ['npm'];
   if (berry) return ['npx', '--yes', `--package=@yarnpkg/cli-dist@${pinned ?? version ?? '4'}`, '--', 'yarn'];
   if (!pinned && options.hasProgram && (await options.hasProgram(name))) {

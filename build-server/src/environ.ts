@@ -1,4 +1,4 @@
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 
 /**
  * Erases this process's initial environment block, the bytes `/proc/<pid>/environ` shows.
@@ -20,7 +20,10 @@ export async function scrubInitialEnvironment(): Promise<boolean> {
     return false;
   }
   // Fields after `(comm)` start at field 3; env_start and env_end are fields 50 and 51 (Linux 3.5+).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
   const start = Number(fields[50 - 3]);
   const end = Number(fields[51 - 3]);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start) return false;
@@ -31,7 +34,7 @@ export async function scrubInitialEnvironment(): Promise<boolean> {
     process.env[name] = value;
   }
 
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open('/proc/self/mem', 'r+');
     await handle.write(Buffer.alloc(end - start), 0, end - start, start);
@@ -41,7 +44,7 @@ export async function scrubInitialEnvironment(): Promise<boolean> {
     await handle?.close();
   }
   const after = await readFile('/proc/self/environ').catch(() => null);
-  return after !== null && after.every((byte) => byte === 0);
+  return after?.every((byte) => byte === 0) ?? false;
 }
 
 /**

@@ -72,7 +72,10 @@ describe('BuildEventEmitter', () => {
   it('retries a failing bus in order: nothing is dropped', async () => {
     const bus = capturingBus();
     let failures = 2;
-    const flaky = { ...bus, publish: async (topic: string, m: Parameters<typeof bus.publish>[1]) => (failures-- > 0 ? Promise.reject(new Error('down')) : bus.publish(topic, m)) };
+    const flaky = {
+      ...bus,
+      publish: async (topic: string, m: Parameters<typeof bus.publish>[1]) => (failures-- > 0 ? Promise.reject(new Error('down')) : bus.publish(topic, m)),
+    };
     const events = new BuildEventEmitter(flaky, ids, { batchSize: 1 });
     events.log('stdout', 'a');
     events.log('stdout', 'b');

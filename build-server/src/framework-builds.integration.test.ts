@@ -93,7 +93,9 @@ describe('pnpm monorepo fixture, built for real', () => {
     // A pnpm on PATH is used; a new machine has none, and gets pnpm 10 from the registry.
     expect(first.text).toMatch(/Running install command: (npx --yes pnpm@10 |pnpm )install --frozen-lockfile/);
     expect(first.text).toMatch(/Running build command: (npx --yes pnpm@10 |pnpm )run build \(in apps\/web\)/);
-    const manifest = JSON.parse((await first.store.getBuffer(`deployments/${first.task.deploymentId}/_manifest.json`))!.toString()) as { files: Record<string, unknown> };
+    const manifest = JSON.parse((await first.store.getBuffer(`deployments/${first.task.deploymentId}/_manifest.json`))!.toString()) as {
+      files: Record<string, unknown>;
+    };
     const bundle = Object.keys(manifest.files).find((p) => p.startsWith('assets/') && p.endsWith('.js'))!;
     // The workspace package was linked and bundled.
     expect((await first.store.getBuffer(`deployments/${first.task.deploymentId}/${bundle}`))!.toString()).toContain('monorepo ui');
@@ -101,7 +103,9 @@ describe('pnpm monorepo fixture, built for real', () => {
     const second = await buildRepo(repo, { storageDir, task });
     expect(second.result, second.text).toBe('READY');
     expect(second.text).toMatch(/Build cache: hit, restored \d/);
-    console.log(`pnpm install of the monorepo fixture: ${installSeconds(first).toFixed(1)} s cold, ${installSeconds(second).toFixed(1)} s with the build cache`);
+    console.log(
+      `pnpm install of the monorepo fixture: ${installSeconds(first).toFixed(1)} s cold, ${installSeconds(second).toFixed(1)} s with the build cache`,
+    );
   });
 });
 

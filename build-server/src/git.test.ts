@@ -43,15 +43,17 @@ describe('git URL and ref validation', () => {
     ['http://evil.example/repo.git', true],
   ])('rejects %j (local paths allowed: %s) before git runs', async (url, allowLocal) => {
     const fake = recordingGit();
-    await expect(cloneRepository({ url, dir: tempDir('clone'), env: env(), localRoots: allowLocal ? ['/srv/repos'] : [], timeoutMs: 10_000, gitBinary: fake.binary })).rejects.toThrow(GitInputError);
+    await expect(
+      cloneRepository({ url, dir: tempDir('clone'), env: env(), localRoots: allowLocal ? ['/srv/repos'] : [], timeoutMs: 10_000, gitBinary: fake.binary }),
+    ).rejects.toThrow(GitInputError);
     expect(fake.ran()).toBe(false);
   });
 
   it('a hostile ext:: URL runs nothing, even with the real git on PATH', async () => {
     const marker = join(tempDir('ext'), 'pwned');
-    await expect(cloneRepository({ url: `ext::sh -c touch% ${marker}`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 10_000 })).rejects.toThrow(
-      'git remote helpers (such as ext::) are not allowed',
-    );
+    await expect(
+      cloneRepository({ url: `ext::sh -c touch% ${marker}`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 10_000 }),
+    ).rejects.toThrow('git remote helpers (such as ext::) are not allowed');
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -60,13 +62,29 @@ describe('git URL and ref validation', () => {
       expect(() => validateRef(ref)).toThrow(GitInputError);
       const fake = recordingGit();
       await expect(
-        cloneRepository({ url: 'https://github.com/org/repo.git', ref, dir: tempDir('clone'), env: env(), localRoots: [], timeoutMs: 10_000, gitBinary: fake.binary }),
+        cloneRepository({
+          url: 'https://github.com/org/repo.git',
+          ref,
+          dir: tempDir('clone'),
+          env: env(),
+          localRoots: [],
+          timeoutMs: 10_000,
+          gitBinary: fake.binary,
+        }),
       ).rejects.toThrow(GitInputError);
       expect(fake.ran()).toBe(false);
     }
     const fake = recordingGit();
     await expect(
-      cloneRepository({ url: 'https://github.com/org/repo.git', commit: '--upload-pack=x', dir: tempDir('clone'), env: env(), localRoots: [], timeoutMs: 10_000, gitBinary: fake.binary }),
+      cloneRepository({
+        url: 'https://github.com/org/repo.git',
+        commit: '--upload-pack=x',
+        dir: tempDir('clone'),
+        env: env(),
+        localRoots: [],
+        timeoutMs: 10_000,
+        gitBinary: fake.binary,
+      }),
     ).rejects.toThrow(GitInputError);
     expect(fake.ran()).toBe(false);
     expect(validateRef('feature/login-v2')).toBe('feature/login-v2');
@@ -98,16 +116,20 @@ describe('cloneRepository', () => {
     expect(readFileSync(join(atCommit, 'index.html'), 'utf8')).toContain('Plain HTML fixture');
 
     const atShort = tempDir('clone');
-    expect((await cloneRepository({ url: repo, commit: first.slice(0, 10), dir: atShort, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).commit).toBe(first);
+    expect((await cloneRepository({ url: repo, commit: first.slice(0, 10), dir: atShort, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).commit).toBe(
+      first,
+    );
 
     const atBranch = tempDir('clone');
-    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({ commit: featureTip });
+    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({
+      commit: featureTip,
+    });
     expect(readFileSync(join(atBranch, 'index.html'), 'utf8')).toBe('feature version');
     expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('1'); // shallow
 
-    await expect(cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 })).rejects.toThrow(
-      /git fetch: .*no-such-branch/,
-    );
+    await expect(
+      cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 }),
+    ).rejects.toThrow(/git fetch: .*no-such-branch/);
   });
 
   it('clones a private repository with a token sent as a header, never in the URL, and leaves no trace of it', async () => {
@@ -118,7 +140,9 @@ describe('cloneRepository', () => {
     const server = await startGitHttpServer(root, token);
     try {
       // Without the token the server refuses.
-      await expect(cloneRepository({ url: `${server.url}/site.git`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 })).rejects.toThrow(/git fetch/);
+      await expect(cloneRepository({ url: `${server.url}/site.git`, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 })).rejects.toThrow(
+        /git fetch/,
+      );
 
       const dir = tempDir('clone');
       const { commit } = await cloneRepository({ url: `${server.url}/site.git`, token, dir, env: env(), localRoots: ['/'], timeoutMs: 30_000 });
@@ -137,6 +161,10 @@ describe('cloneRepository', () => {
   it('gives git a closed environment: no system or global config, only allowed transports', () => {
     const e = gitEnvironment({ PATH: '/bin', HOME: '/h', token: 't0ken', allowLocal: false });
     expect(e).toMatchObject({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ALLOW_PROTOCOL: 'https:ssh', GIT_TERMINAL_PROMPT: '0' });
-    expect(Object.keys(e).filter((k) => !k.startsWith('GIT_') && !k.startsWith('SSH_')).sort()).toEqual(['HOME', 'PATH']);
+    expect(
+      Object.keys(e)
+        .filter((k) => !k.startsWith('GIT_') && !k.startsWith('SSH_'))
+        .sort(),
+    ).toEqual(['HOME', 'PATH']);
   });
 });

@@ -1,3 +1,2 @@
 export { runBuild, type BuildDeps } from './pipeline.ts';
 export { BuildEventEmitter } from './events.ts';
-

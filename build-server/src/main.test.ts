@@ -53,7 +53,7 @@ function task(overrides: Partial<BuildTask>): BuildTask {
 }
 
 describe('build-server entry point', () => {
-  it('a hostile install script finds no platform credential: not in its env, not in any ancestor\'s /proc/<pid>/environ', async () => {
+  it("a hostile install script finds no platform credential: not in its env, not in any ancestor's /proc/<pid>/environ", async () => {
     const secret = 'sk_live_user_secret_424242';
     const t = task({ buildEnv: { SECRET_API_KEY: secret }, gitToken: 'ghp_platform_token_canary_1' });
     const { code, events, stderr } = await runMain({
@@ -66,7 +66,13 @@ describe('build-server entry point', () => {
       KAFKA_SASL_PASSWORD: 'kafka-credential-canary-5432',
     });
     expect(stderr).not.toContain('warning: could not erase');
-    expect(code, events.map((e) => (e.type === 'log' ? e.message : `${e.status} ${e.detail ?? ''}`)).slice(-12).join('\n')).toBe(0);
+    expect(
+      code,
+      events
+        .map((e) => (e.type === 'log' ? e.message : `${e.status} ${e.detail ?? ''}`))
+        .slice(-12)
+        .join('\n'),
+    ).toBe(0);
     const logs = events.filter((e): e is LogEvent => e.type === 'log');
     const text = logs.map((l) => l.message).join('\n');
     if (SANDBOX_AVAILABLE) {

@@ -51,7 +51,12 @@ async function main(): Promise<number> {
   let sandbox: Sandbox | undefined;
   try {
     try {
-      sandbox = await createSandbox({ settings: task.sandbox, root, name: task.deploymentId, ...(config.egressAllow.length ? { egressAllow: config.egressAllow } : {}) });
+      sandbox = await createSandbox({
+        settings: task.sandbox,
+        root,
+        name: task.deploymentId,
+        ...(config.egressAllow.length ? { egressAllow: config.egressAllow } : {}),
+      });
     } catch (err) {
       // Never a fallback to less isolation than asked for: the build ends, saying why.
       const reason = err instanceof SandboxUnavailableError ? err.message : `the build sandbox could not be set up: ${(err as Error).message}`;

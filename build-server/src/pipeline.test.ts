@@ -51,7 +51,10 @@ describe('runBuild on fixture repositories', () => {
       rewrites: [],
       headers: [{ source: '/css/(.*)', headers: [{ key: 'X-Plain', value: 'yes' }] }],
     });
-    expect(manifest.files['css/site.css']).toMatchObject({ contentType: 'text/css; charset=utf-8', encodings: { br: { path: 'css/site.css.br' }, gzip: { path: 'css/site.css.gz' } } });
+    expect(manifest.files['css/site.css']).toMatchObject({
+      contentType: 'text/css; charset=utf-8',
+      encodings: { br: { path: 'css/site.css.br' }, gzip: { path: 'css/site.css.gz' } },
+    });
   });
 
   it('installs, builds with the build env vars and uploads the output of a script-built site', async () => {
@@ -69,7 +72,10 @@ describe('runBuild on fixture repositories', () => {
 
     const manifest = await manifestOf(build);
     expect(manifest.files['assets/app-3f9a1c2b.js']).toMatchObject({ cacheControl: IMMUTABLE });
-    expect(JSON.parse((await build.store.getBuffer(`deployments/${build.task.deploymentId}/data.json`))!.toString())).toEqual({ built: true, label: 'from-env' });
+    expect(JSON.parse((await build.store.getBuffer(`deployments/${build.task.deploymentId}/data.json`))!.toString())).toEqual({
+      built: true,
+      label: 'from-env',
+    });
   });
 
   it('never shows a build env value in the logs, and gives user commands nothing of the platform', async () => {
@@ -83,13 +89,15 @@ describe('runBuild on fixture repositories', () => {
     expect(build.text).not.toContain('ghp_tokenvalue0987654321');
     // What the install script saw: PATH, HOME, the package manager's own variables and the project's.
     const seen = build.logs.filter((l) => l.message.startsWith('ENV ')).map((l) => l.message.slice(4, l.message.indexOf('=')));
-    const platform = seen.filter((name) => !/^(npm_|YARN_|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$)/.test(name));
+    const platform = seen.filter(
+      (name) => !/^(npm_|YARN_|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$)/.test(name),
+    );
     expect(platform).toEqual([]);
     expect(seen).not.toContain('BUILD_TASK');
     expect(seen.some((name) => name.startsWith('GIT_CONFIG'))).toBe(false);
   });
 
-  it('never reads a file of the platform\'s through a link in the repository: package.json, vercel.json, the lockfile', async () => {
+  it("never reads a file of the platform's through a link in the repository: package.json, vercel.json, the lockfile", async () => {
     const secretDir = tempDir('platform-secret');
     const secret = join(secretDir, 'jwt-secret');
     writeFileSync(secret, 'platform-signing-key-do-not-leak-0123456789\n');
@@ -168,7 +176,10 @@ describe('runBuild on fixture repositories', () => {
     });
 
     it('a root directory that is missing or climbs out of the repository', async () => {
-      expectError(await buildRepo(repoFromFixture('plain-html'), { task: { rootDirectory: 'apps/web' } }), 'root directory "apps/web" does not exist in the repository');
+      expectError(
+        await buildRepo(repoFromFixture('plain-html'), { task: { rootDirectory: 'apps/web' } }),
+        'root directory "apps/web" does not exist in the repository',
+      );
       expectError(await buildRepo(repoFromFixture('plain-html'), { task: { rootDirectory: '../..' } }), 'root directory "../.." points outside the repository');
     });
 

@@ -93,7 +93,8 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   // Saved once no process of the build is left (one could swap a file for a link to a
   // file of the platform's between the archiver's check and its read), while the output
   // uploads; its outcome is logged before the deployment finishes.
-  const cacheSave = plan.install && cache.key && task.useBuildCache && !cache.hit ? saveDependencyCache(deps, cache.key, workspace.cacheDir) : Promise.resolve();
+  const cacheSave =
+    plan.install && cache.key && task.useBuildCache && !cache.hit ? saveDependencyCache(deps, cache.key, workspace.cacheDir) : Promise.resolve();
   try {
     await upload(deps, { repoDir: workspace.repoDir, appDir, plan, projectConfig });
   } finally {
@@ -153,13 +154,17 @@ async function readProjectConfig(events: BuildEventEmitter, appDir: string): Pro
   const projectConfig = await readVercelConfig(appDir);
   if (projectConfig) {
     events.system(`Read vercel.json: ${describeRouting(projectConfig)}`);
-    if (projectConfig.ignoredKeys.length > 0) events.system(`vercel.json: ignoring keys this platform does not support: ${projectConfig.ignoredKeys.join(', ')}`);
+    if (projectConfig.ignoredKeys.length > 0)
+      events.system(`vercel.json: ignoring keys this platform does not support: ${projectConfig.ignoredKeys.join(', ')}`);
   }
   return projectConfig;
 }
 
 async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string, projectConfig: ProjectConfig | null): Promise<BuildPlan> {
-  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), { repoDir: workspace.repoDir, hasProgram: (name) => onPath(name, workspace.path) });
+  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), {
+    repoDir: workspace.repoDir,
+    hasProgram: (name) => onPath(name, workspace.path),
+  });
   for (const reason of plan.reasons) deps.events.system(`Detected ${reason}`);
   for (const warning of plan.warnings) deps.events.system(`Warning: ${warning}`);
   return plan;
@@ -181,7 +186,9 @@ async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, app
   try {
     const restored = await restoreCache(deps.store, key, cacheDir);
     events.system(
-      restored.hit ? `Build cache: hit, restored ${formatBytes(restored.bytes)} in ${seconds(Date.now() - restoreStarted)} (${key})` : `Build cache: miss (${key})`,
+      restored.hit
+        ? `Build cache: hit, restored ${formatBytes(restored.bytes)} in ${seconds(Date.now() - restoreStarted)} (${key})`
+        : `Build cache: miss (${key})`,
     );
     return { key, hit: restored.hit };
   } catch (err) {
@@ -217,7 +224,9 @@ async function saveDependencyCache(deps: BuildDeps, key: string, cacheDir: strin
   const saveStarted = Date.now();
   try {
     const saved = await saveCache(deps.store, key, cacheDir, deps.cacheMaxBytes ?? 2 * 1024 ** 3);
-    deps.events.system(saved.saved ? `Build cache: saved ${formatBytes(saved.bytes)} in ${seconds(Date.now() - saveStarted)}` : `Build cache: not saved, ${saved.reason}`);
+    deps.events.system(
+      saved.saved ? `Build cache: saved ${formatBytes(saved.bytes)} in ${seconds(Date.now() - saveStarted)}` : `Build cache: not saved, ${saved.reason}`,
+    );
   } catch (err) {
     deps.events.system(`Build cache: could not be saved: ${oneLine((err as Error).message)}`);
   }
@@ -281,7 +290,9 @@ async function findOutput(repoDir: string, appDir: string, plan: BuildPlan): Pro
   if (plan.outputCandidates.length === 1) {
     throw new BuildFailure(`output directory "${plan.outputCandidates[0]}" was not found after the build`);
   }
-  throw new BuildFailure(`no output directory found after the build (looked for ${plan.outputCandidates.join(', ')}); set the output directory in the project settings`);
+  throw new BuildFailure(
+    `no output directory found after the build (looked for ${plan.outputCandidates.join(', ')}); set the output directory in the project settings`,
+  );
 }
 
 /** Runs one step; returns how long it took, or throws a BuildFailure with a one-line reason. */
@@ -365,4 +376,10 @@ export function redactUrl(url: string): string {
 
 const basicAuth = (token: string) => Buffer.from(`x-access-token:${token}`).toString('base64');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 1000);
+const oneLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ')
+    .slice(0, 1000);

@@ -25,10 +25,13 @@ async function run(command: string[], timeoutMs = 20_000) {
   return { result, logs: bus.events as LogEvent[] };
 }
 
-
 describe('runCommand', () => {
   it('turns every stdout and stderr line into a log event, in order per stream, and reports the exit code', async () => {
-    const { result, logs } = await run(['node', '-e', 'console.log("one\\ntwo"); console.error("err"); process.stdout.write("no newline"); process.exitCode = 3']);
+    const { result, logs } = await run([
+      'node',
+      '-e',
+      'console.log("one\\ntwo"); console.error("err"); process.stdout.write("no newline"); process.exitCode = 3',
+    ]);
     expect(result).toMatchObject({ exitCode: 3, signal: null, timedOut: false });
     expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.message)).toEqual(['one', 'two', 'no newline']);
     expect(logs.filter((l) => l.stream === 'stderr').map((l) => l.message)).toEqual(['err']);
@@ -88,7 +91,10 @@ describe('forEachLine', () => {
   it('keeps at most 64 KiB of a line without a newline and shows what a terminal would after \\r', async () => {
     const lines: string[] = [];
     const huge = 'y'.repeat(300_000);
-    await forEachLine(Readable.from([Buffer.from('progress 10%\rprogress 100%\r\nnext\n'), Buffer.from(huge), Buffer.from(huge), Buffer.from('\nafter\n')]), (l) => lines.push(l));
+    await forEachLine(
+      Readable.from([Buffer.from('progress 10%\rprogress 100%\r\nnext\n'), Buffer.from(huge), Buffer.from(huge), Buffer.from('\nafter\n')]),
+      (l) => lines.push(l),
+    );
     expect(lines[0]).toBe('progress 100%');
     expect(lines[1]).toBe('next');
     expect(lines[2]?.length).toBeLessThan(70_000);

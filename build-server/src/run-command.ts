@@ -86,8 +86,7 @@ export function forEachLine(stream: Readable, onLine: (line: string) => void): P
     };
     const take = (text: string) => {
       buffer += text;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (skipping) skipping = false;

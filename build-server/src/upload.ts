@@ -112,7 +112,11 @@ export async function uploadOutput(options: {
     version: 1,
     deploymentId,
     createdAt: new Date().toISOString(),
-    files: Object.fromEntries(Object.keys(writer.entries).sort().map((k) => [k, writer.entries[k]!])),
+    files: Object.fromEntries(
+      Object.keys(writer.entries)
+        .sort()
+        .map((k) => [k, writer.entries[k]!]),
+    ),
     ...(options.routing ? { routing: options.routing } : {}),
   };
   await writer.put(manifestKey(deploymentId), JSON.stringify(manifest), 'application/json', 'no-store');
@@ -169,7 +173,11 @@ class DeploymentWriter {
   }
 
   async put(key: string, body: Buffer | string, contentType: string, cacheControl: string): Promise<void> {
-    await withRetries(() => this.options.store.put(key, body, { contentType, cacheControl }), this.options.retry, () => this.stats.retries++);
+    await withRetries(
+      () => this.options.store.put(key, body, { contentType, cacheControl }),
+      this.options.retry,
+      () => this.stats.retries++,
+    );
     this.written.push(key);
     this.stats.objects++;
   }
@@ -219,7 +227,13 @@ class DeploymentWriter {
   }
 
   /** Starts the upload of the brotli and gzip variants smaller than `body` (pushed on `uploads`); returns them. */
-  private async uploadVariants(path: string, body: Buffer, contentType: string, cacheControl: string, uploads: Promise<void>[]): Promise<NonNullable<ManifestFile['encodings']>> {
+  private async uploadVariants(
+    path: string,
+    body: Buffer,
+    contentType: string,
+    cacheControl: string,
+    uploads: Promise<void>[],
+  ): Promise<NonNullable<ManifestFile['encodings']>> {
     const [br, gz] = await Promise.all([
       brotli(body, {
         params: {

@@ -56,11 +56,23 @@ describe('vercel.json', () => {
     [{ redirects: [{ source: '/a', destination: '/b', statusCode: 200 }] }, 'vercel.json: redirects[0].statusCode:'],
     [{ redirects: [{ source: '/a', destination: '/b', permanent: true, statusCode: 301 }] }, 'vercel.json: redirects[0]: set either'],
     [{ redirects: [{ source: '/a', destination: 'javascript:alert(1)' }] }, 'vercel.json: redirects[0].destination: must be a path'],
-    [{ rewrites: [{ source: '/api/(.*)', destination: 'https://api.example.com/$1' }] }, 'vercel.json: rewrites[0].destination: must be a path starting with "/"'],
+    [
+      { rewrites: [{ source: '/api/(.*)', destination: 'https://api.example.com/$1' }] },
+      'vercel.json: rewrites[0].destination: must be a path starting with "/"',
+    ],
     [{ rewrites: [{ source: '/(.*', destination: '/index.html' }] }, 'vercel.json: rewrites[0].source: has unbalanced parentheses'],
-    [{ rewrites: [{ source: '/a', destination: '/b', has: [{ type: 'host', value: 'x' }] }] }, 'vercel.json: rewrites[0].has: conditions ("has") are not supported'],
-    [{ headers: [{ source: '/(.*)', headers: [{ key: 'Bad Header', value: 'x' }] }] }, 'vercel.json: headers[0].headers[0].key: must be a valid HTTP header name'],
-    [{ headers: [{ source: '/(.*)', headers: [{ key: 'X-A', value: 'a\r\nSet-Cookie: x' }] }] }, 'vercel.json: headers[0].headers[0].value: must not contain line breaks'],
+    [
+      { rewrites: [{ source: '/a', destination: '/b', has: [{ type: 'host', value: 'x' }] }] },
+      'vercel.json: rewrites[0].has: conditions ("has") are not supported',
+    ],
+    [
+      { headers: [{ source: '/(.*)', headers: [{ key: 'Bad Header', value: 'x' }] }] },
+      'vercel.json: headers[0].headers[0].key: must be a valid HTTP header name',
+    ],
+    [
+      { headers: [{ source: '/(.*)', headers: [{ key: 'X-A', value: 'a\r\nSet-Cookie: x' }] }] },
+      'vercel.json: headers[0].headers[0].value: must not contain line breaks',
+    ],
     [{ headers: [{ source: '/(.*)', headers: [] }] }, 'vercel.json: headers[0].headers:'],
     [{ buildCommand: 'npm ci && npm run build' }, 'vercel.json: buildCommand: shell operator "&"'],
     [[1, 2], 'vercel.json must be a JSON object'],

@@ -45,11 +45,17 @@ const redirect = z
 const rewrite = z.object({ source: sourcePattern, destination: internalPath, ...unsupportedMatchers }).strict();
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'must be a valid HTTP header name');
-const headerValue = z.string().max(8192).refine((v) => !/[\r\n\0]/.test(v), 'must not contain line breaks');
+const headerValue = z
+  .string()
+  .max(8192)
+  .refine((v) => !/[\r\n\0]/.test(v), 'must not contain line breaks');
 const header = z
   .object({
     source: sourcePattern,
-    headers: z.array(z.object({ key: headerName, value: headerValue }).strict()).min(1).max(64),
+    headers: z
+      .array(z.object({ key: headerName, value: headerValue }).strict())
+      .min(1)
+      .max(64),
     ...unsupportedMatchers,
   })
   .strict();

@@ -98,13 +98,22 @@ try {
   const values = await seed(base);
   const run = async (configFile: string, phases: string) => {
     const args = [
-      '--config-file', join(here, configFile),
-      'run', `${base}/openapi.json`,
-      '--phases', phases,
-      '--checks', 'all',
-      '--max-examples', process.env.CONTRACT_MAX_EXAMPLES ?? '15',
-      '--workers', '2',
-      '--report', 'junit', '--report-dir', join(root, 'test-artifacts', 'api-contract'),
+      '--config-file',
+      join(here, configFile),
+      'run',
+      `${base}/openapi.json`,
+      '--phases',
+      phases,
+      '--checks',
+      'all',
+      '--max-examples',
+      process.env.CONTRACT_MAX_EXAMPLES ?? '15',
+      '--workers',
+      '2',
+      '--report',
+      'junit',
+      '--report-dir',
+      join(root, 'test-artifacts', 'api-contract'),
       ...process.argv.slice(2),
     ];
     console.log(`schemathesis ${args.join(' ')}`);

@@ -52,39 +52,169 @@ describe('fuzzing the API', () => {
     const rnd = mulberry32(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const hostileIds = [
-      '', '%', '%00', '%zz', '..', '%2e%2e', '%252e%252e', '..%2f..%2fetc%2fpasswd', 'a'.repeat(5000), '%F0%9F%92%A5', '%E0%A4%A',
-      "'%20OR%201=1--", '$%7Bjndi:ldap://x%7D', '__proto__', 'constructor', '-1', '0', '1e309', 'null', 'undefined', '%5B%5D', 'prj_', 'x'.repeat(65),
+      '',
+      '%',
+      '%00',
+      '%zz',
+      '..',
+      '%2e%2e',
+      '%252e%252e',
+      '..%2f..%2fetc%2fpasswd',
+      'a'.repeat(5000),
+      '%F0%9F%92%A5',
+      '%E0%A4%A',
+      "'%20OR%201=1--",
+      '$%7Bjndi:ldap://x%7D',
+      '__proto__',
+      'constructor',
+      '-1',
+      '0',
+      '1e309',
+      'null',
+      'undefined',
+      '%5B%5D',
+      'prj_',
+      'x'.repeat(65),
     ];
     const id = () => pick([...hostileIds, projectId, deploymentId, `prj_${Math.floor(rnd() * 1e9)}`]);
     const templates = [
-      '/projects', '/project', '/projects/:id', '/projects/:id/deployments', '/projects/:id/env', '/projects/:id/env/:id',
-      '/projects/:id/github-webhook/secret', '/projects/:id/github-webhook/deliveries', '/projects/:id/github-webhook/deliveries/:id/redeliver',
-      '/projects/:id/deploy-hooks', '/projects/:id/deploy-hooks/:id', '/projects/:id/notifications', '/projects/:id/notifications/:id',
-      '/projects/:id/notifications/:id/deliveries', '/projects/:id/analytics', '/deploy', '/deployments/:id', '/deployments/:id/logs',
-      '/deployments/:id/cancel', '/deployments/:id/redeploy', '/deployments/:id/promote', '/auth/signup', '/auth/login', '/auth/me',
-      '/auth/tokens', '/auth/tokens/:id', '/webhooks/github', '/deploy-hooks/:id', '/openapi.json', '/healthz', '/%', '/..%2f', '//', '/projects/',
+      '/projects',
+      '/project',
+      '/projects/:id',
+      '/projects/:id/deployments',
+      '/projects/:id/env',
+      '/projects/:id/env/:id',
+      '/projects/:id/github-webhook/secret',
+      '/projects/:id/github-webhook/deliveries',
+      '/projects/:id/github-webhook/deliveries/:id/redeliver',
+      '/projects/:id/deploy-hooks',
+      '/projects/:id/deploy-hooks/:id',
+      '/projects/:id/notifications',
+      '/projects/:id/notifications/:id',
+      '/projects/:id/notifications/:id/deliveries',
+      '/projects/:id/analytics',
+      '/deploy',
+      '/deployments/:id',
+      '/deployments/:id/logs',
+      '/deployments/:id/cancel',
+      '/deployments/:id/redeploy',
+      '/deployments/:id/promote',
+      '/auth/signup',
+      '/auth/login',
+      '/auth/me',
+      '/auth/tokens',
+      '/auth/tokens/:id',
+      '/webhooks/github',
+      '/deploy-hooks/:id',
+      '/openapi.json',
+      '/healthz',
+      '/%',
+      '/..%2f',
+      '//',
+      '/projects/',
     ];
     const queries = [
-      '', '?limit=-1', '?limit=1e9', '?limit=abc', '?status=DONE', '?status=', '?status=READY&status=ERROR', '?branch[$ne]=1', '?before=%00',
-      '?afterSeq=-5', '?afterSeq=99999999999999999999', '?projectId=' + projectId, '?projectId[]=x', '?%=%', '?a=' + 'b'.repeat(3000), '?target=staging',
+      '',
+      '?limit=-1',
+      '?limit=1e9',
+      '?limit=abc',
+      '?status=DONE',
+      '?status=',
+      '?status=READY&status=ERROR',
+      '?branch[$ne]=1',
+      '?before=%00',
+      '?afterSeq=-5',
+      '?afterSeq=99999999999999999999',
+      `?projectId=${projectId}`,
+      '?projectId[]=x',
+      '?%=%',
+      `?a=${'b'.repeat(3000)}`,
+      '?target=staging',
     ];
     const methods = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'POST', 'POST', 'PATCH'];
     const junkValues: unknown[] = [
-      null, true, 0, -1, 1.5, 1e308, '', ' ', 'x'.repeat(100_000), [], {}, [[[]]], { $ne: 1 }, '../../etc/passwd', 'ext::sh -c id',
-      '-uploadpack=touch', '\u0000', '\ud800', '💥', '<script>alert(1)</script>', "' OR 1=1 --", 'https://169.254.169.254/latest', 'ftp://x', 'PATH',
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      '',
+      ' ',
+      'x'.repeat(100_000),
+      [],
+      {},
+      [[[]]],
+      { $ne: 1 },
+      '../../etc/passwd',
+      'ext::sh -c id',
+      '-uploadpack=touch',
+      '\u0000',
+      '\ud800',
+      '💥',
+      '<script>alert(1)</script>',
+      "' OR 1=1 --",
+      'https://169.254.169.254/latest',
+      'ftp://x',
+      'PATH',
     ];
     const fields = [
-      'name', 'gitUrl', 'productionBranch', 'rootDirectory', 'installCommand', 'buildCommand', 'outputDirectory', 'spa', 'slug', 'projectId',
-      'ref', 'commit', 'email', 'password', 'key', 'value', 'targets', 'url', 'events', 'branch', 'useBuildCache', 'reason', 'expiresInDays',
-      '__proto__', 'constructor', 'prototype',
+      'name',
+      'gitUrl',
+      'productionBranch',
+      'rootDirectory',
+      'installCommand',
+      'buildCommand',
+      'outputDirectory',
+      'spa',
+      'slug',
+      'projectId',
+      'ref',
+      'commit',
+      'email',
+      'password',
+      'key',
+      'value',
+      'targets',
+      'url',
+      'events',
+      'branch',
+      'useBuildCache',
+      'reason',
+      'expiresInDays',
+      '__proto__',
+      'constructor',
+      'prototype',
     ];
     const rawBodies = [
-      '{', '{"a":', '[', 'null', '1', '"str"', 'true', '{"a":1,}', "{'a':1}", '\u0000\u0001\u0002', '[' .repeat(5000) + ']'.repeat(5000),
-      '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"polluted":1}}}', '1e999', '{"name":"x","name":{"nested":true}}', '\xff\xfe{}',
+      '{',
+      '{"a":',
+      '[',
+      'null',
+      '1',
+      '"str"',
+      'true',
+      '{"a":1,}',
+      "{'a':1}",
+      '\u0000\u0001\u0002',
+      '['.repeat(5000) + ']'.repeat(5000),
+      '{"__proto__":{"admin":true}}',
+      '{"constructor":{"prototype":{"polluted":1}}}',
+      '1e999',
+      '{"name":"x","name":{"nested":true}}',
+      '\xff\xfe{}',
     ];
     const contentTypes = [
-      'application/json', 'application/json', 'application/json; charset=utf-16', 'application/json; charset=bogus', 'text/plain',
-      'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'application/vnd.api+json',
+      'application/json',
+      'application/json',
+      'application/json; charset=utf-16',
+      'application/json; charset=bogus',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      '',
+      'application/vnd.api+json',
     ];
     const pushBody = JSON.stringify(githubBranchPush());
 
@@ -112,14 +242,24 @@ describe('fuzzing the API', () => {
       const auth = rnd();
       if (auth < 0.55) headers.authorization = `Bearer ${platform.token}`;
       else if (auth < 0.65) headers.authorization = `Bearer ${stranger}`;
-      else if (auth < 0.8) headers.authorization = pick(['Bearer', 'Bearer ', 'Basic YTpi', 'Bearer x.y.z', `Bearer ${platform.token}x`, 'Bearer plt_' + 'A'.repeat(43), 'bearer  ' + 'a'.repeat(5000), 'Token abc']);
+      else if (auth < 0.8)
+        headers.authorization = pick([
+          'Bearer',
+          'Bearer ',
+          'Basic YTpi',
+          'Bearer x.y.z',
+          `Bearer ${platform.token}x`,
+          `Bearer plt_${'A'.repeat(43)}`,
+          `bearer  ${'a'.repeat(5000)}`,
+          'Token abc',
+        ]);
       const body = makeBody();
       const ct = pick(contentTypes);
       if (ct && body) headers['content-type'] = ct;
       if (path.startsWith('/webhooks/github')) {
         if (rnd() < 0.8) headers['x-github-event'] = pick(['push', 'ping', 'issues', '', 'PUSH', '../x', 'a'.repeat(100)]);
         if (rnd() < 0.8) headers['x-github-delivery'] = pick([crypto.randomUUID(), '', 'not a guid!', 'x'.repeat(200)]);
-        if (rnd() < 0.8) headers['x-hub-signature-256'] = pick(['sha256=' + '0'.repeat(64), 'sha256=', 'sha1=abc', 'sha256=' + 'g'.repeat(64), 'garbage']);
+        if (rnd() < 0.8) headers['x-hub-signature-256'] = pick([`sha256=${'0'.repeat(64)}`, 'sha256=', 'sha1=abc', `sha256=${'g'.repeat(64)}`, 'garbage']);
       }
       if (rnd() < 0.05) headers['x-request-id'] = pick(['', '../../', 'a'.repeat(500), 'ok-id']);
       if (rnd() < 0.03) headers['content-encoding'] = pick(['gzip', 'br', 'deflate', 'bogus']);
@@ -166,13 +306,19 @@ describe('fuzzing the API', () => {
           }
           sent++;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          if (status >= 500 || status < 100) failures.push(`${r.method} ${r.path.slice(0, 200)} ${JSON.stringify(r.headers).slice(0, 300)} body=${r.body?.toString('latin1').slice(0, 200)} → ${status}`);
+          if (status >= 500 || status < 100)
+            failures.push(
+              `${r.method} ${r.path.slice(0, 200)} ${JSON.stringify(r.headers).slice(0, 300)} body=${r.body?.toString('latin1').slice(0, 200)} → ${status}`,
+            );
         }
       }),
     );
     agent.destroy();
 
-    const summary = [...statuses.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ');
+    const summary = [...statuses.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
     console.log(`fuzz seed ${seed}: ${sent} requests: ${summary}`);
     expect(failures.slice(0, 20), `seed ${seed}`).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(REQUESTS);

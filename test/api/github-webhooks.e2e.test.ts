@@ -14,13 +14,22 @@ describe('GitHub webhooks', () => {
   let prod: { id: string; secret: string };
   let preview: { id: string; secret: string };
 
-  const deploymentsOf = async (projectId: string) => (await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments as any[];
+  const deploymentsOf = async (projectId: string) =>
+    (await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments as any[];
 
   beforeAll(async () => {
     platform = await startEmbeddedPlatform({ LOGIN_RATE_LIMIT_PER_MINUTE: '5', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100', ALLOW_PRIVATE_WEBHOOK_URLS: 'false' });
     // Two projects building the example's repository, known by two URL forms; each has its own secret.
-    const a = await http(platform.api, 'POST', '/projects', { name: 'hello-prod', gitUrl: 'https://github.com/Codertocat/Hello-World.git', productionBranch: 'master' });
-    const b = await http(platform.api, 'POST', '/projects', { name: 'hello-preview', gitUrl: 'git@github.com:Codertocat/Hello-World.git', productionBranch: 'main' });
+    const a = await http(platform.api, 'POST', '/projects', {
+      name: 'hello-prod',
+      gitUrl: 'https://github.com/Codertocat/Hello-World.git',
+      productionBranch: 'master',
+    });
+    const b = await http(platform.api, 'POST', '/projects', {
+      name: 'hello-preview',
+      gitUrl: 'git@github.com:Codertocat/Hello-World.git',
+      productionBranch: 'main',
+    });
     expect(a.status).toBe(201);
     expect(a.json.githubWebhook.secret).toMatch(/^ghs_/);
     prod = { id: a.json.project.id, secret: a.json.githubWebhook.secret };
@@ -57,7 +66,7 @@ describe('GitHub webhooks', () => {
       await deliverGithub(platform.api, 'push', tampered, { signature }),
       await deliverGithub(platform.api, 'push', body, { secret: 'not-the-secret' }),
       await deliverGithub(platform.api, 'push', body, {}),
-      await deliverGithub(platform.api, 'push', body, { signature: 'sha1=' + 'a'.repeat(40) }),
+      await deliverGithub(platform.api, 'push', body, { signature: `sha1=${'a'.repeat(40)}` }),
       await deliverGithub(platform.api, 'push', body, { signature: signature.slice(0, -1) + (signature.endsWith('0') ? '1' : '0') }),
       // A valid signature for a project that builds another repository.
       await deliverGithub(platform.api, 'push', body.replaceAll('Codertocat/Hello-World', 'someone/else'), { secret: prod.secret }),
@@ -101,7 +110,16 @@ describe('GitHub webhooks', () => {
       expect(res.json.results[0]).toMatchObject({ outcome: 'ignored' });
     }
     // The examples hold no branch deletion; this is the branch push turned into one, as GitHub sends it.
-    const deletion = { ...githubBranchPush(), ref: 'refs/heads/master', before: githubBranchPush().after, after: '0'.repeat(40), created: false, deleted: true, head_commit: null, commits: [] };
+    const deletion = {
+      ...githubBranchPush(),
+      ref: 'refs/heads/master',
+      before: githubBranchPush().after,
+      after: '0'.repeat(40),
+      created: false,
+      deleted: true,
+      head_commit: null,
+      commits: [],
+    };
     const deleted = await deliverGithub(platform.api, 'push', JSON.stringify(deletion), { secret: prod.secret });
     expect(deleted.json.results[0]).toMatchObject({ outcome: 'ignored', detail: 'branch master was deleted' });
 
@@ -154,13 +172,19 @@ describe('GitHub webhooks', () => {
     expect(fired.status).toBe(202);
     const d = (await http(platform.api, 'GET', `/deployments/${fired.json.job.deploymentId}`)).json.deployment;
     expect(d).toMatchObject({ projectId: preview.id, ref: 'content', target: 'preview' });
-    expect((await http(platform.api, 'POST', hook.json.url + 'x', undefined, { authorization: '' })).status).toBe(404);
+    expect((await http(platform.api, 'POST', `${hook.json.url}x`, undefined, { authorization: '' })).status).toBe(404);
     expect((await http(platform.api, 'DELETE', `/projects/${preview.id}/deploy-hooks/${hook.json.hook.id}`)).status).toBe(204);
     expect((await http(platform.api, 'POST', hook.json.url, undefined, { authorization: '' })).status).toBe(404);
   });
 
   it('refuses notification URLs that reach private addresses (the default)', async () => {
-    for (const url of ['http://127.0.0.1:4566/', 'http://localhost:9000/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/', 'http://10.0.0.8/hook']) {
+    for (const url of [
+      'http://127.0.0.1:4566/',
+      'http://localhost:9000/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/',
+      'http://10.0.0.8/hook',
+    ]) {
       const res = await http(platform.api, 'POST', `/projects/${prod.id}/notifications`, { url });
       expect(res.status, url).toBe(400);
       expect(res.json.error.message).toContain('ALLOW_PRIVATE_WEBHOOK_URLS');
@@ -187,12 +211,20 @@ describe('GitHub webhooks', () => {
   it('rate-limits login per client address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      statuses.push((await http(platform.api, 'POST', '/auth/login', { email: 'owner@example.test', password: 'wrong password' }, { authorization: '' })).status);
+      statuses.push(
+        (await http(platform.api, 'POST', '/auth/login', { email: 'owner@example.test', password: 'wrong password' }, { authorization: '' })).status,
+      );
     }
     // 5 per minute, one of them spent by the sign-up in the helper.
     expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
     expect(statuses.slice(4)).toEqual([429, 429, 429, 429]);
-    const limited = await http(platform.api, 'POST', '/auth/login', { email: 'owner@example.test', password: 'correct horse battery staple' }, { authorization: '' });
+    const limited = await http(
+      platform.api,
+      'POST',
+      '/auth/login',
+      { email: 'owner@example.test', password: 'correct horse battery staple' },
+      { authorization: '' },
+    );
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited.json.error.code).toBe('rate_limited');

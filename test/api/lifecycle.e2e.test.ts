@@ -74,7 +74,9 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       expect(up.status).toBe(201);
       expect(up.json.user.email).toBe('ada@example.test');
       expect(up.text).not.toContain('a long enough password');
-      expect((await http(platform.api, 'POST', '/auth/signup', { email: 'ada@example.test', password: 'another password!' }, { authorization: '' })).status).toBe(409);
+      expect(
+        (await http(platform.api, 'POST', '/auth/signup', { email: 'ada@example.test', password: 'another password!' }, { authorization: '' })).status,
+      ).toBe(409);
       const short = await http(platform.api, 'POST', '/auth/signup', { email: 'bob@example.test', password: 'short' }, { authorization: '' });
       expect(short.status).toBe(400);
       expect(short.json.error.message).toContain('password');
@@ -195,7 +197,10 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       const endpoint = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/all` });
       expect(endpoint.status).toBe(201);
       const signingSecret: string = endpoint.json.secret;
-      const onlyPromoted = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: `${receiverUrl}/promoted`, events: ['deployment.promoted'] });
+      const onlyPromoted = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, {
+        url: `${receiverUrl}/promoted`,
+        events: ['deployment.promoted'],
+      });
       expect(onlyPromoted.status).toBe(201);
       // This endpoint fails twice, then accepts: the retries deliver.
       failuresLeft.set('/flaky', 2);
@@ -232,7 +237,9 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       expect(deliveries.json.deliveries.map((d: any) => d.status)).toEqual(['delivered', 'delivered']);
       await eventually(async () => {
         const res = await http(platform.api, 'GET', `/projects/${projectId}/notifications/${down.json.endpoint.id}/deliveries`);
-        expect(res.json.deliveries).toEqual([expect.objectContaining({ status: 'failed', attempts: 4, responseStatus: 500, lastError: 'the endpoint answered 500' })]);
+        expect(res.json.deliveries).toEqual([
+          expect.objectContaining({ status: 'failed', attempts: 4, responseStatus: 500, lastError: 'the endpoint answered 500' }),
+        ]);
       });
       expect(received.filter((r) => r.path === '/down')).toHaveLength(4);
     });
@@ -317,7 +324,11 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       expect(promote.json.error.code).toBe('not_ready');
       await http(platform.api, 'PATCH', `/projects/${projectId}`, { buildCommand: null });
       await eventually(async () => {
-        const types = received.filter((r) => r.path === '/all').map((r) => JSON.parse(r.body)).filter((e) => e.deployment.id === id).map((e) => e.type);
+        const types = received
+          .filter((r) => r.path === '/all')
+          .map((r) => JSON.parse(r.body))
+          .filter((e) => e.deployment.id === id)
+          .map((e) => e.type);
         expect(types).toEqual(['deployment.created', 'deployment.canceled']);
       });
     });
@@ -365,7 +376,10 @@ describe('accounts, projects, deployments, env vars and notifications', () => {
       expect(big.status).toBe(413);
       expect(big.json.error.code).toBe('body_too_large');
       const invalid = await http(platform.api, 'POST', '/projects', { name: 7 });
-      expect(invalid.json.error).toMatchObject({ code: 'invalid_body', details: { issues: expect.arrayContaining([expect.objectContaining({ field: 'name' })]) } });
+      expect(invalid.json.error).toMatchObject({
+        code: 'invalid_body',
+        details: { issues: expect.arrayContaining([expect.objectContaining({ field: 'name' })]) },
+      });
     });
   });
 });

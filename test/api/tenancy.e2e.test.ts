@@ -32,7 +32,11 @@ describe('tenant isolation', () => {
     ids.endpointId = endpoint.json.endpoint.id;
     const ping = githubExamples('ping')[0]!;
     ids.deliveryId = crypto.randomUUID();
-    await deliverGithub(platform.api, 'ping', JSON.stringify(ping), { secret: created.json.githubWebhook.secret, query: `?projectId=${ids.projectId}`, deliveryId: ids.deliveryId });
+    await deliverGithub(platform.api, 'ping', JSON.stringify(ping), {
+      secret: created.json.githubWebhook.secret,
+      query: `?projectId=${ids.projectId}`,
+      deliveryId: ids.deliveryId,
+    });
     const token = await http(platform.api, 'POST', '/auth/tokens', { name: 'ci' }, as(owner));
     ids.tokenId = token.json.token.id;
   });
@@ -138,8 +142,7 @@ describe('tenant isolation', () => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-    const subscribe = (socket: Socket, deploymentId: string) =>
-      new Promise<any>((resolve) => socket.emit('subscribe', { deploymentId, afterSeq: 0 }, resolve));
+    const subscribe = (socket: Socket, deploymentId: string) => new Promise<any>((resolve) => socket.emit('subscribe', { deploymentId, afterSeq: 0 }, resolve));
 
     it('refuses a connection without a valid token', async () => {
       for (const token of [undefined, '', 'garbage', `${owner}x`]) {

@@ -82,7 +82,10 @@ describe('live log viewer in Chromium', () => {
     const stored = (await http(platform.api, 'GET', `/deployments/${id}/logs`)).json.lines as { seq: number; stream: string; message: string }[];
     const shown = await renderedLines(page);
     expect(shown).toEqual(stored.map((l) => ({ seq: l.seq, stream: l.stream, text: stripAnsi(l.message) })));
-    const numbered = shown.map((l) => /^slow line (\d+) of/.exec(l.text)?.[1]).filter(Boolean).map(Number);
+    const numbered = shown
+      .map((l) => /^slow line (\d+) of/.exec(l.text)?.[1])
+      .filter(Boolean)
+      .map(Number);
     expect(numbered).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
     expect(seqBeforeDrop).toBeGreaterThan(70);
     expect(shown.some((l) => l.stream === 'system' && l.text.startsWith('Cloning'))).toBe(true);
@@ -114,7 +117,7 @@ describe('live log viewer in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
     expect(download.suggestedFilename()).toBe(`${id}.log`);
     const text = readFileSync((await download.path())!, 'utf8');
-    expect(text).toBe(stored.map((l) => stripAnsi(l.message)).join('\n') + '\n');
+    expect(text).toBe(`${stored.map((l) => stripAnsi(l.message)).join('\n')}\n`);
 
     expect(errors).toEqual([]);
     await page.close();

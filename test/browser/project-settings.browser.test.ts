@@ -70,7 +70,9 @@ describe('project page in Chromium', () => {
     // Cancel it while it builds (the production env var reached the build): the row ends
     // CANCELED, and its page says so.
     // Line 160 exists only when the build saw SLOW_LINES (the fixture's default is 150 lines).
-    await expect.poll(() => http(platform.api, 'GET', `/deployments/${job.deploymentId}/logs`).then((r) => r.text), { timeout: 30_000 }).toContain('slow line 160 of ');
+    await expect
+      .poll(() => http(platform.api, 'GET', `/deployments/${job.deploymentId}/logs`).then((r) => r.text), { timeout: 30_000 })
+      .toContain('slow line 160 of ');
     await expect.poll(() => row.getAttribute('data-status')).toBe('BUILDING');
     await row.getByRole('button', { name: `Cancel ${job.deploymentId}` }).click();
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('CANCELED');

@@ -18,7 +18,7 @@ describe.skipIf(!runSandboxSuites)('the hostile build without a sandbox (control
     rmSync(`${process.execPath}.pwned`, { force: true });
   });
 
-  it('reads the platform\'s secrets and reaches its ports', async () => {
+  it("reads the platform's secrets and reaches its ports", async () => {
     const outcome = await runHostileScenario(platform);
     // Unsandboxed, the survivors do survive: end them here.
     const survivors = processesWith(outcome.marker);

@@ -16,7 +16,13 @@ describe('a hostile build on the container runner', () => {
   beforeAll(async () => {
     if (spawnSync('podman', ['--version']).status !== 0) throw new Error('podman is not installed: npm run runner:podman-setup');
     execFileSync('bash', [join(ROOT, 'packages/runner/container/build-image.sh')], { env: { ...process.env, IMAGE }, stdio: ['ignore', 'ignore', 'inherit'] });
-    platform = await startEmbeddedPlatform({ RUNNER: 'container', CONTAINER_IMAGE: IMAGE, CONTAINER_MEMORY: '1g', MAX_CONCURRENT_BUILDS: '3', RECONCILE_INTERVAL_MS: '1000' });
+    platform = await startEmbeddedPlatform({
+      RUNNER: 'container',
+      CONTAINER_IMAGE: IMAGE,
+      CONTAINER_MEMORY: '1g',
+      MAX_CONCURRENT_BUILDS: '3',
+      RECONCILE_INTERVAL_MS: '1000',
+    });
   }, 300_000);
   afterAll(async () => platform?.close());
 

@@ -12,12 +12,30 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Every attack attack.mjs makes; each must report, and each must be blocked. */
 export const ATTACKS = [
-  'read-jwt-secret', 'read-env-key', 'read-admin-credentials', 'read-database', 'list-deployments', 'list-clickhouse',
-  'write-route', 'read-platform-source', 'write-platform-source', 'write-toolchain', 'write-root', 'read-host-tmp', 'cgroup-escape',
-  'see-platform-processes', 'read-api-environ', 'read-api-cmdline', 'signal-api', 'read-supervisor-memory', 'take-supervisor-descriptors',
-  'forge-status-event', 'nested-user-namespace', 'capabilities', 'read-other-build',
+  'read-jwt-secret',
+  'read-env-key',
+  'read-admin-credentials',
+  'read-database',
+  'list-deployments',
+  'list-clickhouse',
+  'write-route',
+  'read-platform-source',
+  'write-platform-source',
+  'write-toolchain',
+  'write-root',
+  'read-host-tmp',
+  'cgroup-escape',
+  'see-platform-processes',
+  'read-api-environ',
+  'read-api-cmdline',
+  'signal-api',
+  'read-supervisor-memory',
+  'take-supervisor-descriptors',
+  'forge-status-event',
+  'nested-user-namespace',
+  'capabilities',
+  'read-other-build',
 ];
-
 
 export { processesWith };
 
@@ -35,7 +53,10 @@ export interface HostileOutcome {
  * where the platform keeps its data, its source, its pid, ports and addresses. Returns the
  * hostile build's log; `assertHostileOutcome` checks it and the platform from outside.
  */
-export async function runHostileScenario(platform: TestPlatform, options: { buildTimeoutMs?: number } = {}): Promise<HostileOutcome & { check: () => Promise<void> }> {
+export async function runHostileScenario(
+  platform: TestPlatform,
+  options: { buildTimeoutMs?: number } = {},
+): Promise<HostileOutcome & { check: () => Promise<void> }> {
   const apiPort = new URL(platform.api).port;
   // A service of this machine bound to every interface, as an admin's database or Kafka might be.
   // The attacker hangs up at once (unsandboxed, in the control run, it does connect): a reset is no error here.
@@ -45,7 +66,10 @@ export async function runHostileScenario(platform: TestPlatform, options: { buil
   });
   await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
   const extraPort = (listener.address() as { port: number }).port;
-  const hostIps = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+  const hostIps = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
 
   // The victim: the platform's first account, its site live.
   const victim = await http(platform.api, 'POST', '/project', { name: 'victim', gitUrl: gitRepoFromFixture('vanilla-site') });
@@ -86,25 +110,40 @@ export async function runHostileScenario(platform: TestPlatform, options: { buil
   }
   // Wait until the other tenant's build is really running, so there is something to steal.
   for (let i = 0; i < 600; i++) {
-    const logs = (await http(platform.api, 'GET', `/deployments/${otherDeploy.json.deployment.id}/logs`, undefined, asOther)).json.lines as { message: string }[];
+    const logs = (await http(platform.api, 'GET', `/deployments/${otherDeploy.json.deployment.id}/logs`, undefined, asOther)).json.lines as {
+      message: string;
+    }[];
     if (logs.some((l) => l.message.startsWith('slow build: working'))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const deploy = await http(platform.api, 'POST', '/deploy', { projectId }, asAttacker);
   const deployment = await waitAs(platform.api, deploy.json.deployment.id, asAttacker, options.buildTimeoutMs ?? 180_000).catch(async (err: Error) => {
-    const logs = (await http(platform.api, 'GET', `/deployments/${deploy.json.deployment.id}/logs`, undefined, asAttacker)).json.lines as { stream: string; message: string }[];
+    const logs = (await http(platform.api, 'GET', `/deployments/${deploy.json.deployment.id}/logs`, undefined, asAttacker)).json.lines as {
+      stream: string;
+      message: string;
+    }[];
     const now = (await http(platform.api, 'GET', `/deployments/${deploy.json.deployment.id}`, undefined, asAttacker)).json.deployment;
     throw new Error(`${err.message} (status ${now?.status}):\n${logs.map((l) => `[${l.stream}] ${l.message}`).join('\n')}`);
   });
-  const lines = (await http(platform.api, 'GET', `/deployments/${deployment.id}/logs`, undefined, asAttacker)).json.lines as { stream: string; message: string }[];
+  const lines = (await http(platform.api, 'GET', `/deployments/${deployment.id}/logs`, undefined, asAttacker)).json.lines as {
+    stream: string;
+    message: string;
+  }[];
   const attackLines = lines.map((l) => l.message).filter((m) => m.startsWith('ATTACK '));
 
   const check = async () => {
     const text = lines.map((l) => `[${l.stream}] ${l.message}`).join('\n');
     expect(deployment.status, text).toBe('READY');
     // Every attack ran and reported, and none succeeded.
-    for (const name of ATTACKS) expect(attackLines.some((l) => l.startsWith(`ATTACK ${name}:`)), `attack ${name} did not report:\n${text}`).toBe(true);
-    expect(attackLines.filter((l) => l.includes(': SUCCEEDED')), text).toEqual([]);
+    for (const name of ATTACKS)
+      expect(
+        attackLines.some((l) => l.startsWith(`ATTACK ${name}:`)),
+        `attack ${name} did not report:\n${text}`,
+      ).toBe(true);
+    expect(
+      attackLines.filter((l) => l.includes(': SUCCEEDED')),
+      text,
+    ).toEqual([]);
     const connects = attackLines.filter((l) => l.startsWith('ATTACK connect-'));
     expect(connects.length).toBeGreaterThanOrEqual(3 + hostIps.length * 3);
     // User output is stdout or stderr, never the platform's own voice.

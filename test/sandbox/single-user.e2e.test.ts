@@ -37,7 +37,13 @@ describe('single-user mode (builds unsandboxed)', () => {
     expect(platform.json.signup).toBe('first-account');
     const first = await http(base, 'POST', '/auth/signup', { email: 'admin@example.test', password: 'correct horse battery staple' }, { authorization: '' });
     expect(first.status).toBe(201);
-    const second = await http(base, 'POST', '/auth/signup', { email: 'stranger@example.test', password: 'correct horse battery staple' }, { authorization: '' });
+    const second = await http(
+      base,
+      'POST',
+      '/auth/signup',
+      { email: 'stranger@example.test', password: 'correct horse battery staple' },
+      { authorization: '' },
+    );
     expect(second.status).toBe(403);
     expect(second.json.error).toMatchObject({ code: 'signup_single_user' });
     expect(second.json.error.message).toContain('install bubblewrap');
@@ -51,11 +57,17 @@ describe('single-user mode (builds unsandboxed)', () => {
 
   it('refuses to start with open sign-up, or when told the sandbox is required', async () => {
     const logger = createLogger({ level: 'silent' });
-    const open = loadApiConfig({ PATH: process.env.PATH ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'platform-single-')), SANDBOX: 'off', ALLOW_SIGNUP: 'true' });
+    const open = loadApiConfig({
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'platform-single-')),
+      SANDBOX: 'off',
+      ALLOW_SIGNUP: 'true',
+    });
     await expect(createDrivers(open, logger)).rejects.toThrow('invalid configuration: ALLOW_SIGNUP: open sign-up needs the build sandbox');
     // A PATH without bubblewrap on it: the probe finds no sandbox.
     const required = loadApiConfig({ PATH: '/nonexistent', DATA_DIR: mkdtempSync(join(tmpdir(), 'platform-single-')), SANDBOX: 'required' });
-    await expect(createDrivers(required, logger)).rejects.toThrow('invalid configuration: SANDBOX: required, but builds cannot be sandboxed here: bubblewrap is not installed');
+    await expect(createDrivers(required, logger)).rejects.toThrow(
+      'invalid configuration: SANDBOX: required, but builds cannot be sandboxed here: bubblewrap is not installed',
+    );
   });
 });
-

@@ -25,10 +25,11 @@ export class UsersRepo {
 
   /** Null when the email is taken. */
   async create(email: string, passwordHash: string): Promise<UserRow | null> {
-    const rows = await this.db.query<UserRow>(
-      `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING *`,
-      [`usr_${randomId(16)}`, email, passwordHash],
-    );
+    const rows = await this.db.query<UserRow>(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING *`, [
+      `usr_${randomId(16)}`,
+      email,
+      passwordHash,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -82,10 +83,10 @@ export class UsersRepo {
   }
 
   async revokeToken(userId: string, tokenId: string): Promise<ApiTokenRow | null> {
-    const rows = await this.db.query<ApiTokenRow>(
-      `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING *`,
-      [tokenId, userId],
-    );
+    const rows = await this.db.query<ApiTokenRow>(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING *`, [
+      tokenId,
+      userId,
+    ]);
     return rows[0] ?? null;
   }
 }

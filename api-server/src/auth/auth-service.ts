@@ -17,9 +17,7 @@ export type SignupMode = 'open' | 'first-account' | 'closed';
  * and long-lived API tokens for scripts, stored only as a SHA-256 and revocable.
  */
 export class AuthService {
-  constructor(
-    private readonly deps: { users: UsersRepo; jwtSecret: Uint8Array; accessTokenTtlSeconds: number; signup?: SignupMode },
-  ) {}
+  constructor(private readonly deps: { users: UsersRepo; jwtSecret: Uint8Array; accessTokenTtlSeconds: number; signup?: SignupMode }) {}
 
   /** Refuses at once when sign-up is switched off, before the request is even read. */
   assertSignupEnabled(): void {

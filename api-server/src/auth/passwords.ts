@@ -1,9 +1,7 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  new Promise<Buffer>((resolve, reject) => scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 
 // N = 2^15, r = 8: 32 MiB and tens of milliseconds per hash, on the libuv thread pool.
 const DEFAULTS = { N: 32_768, r: 8, p: 1 };
@@ -29,5 +27,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
 let dummy: Promise<string> | undefined;
 /** A hash to verify against when the email is unknown, so login takes as long either way. */
 export function dummyPasswordHash(): Promise<string> {
-  return (dummy ??= hashPassword(randomBytes(16).toString('hex')));
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummy;
 }

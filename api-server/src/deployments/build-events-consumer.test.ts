@@ -60,8 +60,14 @@ function flakyDb(db: Db, state: { down: boolean; failures: number }): Db {
     }
   };
   return {
-    query: async (sql, params) => (guard(), db.query(sql, params)),
-    transaction: async (fn) => (guard(), db.transaction(fn)),
+    query: async (sql, params) => {
+      guard();
+      return db.query(sql, params);
+    },
+    transaction: async (fn) => {
+      guard();
+      return db.transaction(fn);
+    },
     close: () => db.close(),
   };
 }
@@ -119,7 +125,10 @@ describe('build-events consumer', () => {
       ...range(2, 1_001).map((seq): BuildEvent => ({ ...base, type: 'log', seq, stream: 'stdout', message: `line ${seq}` })),
       { ...base, type: 'status', seq: 1_002, status: 'READY' },
     ];
-    await bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+    await bus.publish(
+      BUILD_EVENTS_TOPIC,
+      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
+    );
     while (dbState.failures < 5) await sleep(10);
     expect((await logStore.read(deployment.id)).map((l) => l.seq)).toEqual(range(2, 1_001));
     dbState.down = false;
@@ -166,7 +175,10 @@ describe('build-events consumer', () => {
       { ...base, type: 'log', seq: 2, stream: 'stdout', message: 'built' },
       { ...base, type: 'status', seq: 3, status: 'READY' },
     ];
-    await bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+    await bus.publish(
+      BUILD_EVENTS_TOPIC,
+      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
+    );
     for (const until = Date.now() + 20_000; !seen.some((s) => s.seqs.includes(3)); await sleep(10)) {
       if (Date.now() > until) throw new Error('onApplied never saw READY');
     }
@@ -180,7 +192,13 @@ describe('build-events consumer', () => {
     const deployments = new DeploymentsRepo(db);
     const logger = createLogger({ level: 'silent' });
     let attempts = 0;
-    const counting: LogStore = { ...failing, insert: (e) => (attempts++, failing.insert(e)) };
+    const counting: LogStore = {
+      ...failing,
+      insert: (e) => {
+        attempts++;
+        return failing.insert(e);
+      },
+    };
     const consumer = await startBuildEventsConsumer(
       {
         bus,

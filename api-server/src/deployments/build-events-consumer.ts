@@ -85,9 +85,13 @@ export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, opti
       // ClickHouse before the DB: a terminal status in the DB promises the full log is stored.
       await batcher.add(events);
       let finished = false;
-      await retrying('applying status events to the deployments', async () => {
-        finished = await applyStatuses(deps, events);
-      }, retry);
+      await retrying(
+        'applying status events to the deployments',
+        async () => {
+          finished = await applyStatuses(deps, events);
+        },
+        retry,
+      );
       await deps.onApplied?.(events);
       if (finished) deps.onTerminal();
     },
@@ -107,11 +111,7 @@ export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, opti
 }
 
 /** Runs `work` until it succeeds, with doubling backoff; only an abort ends the retries (with StoppedError). */
-async function retrying(
-  what: string,
-  work: () => Promise<void>,
-  retry: { signal: AbortSignal; baseMs: number; maxMs: number; log: Logger },
-): Promise<void> {
+async function retrying(what: string, work: () => Promise<void>, retry: { signal: AbortSignal; baseMs: number; maxMs: number; log: Logger }): Promise<void> {
   for (let failures = 0; ; failures++) {
     if (retry.signal.aborted) throw new StoppedError();
     try {

@@ -16,9 +16,7 @@ export interface DeployRequest {
  * notifier, which sends `deployment.created` from the row) are woken up.
  */
 export class Deployer {
-  constructor(
-    private readonly deps: { deployments: Pick<DeploymentsRepo, 'create'>; wake: readonly { kick(): void }[] },
-  ) {}
+  constructor(private readonly deps: { deployments: Pick<DeploymentsRepo, 'create'>; wake: readonly { kick(): void }[] }) {}
 
   async deploy(project: ProjectRow, request: DeployRequest = {}): Promise<DeploymentRow> {
     const ref = request.ref ?? project.production_branch;

@@ -55,7 +55,14 @@ beforeEach(() => {
   stopped = [];
   finished = [];
   const runner = { stop: async (taskId: string, reason: string) => void stopped.push({ taskId, reason }) };
-  lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger: createLogger({ level: 'silent' }), onFinished: (row) => finished.push(row) });
+  lifecycle = new DeploymentLifecycle({
+    deployments,
+    runner,
+    bus,
+    history,
+    logger: createLogger({ level: 'silent' }),
+    onFinished: (row) => finished.push(row),
+  });
 });
 
 const queued = () => deployments.create({ projectId, target: 'preview', ref: 'main', commit: null });
@@ -75,7 +82,10 @@ describe('DeploymentLifecycle', () => {
     const ended = await lifecycle.finish(row, 'CANCELED', 'superseded');
     expect(ended).toMatchObject({ status: 'CANCELED', error_message: 'superseded' });
     await waitForEvents(2);
-    expect(events.map((e) => [e.type, e.seq])).toEqual([['log', 1], ['status', 2]]);
+    expect(events.map((e) => [e.type, e.seq])).toEqual([
+      ['log', 1],
+      ['status', 2],
+    ]);
     expect(await deployments.get(row.id)).toMatchObject({ pending_notice: null, last_event_seq: 2 });
     expect(finished.map((r) => r.id)).toEqual([row.id]);
   });
@@ -95,7 +105,6 @@ describe('DeploymentLifecycle', () => {
     await waitForEvents(3);
     expect(events.slice(1).map((e) => e.seq)).toEqual([6, 7]);
   });
-
 });
 
 describe('DeploymentLifecycle cancel and stop', () => {

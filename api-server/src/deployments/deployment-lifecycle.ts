@@ -75,7 +75,10 @@ export class DeploymentLifecycle {
     if (!row.pending_notice) return;
     const { maxSeq } = await this.deps.history.summary(row.id);
     const events = noticeEvents(row, Math.max(maxSeq, row.last_event_seq) + 1, Date.now());
-    await this.deps.bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+    await this.deps.bus.publish(
+      BUILD_EVENTS_TOPIC,
+      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
+    );
     await this.deps.deployments.noticeAppended(row.id, events.at(-1)!.seq);
   }
 }

@@ -229,10 +229,7 @@ export class DeploymentsRepo {
 
   /** The notice is on the event stream, up to `seq`. */
   async noticeAppended(id: string, seq: number): Promise<void> {
-    await this.db.query(
-      'UPDATE deployments SET pending_notice = NULL, last_event_seq = GREATEST(last_event_seq, $2) WHERE id = $1',
-      [id, seq],
-    );
+    await this.db.query('UPDATE deployments SET pending_notice = NULL, last_event_seq = GREATEST(last_event_seq, $2) WHERE id = $1', [id, seq]);
   }
 
   async listPendingNotices(): Promise<DeploymentRow[]> {

@@ -2,7 +2,7 @@ import type { Logger } from '@platform/logger';
 import type { Runner, RunnerTaskState } from '@platform/runner';
 import { PeriodicWorker } from '../workers/periodic-worker.ts';
 import type { DeploymentLifecycle } from './deployment-lifecycle.ts';
-import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
+import type { DeploymentsRepo } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 
 export interface ReconcilerOptions {
@@ -113,7 +113,10 @@ export class Reconciler {
       if (state.state === 'running') {
         this.goneSince.delete(d.id);
         if (state.orphaned) {
-          await this.deps.lifecycle.stopAndFail(d, 'the build was interrupted: the platform restarted while it ran and could no longer receive its output, so it was stopped');
+          await this.deps.lifecycle.stopAndFail(
+            d,
+            'the build was interrupted: the platform restarted while it ran and could no longer receive its output, so it was stopped',
+          );
         } else if (now - d.launched_at.getTime() > this.buildTimeoutMs + this.timeoutGraceMs) {
           await this.deps.lifecycle.stopAndFail(d, `the build exceeded its timeout of ${formatDuration(this.buildTimeoutMs)} and was stopped`);
         }

@@ -12,9 +12,7 @@ import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
  * late never takes an alias back.
  */
 export class RoutePublisher {
-  constructor(
-    private readonly deps: { store: ObjectStore; deployments: DeploymentsRepo; urls: Urls; logger: Logger },
-  ) {}
+  constructor(private readonly deps: { store: ObjectStore; deployments: DeploymentsRepo; urls: Urls; logger: Logger }) {}
 
   async publishReady(deployment: DeploymentRow, project: ProjectRow): Promise<void> {
     const { urls, deployments } = this.deps;

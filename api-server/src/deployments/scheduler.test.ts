@@ -190,7 +190,6 @@ describe('scheduler: launching', () => {
     }
     expect((await status(newest.id)).status).toBe('QUEUED');
   });
-
 });
 
 describe('scheduler: failed launches', () => {
@@ -202,7 +201,9 @@ describe('scheduler: failed launches', () => {
     await scheduler.runPass();
     const waiting = await status(d.id);
     expect(waiting).toMatchObject({ status: 'QUEUED', launched_at: null, launch_attempts: 1, launch_error: 'ECS RunTask started no task: RESOURCE:MEMORY' });
-    const [due] = await db.query<{ wait_ms: number }>('SELECT extract(epoch FROM next_launch_at - now()) * 1000 AS wait_ms FROM deployments WHERE id = $1', [d.id]);
+    const [due] = await db.query<{ wait_ms: number }>('SELECT extract(epoch FROM next_launch_at - now()) * 1000 AS wait_ms FROM deployments WHERE id = $1', [
+      d.id,
+    ]);
     // 400 ms, ±25 % jitter.
     expect(Number(due!.wait_ms)).toBeGreaterThan(150);
     expect(Number(due!.wait_ms)).toBeLessThanOrEqual(500);
@@ -237,9 +238,11 @@ describe('scheduler: failed launches', () => {
     const d2 = await queue(p.id);
     runner.startErrors.push(new RunnerStartError('ECS RunTask failed: AccessDeniedException: not authorized to perform ecs:RunTask', false));
     await scheduler.runPass();
-    expect(await status(d2.id)).toMatchObject({ status: 'ERROR', error_message: 'could not start the build: ECS RunTask failed: AccessDeniedException: not authorized to perform ecs:RunTask' });
+    expect(await status(d2.id)).toMatchObject({
+      status: 'ERROR',
+      error_message: 'could not start the build: ECS RunTask failed: AccessDeniedException: not authorized to perform ecs:RunTask',
+    });
   });
-
 });
 
 describe('reconciler: builds that end without a result', () => {
@@ -249,12 +252,20 @@ describe('reconciler: builds that end without a result', () => {
     const d = await queue(p.id);
     await scheduler.runPass();
     await reportStatus(d, 'BUILDING', 1);
-    for (let seq = 2; seq <= 7; seq++) events.push({ type: 'log', deploymentId: d.id, projectId: p.id, seq, ts: Date.now(), stream: 'stdout', message: `line ${seq}` });
-    runner.end(`task-${d.id}`, { state: 'stopped', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed', stoppedAt: Date.now() });
+    for (let seq = 2; seq <= 7; seq++)
+      events.push({ type: 'log', deploymentId: d.id, projectId: p.id, seq, ts: Date.now(), stream: 'stdout', message: `line ${seq}` });
+    runner.end(`task-${d.id}`, {
+      state: 'stopped',
+      exitCode: 137,
+      reason: 'OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed',
+      stoppedAt: Date.now(),
+    });
     await reconciler.runPass();
     const row = await status(d.id);
     expect(row.status).toBe('ERROR');
-    expect(row.error_message).toBe('the build ended without reporting a result: OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed');
+    expect(row.error_message).toBe(
+      'the build ended without reporting a result: OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed',
+    );
     expect(events.filter((e) => e.deploymentId === d.id && e.seq > 7)).toEqual([
       expect.objectContaining({ type: 'log', seq: 8, stream: 'system', message: row.error_message }),
       expect.objectContaining({ type: 'status', seq: 9, status: 'ERROR' }),
@@ -303,7 +314,6 @@ describe('reconciler: builds that end without a result', () => {
     expect((await status(d.id)).error_message).toContain('the platform restarted while it ran');
     expect(runner.stopped.map((s) => s.taskId)).toEqual([`task-${d.id}`]);
   });
-
 });
 
 describe('cancel and stale launches', () => {

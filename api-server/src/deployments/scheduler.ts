@@ -91,11 +91,7 @@ export class Scheduler {
 
   private async supersede(): Promise<void> {
     for (const old of await this.deps.deployments.listSuperseded()) {
-      await this.deps.lifecycle.finish(
-        old,
-        'CANCELED',
-        `superseded by a newer deployment of ${old.ref} (${old.superseded_by}) before it started`,
-      );
+      await this.deps.lifecycle.finish(old, 'CANCELED', `superseded by a newer deployment of ${old.ref} (${old.superseded_by}) before it started`);
     }
   }
 
@@ -136,9 +132,7 @@ export class Scheduler {
       await this.deps.deployments.retryLaunchLater(deployment.id, jittered, message);
       return;
     }
-    const reason = retryable
-      ? `could not start the build after ${deployment.launch_attempts} attempts: ${message}`
-      : `could not start the build: ${message}`;
+    const reason = retryable ? `could not start the build after ${deployment.launch_attempts} attempts: ${message}` : `could not start the build: ${message}`;
     log.error({ err }, reason);
     await this.deps.lifecycle.finish(deployment, 'ERROR', reason, { noTask: true });
   }

@@ -27,22 +27,24 @@ export class EnvVarsRepo {
 
   /** One row per target, all or none; null when the key already exists for one of the targets. */
   async create(projectId: string, key: string, value: string, targets: readonly EnvTarget[]): Promise<EnvVarRow[] | null> {
-    return this.db.transaction(async (tx) => {
-      const rows: EnvVarRow[] = [];
-      for (const target of new Set(targets)) {
-        const inserted = await tx.query<EnvVarRow>(
-          `INSERT INTO env_vars (id, project_id, key, target, value_enc) VALUES ($1, $2, $3, $4, $5)
+    return this.db
+      .transaction(async (tx) => {
+        const rows: EnvVarRow[] = [];
+        for (const target of new Set(targets)) {
+          const inserted = await tx.query<EnvVarRow>(
+            `INSERT INTO env_vars (id, project_id, key, target, value_enc) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (project_id, key, target) DO NOTHING RETURNING *`,
-          [`env_${randomId(16)}`, projectId, key, target, this.box.seal(value, context(projectId, key, target))],
-        );
-        if (!inserted[0]) throw new DuplicateEnvVar();
-        rows.push(inserted[0]);
-      }
-      return rows;
-    }).catch((err: unknown) => {
-      if (err instanceof DuplicateEnvVar) return null;
-      throw err;
-    });
+            [`env_${randomId(16)}`, projectId, key, target, this.box.seal(value, context(projectId, key, target))],
+          );
+          if (!inserted[0]) throw new DuplicateEnvVar();
+          rows.push(inserted[0]);
+        }
+        return rows;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof DuplicateEnvVar) return null;
+        throw err;
+      });
   }
 
   async list(projectId: string): Promise<EnvVarRow[]> {
@@ -54,10 +56,11 @@ export class EnvVarsRepo {
   }
 
   async updateValue(row: EnvVarRow, value: string): Promise<EnvVarRow | null> {
-    const rows = await this.db.query<EnvVarRow>(
-      'UPDATE env_vars SET value_enc = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING *',
-      [row.project_id, row.id, this.box.seal(value, context(row.project_id, row.key, row.target))],
-    );
+    const rows = await this.db.query<EnvVarRow>('UPDATE env_vars SET value_enc = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING *', [
+      row.project_id,
+      row.id,
+      this.box.seal(value, context(row.project_id, row.key, row.target)),
+    ]);
     return rows[0] ?? null;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import express from 'express';
 import { createLogger } from '@platform/logger';
-import { ConflictError, DomainError, ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError } from '../domain-error.ts';
+import { ConflictError, type DomainError, ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError } from '../domain-error.ts';
 import { HttpError, errorHandler, toHttpError } from './errors.ts';
 
 class SlugTaken extends ConflictError {

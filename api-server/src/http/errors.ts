@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Logger } from '@platform/logger';
 import { DomainError, type DomainErrorKind } from '../domain-error.ts';
 
@@ -103,12 +103,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       const code = err.type === 'entity.parse.failed' ? 'invalid_json' : err.type === 'entity.too.large' ? 'body_too_large' : 'bad_request';
-      const message = code === 'invalid_json' ? 'request body is not valid JSON' : code === 'body_too_large' ? 'request body is too large' : String(err.message ?? 'bad request');
+      const message =
+        code === 'invalid_json'
+          ? 'request body is not valid JSON'
+          : code === 'body_too_large'
+            ? 'request body is too large'
+            : String(err.message ?? 'bad request');
       res.status(status).json({ error: { code, message } });
       return;
     }
     // Only what explains the failure: driver errors carry query parameters, which may hold secrets.
-    const safe = err instanceof Error ? { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : { message: String(err) };
+    const safe =
+      err instanceof Error ? { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : { message: String(err) };
     logger.error({ err: safe, method: req.method, path: req.path, requestId: res.locals.requestId }, 'request failed');
     res.status(500).json({ error: { code: 'internal', message: 'internal server error' } });
   };

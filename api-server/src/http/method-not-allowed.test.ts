@@ -3,7 +3,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTokenBodySchema, createDeploymentBodySchema, redeployBodySchema, updateProjectBodySchema } from '@platform/contracts';
 import { createLogger } from '@platform/logger';
-import { errorHandler, HttpError, parseBody } from '../errors.ts';
+import { errorHandler, HttpError, parseBody } from './errors.ts';
 import { methodNotAllowed, pathsOf } from './method-not-allowed.ts';
 import { openApiDocument, UNDOCUMENTED_PATHS } from './openapi.ts';
 
@@ -46,7 +46,13 @@ describe('the OpenAPI document', () => {
     const logs = doc.paths['/deployments/{deploymentId}/logs'].get;
     expect(logs.parameters.map((p: { name: string }) => p.name)).toEqual(['deploymentId', 'afterSeq', 'limit', 'q', 'format']);
     expect(logs.parameters.find((p: { name: string }) => p.name === 'limit').schema).toEqual({ type: 'integer', minimum: 1, maximum: 100_000 });
-    expect(Object.keys(logs.responses['200'].content['application/json'].schema.properties)).toEqual(['deploymentId', 'status', 'lines', 'hasMore', 'nextAfterSeq']);
+    expect(Object.keys(logs.responses['200'].content['application/json'].schema.properties)).toEqual([
+      'deploymentId',
+      'status',
+      'lines',
+      'hasMore',
+      'nextAfterSeq',
+    ]);
     expect(doc.paths['/projects/{projectId}'].patch.requestBody.required).toBe(true);
     expect(doc.paths['/deployments/{deploymentId}/redeploy'].post.requestBody.required).toBe(false);
     expect(doc.paths['/deployments/{deploymentId}/cancel'].post.requestBody.required).toBe(false);
@@ -84,7 +90,9 @@ describe('methodNotAllowed', () => {
     const res = await fetch(`${base}/projects/prj_1`, { method: 'PUT' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
-    expect(await res.json()).toEqual({ error: { code: 'method_not_allowed', message: 'PUT is not allowed on /projects/prj_1; allowed: GET, PATCH, DELETE, HEAD' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'method_not_allowed', message: 'PUT is not allowed on /projects/prj_1; allowed: GET, PATCH, DELETE, HEAD' },
+    });
     const trace = await fetch(`${base}/deploy`, { method: 'DELETE' });
     expect([trace.status, trace.headers.get('allow')]).toEqual([405, 'POST']);
     expect((await fetch(`${base}/deployments/d1/logs.txt`, { method: 'POST' })).headers.get('allow')).toBe('GET, HEAD');

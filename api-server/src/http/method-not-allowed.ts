@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../errors.ts';
+import { HttpError } from './errors.ts';
 
 /** A path template (`/projects/{projectId}`) and the methods it answers. */
 export interface KnownPath {

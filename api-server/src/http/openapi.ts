@@ -32,39 +32,188 @@ const webhookSecret = obj({ githubWebhook: obj({ url: z.string(), secret: z.stri
 const deliveryResult = c.githubDeliverySchema.partial().extend({ projectId: z.string(), duplicate: z.boolean() });
 
 const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
-  { method: 'post', path: '/auth/signup', summary: 'Create an account; returns an access token', auth: 'none', body: c.signupBodySchema, responses: { 201: session }, errors: [403, 409], limited: true },
-  { method: 'post', path: '/auth/login', summary: 'Sign in with email and password (rate limited)', auth: 'none', body: c.loginBodySchema, responses: { 200: session }, errors: [401], limited: true },
+  {
+    method: 'post',
+    path: '/auth/signup',
+    summary: 'Create an account; returns an access token',
+    auth: 'none',
+    body: c.signupBodySchema,
+    responses: { 201: session },
+    errors: [403, 409],
+    limited: true,
+  },
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign in with email and password (rate limited)',
+    auth: 'none',
+    body: c.loginBodySchema,
+    responses: { 200: session },
+    errors: [401],
+    limited: true,
+  },
   { method: 'get', path: '/auth/me', summary: 'The signed-in user', responses: { 200: obj({ user: c.userSchema }) } },
-  { method: 'post', path: '/auth/tokens', summary: 'Create an API token (its secret is shown once)', body: c.createApiTokenBodySchema, responses: { 201: obj({ token: c.apiTokenSchema, secret: z.string() }) } },
+  {
+    method: 'post',
+    path: '/auth/tokens',
+    summary: 'Create an API token (its secret is shown once)',
+    body: c.createApiTokenBodySchema,
+    responses: { 201: obj({ token: c.apiTokenSchema, secret: z.string() }) },
+  },
   { method: 'get', path: '/auth/tokens', summary: 'List API tokens', responses: { 200: obj({ tokens: z.array(c.apiTokenSchema) }) } },
   { method: 'delete', path: '/auth/tokens/{tokenId}', summary: 'Revoke an API token', responses: { 200: obj({ token: c.apiTokenSchema }) } },
-  { method: 'post', path: '/projects', summary: 'Create a project (also POST /project)', body: projectBodies.create, responses: { 201: projectOut.extend(webhookSecret.shape) }, errors: [409] },
+  {
+    method: 'post',
+    path: '/projects',
+    summary: 'Create a project (also POST /project)',
+    body: projectBodies.create,
+    responses: { 201: projectOut.extend(webhookSecret.shape) },
+    errors: [409],
+  },
   { method: 'get', path: '/projects', summary: 'List your projects', responses: { 200: obj({ projects: z.array(c.projectSchema) }) } },
   { method: 'get', path: '/projects/{projectId}', summary: 'Get a project', responses: { 200: projectOut } },
-  { method: 'patch', path: '/projects/{projectId}', summary: 'Update a project (null clears a build setting)', body: projectBodies.update, responses: { 200: projectOut } },
+  {
+    method: 'patch',
+    path: '/projects/{projectId}',
+    summary: 'Update a project (null clears a build setting)',
+    body: projectBodies.update,
+    responses: { 200: projectOut },
+  },
   { method: 'delete', path: '/projects/{projectId}', summary: 'Delete a project; its hostnames stop serving', responses: { 204: null } },
-  { method: 'get', path: '/projects/{projectId}/deployments', summary: 'List deployments, newest first', query: c.listDeploymentsQuerySchema, responses: { 200: obj({ deployments: z.array(c.deploymentSchema), next: z.string().nullable() }) } },
-  { method: 'post', path: '/deploy', summary: 'Deploy a project (production branch, or a ref or commit)', body: c.createDeploymentBodySchema, responses: { 202: deploymentOut }, errors: [404] },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/deployments',
+    summary: 'List deployments, newest first',
+    query: c.listDeploymentsQuerySchema,
+    responses: { 200: obj({ deployments: z.array(c.deploymentSchema), next: z.string().nullable() }) },
+  },
+  {
+    method: 'post',
+    path: '/deploy',
+    summary: 'Deploy a project (production branch, or a ref or commit)',
+    body: c.createDeploymentBodySchema,
+    responses: { 202: deploymentOut },
+    errors: [404],
+  },
   { method: 'get', path: '/deployments/{deploymentId}', summary: 'Get a deployment', responses: { 200: deploymentOut } },
-  { method: 'get', path: '/deployments/{deploymentId}/logs', summary: 'The build log, in order, a page at a time (also GET …/logs.txt, as text)', query: c.logsQuerySchema, responses: { 200: c.logsPageSchema }, text: true },
-  { method: 'post', path: '/deployments/{deploymentId}/cancel', summary: 'Cancel a queued or building deployment', body: c.cancelDeploymentBodySchema, responses: { 202: deploymentOut }, errors: [409] },
-  { method: 'post', path: '/deployments/{deploymentId}/redeploy', summary: 'Build the same commit again, optionally without the build cache', body: c.redeployBodySchema, responses: { 202: deploymentOut } },
-  { method: 'post', path: '/deployments/{deploymentId}/promote', summary: 'Serve a READY deployment at the production hostname (instant rollback)', responses: { 200: deploymentOut.extend({ productionUrl: z.string() }) }, errors: [409] },
-  { method: 'post', path: '/projects/{projectId}/env', summary: 'Add an env var (encrypted; its value is never returned)', body: c.createEnvVarBodySchema, responses: { 201: obj({ envVars: z.array(c.envVarSchema) }) }, errors: [409] },
-  { method: 'get', path: '/projects/{projectId}/env', summary: 'List env vars (without values)', responses: { 200: obj({ envVars: z.array(c.envVarSchema) }) } },
-  { method: 'patch', path: '/projects/{projectId}/env/{envId}', summary: 'Change an env var value', body: c.updateEnvVarBodySchema, responses: { 200: obj({ envVar: c.envVarSchema }) } },
+  {
+    method: 'get',
+    path: '/deployments/{deploymentId}/logs',
+    summary: 'The build log, in order, a page at a time (also GET …/logs.txt, as text)',
+    query: c.logsQuerySchema,
+    responses: { 200: c.logsPageSchema },
+    text: true,
+  },
+  {
+    method: 'post',
+    path: '/deployments/{deploymentId}/cancel',
+    summary: 'Cancel a queued or building deployment',
+    body: c.cancelDeploymentBodySchema,
+    responses: { 202: deploymentOut },
+    errors: [409],
+  },
+  {
+    method: 'post',
+    path: '/deployments/{deploymentId}/redeploy',
+    summary: 'Build the same commit again, optionally without the build cache',
+    body: c.redeployBodySchema,
+    responses: { 202: deploymentOut },
+  },
+  {
+    method: 'post',
+    path: '/deployments/{deploymentId}/promote',
+    summary: 'Serve a READY deployment at the production hostname (instant rollback)',
+    responses: { 200: deploymentOut.extend({ productionUrl: z.string() }) },
+    errors: [409],
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/env',
+    summary: 'Add an env var (encrypted; its value is never returned)',
+    body: c.createEnvVarBodySchema,
+    responses: { 201: obj({ envVars: z.array(c.envVarSchema) }) },
+    errors: [409],
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/env',
+    summary: 'List env vars (without values)',
+    responses: { 200: obj({ envVars: z.array(c.envVarSchema) }) },
+  },
+  {
+    method: 'patch',
+    path: '/projects/{projectId}/env/{envId}',
+    summary: 'Change an env var value',
+    body: c.updateEnvVarBodySchema,
+    responses: { 200: obj({ envVar: c.envVarSchema }) },
+  },
   { method: 'delete', path: '/projects/{projectId}/env/{envId}', summary: 'Delete an env var', responses: { 204: null } },
-  { method: 'post', path: '/projects/{projectId}/github-webhook/secret', summary: 'Rotate the GitHub webhook secret (shown once)', responses: { 200: webhookSecret } },
-  { method: 'get', path: '/projects/{projectId}/github-webhook/deliveries', summary: 'Recent GitHub deliveries', responses: { 200: obj({ deliveries: z.array(c.githubDeliverySchema) }) } },
-  { method: 'post', path: '/projects/{projectId}/github-webhook/deliveries/{deliveryId}/redeliver', summary: 'Process a stored delivery again', responses: { 200: obj({ result: deliveryResult }), 202: obj({ result: deliveryResult }) } },
-  { method: 'post', path: '/webhooks/github', summary: 'GitHub webhook receiver (X-Hub-Signature-256 required)', auth: 'github-signature', responses: { 200: obj({ deliveryId: z.string(), results: z.array(deliveryResult) }), 202: obj({ deliveryId: z.string(), results: z.array(deliveryResult) }) }, limited: true },
-  { method: 'post', path: '/projects/{projectId}/deploy-hooks', summary: 'Create a deploy hook (its URL is shown once)', body: c.createDeployHookBodySchema, responses: { 201: obj({ hook: c.deployHookSchema, url: z.string() }) } },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/github-webhook/secret',
+    summary: 'Rotate the GitHub webhook secret (shown once)',
+    responses: { 200: webhookSecret },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/github-webhook/deliveries',
+    summary: 'Recent GitHub deliveries',
+    responses: { 200: obj({ deliveries: z.array(c.githubDeliverySchema) }) },
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/github-webhook/deliveries/{deliveryId}/redeliver',
+    summary: 'Process a stored delivery again',
+    responses: { 200: obj({ result: deliveryResult }), 202: obj({ result: deliveryResult }) },
+  },
+  {
+    method: 'post',
+    path: '/webhooks/github',
+    summary: 'GitHub webhook receiver (X-Hub-Signature-256 required)',
+    auth: 'github-signature',
+    responses: {
+      200: obj({ deliveryId: z.string(), results: z.array(deliveryResult) }),
+      202: obj({ deliveryId: z.string(), results: z.array(deliveryResult) }),
+    },
+    limited: true,
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/deploy-hooks',
+    summary: 'Create a deploy hook (its URL is shown once)',
+    body: c.createDeployHookBodySchema,
+    responses: { 201: obj({ hook: c.deployHookSchema, url: z.string() }) },
+  },
   { method: 'get', path: '/projects/{projectId}/deploy-hooks', summary: 'List deploy hooks', responses: { 200: obj({ hooks: z.array(c.deployHookSchema) }) } },
   { method: 'delete', path: '/projects/{projectId}/deploy-hooks/{hookId}', summary: 'Delete a deploy hook', responses: { 204: null } },
-  { method: 'post', path: '/deploy-hooks/{secret}', summary: 'Trigger a deploy hook', auth: 'none', responses: { 202: obj({ job: obj({ deploymentId: z.string(), projectId: z.string(), ref: z.string(), state: c.deploymentStatusSchema }) }) }, limited: true },
-  { method: 'post', path: '/projects/{projectId}/notifications', summary: 'Add a notification endpoint (signing secret shown once)', body: c.createNotificationEndpointBodySchema, responses: { 201: obj({ endpoint: c.notificationEndpointSchema, secret: z.string() }) }, errors: [409] },
-  { method: 'get', path: '/projects/{projectId}/notifications', summary: 'List notification endpoints', responses: { 200: obj({ endpoints: z.array(c.notificationEndpointSchema) }) } },
-  { method: 'get', path: '/projects/{projectId}/notifications/{endpointId}/deliveries', summary: 'Recent notification deliveries', responses: { 200: obj({ deliveries: z.array(c.notificationDeliverySchema) }) } },
+  {
+    method: 'post',
+    path: '/deploy-hooks/{secret}',
+    summary: 'Trigger a deploy hook',
+    auth: 'none',
+    responses: { 202: obj({ job: obj({ deploymentId: z.string(), projectId: z.string(), ref: z.string(), state: c.deploymentStatusSchema }) }) },
+    limited: true,
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/notifications',
+    summary: 'Add a notification endpoint (signing secret shown once)',
+    body: c.createNotificationEndpointBodySchema,
+    responses: { 201: obj({ endpoint: c.notificationEndpointSchema, secret: z.string() }) },
+    errors: [409],
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/notifications',
+    summary: 'List notification endpoints',
+    responses: { 200: obj({ endpoints: z.array(c.notificationEndpointSchema) }) },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/notifications/{endpointId}/deliveries',
+    summary: 'Recent notification deliveries',
+    responses: { 200: obj({ deliveries: z.array(c.notificationDeliverySchema) }) },
+  },
   { method: 'delete', path: '/projects/{projectId}/notifications/{endpointId}', summary: 'Delete a notification endpoint', responses: { 204: null } },
 ];
 
@@ -118,7 +267,12 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
   const paths: Record<string, Record<string, unknown>> = {};
   const errorBody = { 'application/json': { schema: schema(c.errorBodySchema, 'output') } };
   for (const op of operations(c.projectBodySchemas({ localRoots: options.localGitRoots }))) {
-    const params: Record<string, unknown>[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params: Record<string, unknown>[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema: s });
@@ -127,7 +281,9 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
     for (const [status, body] of Object.entries(op.responses)) {
       const content = {
         ...(body ? { 'application/json': { schema: schema(body, 'output') } } : {}),
-        ...(op.text ? { 'text/plain': { schema: { type: 'string', description: 'format=text: one line per log line, `<ISO time> <stream> <message>`' } } } : {}),
+        ...(op.text
+          ? { 'text/plain': { schema: { type: 'string', description: 'format=text: one line per log line, `<ISO time> <stream> <message>`' } } }
+          : {}),
       };
       responses[status] = { description: 'OK', ...(Object.keys(content).length ? { content } : {}) };
     }
@@ -138,7 +294,8 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
         content: errorBody,
       };
     }
-    (paths[op.path] ??= {})[op.method] = {
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
       summary: op.summary,
       ...(op.auth === 'none' || op.auth === 'github-signature' ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),

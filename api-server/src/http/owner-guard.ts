@@ -10,11 +10,7 @@ const VALID_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * does not own gets the same 404 as one that does not exist, so ids cannot be probed.
  * `find` returns the locals to set, or null.
  */
-export function requireOwned(
-  param: string,
-  what: string,
-  find: (id: string, res: Response) => Promise<Record<string, unknown> | null>,
-): RequestHandler {
+export function requireOwned(param: string, what: string, find: (id: string, res: Response) => Promise<Record<string, unknown> | null>): RequestHandler {
   return async (req, res, next) => {
     const id = String(req.params[param] ?? '');
     const found = VALID_ID.test(id) ? await find(id, res) : null;

@@ -8,9 +8,7 @@ import { HttpError } from './errors.ts';
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(
-    private readonly options: { max: number; windowMs: number; now?: () => number },
-  ) {}
+  constructor(private readonly options: { max: number; windowMs: number; now?: () => number }) {}
 
   /** Counts one hit; returns the ms until the window resets when over the limit, else 0. */
   hit(key: string): number {

@@ -61,12 +61,15 @@ export class AppliedGate {
       const timeoutMs = this.options.timeoutMs ?? 15_000;
       const started = Date.now();
       const waiter: Waiter = { deploymentId, seq, open: () => finish() };
-      const recheck = setInterval(() => {
-        void this.rowApplied(deploymentId, seq).then((yes) => yes && finish());
-        if (Date.now() - started < timeoutMs) return;
-        this.deps.logger.warn({ deploymentId, seq, timeoutMs }, 'the writer has not applied a terminal status in time; sending it anyway');
-        finish();
-      }, Math.min(this.options.recheckMs ?? 1_000, timeoutMs));
+      const recheck = setInterval(
+        () => {
+          void this.rowApplied(deploymentId, seq).then((yes) => yes && finish());
+          if (Date.now() - started < timeoutMs) return;
+          this.deps.logger.warn({ deploymentId, seq, timeoutMs }, 'the writer has not applied a terminal status in time; sending it anyway');
+          finish();
+        },
+        Math.min(this.options.recheckMs ?? 1_000, timeoutMs),
+      );
       recheck.unref();
       const finish = () => {
         clearInterval(recheck);

@@ -80,7 +80,10 @@ export function appliedAnnouncer(bus: EventBus, logger: Logger): (events: readon
     const marks = appliedMarks(events);
     if (marks.length === 0) return;
     try {
-      await bus.publish(WRITER_APPLIED_TOPIC, marks.map((m) => ({ key: m.deploymentId, value: JSON.stringify(m) })));
+      await bus.publish(
+        WRITER_APPLIED_TOPIC,
+        marks.map((m) => ({ key: m.deploymentId, value: JSON.stringify(m) })),
+      );
     } catch (err) {
       const terminal = events.some((e) => e.type === 'status' && isTerminalStatus(e.status));
       log.warn({ err, deployments: marks.length, terminal }, 'publishing applied events failed; live feeds fall back to the row');

@@ -18,7 +18,11 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
 }
 
 /** Emits `lines` log lines in bursts, between BUILDING and a final status; resolves when all were published. */
-async function emitBuild(emitter: BuildEventEmitter, lines: number, options: { burst?: number; pauseMs?: number; onBurst?: (sent: number) => Promise<void> | void; final?: 'READY' | 'ERROR' } = {}) {
+async function emitBuild(
+  emitter: BuildEventEmitter,
+  lines: number,
+  options: { burst?: number; pauseMs?: number; onBurst?: (sent: number) => Promise<void> | void; final?: 'READY' | 'ERROR' } = {},
+) {
   await emitter.status('BUILDING');
   const burst = options.burst ?? 500;
   for (let i = 1; i <= lines; i++) {
@@ -120,7 +124,6 @@ describe('live logs over socket.io on the embedded bus: every event once, in ord
       expect(c.seqs()).toEqual(range(1, total));
     }
   });
-
 });
 
 describe('live logs over socket.io on the embedded bus: replay, holes and ends', () => {
@@ -152,7 +155,11 @@ describe('live logs over socket.io on the embedded bus: replay, holes and ends',
       { ...base, type: 'status', seq: 1, status: 'BUILDING' },
       { ...base, type: 'log', seq: 2, stream: 'stdout', message: 'before' },
     ];
-    const publish = (values: string[]) => bus.publish(BUILD_EVENTS_TOPIC, values.map((value) => ({ key: ids.deploymentId, value })));
+    const publish = (values: string[]) =>
+      bus.publish(
+        BUILD_EVENTS_TOPIC,
+        values.map((value) => ({ key: ids.deploymentId, value })),
+      );
     await publish(events.map((e) => JSON.stringify(e)));
     await publish(['{"type":"log","seq":3,"not":"valid"']);
     await publish([JSON.stringify({ ...base, type: 'status', seq: 4, status: 'READY' })]);
@@ -173,7 +180,6 @@ describe('live logs over socket.io on the embedded bus: replay, holes and ends',
     expect(await client.ended).toMatchObject({ status: 'ERROR' });
     expect(client.seqs()).toEqual([1, 2, 2]);
   });
-
 });
 
 describe('live logs over socket.io on the embedded bus: READY, and bad subscriptions', () => {

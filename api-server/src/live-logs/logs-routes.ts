@@ -62,8 +62,7 @@ async function streamText(res: Response, logStore: LogStore, deploymentId: strin
   // The first page is read before any header goes out, so a ClickHouse failure is still a clean 5xx.
   let remaining = query.limit ?? Number.POSITIVE_INFINITY;
   let afterSeq = query.afterSeq;
-  const readPage = () =>
-    logStore.read(deploymentId, { afterSeq, limit: Math.min(DOWNLOAD_PAGE, remaining), contains: query.contains });
+  const readPage = () => logStore.read(deploymentId, { afterSeq, limit: Math.min(DOWNLOAD_PAGE, remaining), contains: query.contains });
   let page = await readPage();
   res.status(200);
   res.setHeader('content-type', 'text/plain; charset=utf-8');

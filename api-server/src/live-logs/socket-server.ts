@@ -8,7 +8,6 @@ import {
   type ServerToClientEvents,
   type SubscribeAck,
 } from '@platform/contracts';
-import type { Logger } from '@platform/logger';
 import type { DeploymentRow } from '../deployments/deployments-repo.ts';
 import { HighWater } from './replay.ts';
 import { LogStream, type StreamDeps } from './stream.ts';
@@ -99,7 +98,11 @@ export class LiveLogsServer {
     });
     socket.on('unsubscribe', (payload: unknown) => {
       const id = (payload as { deploymentId?: unknown })?.deploymentId;
-      for (const stream of mine) if (stream.deploymentId === id) stream.close(), mine.delete(stream);
+      for (const stream of mine) {
+        if (stream.deploymentId !== id) continue;
+        stream.close();
+        mine.delete(stream);
+      }
     });
     socket.on('disconnect', () => {
       for (const stream of mine) stream.close();
@@ -131,11 +134,18 @@ export class LiveLogsServer {
     // Gone while the lookup ran: registering now would leak a stream nobody removes.
     if (socket.disconnected) return null;
     // A second subscribe to the same deployment replaces the first (a client resuming).
-    for (const old of mine) if (old.deploymentId === deploymentId) old.close(), mine.delete(old);
+    for (const old of mine) {
+      if (old.deploymentId !== deploymentId) continue;
+      old.close();
+      mine.delete(old);
+    }
     // Registered before history is read: live events from now on are kept, none is missed.
     const stream = new LogStream(deploymentId, socket, afterSeq, this.liveHead.get(deploymentId), this.deps, (s) => this.forget(s));
     let streams = this.streams.get(deploymentId);
-    if (!streams) this.streams.set(deploymentId, (streams = new Set()));
+    if (!streams) {
+      streams = new Set();
+      this.streams.set(deploymentId, streams);
+    }
     streams.add(stream);
     mine.add(stream);
     reply({ ok: true, status: deployment.status });
@@ -152,7 +162,10 @@ export class LiveLogsServer {
 /** The handshake carries the credential (`io(url, { auth: { token } })`); no token, no socket. */
 function authenticate(access: LiveLogsAccess, socket: LogSocket, next: (err?: Error) => void): void {
   const token: unknown = socket.handshake.auth?.token;
-  if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthenticated: pass auth.token'));
+  if (typeof token !== 'string' || token.length === 0) {
+    next(new Error('unauthenticated: pass auth.token'));
+    return;
+  }
   access.userFor(token).then(
     (user) => {
       if (!user) return next(new Error('unauthenticated: the token is invalid, expired or revoked'));

@@ -65,7 +65,10 @@ export class LogStream {
   accept(event: BuildEvent): void {
     if (this.done) return;
     const taken = take(this.cursor, event, this.deps.options.maxPendingEvents ?? 100_000);
-    if (taken.kind === 'send') return this.send(taken.events);
+    if (taken.kind === 'send') {
+      this.send(taken.events);
+      return;
+    }
     if (taken.kind === 'hole') {
       if (!this.replaying) void this.replay();
       return;

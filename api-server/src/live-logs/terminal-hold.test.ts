@@ -39,7 +39,10 @@ beforeAll(async () => {
   await migrateClickHouse(clickhouse);
   logStore = createLogStore(clickhouse);
   bus = createInProcessEventBus({ retryBaseMs: 10, retryMaxMs: 50 });
-  live = createLiveLogs({ bus, logStore, deployments: deployments(), logger: createLogger({ level: 'silent' }) }, { applied: { timeoutMs: 120_000, recheckMs: 60_000 } });
+  live = createLiveLogs(
+    { bus, logStore, deployments: deployments(), logger: createLogger({ level: 'silent' }) },
+    { applied: { timeoutMs: 120_000, recheckMs: 60_000 } },
+  );
   server = createServer();
   await live.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,7 +68,11 @@ const newDeployment = async () => {
   ];
   return { id: row.id, events };
 };
-const publish = (events: readonly BuildEvent[]) => bus.publish(BUILD_EVENTS_TOPIC, events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })));
+const publish = (events: readonly BuildEvent[]) =>
+  bus.publish(
+    BUILD_EVENTS_TOPIC,
+    events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
+  );
 /** What a writer on another replica does after committing the batch. */
 const announce = (applied: WriterApplied) => bus.publish(WRITER_APPLIED_TOPIC, [{ key: applied.deploymentId, value: JSON.stringify(applied) }]);
 

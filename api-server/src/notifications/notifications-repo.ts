@@ -96,7 +96,12 @@ export class NotificationsRepo {
   }
 
   /** `sealSecret` seals the signing secret for the new endpoint's id. */
-  async createEndpoint(projectId: string, url: string, events: readonly NotificationEvent[], sealSecret: (id: string) => string): Promise<NotificationEndpointRow> {
+  async createEndpoint(
+    projectId: string,
+    url: string,
+    events: readonly NotificationEvent[],
+    sealSecret: (id: string) => string,
+  ): Promise<NotificationEndpointRow> {
     const id = `nte_${randomId(16)}`;
     const rows = await this.db.query<NotificationEndpointRow>(
       `INSERT INTO notification_endpoints (id, project_id, url, events, secret_enc) VALUES ($1, $2, $3, $4, $5) RETURNING *`,

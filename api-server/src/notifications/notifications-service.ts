@@ -26,7 +26,9 @@ export class NotificationsService {
     }
     if ((await this.deps.notifications.countEndpoints(projectId)) >= MAX_ENDPOINTS) throw new TooManyEndpoints(MAX_ENDPOINTS);
     const secret = randomSecret('whsec');
-    const endpoint = await this.deps.notifications.createEndpoint(projectId, body.url, body.events, (id) => this.deps.box.seal(secret, endpointSecretContext(id)));
+    const endpoint = await this.deps.notifications.createEndpoint(projectId, body.url, body.events, (id) =>
+      this.deps.box.seal(secret, endpointSecretContext(id)),
+    );
     return { endpoint, secret };
   }
 

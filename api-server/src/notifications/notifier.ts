@@ -155,7 +155,10 @@ export class Notifier {
         'x-platform-delivery': d.id,
         'x-platform-signature': `sha256=${hmacSha256Hex(secret, d.payload)}`,
       };
-      const res = await postJson(d.url, d.payload, headers, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, allowPrivate: this.options.allowPrivateUrls });
+      const res = await postJson(d.url, d.payload, headers, {
+        timeoutMs: this.options.requestTimeoutMs ?? 10_000,
+        allowPrivate: this.options.allowPrivateUrls,
+      });
       return { status: res.status, error: res.status < 200 || res.status >= 300 ? `the endpoint answered ${res.status}` : null };
     } catch (err) {
       return { status: null, error: (err as Error).message.slice(0, 500) };

@@ -30,9 +30,7 @@ export interface WithGithubSecret {
 
 /** Creating, reading, changing and deleting one owner's projects. */
 export class ProjectsService {
-  constructor(
-    private readonly deps: { projects: ProjectsRepo; deployments: ProjectDeployments; box: SecretBox; localGitRoots: readonly string[] },
-  ) {}
+  constructor(private readonly deps: { projects: ProjectsRepo; deployments: ProjectDeployments; box: SecretBox; localGitRoots: readonly string[] }) {}
 
   async create(body: CreateProjectBody, ownerId: string): Promise<WithGithubSecret> {
     this.validateSettings(body);

@@ -52,7 +52,9 @@ export class WebhooksRepo {
   }
 
   /** Records a delivery once per project; null when it was recorded already (a GitHub retry, a duplicate send). */
-  async claimDelivery(d: Pick<GithubDeliveryRow, 'project_id' | 'delivery_id' | 'event' | 'payload' | 'outcome' | 'detail'>): Promise<GithubDeliveryRow | null> {
+  async claimDelivery(
+    d: Pick<GithubDeliveryRow, 'project_id' | 'delivery_id' | 'event' | 'payload' | 'outcome' | 'detail'>,
+  ): Promise<GithubDeliveryRow | null> {
     const rows = await this.db.query<GithubDeliveryRow>(
       `INSERT INTO github_deliveries (project_id, delivery_id, event, payload, outcome, detail)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, delivery_id) DO NOTHING RETURNING *`,

@@ -112,7 +112,13 @@ export class WebhooksService {
     });
   }
 
-  private async handleDelivery(project: ProjectRow, deliveryId: string, event: string, payload: Record<string, unknown>, raw: string): Promise<DeliveryOutcome> {
+  private async handleDelivery(
+    project: ProjectRow,
+    deliveryId: string,
+    event: string,
+    payload: Record<string, unknown>,
+    raw: string,
+  ): Promise<DeliveryOutcome> {
     const decision = decide(event, payload, project);
     // Claim the delivery first: a second copy (GitHub retry, duplicate send) finds it and stops.
     const claimed = await this.deps.webhooks.claimDelivery({

@@ -44,7 +44,6 @@ describe('PeriodicWorker timing', () => {
     expect(pass).toHaveBeenCalledTimes(1);
     await worker.stop();
   });
-
 });
 
 describe('PeriodicWorker passes', () => {
@@ -90,7 +89,6 @@ describe('PeriodicWorker passes', () => {
     expect(error).toHaveBeenCalledWith({ err: expect.any(Error) }, 'pass failed');
     await worker.stop();
   });
-
 });
 
 describe('PeriodicWorker kicks and stop', () => {

@@ -5,8 +5,7 @@ export type ClickHouse = ClickHouseClient;
 
 export type ClickHouseSettings =
   /** The ClickHouse engine in process; chDB binds one data folder per process. */
-  | { driver: 'chdb'; path: string }
-  | { driver: 'http'; url: string; database: string; username: string; password: string };
+  { driver: 'chdb'; path: string } | { driver: 'http'; url: string; database: string; username: string; password: string };
 
 /**
  * The production client either way: only the connection handed to `createClient` differs,

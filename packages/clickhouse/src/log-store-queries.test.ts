@@ -50,11 +50,17 @@ describe('log store: events, search, retention', () => {
 
   it('finds lines containing a text, ignoring case (also beyond ASCII), with paging after a seq', async () => {
     const id = freshId();
-    await logs.insert([line(id, 1, 'Installing ÄPFEL'), line(id, 2, 'npm WARN deprecated'), line(id, 3, 'äpfel ready'), line(id, 4, 'warn again'), line(id, 5, '100% done')]);
+    await logs.insert([
+      line(id, 1, 'Installing ÄPFEL'),
+      line(id, 2, 'npm WARN deprecated'),
+      line(id, 3, 'äpfel ready'),
+      line(id, 4, 'warn again'),
+      line(id, 5, '100% done'),
+    ]);
     expect((await logs.read(id, { contains: 'äpfel' })).map((l) => l.seq)).toEqual([1, 3]);
     expect((await logs.read(id, { contains: 'WARN', afterSeq: 2 })).map((l) => l.seq)).toEqual([4]);
     expect((await logs.read(id, { contains: '%' })).map((l) => l.seq)).toEqual([5]);
-    expect((await logs.read(id, { contains: "'; DROP TABLE log_events; --" }))).toEqual([]);
+    expect(await logs.read(id, { contains: "'; DROP TABLE log_events; --" })).toEqual([]);
     expect(await logs.read(id, { limit: 2 })).toHaveLength(2);
   });
 

@@ -85,7 +85,14 @@ export function describeLogStoreContract(driver: string, open: () => Promise<Cli
     it('summarises a deployment’s stored stream: its highest seq and whether it ended', async () => {
       const id = freshDeployment();
       expect(await logs.eventSummary(id)).toEqual({ maxSeq: 0, terminal: false });
-      const status = (seq: number, s: 'BUILDING' | 'ERROR'): BuildEvent => ({ type: 'status', deploymentId: id, projectId: 'prj_contract', seq, ts: T0, status: s });
+      const status = (seq: number, s: 'BUILDING' | 'ERROR'): BuildEvent => ({
+        type: 'status',
+        deploymentId: id,
+        projectId: 'prj_contract',
+        seq,
+        ts: T0,
+        status: s,
+      });
       await logs.insert([status(1, 'BUILDING'), log(id, 2, 'working'), log(id, 2, 'working')]);
       expect(await logs.eventSummary(id)).toEqual({ maxSeq: 2, terminal: false });
       await logs.insert([status(3, 'ERROR')]);

@@ -6,10 +6,7 @@ import type { ClickHouse } from './client.ts';
  * dedupe with `LIMIT 1 BY` until then. Rows expire `logRetentionDays` after the line was
  * emitted; daily partitions let ClickHouse drop whole expired parts instead of rewriting them.
  */
-export async function migrateClickHouse(
-  client: ClickHouse,
-  options: { logRetentionDays?: number; requestLogRetentionDays?: number } = {},
-): Promise<void> {
+export async function migrateClickHouse(client: ClickHouse, options: { logRetentionDays?: number; requestLogRetentionDays?: number } = {}): Promise<void> {
   const retentionDays = Math.max(1, Math.floor(options.logRetentionDays ?? 30));
   const ttl = `toDateTime(ts) + toIntervalDay(${retentionDays})`;
   await client.command({

@@ -30,8 +30,31 @@ describe('request schemas: what the spec says is what is accepted', () => {
   });
 
   it('refuses a ref git would refuse (control characters, spaces, .., leading -), not only in the build', () => {
-    for (const ref of ['main', 'feature/new-look', 'v1.2.3', 'release-2026', 'ünïcode']) expect(ok(createDeploymentBodySchema, { projectId: 'p', ref }), ref).toBe(true);
-    for (const ref of ['main\u0001', 'a\u007f', 'a b', 'a\tb', '-x', '/a', 'a/', 'a.', 'a.lock', 'a..b', 'a@{1}', 'a//b', 'a/.b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', '']) {
+    for (const ref of ['main', 'feature/new-look', 'v1.2.3', 'release-2026', 'ünïcode'])
+      expect(ok(createDeploymentBodySchema, { projectId: 'p', ref }), ref).toBe(true);
+    for (const ref of [
+      'main\u0001',
+      'a\u007f',
+      'a b',
+      'a\tb',
+      '-x',
+      '/a',
+      'a/',
+      'a.',
+      'a.lock',
+      'a..b',
+      'a@{1}',
+      'a//b',
+      'a/.b',
+      'a~1',
+      'a^',
+      'a:b',
+      'a?',
+      'a*',
+      'a[b',
+      'a\\b',
+      '',
+    ]) {
       expect(ok(createDeploymentBodySchema, { projectId: 'p', ref }), JSON.stringify(ref)).toBe(false);
     }
     expect(ok(createDeployHookBodySchema, { name: 'cms', branch: 'ma\u0000in' })).toBe(false);
@@ -40,9 +63,26 @@ describe('request schemas: what the spec says is what is accepted', () => {
 
   it('accepts exactly the command lines parseCommandLine accepts', () => {
     const lines = [
-      'npm run build', '  npm   ci  ', 'npm run build -- --mode "prod"', "echo 'a b'", 'echo "say \\"hi\\""', 'echo a|b', "''x", 'a""',
-      'echo | grep', 'a ; b', '$HOME', '"unterminated', "'unterminated", "''", '""', 'a "" b', 'x "\\\\"', 'x "\\"',
-      Array.from({ length: 64 }, (_, i) => `a${i}`).join(' '), Array.from({ length: 65 }, (_, i) => `a${i}`).join(' '),
+      'npm run build',
+      '  npm   ci  ',
+      'npm run build -- --mode "prod"',
+      "echo 'a b'",
+      'echo "say \\"hi\\""',
+      'echo a|b',
+      "''x",
+      'a""',
+      'echo | grep',
+      'a ; b',
+      '$HOME',
+      '"unterminated',
+      "'unterminated",
+      "''",
+      '""',
+      'a "" b',
+      'x "\\\\"',
+      'x "\\"',
+      Array.from({ length: 64 }, (_, i) => `a${i}`).join(' '),
+      Array.from({ length: 65 }, (_, i) => `a${i}`).join(' '),
     ];
     const schema = projectBodySchemas({ localRoots: [] }).update;
     for (const line of lines) {
@@ -58,9 +98,27 @@ describe('request schemas: what the spec says is what is accepted', () => {
 
   it('accepts exactly the git URLs validateGitUrl accepts under the same policy', () => {
     const urls = [
-      'https://github.com/a/b.git', 'HTTPS://github.com/a/b', 'https://-x/a', 'https://host', 'ssh://git@host/a/b', 'ssh://host/repo', 'git@github.com:org/repo.git',
-      '-git@x:y', 'ext::sh -c id', 'http://127.0.0.1:8080/x.git', 'http://localhost/x', 'http://example.com/x', 'ftp://x/y', '/srv/repos/site', '/srv/repos',
-      '/srv/reposx', '/srv/repos/../etc', 'file:///srv/repos/site', '/etc/passwd', ' https://github.com/a/b ', 'https://github.com/a b',
+      'https://github.com/a/b.git',
+      'HTTPS://github.com/a/b',
+      'https://-x/a',
+      'https://host',
+      'ssh://git@host/a/b',
+      'ssh://host/repo',
+      'git@github.com:org/repo.git',
+      '-git@x:y',
+      'ext::sh -c id',
+      'http://127.0.0.1:8080/x.git',
+      'http://localhost/x',
+      'http://example.com/x',
+      'ftp://x/y',
+      '/srv/repos/site',
+      '/srv/repos',
+      '/srv/reposx',
+      '/srv/repos/../etc',
+      'file:///srv/repos/site',
+      '/etc/passwd',
+      ' https://github.com/a/b ',
+      'https://github.com/a b',
     ];
     for (const localRoots of [[], ['/srv/repos']]) {
       const schema = projectBodySchemas({ localRoots }).update;
@@ -90,8 +148,23 @@ describe('request schemas: what the spec says is what is accepted', () => {
 
   it('parses query integers as decimal text only, within bounds', () => {
     expect(logsQuerySchema.parse({})).toEqual({ afterSeq: 0 });
-    expect(logsQuerySchema.parse({ afterSeq: '12', limit: '100000', q: 'warn', format: 'text' })).toEqual({ afterSeq: 12, limit: 100_000, q: 'warn', format: 'text' });
-    for (const bad of [{ afterSeq: '-1' }, { afterSeq: '' }, { afterSeq: '1e3' }, { afterSeq: '٣' }, { limit: '0' }, { limit: '100001' }, { limit: ['1', '2'] }, { q: 'x'.repeat(257) }, { format: 'xml' }]) {
+    expect(logsQuerySchema.parse({ afterSeq: '12', limit: '100000', q: 'warn', format: 'text' })).toEqual({
+      afterSeq: 12,
+      limit: 100_000,
+      q: 'warn',
+      format: 'text',
+    });
+    for (const bad of [
+      { afterSeq: '-1' },
+      { afterSeq: '' },
+      { afterSeq: '1e3' },
+      { afterSeq: '٣' },
+      { limit: '0' },
+      { limit: '100001' },
+      { limit: ['1', '2'] },
+      { q: 'x'.repeat(257) },
+      { format: 'xml' },
+    ]) {
       expect(ok(logsQuerySchema, bad), JSON.stringify(bad)).toBe(false);
     }
     expect(listDeploymentsQuerySchema.parse({ status: 'ready, Error' }).status).toEqual(['READY', 'ERROR']);

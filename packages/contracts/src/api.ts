@@ -20,10 +20,13 @@ const caseless = (word: string) => [...word].map((c) => (/[a-z]/i.test(c) ? `[${
 const chars = (min: number, max: number) =>
   z
     .string()
-    .refine((v) => {
-      const n = [...v].length;
-      return n >= min && n <= max;
-    }, min > 0 ? `must have ${min} to ${max} characters` : `must have at most ${max} characters`)
+    .refine(
+      (v) => {
+        const n = [...v].length;
+        return n >= min && n <= max;
+      },
+      min > 0 ? `must have ${min} to ${max} characters` : `must have at most ${max} characters`,
+    )
     .meta({ ...(min > 0 ? { minLength: min } : {}), maxLength: max });
 
 /** Any text without NUL characters, at most `max` characters. */
@@ -40,10 +43,11 @@ const trimmed = (max: number) =>
  * option: no control characters, spaces or `~^:?*[\\`, no leading `-` or `/`, no `..`, `@{`,
  * `//` or `/.`, no trailing `/`, `.` or `.lock`. Refused here, not in the build.
  */
-export const GIT_REF_PATTERN = pattern(
-  `^(?![-/])(?![\\s\\S]*(?:\\.\\.|@\\{|//|/\\.))(?![\\s\\S]*(?:/|\\.|\\.lock)$)[^${WS}\\x00-\\x20\\x7f~^:?*\\[\\\\]+$`,
+export const GIT_REF_PATTERN = pattern(`^(?![-/])(?![\\s\\S]*(?:\\.\\.|@\\{|//|/\\.))(?![\\s\\S]*(?:/|\\.|\\.lock)$)[^${WS}\\x00-\\x20\\x7f~^:?*\\[\\\\]+$`);
+export const gitRefSchema = chars(1, 255).regex(
+  GIT_REF_PATTERN,
+  'must be a git branch or tag name (no spaces, control characters, ~^:?*[\\, "..", "@{", or leading "-")',
 );
-export const gitRefSchema = chars(1, 255).regex(GIT_REF_PATTERN, 'must be a git branch or tag name (no spaces, control characters, ~^:?*[\\, "..", "@{", or leading "-")');
 
 const NONBLANK_NO_SLASH = `[^${WS}\\x00/]`;
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -68,7 +72,10 @@ function gitUrlPattern(policy: GitUrlPolicy): RegExp {
 
 const gitUrlSchema = (policy: GitUrlPolicy) =>
   chars(1, 2048)
-    .regex(gitUrlPattern(policy), `must be an https:// or ssh git URL (or git@host:path)${policy.localRoots.length ? ', or a local path under an allowed folder' : ''}`)
+    .regex(
+      gitUrlPattern(policy),
+      `must be an https:// or ssh git URL (or git@host:path)${policy.localRoots.length ? ', or a local path under an allowed folder' : ''}`,
+    )
     .trim();
 
 /**
@@ -131,7 +138,10 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
     slug: z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'slug must be 1-40 lower-case letters, digits or inner hyphens')
-      .refine((slug) => !RESERVED_SLUG_PATTERN.test(slug), 'slug must not be reserved (api, www, ...) or look like a deployment or branch hostname (-git, -<9 characters>)')
+      .refine(
+        (slug) => !RESERVED_SLUG_PATTERN.test(slug),
+        'slug must not be reserved (api, www, ...) or look like a deployment or branch hostname (-git, -<9 characters>)',
+      )
       .meta({ not: { pattern: RESERVED_SLUG_PATTERN.source } })
       .optional(),
   });
@@ -161,7 +171,10 @@ export const createDeploymentBodySchema = z.object({
   projectId: trimmed(64),
   /** Branch or tag; the project's production branch when absent. */
   ref: gitRefSchema.optional(),
-  commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'commit must be a hex sha').optional(),
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/, 'commit must be a hex sha')
+    .optional(),
 });
 export type CreateDeploymentBody = z.infer<typeof createDeploymentBodySchema>;
 
@@ -373,13 +386,7 @@ export type CreateDeployHookBody = z.infer<typeof createDeployHookBodySchema>;
 export const deployHookSchema = z.object({ id: z.string(), name: z.string(), branch: z.string(), createdAt: z.string() });
 export type DeployHook = z.infer<typeof deployHookSchema>;
 
-export const NOTIFICATION_EVENTS = [
-  'deployment.created',
-  'deployment.succeeded',
-  'deployment.error',
-  'deployment.canceled',
-  'deployment.promoted',
-] as const;
+export const NOTIFICATION_EVENTS = ['deployment.created', 'deployment.succeeded', 'deployment.error', 'deployment.canceled', 'deployment.promoted'] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 

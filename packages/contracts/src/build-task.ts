@@ -111,7 +111,10 @@ export const buildTaskSchema = z.object({
   /** Branch or tag to check out; the remote's default branch when absent. */
   gitRef: z.string().min(1).max(255).optional(),
   /** Exact commit to build; wins over gitRef. */
-  gitCommit: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
+  gitCommit: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/)
+    .optional(),
   /**
    * Token for a private repository over https. The build-server hands it to git as an
    * `Authorization` header through git's environment config, never in the URL, the log or the
@@ -139,7 +142,11 @@ export const buildTaskSchema = z.object({
   localGitRoots: z.array(z.string().min(1)).default([]),
   /** How the user's commands are isolated and limited. */
   sandbox: sandboxSettingsSchema,
-  timeoutMs: z.number().int().positive().default(15 * 60_000),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   storage: storageSettingsSchema,
   transport: transportSettingsSchema,
 });

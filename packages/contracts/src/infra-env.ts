@@ -18,9 +18,19 @@ const flag = () =>
 
 export const s3EnvShape = {
   // S3 bucket for build output, route records and build caches. Unset: a local folder under DATA_DIR.
-  S3_BUCKET: unsetIfBlank(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional()),
+  S3_BUCKET: unsetIfBlank(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .optional(),
+  ),
   // Region of the bucket (and of ECS). Required with S3_BUCKET.
-  AWS_REGION: unsetIfBlank(z.string().regex(/^[a-z0-9-]+$/, 'must be a region name like us-east-1').optional()),
+  AWS_REGION: unsetIfBlank(
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'must be a region name like us-east-1')
+      .optional(),
+  ),
   // An S3-compatible server instead of AWS, e.g. http://minio:9000. Needs S3_BUCKET.
   S3_ENDPOINT: unsetIfBlank(z.string().url().optional()),
   // Path-style URLs (http://host/bucket/key); most self-hosted S3 servers need true. Default false.
@@ -36,7 +46,12 @@ export const kafkaEnvShape = {
   KAFKA_BROKERS: unsetIfBlank(
     z
       .string()
-      .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port[,host:port...]')).min(1, 'must list at least one broker'))
       .optional(),
   ),
@@ -51,9 +66,19 @@ export const kafkaEnvShape = {
   // PEM file of the CA that signed the brokers' certificates (e.g. Aiven's ca.pem).
   KAFKA_CA_FILE: unsetIfBlank(z.string().optional()),
   // Topic of build events (logs and status), keyed by deployment id. Default build-events.
-  KAFKA_TOPIC_LOGS: unsetIfBlank(z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name').optional()),
+  KAFKA_TOPIC_LOGS: unsetIfBlank(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name')
+      .optional(),
+  ),
   // Topic of the proxy's request logs. Default request-logs.
-  KAFKA_TOPIC_REQUESTS: unsetIfBlank(z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name').optional()),
+  KAFKA_TOPIC_REQUESTS: unsetIfBlank(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name')
+      .optional(),
+  ),
 };
 
 type S3Env = z.output<z.ZodObject<typeof s3EnvShape>>;
@@ -80,7 +105,15 @@ export function refineS3Env(env: S3Env, complain: Complain): void {
 
 export function refineKafkaEnv(env: KafkaEnv, complain: Complain): void {
   if (!env.KAFKA_BROKERS) {
-    for (const name of ['KAFKA_USERNAME', 'KAFKA_PASSWORD', 'KAFKA_SASL_MECHANISM', 'KAFKA_SSL', 'KAFKA_CA_FILE', 'KAFKA_TOPIC_LOGS', 'KAFKA_TOPIC_REQUESTS'] as const) {
+    for (const name of [
+      'KAFKA_USERNAME',
+      'KAFKA_PASSWORD',
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SSL',
+      'KAFKA_CA_FILE',
+      'KAFKA_TOPIC_LOGS',
+      'KAFKA_TOPIC_REQUESTS',
+    ] as const) {
       if (env[name] !== undefined) complain(name, 'needs KAFKA_BROKERS');
     }
     return;

@@ -9,7 +9,14 @@ describe('the live-logs socket protocol', () => {
   });
 
   it('refuses a deploymentId that is not an id, and a negative or fractional afterSeq', () => {
-    for (const bad of [{ deploymentId: '' }, { deploymentId: '../x' }, { deploymentId: 'a'.repeat(65) }, { deploymentId: 'd', afterSeq: -1 }, { deploymentId: 'd', afterSeq: 1.5 }, null]) {
+    for (const bad of [
+      { deploymentId: '' },
+      { deploymentId: '../x' },
+      { deploymentId: 'a'.repeat(65) },
+      { deploymentId: 'd', afterSeq: -1 },
+      { deploymentId: 'd', afterSeq: 1.5 },
+      null,
+    ]) {
       expect(subscribeRequestSchema.safeParse(bad).success).toBe(false);
     }
   });

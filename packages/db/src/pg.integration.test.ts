@@ -38,9 +38,7 @@ describeDbContract('PostgreSQL via pg', async () => {
 describe('PostgreSQL driver', () => {
   it('lets several replicas migrate an empty database at once: each file is applied exactly once', async () => {
     const scratch = await scratchDatabase();
-    const replicas = await Promise.all(
-      Array.from({ length: 4 }, () => createPostgresDb({ connectionString: scratch.url, maxConnections: 2 })),
-    );
+    const replicas = await Promise.all(Array.from({ length: 4 }, () => createPostgresDb({ connectionString: scratch.url, maxConnections: 2 })));
     try {
       const applied = await Promise.all(replicas.map((db) => migrate(db)));
       const all = applied.flat();

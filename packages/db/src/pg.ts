@@ -21,8 +21,7 @@ const INT8_ARRAY_OID = 1016;
  * returns strings. Per pool, so no other pg user in the process is affected.
  */
 const defaultParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown;
-const parseInt8Array = (value: string) =>
-  (defaultParser(INT8_ARRAY_OID, 'text')(value) as (string | null)[]).map((v) => (v === null ? null : parseInt8(v)));
+const parseInt8Array = (value: string) => (defaultParser(INT8_ARRAY_OID, 'text')(value) as (string | null)[]).map((v) => (v === null ? null : parseInt8(v)));
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (format !== 'binary' && oid === INT8_OID) return parseInt8;

@@ -144,7 +144,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
         sizes.push(batch.length);
       });
       await bus.publish(topic, messagesFor(['k'], 50));
-      await eventually(() => sizes.reduce((a, b) => a + b, 0) >= 50, timeout, () => `${sizes.join(',')}`);
+      await eventually(
+        () => sizes.reduce((a, b) => a + b, 0) >= 50,
+        timeout,
+        () => `${sizes.join(',')}`,
+      );
       expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
       expect(sizes.every((n) => n > 0)).toBe(true);
     });
@@ -163,7 +167,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
         inHandler = false;
       });
       await bus.publish(topic, messagesFor(['k'], 20));
-      await eventually(() => inHandler, timeout, () => 'handler never started');
+      await eventually(
+        () => inHandler,
+        timeout,
+        () => 'handler never started',
+      );
       await subscription.stop();
       stopped = true;
       expect(inHandler).toBe(false);
@@ -181,14 +189,22 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
         early.push(...b);
       });
       await bus.publish(topic, [{ key: 'k', value: JSON.stringify({ key: 'k', n: 1 }) }]);
-      await eventually(() => early.length >= 1, timeout, () => 'early group got nothing');
+      await eventually(
+        () => early.length >= 1,
+        timeout,
+        () => 'early group got nothing',
+      );
 
       const late: BusMessage[] = [];
       await subscribe(topic, { groupId: fresh('late') }, async (b) => {
         late.push(...b);
       });
       await bus.publish(topic, [{ key: 'k', value: JSON.stringify({ key: 'k', n: 2 }) }]);
-      await eventually(() => late.length >= 1, timeout, () => 'late group got nothing');
+      await eventually(
+        () => late.length >= 1,
+        timeout,
+        () => 'late group got nothing',
+      );
       await sleep(300);
       expect(late.map(nOf)).toEqual([2]);
     });
@@ -201,7 +217,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
       await subscribe(topic, { groupId: fresh('replay'), fromBeginning: true }, async (b) => {
         got.push(...b);
       });
-      await eventually(() => new Set(got.map((m) => m.value)).size === all.length, timeout, () => `${got.length} of ${all.length}`);
+      await eventually(
+        () => new Set(got.map((m) => m.value)).size === all.length,
+        timeout,
+        () => `${got.length} of ${all.length}`,
+      );
     });
 
     whenDriver(caps.retainsMessages)('resumes a group after the offsets it committed: nothing handled twice, nothing lost', async () => {
@@ -212,7 +232,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
         first.push(...b);
       });
       await bus.publish(topic, messagesFor(['k'], 10));
-      await eventually(() => first.length >= 10, timeout, () => `${first.length} of 10`);
+      await eventually(
+        () => first.length >= 10,
+        timeout,
+        () => `${first.length} of 10`,
+      );
       await s1.stop();
 
       await bus.publish(topic, messagesFor(['k2'], 5));
@@ -220,7 +244,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
       await subscribe(topic, { groupId, fromBeginning: true }, async (b) => {
         second.push(...b);
       });
-      await eventually(() => second.length >= 5, timeout, () => `${second.length} of 5`);
+      await eventually(
+        () => second.length >= 5,
+        timeout,
+        () => `${second.length} of 5`,
+      );
       await sleep(300);
       expect(second.map((m) => m.key)).toEqual(['k2', 'k2', 'k2', 'k2', 'k2']);
     });
@@ -237,7 +265,11 @@ export function describeEventBusContract(driver: string, open: () => Promise<Eve
       const all = messagesFor(['a', 'b', 'c', 'd', 'e', 'f'], 10);
       await bus.publish(topic, all);
       const union = () => new Set(got.flat().map((m) => m.value)).size;
-      await eventually(() => union() === all.length, timeout, () => `${union()} of ${all.length}`);
+      await eventually(
+        () => union() === all.length,
+        timeout,
+        () => `${union()} of ${all.length}`,
+      );
       await sleep(500);
       // A rebalance may redeliver a little (at-least-once); without one, each message once.
       expect(got.flat().length).toBeGreaterThanOrEqual(all.length);

@@ -69,7 +69,10 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
 
     async subscribe(topic, opts: SubscribeOptions, handler): Promise<Subscription> {
       let groups = topics.get(topic);
-      if (!groups) topics.set(topic, (groups = new Map()));
+      if (!groups) {
+        groups = new Map();
+        topics.set(topic, groups);
+      }
       let group = groups.get(opts.groupId);
       if (!group) {
         group = { queue: [], members: [], turn: 0, maxBatchSize: opts.maxBatchSize ?? 1_000, draining: false, idle: Promise.resolve() };

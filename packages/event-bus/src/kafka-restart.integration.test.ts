@@ -30,7 +30,10 @@ describe('Kafka event bus across a broker restart', () => {
     const publisher = (async () => {
       for (let n = 1; n <= total; n++) {
         // Each publish resolves only once the broker acknowledged it, outage or not.
-        await bus.publish(topic, keys.map((key) => ({ key, value: JSON.stringify({ key, n }) })));
+        await bus.publish(
+          topic,
+          keys.map((key) => ({ key, value: JSON.stringify({ key, n }) })),
+        );
         published = n;
         await sleep(50);
       }

@@ -296,7 +296,15 @@ class KafkaSubscription implements Subscription {
     }, delay);
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    uncommittedOffsets,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const max = Math.max(1, this.opts.maxBatchSize ?? 1_000);
     for (let i = 0; i < batch.messages.length; i += max) {
       const slice = batch.messages.slice(i, i + max);

@@ -20,7 +20,7 @@ export function createPipeEventBus(options: { fd?: number; stream?: Writable } =
   return {
     async publish(topic, messages) {
       if (messages.length === 0) return;
-      const text = messages.map((m) => JSON.stringify({ topic, key: m.key, value: m.value } satisfies PipeFrame)).join('\n') + '\n';
+      const text = `${messages.map((m) => JSON.stringify({ topic, key: m.key, value: m.value } satisfies PipeFrame)).join('\n')}\n`;
       await new Promise<void>((resolve, reject) => {
         const flushed = out.write(text, (err) => (err ? reject(err) : undefined));
         if (flushed) resolve();
@@ -37,10 +37,7 @@ export function createPipeEventBus(options: { fd?: number; stream?: Writable } =
 }
 
 /** The runner's side of the pipe: yields every frame in order. Malformed lines are reported, not thrown. */
-export async function* readPipeMessages(
-  stream: Readable,
-  onMalformed: (line: string) => void = () => {},
-): AsyncGenerator<PipeFrame> {
+export async function* readPipeMessages(stream: Readable, onMalformed: (line: string) => void = () => {}): AsyncGenerator<PipeFrame> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line) continue;
@@ -130,7 +127,10 @@ export async function publishFrames(bus: EventBus, frames: readonly PipeFrame[])
     const topic = frames[i]!.topic;
     let j = i;
     while (j < frames.length && frames[j]!.topic === topic) j++;
-    await bus.publish(topic, frames.slice(i, j).map((f) => ({ key: f.key, value: f.value })));
+    await bus.publish(
+      topic,
+      frames.slice(i, j).map((f) => ({ key: f.key, value: f.value })),
+    );
     i = j;
   }
 }

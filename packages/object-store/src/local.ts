@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { assertValidKey, type ObjectStore } from './object-store.ts';
 
@@ -36,7 +35,7 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
 
     async get(key, opts) {
       const path = pathOf(key);
-      let handle;
+      let handle: FileHandle | undefined;
       try {
         handle = await open(path, 'r');
       } catch (err) {
@@ -85,7 +84,7 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
 }
 
 async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
@@ -103,4 +102,3 @@ function isNotFound(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
-

@@ -109,7 +109,7 @@ class S3ObjectStore implements ObjectStore {
     }
     if (!object) return null;
     const body = object.Body as Readable | undefined;
-    const size = range ? totalFromContentRange(object.ContentRange) ?? object.ContentLength : object.ContentLength;
+    const size = range ? (totalFromContentRange(object.ContentRange) ?? object.ContentLength) : object.ContentLength;
     if (!body || size === undefined) throw new Error(`S3 answered GetObject ${key} without a body or a length`);
     return { body, size };
   }
@@ -138,9 +138,7 @@ class S3ObjectStore implements ObjectStore {
     for (const key of keys) assertValidKey(key);
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const chunk = keys.slice(i, i + DELETE_BATCH);
-      const result = await this.client.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
-      );
+      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
       const failed = result.Errors ?? [];
       if (failed.length > 0) {
         const first = failed[0]!;
@@ -156,9 +154,7 @@ class S3ObjectStore implements ObjectStore {
   private async getObject(key: string, range?: ByteRange): Promise<GetObjectCommandOutput | null> {
     assertValidKey(key);
     try {
-      return await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
-      );
+      return await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
     } catch (err) {
       if (isMissingKey(err)) return null;
       throw err;

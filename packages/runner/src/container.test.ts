@@ -42,7 +42,7 @@ const hostileTask = (dir: string): BuildTaskRequest => ({
 });
 
 describe('container runner (FAKE engine CLI)', () => {
-  it('runs the image with limits, only a supervisor\'s capabilities, a user namespace, a read-only root, and the task only in the environment', async () => {
+  it("runs the image with limits, only a supervisor's capabilities, a user namespace, a read-only root, and the task only in the environment", async () => {
     const { binary, record } = fakeEngine(0);
     const bus = createInProcessEventBus();
     const received: string[] = [];
@@ -103,7 +103,13 @@ describe('container runner (FAKE engine CLI)', () => {
   it('reports a container killed with SIGKILL (exit code 137) with a reason', async () => {
     const { binary } = fakeEngine(137);
     const bus = createInProcessEventBus();
-    const runner = createContainerRunner({ engine: 'podman', engineBinary: binary, image: 'i', limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' }, eventBus: bus });
+    const runner = createContainerRunner({
+      engine: 'podman',
+      engineBinary: binary,
+      image: 'i',
+      limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' },
+      eventBus: bus,
+    });
     const ended = new Promise<string>((resolve) => runner.onTaskEnded!(resolve));
     const { taskId } = await runner.start(hostileTask(mkdtempSync(join(tmpdir(), 'store-'))));
     await ended;
@@ -117,14 +123,26 @@ describe('container runner (FAKE engine CLI)', () => {
 
   it('refuses to mount a path that would change the mount specification', async () => {
     const { binary } = fakeEngine(0);
-    const runner = createContainerRunner({ engine: 'podman', engineBinary: binary, image: 'i', limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' }, eventBus: createInProcessEventBus() });
+    const runner = createContainerRunner({
+      engine: 'podman',
+      engineBinary: binary,
+      image: 'i',
+      limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' },
+      eventBus: createInProcessEventBus(),
+    });
     const task = hostileTask(mkdtempSync(join(tmpdir(), 'store:x,')));
     await expect(runner.start(task)).rejects.toThrow('the path contains');
   });
 
   it('never mounts a host path a tenant names: a local repository outside the allowed roots is not copied or mounted', async () => {
     const { binary, record } = fakeEngine(0);
-    const runner = createContainerRunner({ engine: 'podman', engineBinary: binary, image: 'i', limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' }, eventBus: createInProcessEventBus() });
+    const runner = createContainerRunner({
+      engine: 'podman',
+      engineBinary: binary,
+      image: 'i',
+      limits: { cpus: 1, memory: '1g', pids: 64, scratchSize: '1g' },
+      eventBus: createInProcessEventBus(),
+    });
     const ended = new Promise<string>((resolve) => runner.onTaskEnded!(resolve));
     const allowed = mkdtempSync(join(tmpdir(), 'allowed-'));
     await runner.start({ ...hostileTask(mkdtempSync(join(tmpdir(), 'store-'))), gitUrl: '/etc', localGitRoots: [allowed] });

@@ -141,32 +141,59 @@ class ContainerRunner implements Runner {
     const { options, userNamespace, network } = this;
     // NET_ADMIN installs the firewall on the build's uid in the container's own network
     // namespace; only inside a user namespace of its own, where it reaches nothing of the host's.
-    const supervisorCaps = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL', ...(userNamespace && options.network !== 'none' ? ['NET_ADMIN'] : [])];
+    const supervisorCaps = [
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FOWNER',
+      'SETUID',
+      'SETGID',
+      'KILL',
+      ...(userNamespace && options.network !== 'none' ? ['NET_ADMIN'] : []),
+    ];
     const timeoutS = Math.ceil((task.timeoutMs ?? 15 * 60_000) / 1000);
     return [
-      'run', '--rm', '--name', name,
-      '--label', `platform.deployment=${task.deploymentId}`,
-      '--label', `platform.project=${task.projectId}`,
-      '--user', '0:0',
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--label',
+      `platform.deployment=${task.deploymentId}`,
+      '--label',
+      `platform.project=${task.projectId}`,
+      '--user',
+      '0:0',
       ...(userNamespace ? ['--userns', 'auto'] : []),
       '--read-only',
-      '--tmpfs', `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
-      '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
-      '--cap-drop', 'ALL',
+      '--tmpfs',
+      `/scratch:rw,exec,nosuid,nodev,mode=1777,size=${options.limits.scratchSize}`,
+      '--tmpfs',
+      '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
+      '--cap-drop',
+      'ALL',
       ...supervisorCaps.flatMap((cap) => ['--cap-add', cap]),
-      '--security-opt', 'no-new-privileges',
+      '--security-opt',
+      'no-new-privileges',
       // The sandbox mounts a /proc of its own, which the kernel allows only where /proc is not masked.
-      '--security-opt', options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
-      '--cpus', String(options.limits.cpus),
-      '--memory', options.limits.memory,
-      '--memory-swap', options.limits.memory,
-      '--pids-limit', String(options.limits.pids),
+      '--security-opt',
+      options.engine === 'podman' ? 'unmask=/proc/*' : 'systempaths=unconfined',
+      '--cpus',
+      String(options.limits.cpus),
+      '--memory',
+      options.limits.memory,
+      '--memory-swap',
+      options.limits.memory,
+      '--pids-limit',
+      String(options.limits.pids),
       ...(options.engine === 'podman' ? ['--timeout', String(timeoutS + 30)] : []),
       ...(network ? ['--network', network] : []),
-      '-w', '/scratch',
-      '-e', 'HOME=/scratch',
-      '-e', 'BUILD_WORK_DIR=/scratch',
-      '-e', 'BUILD_TASK',
+      '-w',
+      '/scratch',
+      '-e',
+      'HOME=/scratch',
+      '-e',
+      'BUILD_WORK_DIR=/scratch',
+      '-e',
+      'BUILD_TASK',
       // `U`: podman hands a mounted folder to the container's (namespaced) root.
       ...mounts.flatMap((m) => ['-v', `${m.host}:${m.container}:${m.readOnly ? 'ro' : 'rw'}${!m.readOnly && userNamespace ? ',U' : ''}`]),
       options.image,
@@ -242,7 +269,7 @@ class ContainerRunner implements Runner {
   private engine(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       execFile(this.binary, args, { maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
     });
@@ -278,7 +305,6 @@ function mountable(path: string): string {
 
 const SOURCE_IN_CONTAINER = '/source/repo.git';
 
-
 /**
  * A local git repository (embedded default, under an allowed root) is never mounted into the
  * build: the runner, on the trusted side, copies it (a bare clone without hard links, after
@@ -302,7 +328,10 @@ async function prepareSource(task: BuildTaskRequest, gitPath?: string): Promise<
       execFile(
         'git',
         ['clone', '--bare', '--quiet', '--no-hardlinks', '--', real, copy],
-        { env: { PATH: gitPath ?? '/usr/local/bin:/usr/bin:/bin', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' }, timeout: 120_000 },
+        {
+          env: { PATH: gitPath ?? '/usr/local/bin:/usr/bin:/bin', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' },
+          timeout: 120_000,
+        },
         (err, _stdout, stderr) => (err ? reject(new Error(`copying the local repository failed: ${stderr.trim() || err.message}`)) : resolve()),
       );
     });
@@ -316,4 +345,3 @@ async function prepareSource(task: BuildTaskRequest, gitPath?: string): Promise<
     cleanup,
   };
 }
-

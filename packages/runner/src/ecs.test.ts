@@ -34,7 +34,13 @@ const task: BuildTaskRequest = {
   transport: { driver: 'kafka', brokers: ['k:9092'] },
 };
 
-const base = { cluster: 'builds', taskDefinition: 'build-server:3', containerName: 'build-server', subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'] };
+const base = {
+  cluster: 'builds',
+  taskDefinition: 'build-server:3',
+  containerName: 'build-server',
+  subnets: ['subnet-1', 'subnet-2'],
+  securityGroups: ['sg-1'],
+};
 
 describe('ECS runner (MOCKED ECS client)', () => {
   it('RunTask carries the build task in the container overrides, the network and the tags', async () => {
@@ -74,12 +80,16 @@ describe('ECS runner (MOCKED ECS client)', () => {
 
   it('turns RunTask failures[] into a start error, retryable for capacity and not for a bad task definition', async () => {
     const capacity = mockEcs(() => ({ tasks: [], failures: [{ arn: 'arn:c', reason: 'RESOURCE:MEMORY' }] }));
-    const err1 = await createEcsRunner({ ...base, ecs: capacity.ecs }).start(task).catch((e: unknown) => e);
+    const err1 = await createEcsRunner({ ...base, ecs: capacity.ecs })
+      .start(task)
+      .catch((e: unknown) => e);
     expect(err1).toBeInstanceOf(RunnerStartError);
     expect(err1).toMatchObject({ retryable: true, message: 'ECS RunTask started no task: RESOURCE:MEMORY' });
 
     const missing = mockEcs(() => ({ tasks: [], failures: [{ arn: 'arn:td', reason: 'MISSING', detail: 'task definition not found' }] }));
-    const err2 = await createEcsRunner({ ...base, ecs: missing.ecs }).start(task).catch((e: unknown) => e);
+    const err2 = await createEcsRunner({ ...base, ecs: missing.ecs })
+      .start(task)
+      .catch((e: unknown) => e);
     expect(err2).toMatchObject({ retryable: false, message: 'ECS RunTask started no task: MISSING: task definition not found' });
   });
 
@@ -88,11 +98,18 @@ describe('ECS runner (MOCKED ECS client)', () => {
     // arrives as a generic service error named by the response.
     const throttling = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     const throttled = mockEcs(() => throttling);
-    const err1 = await createEcsRunner({ ...base, ecs: throttled.ecs }).start(task).catch((e: unknown) => e);
+    const err1 = await createEcsRunner({ ...base, ecs: throttled.ecs })
+      .start(task)
+      .catch((e: unknown) => e);
     expect(err1).toMatchObject({ retryable: true, message: 'ECS RunTask failed: ThrottlingException: Rate exceeded' });
 
-    const denied = Object.assign(new Error('User is not authorized to perform: ecs:RunTask'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
-    const err2 = await createEcsRunner({ ...base, ecs: mockEcs(() => denied).ecs }).start(task).catch((e: unknown) => e);
+    const denied = Object.assign(new Error('User is not authorized to perform: ecs:RunTask'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const err2 = await createEcsRunner({ ...base, ecs: mockEcs(() => denied).ecs })
+      .start(task)
+      .catch((e: unknown) => e);
     expect(err2).toMatchObject({ retryable: false, message: 'ECS RunTask failed: AccessDeniedException: User is not authorized to perform: ecs:RunTask' });
   });
 
@@ -127,7 +144,8 @@ describe('ECS runner (MOCKED ECS client)', () => {
     expect(state).toEqual({
       state: 'stopped',
       exitCode: 137,
-      reason: 'Essential container in task exited; OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed (SIGKILL, often its memory limit)',
+      reason:
+        'Essential container in task exited; OutOfMemoryError: Container killed due to memory usage; exit code 137: the container was killed (SIGKILL, often its memory limit)',
       stoppedAt: stoppedAt.getTime(),
     });
   });
@@ -143,7 +161,7 @@ describe('ECS runner (MOCKED ECS client)', () => {
 
   it('stops a task with the reason (cut to ECS’s 255 characters)', async () => {
     const { ecs, sent } = mockEcs(() => ({ task: { taskArn: 'arn:t' } }));
-    await createEcsRunner({ ...base, ecs }).stop('arn:t', 'canceled by the user ' + 'x'.repeat(300));
+    await createEcsRunner({ ...base, ecs }).stop('arn:t', `canceled by the user ${'x'.repeat(300)}`);
     expect(sent[0]).toBeInstanceOf(StopTaskCommand);
     expect((sent[0] as StopTaskCommand).input).toMatchObject({ cluster: 'builds', task: 'arn:t' });
     expect((sent[0] as StopTaskCommand).input.reason).toHaveLength(255);

@@ -5,6 +5,7 @@ import {
   StopTaskCommand,
   type ECSClientConfig,
   type RunTaskCommandInput,
+  type RunTaskCommandOutput,
 } from '@aws-sdk/client-ecs';
 import { BUILD_TASK_ENV, encodeBuildTaskEnv, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
 import { RunnerStartError, type Runner, type RunnerIsolation, type RunnerTaskState, type StartedTask } from './runner.ts';
@@ -50,7 +51,8 @@ class EcsRunner implements Runner {
   readonly name = 'ecs';
   readonly isolation: RunnerIsolation = {
     singleUser: false,
-    summary: "each build in an ECS task of its own; inside it, the user's commands in a bubblewrap sandbox where the kernel allows it, else as uid 1001 apart from the build-server",
+    summary:
+      "each build in an ECS task of its own; inside it, the user's commands in a bubblewrap sandbox where the kernel allows it, else as uid 1001 apart from the build-server",
     problems: [],
   };
   private readonly ecs: Pick<ECSClient, 'send' | 'destroy'>;
@@ -65,7 +67,7 @@ class EcsRunner implements Runner {
     // user namespaces, else runs the user's commands as a uid of their own (the task
     // definition runs the build-server as root with CAP_SETUID; see infra/iam/README.md).
     const task = { ...request, sandbox: { isolation: 'auto' as const, uid: 1001, gid: 1001 } };
-    let result;
+    let result: RunTaskCommandOutput;
     try {
       result = await this.ecs.send(new RunTaskCommand(this.runTaskInput(task)));
     } catch (err) {
@@ -75,10 +77,7 @@ class EcsRunner implements Runner {
     if (arn) return { taskId: arn };
     const failures = result.failures ?? [];
     const reasons = failures.map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ') || 'no task and no failure reported';
-    throw new RunnerStartError(
-      `ECS RunTask started no task: ${reasons}`,
-      failures.length > 0 && failures.every((f) => RETRYABLE_FAILURE.test(f.reason ?? '')),
-    );
+    throw new RunnerStartError(`ECS RunTask started no task: ${reasons}`, failures.length > 0 && failures.every((f) => RETRYABLE_FAILURE.test(f.reason ?? '')));
   }
 
   /** The RunTask request of one build; throws a non-retryable RunnerStartError when the task does not fit in its overrides. */

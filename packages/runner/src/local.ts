@@ -122,10 +122,13 @@ class LocalRunner implements Runner {
       stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(this.diag));
     }
 
-    const deadline = setTimeout(() => {
-      state.timedOut = true;
-      killGroup(child.pid, 'SIGKILL');
-    }, (task.timeoutMs ?? 15 * 60_000) + this.killGraceMs);
+    const deadline = setTimeout(
+      () => {
+        state.timedOut = true;
+        killGroup(child.pid, 'SIGKILL');
+      },
+      (task.timeoutMs ?? 15 * 60_000) + this.killGraceMs,
+    );
     deadline.unref();
 
     const relay = relayBuildEvents(child.stdio[3] as Readable, task, this.options.eventBus, this.diag);
@@ -259,4 +262,3 @@ async function findOrphan(taskId: string): Promise<number | null> {
     return null;
   }
 }
-

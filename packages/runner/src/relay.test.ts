@@ -4,11 +4,11 @@ import { BUILD_EVENTS_TOPIC, REQUEST_LOGS_TOPIC } from '@platform/contracts';
 import { createInProcessEventBus } from '@platform/event-bus';
 import { relayBuildEvents } from './relay.ts';
 
-const frame = (topic: string, value: unknown) => JSON.stringify({ topic, key: 'k', value: JSON.stringify(value) }) + '\n';
+const frame = (topic: string, value: unknown) => `${JSON.stringify({ topic, key: 'k', value: JSON.stringify(value) })}\n`;
 const status = (deploymentId: string, projectId: string, seq: number) => ({ type: 'status', deploymentId, projectId, seq, ts: 1, status: 'READY' });
 
 describe('relayBuildEvents', () => {
-  it('passes only the launched build\'s events, on the build-events topic, and drops request-log and other tenants\' frames', async () => {
+  it("passes only the launched build's events, on the build-events topic, and drops request-log and other tenants' frames", async () => {
     const bus = createInProcessEventBus();
     const builds: unknown[] = [];
     const requests: unknown[] = [];

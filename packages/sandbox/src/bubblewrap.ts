@@ -67,7 +67,11 @@ const HOST_ETC = ['ssl', 'ca-certificates', 'ca-certificates.conf', 'alternative
 export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: string): string[] {
   const ownNetwork = launch.network === 'slirp' || launch.settings.network === 'none';
   const args = [
-    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
     ...(ownNetwork ? ['--unshare-net'] : []),
     // No user namespace inside: one would give the build capabilities over namespaces of its
     // own, a large part of the kernel to attack. Not possible where slirp4netns must join the
@@ -76,7 +80,9 @@ export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: 
     '--die-with-parent',
     // A new session: the command cannot push input into a terminal of the platform's (TIOCSTI).
     '--new-session',
-    '--ro-bind', '/usr', '/usr',
+    '--ro-bind',
+    '/usr',
+    '/usr',
   ];
   // Merged-/usr systems link /bin, /lib... into /usr; older ones have real folders.
   for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
@@ -93,7 +99,7 @@ export function bubblewrapArgs(launch: BubblewrapLaunch, command: Command, cwd: 
   args.push('--proc', '/proc', '--tmpfs', '/dev');
   for (const device of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) args.push('--dev-bind', `/dev/${device}`, `/dev/${device}`);
   args.push('--tmpfs', '/dev/shm', '--symlink', '/proc/self/fd', '/dev/fd');
-  ['stdin', 'stdout', 'stderr'].forEach((name, fd) => args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`));
+  for (const [fd, name] of ['stdin', 'stdout', 'stderr'].entries()) args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`);
   args.push('--bind', launch.tmpDir, '/tmp');
   for (const path of launch.readOnlyPaths) args.push('--ro-bind', path, path);
   // The work folder last: it may lie under /tmp on the host, and must not be hidden by the private /tmp.
@@ -224,7 +230,8 @@ class BubblewrapProcess {
         if (this.ended || this.limit) return;
         if (usage.pidsRefused > this.baseline.pidsRefused) this.limit = `started more processes than its limit of ${settings.pids} allows`;
         else if (usage.oomKills > this.baseline.oomKills) this.limit = `ran out of memory (limit ${formatBytes(settings.memoryBytes ?? 0)})`;
-        else if (settings.cpuSeconds !== undefined && usage.cpuSeconds > settings.cpuSeconds) this.limit = `used more than its ${settings.cpuSeconds} s of CPU time`;
+        else if (settings.cpuSeconds !== undefined && usage.cpuSeconds > settings.cpuSeconds)
+          this.limit = `used more than its ${settings.cpuSeconds} s of CPU time`;
         if (this.limit) void this.kill();
       });
     }, 200);
@@ -299,9 +306,20 @@ function fromBubblewrapExit(exitCode: number | null, signal: NodeJS.Signals | nu
 
 /** The program as execvp inside the sandbox would find it (the sandbox sees the same paths). */
 async function findProgram(name: string, path: string, cwd: string): Promise<boolean> {
-  const candidates = name.includes('/') ? [isAbsolute(name) ? name : resolve(cwd, name)] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [isAbsolute(name) ? name : resolve(cwd, name)]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   for (const candidate of candidates) {
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return true;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }

@@ -50,7 +50,7 @@ function unsandboxed({ settings, uid, gid }: SandboxIdentity, workDir: string, h
   const description =
     settings.isolation === 'uid'
       ? `Sandbox: the build's commands run as uid ${uid}, apart from the build-server (no user namespaces here: the container is the boundary)`
-      : 'Sandbox: none. The build runs with the platform\'s own user (single-user mode: install bubblewrap and slirp4netns to sandbox builds)';
+      : "Sandbox: none. The build runs with the platform's own user (single-user mode: install bubblewrap and slirp4netns to sandbox builds)";
   return {
     settings,
     description,
@@ -63,14 +63,21 @@ function unsandboxed({ settings, uid, gid }: SandboxIdentity, workDir: string, h
   };
 }
 
-async function bubblewrapSandbox(options: CreateSandboxOptions, identity: SandboxIdentity, folders: WorkFolder, handOver: Sandbox['handOver']): Promise<Sandbox> {
+async function bubblewrapSandbox(
+  options: CreateSandboxOptions,
+  identity: SandboxIdentity,
+  folders: WorkFolder,
+  handOver: Sandbox['handOver'],
+): Promise<Sandbox> {
   const { settings } = identity;
   const { workDir, disk } = folders;
-  const cgroup = hasLimits(settings) ? await createBuildCgroup(`build-${options.name}`, {
-    ...(settings.memoryBytes !== undefined ? { memoryBytes: settings.memoryBytes } : {}),
-    ...(settings.pids !== undefined ? { pids: settings.pids } : {}),
-    ...(settings.cpus !== undefined ? { cpus: settings.cpus } : {}),
-  }) : null;
+  const cgroup = hasLimits(settings)
+    ? await createBuildCgroup(`build-${options.name}`, {
+        ...(settings.memoryBytes !== undefined ? { memoryBytes: settings.memoryBytes } : {}),
+        ...(settings.pids !== undefined ? { pids: settings.pids } : {}),
+        ...(settings.cpus !== undefined ? { cpus: settings.cpus } : {}),
+      })
+    : null;
   const egress = await prepareNetwork(identity, options.egressAllow);
   const etcDir = await writeEtcFiles(options.root, workDir, identity, egress.resolvConf);
   const launch: BubblewrapLaunch = {
@@ -114,7 +121,10 @@ async function resolveIsolation(requestedSettings: SandboxSettings): Promise<San
   if (isolation === 'auto') {
     if (await bubblewrapWorks({ ...(root ? { uid: requested.uid ?? DEFAULT_SANDBOX_UID } : {}) })) isolation = 'bubblewrap';
     else if (root) isolation = 'uid';
-    else throw new SandboxUnavailableError('no sandbox can run here: bubblewrap cannot make namespaces and the supervisor is not root, so it cannot switch to a uid of its own');
+    else
+      throw new SandboxUnavailableError(
+        'no sandbox can run here: bubblewrap cannot make namespaces and the supervisor is not root, so it cannot switch to a uid of its own',
+      );
   }
   const uid = root && isolation !== 'none' ? (requested.uid ?? DEFAULT_SANDBOX_UID) : undefined;
   const gid = uid !== undefined ? (requested.gid ?? uid) : undefined;
@@ -136,7 +146,8 @@ async function prepareWorkFolder(root: string, { settings, uid, gid }: SandboxId
   const workDir = join(root, 'work');
   await mkdir(workDir, { recursive: true });
   let disk: ScratchDisk | null = null;
-  if (settings.diskBytes !== undefined && settings.isolation === 'bubblewrap') disk = await mountScratchDisk(workDir, join(root, 'scratch.img'), settings.diskBytes);
+  if (settings.diskBytes !== undefined && settings.isolation === 'bubblewrap')
+    disk = await mountScratchDisk(workDir, join(root, 'scratch.img'), settings.diskBytes);
   const tmpDir = join(workDir, 'tmp');
   await mkdir(tmpDir, { recursive: true });
   if (uid !== undefined) {
@@ -197,7 +208,11 @@ async function writeEtcFiles(root: string, workDir: string, { settings, uid, gid
   await chmod(etcDir, 0o755);
   const insideUid = uid ?? process.getuid?.() ?? 1000;
   const insideGid = gid ?? process.getgid?.() ?? 1000;
-  await writeFile(join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:${insideUid}:${insideGid}:build:${workDir}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+  await writeFile(
+    join(etcDir, 'passwd'),
+    `root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:${insideUid}:${insideGid}:build:${workDir}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    { mode: 0o644 },
+  );
   await writeFile(join(etcDir, 'group'), `root:x:0:\nbuild:x:${insideGid}:\nnogroup:x:65534:\n`, { mode: 0o644 });
   await writeFile(join(etcDir, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n', { mode: 0o644 });
   await writeFile(join(etcDir, 'resolv.conf'), settings.network === 'egress' ? resolvConf : '', { mode: 0o644 });
@@ -222,7 +237,6 @@ function describeBubblewrap({ settings, uid }: SandboxIdentity, egress: SandboxN
   ].filter(Boolean);
   return `Sandbox: ${parts.join('; ')}`;
 }
-
 
 /** Root of the machine, as opposed to root of a container's user namespace. */
 async function inInitialUserNamespace(): Promise<boolean> {

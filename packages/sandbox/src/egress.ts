@@ -101,7 +101,17 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
   const slirp = spawn(
     program('slirp4netns'),
     // --enable-sandbox (its own mount namespace, capabilities dropped) needs root: it fails with setegid(0) otherwise.
-    ['--configure', '--mtu=65520', '--disable-host-loopback', ...(options.owner ? [] : ['--enable-sandbox']), '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', ...target, 'tap0'],
+    [
+      '--configure',
+      '--mtu=65520',
+      '--disable-host-loopback',
+      ...(options.owner ? [] : ['--enable-sandbox']),
+      '--enable-seccomp',
+      '--ready-fd=3',
+      '--exit-fd=4',
+      ...target,
+      'tap0',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], shell: false, ...as },
   );
   let stderr = '';
@@ -136,10 +146,14 @@ export async function connectEgress(options: EgressOptions): Promise<Egress> {
         reject(new Error(`slirp4netns exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
       });
     });
-    const rules = egressRules({ ...(options.allow ? { allow: options.allow } : {}), hostAddresses: [...new Set([...hostAddresses(), ...(options.deny ?? [])])] });
+    const rules = egressRules({
+      ...(options.allow ? { allow: options.allow } : {}),
+      hostAddresses: [...new Set([...hostAddresses(), ...(options.deny ?? [])])],
+    });
     // An owner other than root cannot keep the capability across exec into nft (this
     // util-linux's nsenter has no --keep-caps): such a build keeps only the loopback cut-off.
-    if (!options.owner) await runWithInput(program('nsenter'), ['--target', String(pid), '--net', '--', program('nft'), '-f', '-'], rules, {}, "installing the build's firewall");
+    if (!options.owner)
+      await runWithInput(program('nsenter'), ['--target', String(pid), '--net', '--', program('nft'), '-f', '-'], rules, {}, "installing the build's firewall");
   } catch (err) {
     await close();
     throw err;
@@ -154,7 +168,11 @@ function runWithInput(file: string, args: string[], input: string, as: { uid?: n
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     child.once('error', (err) => reject(new Error(`${file} could not start: ${err.message}`)));
-    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${what} failed: ${stderr.trim() || (signal ? `killed by ${signal} (timed out after 10 s)` : `exit code ${code}`)}`))));
+    child.once('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${what} failed: ${stderr.trim() || (signal ? `killed by ${signal} (timed out after 10 s)` : `exit code ${code}`)}`)),
+    );
     child.stdin?.on('error', () => {});
     child.stdin?.end(input);
   });
@@ -167,7 +185,10 @@ function runWithInput(file: string, args: string[], input: string, as: { uid?: n
  * Needs CAP_NET_ADMIN over this namespace (the container runner grants it inside the
  * container's user namespace, where it reaches nothing of the host's).
  */
-export async function installUidFirewall(uid: number, options: { deny?: readonly string[]; allow?: readonly string[]; resolvers: readonly string[] }): Promise<void> {
+export async function installUidFirewall(
+  uid: number,
+  options: { deny?: readonly string[]; allow?: readonly string[]; resolvers: readonly string[] },
+): Promise<void> {
   const blocked = [...BLOCKED_IPV4, ...(options.deny ?? []).map((a) => `${a}/32`), ...hostAddresses().map((a) => `${a}/32`)];
   assertCidrs([...(options.allow ?? []), ...(options.deny ?? []), ...options.resolvers]);
   const rules = [

@@ -23,7 +23,21 @@ export function bubblewrapWorks(options: { uid?: number } = {}): Promise<boolean
   return new Promise((resolve) => {
     const child = spawn(
       program('bwrap'),
-      ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--', 'true'],
+      [
+        '--unshare-user',
+        '--unshare-pid',
+        '--unshare-net',
+        '--unshare-ipc',
+        '--unshare-uts',
+        '--die-with-parent',
+        '--ro-bind',
+        '/',
+        '/',
+        '--proc',
+        '/proc',
+        '--',
+        'true',
+      ],
       { stdio: 'ignore', shell: false, ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}) },
     );
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -43,11 +57,23 @@ export async function probeSandbox(options: { path: string; uid?: number }): Pro
   const problems: string[] = [];
   const root = process.getuid?.() === 0;
   if (process.platform !== 'linux') {
-    return { isolation: 'none', uidPerBuild: false, egress: false, limits: false, problems: [`builds cannot be sandboxed on ${process.platform}: bubblewrap needs Linux`] };
+    return {
+      isolation: 'none',
+      uidPerBuild: false,
+      egress: false,
+      limits: false,
+      problems: [`builds cannot be sandboxed on ${process.platform}: bubblewrap needs Linux`],
+    };
   }
   const has = (program: string) => onPath(program, options.path);
   if (!(await has('bwrap'))) {
-    return { isolation: 'none', uidPerBuild: false, egress: false, limits: false, problems: ['bubblewrap is not installed (apt-get install -y bubblewrap slirp4netns nftables)'] };
+    return {
+      isolation: 'none',
+      uidPerBuild: false,
+      egress: false,
+      limits: false,
+      problems: ['bubblewrap is not installed (apt-get install -y bubblewrap slirp4netns nftables)'],
+    };
   }
   if (!(await bubblewrapWorks(root && options.uid !== undefined ? { uid: options.uid } : {}))) {
     return {
@@ -55,18 +81,24 @@ export async function probeSandbox(options: { path: string; uid?: number }): Pro
       uidPerBuild: false,
       egress: false,
       limits: false,
-      problems: ['bubblewrap cannot create user namespaces here (kernel.unprivileged_userns_clone=0, an AppArmor or seccomp policy, or a container without them)'],
+      problems: [
+        'bubblewrap cannot create user namespaces here (kernel.unprivileged_userns_clone=0, an AppArmor or seccomp policy, or a container without them)',
+      ],
     };
   }
   const [slirp, nft, nsenter] = await Promise.all([has('slirp4netns'), has('nft'), has('nsenter')]);
   const egress = slirp && nft && nsenter;
-  if (!egress) problems.push(`builds get no network: ${[!slirp && 'slirp4netns', !nft && 'nft (nftables)', !nsenter && 'nsenter (util-linux)'].filter(Boolean).join(', ')} missing`);
+  if (!egress)
+    problems.push(
+      `builds get no network: ${[!slirp && 'slirp4netns', !nft && 'nft (nftables)', !nsenter && 'nsenter (util-linux)'].filter(Boolean).join(', ')} missing`,
+    );
   const cgroup = await createBuildCgroup(`probe-${process.pid}`, { pids: 64 });
   await cgroup?.remove();
   if (!cgroup) problems.push('memory, process and CPU limits are off: no writable cgroup (run as root, or delegate a cgroup)');
   if (!root) {
-    problems.push('builds share the platform\'s uid inside their namespaces: run as root for a uid per build');
-    if (egress) problems.push('builds can reach private networks (no firewall without root; this machine\'s loopback stays closed): run as root for the firewall');
+    problems.push("builds share the platform's uid inside their namespaces: run as root for a uid per build");
+    if (egress)
+      problems.push("builds can reach private networks (no firewall without root; this machine's loopback stays closed): run as root for the firewall");
   }
   return { isolation: 'bubblewrap', uidPerBuild: root, egress, limits: cgroup !== null, problems };
 }
@@ -82,4 +114,3 @@ async function onPath(program: string, path: string): Promise<boolean> {
   }
   return false;
 }
-

@@ -17,7 +17,17 @@ const launch = (overrides: Partial<Parameters<typeof bubblewrapArgs>[0]> = {}) =
 describe('bubblewrap arguments', () => {
   it('unshares every namespace, forbids nested user namespaces, binds only the work folder writable and the root read-only', () => {
     const args = bubblewrapArgs(launch(), ['npm', 'run', 'build'], '/tmp/build-x/work/repo');
-    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--disable-userns', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
+    for (const flag of [
+      '--unshare-user',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--unshare-net',
+      '--disable-userns',
+      '--die-with-parent',
+      '--new-session',
+    ])
+      expect(args).toContain(flag);
     const writable = args.flatMap((a, i) => (a === '--bind' ? [args[i + 2]] : []));
     expect(writable).toEqual(['/tmp', '/tmp/build-x/work']);
     expect(args.filter((a) => a === '--dev-bind').length).toBeGreaterThan(0);
@@ -29,7 +39,7 @@ describe('bubblewrap arguments', () => {
     expect(args.join(' ')).not.toMatch(/DATA_DIR|\.data|secrets/);
   });
 
-  it('shares the container\'s network namespace only where the uid firewall guards it', () => {
+  it("shares the container's network namespace only where the uid firewall guards it", () => {
     expect(bubblewrapArgs(launch({ network: 'shared' }), ['true'], '/tmp/build-x/work')).not.toContain('--unshare-net');
     const none = launch({ network: 'shared', settings: sandboxSettingsSchema.parse({ isolation: 'bubblewrap', network: 'none' }) });
     expect(bubblewrapArgs(none, ['true'], '/tmp/build-x/work')).toContain('--unshare-net');
@@ -45,7 +55,7 @@ describe('egress firewall', () => {
     expect(rules).toMatch(/table ip6 platform_sandbox \{\s+chain out \{\s+type filter hook output priority 0; policy drop;/);
   });
 
-  it('lets an operator\'s private registry through, and refuses anything that is not an address', () => {
+  it("lets an operator's private registry through, and refuses anything that is not an address", () => {
     expect(egressRules({ hostAddresses: [], allow: ['10.1.2.0/24'] })).toContain('ip daddr 10.1.2.0/24 accept');
     expect(() => egressRules({ hostAddresses: [], allow: ['10.0.0.0/8; flush ruleset'] })).toThrow('not an IPv4 address or CIDR');
   });

@@ -55,4 +55,3 @@ async function inPrivateMountNamespace(): Promise<boolean> {
     return false;
   }
 }
-

@@ -16,11 +16,20 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const BUILD_FIXTURES = join(ROOT, 'build-server', 'test', 'fixtures');
 
 /** A committer of the tests' own, and no system or user git configuration. */
-const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@localhost', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@localhost', GIT_CONFIG_NOSYSTEM: '1', HOME: tmpdir() };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@localhost',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@localhost',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: tmpdir(),
+};
 
 /** Runs git in `dir`; returns its trimmed output. */
 export function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' }).toString().trim();
+  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' })
+    .toString()
+    .trim();
 }
 
 /** Commits everything in `dir` (making it a repository on branch `main` first with `init`); returns the commit. */

@@ -51,7 +51,13 @@ export interface HttpResponse<T = any> {
  * A JSON request to the API, signed in as the default user of `base` unless `headers`
  * carries its own `authorization` (an empty one sends none). A string body is sent as is.
  */
-export async function http<T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse<T>> {
   const token = defaultTokens.get(base);
   const auth: Record<string, string> = 'authorization' in headers ? {} : token ? { authorization: `Bearer ${token}` } : {};
   const sent = Object.fromEntries(Object.entries({ ...auth, ...headers }).filter(([, v]) => v !== ''));

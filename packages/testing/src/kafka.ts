@@ -28,7 +28,12 @@ export const KAFKA_TEST_USER = { username: 'alice', password: 'alice-secret' };
 
 function kafkaLibs(): string {
   const cache = process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'platform-infra');
-  const dirs = existsSync(cache) ? readdirSync(cache).filter((d) => /^kafka-4\./.test(d)).sort().reverse() : [];
+  const dirs = existsSync(cache)
+    ? readdirSync(cache)
+        .filter((d) => /^kafka-4\./.test(d))
+        .sort()
+        .reverse()
+    : [];
   for (const dir of dirs) {
     const libs = join(cache, dir, 'libs');
     if (existsSync(join(libs, '.complete'))) return libs;
@@ -42,7 +47,23 @@ function makeCertificates(dir: string): { caFile: string; brokerPem: string } {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.crt', '-days', '2', '-extfile', 'san.ext');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'broker.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'broker.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  );
   openssl('pkcs8', '-topk8', '-nocrypt', '-in', 'broker.key', '-out', 'broker.pk8');
   const brokerPem = join(dir, 'broker.pem');
   writeFileSync(brokerPem, readFileSync(join(dir, 'broker.pk8'), 'utf8') + readFileSync(join(dir, 'broker.crt'), 'utf8'));
@@ -83,7 +104,7 @@ function listenerProperties({ port, controllerPort, saslPort, saslSslPort }: Por
 
 /** server.properties of a one-node broker and controller with its data under `dir`. */
 function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string }): string {
-  return [
+  return `${[
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controllerPort}`,
@@ -102,7 +123,7 @@ function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string
     'group.initial.rebalance.delay.ms=0',
     'broker.heartbeat.interval.ms=500',
     'broker.session.timeout.ms=4000',
-  ].join('\n') + '\n';
+  ].join('\n')}\n`;
 }
 
 /** JVM arguments running a class from the Kafka jars. */
@@ -110,7 +131,10 @@ const javaArgs = (libs: string, args: string[]) => ['-Xmx256m', '-cp', `${libs}/
 
 /** Formats the broker's storage with a fresh cluster id (and the SCRAM user when secured). */
 function formatStorage(libs: string, props: string, secured: boolean): void {
-  const clusterId = execFileSync('java', javaArgs(libs, ['kafka.tools.StorageTool', 'random-uuid']), { encoding: 'utf8' }).trim().split('\n').pop()!;
+  const clusterId = execFileSync('java', javaArgs(libs, ['kafka.tools.StorageTool', 'random-uuid']), { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   const { username, password } = KAFKA_TEST_USER;
   const scram = secured ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${username},password=${password}]`]) : [];
   execFileSync('java', javaArgs(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, ...scram]), { stdio: 'pipe' });

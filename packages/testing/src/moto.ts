@@ -21,7 +21,13 @@ export async function startMoto(env: Record<string, string | undefined>): Promis
   );
   const ready = (async () => {
     for (let i = 0; i < 200; i++) {
-      if (await fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${endpoint}/moto-api/`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await sleep(100);
     }
     throw new Error(`moto_server did not answer on ${endpoint}`);

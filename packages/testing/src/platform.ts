@@ -10,7 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomId } from '@platform/contracts';
-import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig, type ApiConfig, type ApiDeps, type ApiOptions, type ApiServer } from '@platform/api-server';
+import {
+  apiOptionsFrom,
+  createApiServer,
+  createDrivers,
+  loadApiConfig,
+  type ApiConfig,
+  type ApiDeps,
+  type ApiOptions,
+  type ApiServer,
+} from '@platform/api-server';
 import type { ClickHouse } from '@platform/clickhouse';
 import type { Db } from '@platform/db';
 import type { EventBus } from '@platform/event-bus';
@@ -157,7 +166,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     rmSync(dataDir, { recursive: true, force: true });
   };
   const createDeployment = () => queuedPreview(base);
-  return { api: base, proxyPort, deps, db: deps.db, clickhouse: deps.clickhouse, faults, logger, dataDir, replicas, token, signup, createDeployment, addReplica, close };
+  return {
+    api: base,
+    proxyPort,
+    deps,
+    db: deps.db,
+    clickhouse: deps.clickhouse,
+    faults,
+    logger,
+    dataDir,
+    replicas,
+    token,
+    signup,
+    createDeployment,
+    addReplica,
+    close,
+  };
 }
 
 /** A new project (production branch `production`) and a QUEUED preview deployment of its `main`. */

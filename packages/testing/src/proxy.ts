@@ -88,7 +88,15 @@ export interface ProxyResponse {
 export function send(port: number, host: string | undefined, path = '/', headers: Record<string, string> = {}, method = 'GET'): Promise<ProxyResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method, headers: host === undefined ? headers : { ...headers, host }, setHost: host !== undefined, insecureHTTPParser: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        headers: host === undefined ? headers : { ...headers, host },
+        setHost: host !== undefined,
+        insecureHTTPParser: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -8,4 +8,6 @@ import { bubblewrapWorks } from '@platform/sandbox';
  * The hostile-build suite (test/sandbox) asserts the isolation itself and fails without it.
  */
 export const SANDBOX_AVAILABLE = await bubblewrapWorks(process.getuid?.() === 0 ? { uid: 100_900 } : {});
-export const TEST_SANDBOX: SandboxSettings = SANDBOX_AVAILABLE ? { isolation: 'bubblewrap', uid: 100_900, gid: 100_900, network: 'egress' } : { isolation: 'none' };
+export const TEST_SANDBOX: SandboxSettings = SANDBOX_AVAILABLE
+  ? { isolation: 'bubblewrap', uid: 100_900, gid: 100_900, network: 'egress' }
+  : { isolation: 'none' };

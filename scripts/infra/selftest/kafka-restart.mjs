@@ -7,8 +7,12 @@ import { check, done } from './check.mjs';
 
 const ctl = (cmd) => promisify(execFile)('bash', [process.env.KAFKA_CTL, cmd]).then((r) => process.stderr.write(r.stderr));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const kafka = new Kafka({ clientId: 'infra-selftest', brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING,
-  retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 30 } });
+const kafka = new Kafka({
+  clientId: 'infra-selftest',
+  brokers: process.env.KAFKA_BROKERS.split(','),
+  logLevel: logLevel.NOTHING,
+  retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 30 },
+});
 const topic = `infra-selftest-${Date.now()}`;
 const admin = kafka.admin();
 await admin.connect();
@@ -16,12 +20,19 @@ await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders
 
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
-let produced = 0, acked = 0, failed = 0, running = true;
+let produced = 0,
+  acked = 0,
+  failed = 0,
+  running = true;
 const loop = (async () => {
   while (running) {
     const n = produced++;
-    try { await producer.send({ topic, acks: -1, messages: [{ key: 'build', value: `line-${n}` }] }); acked++; }
-    catch { failed++; }
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ key: 'build', value: `line-${n}` }] });
+      acked++;
+    } catch {
+      failed++;
+    }
     await sleep(5);
   }
 })();
@@ -33,17 +44,22 @@ await sleep(1000);
 await ctl('start');
 const restartMs = Date.now() - t0;
 await sleep(1000);
-running = false; await loop; await producer.disconnect();
+running = false;
+await loop;
+await producer.disconnect();
 
 const consumer = kafka.consumer({ groupId: `${topic}-reader` });
 await consumer.connect();
 await consumer.subscribe({ topic, fromBeginning: true });
 const seen = new Map();
 await new Promise((resolve) => {
-  consumer.run({ eachMessage: async ({ message }) => {
-    const v = message.value.toString(); seen.set(v, (seen.get(v) ?? 0) + 1);
-    if (seen.size >= produced) resolve();
-  } });
+  consumer.run({
+    eachMessage: async ({ message }) => {
+      const v = message.value.toString();
+      seen.set(v, (seen.get(v) ?? 0) + 1);
+      if (seen.size >= produced) resolve();
+    },
+  });
   setTimeout(resolve, 20000);
 });
 await consumer.disconnect();

@@ -60,8 +60,10 @@ function applySgr(style, params) {
     else if (c === 2) next.dim = true;
     else if (c === 3) next.italic = true;
     else if (c === 4) next.underline = true;
-    else if (c === 22) (delete next.bold, delete next.dim);
-    else if (c === 23) delete next.italic;
+    else if (c === 22) {
+      delete next.bold;
+      delete next.dim;
+    } else if (c === 23) delete next.italic;
     else if (c === 24) delete next.underline;
     else if (c >= 30 && c <= 37) next.fg = String(c - 30);
     else if (c >= 90 && c <= 97) next.fg = String(c - 90 + 8);

@@ -13,11 +13,26 @@ import { BASE, href, navigate, notFound, route, startRouter } from './router.js'
 
 route('/login', () => authPage('login'));
 route('/signup', () => authPage('signup'));
-route('/', signedIn(() => projectsPage()));
-route('/account', signedIn(() => accountPage()));
-route('/projects/:id', signedIn((p) => projectPage({ id: p.id ?? '' })));
-route('/projects/:id/analytics', signedIn((p) => analyticsPage({ id: p.id ?? '' })));
-route('/deployments/:id', signedIn((p) => deploymentPage({ id: p.id ?? '' })));
+route(
+  '/',
+  signedIn(() => projectsPage()),
+);
+route(
+  '/account',
+  signedIn(() => accountPage()),
+);
+route(
+  '/projects/:id',
+  signedIn((p) => projectPage({ id: p.id ?? '' })),
+);
+route(
+  '/projects/:id/analytics',
+  signedIn((p) => analyticsPage({ id: p.id ?? '' })),
+);
+route(
+  '/deployments/:id',
+  signedIn((p) => deploymentPage({ id: p.id ?? '' })),
+);
 notFound(() => showPage('Not found', h('h1', { text: 'Page not found' }), h('p', {}, h('a', { href: href('/'), text: 'Back to projects' }))));
 
 function toLogin() {
@@ -58,10 +73,9 @@ async function showPlatformBanner() {
       'div',
       { class: 'notice notice-error platform-banner', role: 'alert' },
       h('strong', { text: 'Builds run unsandboxed. ' }),
-      h('span', { text: 'Every build runs with the platform\'s own user and can read its data, so this platform has one account (sign-up is closed). ' }),
+      h('span', { text: "Every build runs with the platform's own user and can read its data, so this platform has one account (sign-up is closed). " }),
       ...builds.problems.map((p) => h('span', { class: 'platform-banner-why', text: `${p}. ` })),
     ),
   );
 }
 void showPlatformBanner();
-

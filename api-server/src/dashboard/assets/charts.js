@@ -88,7 +88,7 @@ export function barChart({ title, rows, format = (v) => String(v) }) {
   const max = Math.max(1, ...rows.map((r) => r.v));
   rows.forEach((row, i) => {
     const top = 4 + i * rowH;
-    const label = row.label.length > 30 ? row.label.slice(0, 29) + '…' : row.label;
+    const label = row.label.length > 30 ? `${row.label.slice(0, 29)}…` : row.label;
     svg.append(s('text', { x: 0, y: top + 16, class: 'chart-label' }, label));
     const w = ((width - labelW - 70) * row.v) / max;
     svg.append(s('rect', { x: labelW, y: top + 4, width: Math.max(1, w).toFixed(1), height: rowH - 8, rx: 2, class: `chart-bar ${row.className ?? ''}` }));

@@ -5,14 +5,14 @@
 import { post } from './api.js';
 import { h } from './dom.js';
 import { paths } from './endpoints.js';
-import { busy, messageSlot } from './layout.js';
+import { busy } from './layout.js';
 import { navigate } from './router.js';
 import { isRunning } from './statuses.js';
 
 /**
  * @typedef {import('./server-types').Deployment} Deployment
  * @typedef {object} ActionsOptions
- * @property {ReturnType<typeof messageSlot>} message where success and errors are reported
+ * @property {ReturnType<typeof import('./layout.js').messageSlot>} message where success and errors are reported
  * @property {() => Promise<void>} refresh after an action that stayed on this deployment
  * @property {string | null} promote the promote button's label, null for none (production serves it already)
  * @property {boolean} inRow in a list of deployments: each button's name carries the id (and

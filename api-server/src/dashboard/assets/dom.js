@@ -41,7 +41,10 @@ export function h(tag, props = {}, ...children) {
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2).toLowerCase(), value);
     // Not even from a caller that bypasses the types: markup never comes from data.
     else if (key === 'innerHTML') throw new Error('innerHTML is not allowed');
-    else /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[key] = value;
+    else {
+      const target = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el));
+      target[key] = value;
+    }
   }
   append(el, children);
   return el;
@@ -70,7 +73,15 @@ export function table(className, columns, rows, caption) {
     'table',
     { class: className },
     caption ? h('caption', { text: caption }) : null,
-    h('thead', {}, h('tr', {}, columns.map((t) => h('th', { scope: 'col', text: t })))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((t) => h('th', { scope: 'col', text: t })),
+      ),
+    ),
     h('tbody', {}, rows),
   );
 }
@@ -106,6 +117,9 @@ export function bytes(n) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

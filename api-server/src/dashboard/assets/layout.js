@@ -88,11 +88,5 @@ export function fact(label, value, mono = false) {
 export function field(label, input, hint) {
   const id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;
   input.id = id;
-  return h(
-    'div',
-    { class: 'field' },
-    h('label', { htmlFor: id, text: label }),
-    input,
-    hint ? h('small', { class: 'hint', text: hint }) : null,
-  );
+  return h('div', { class: 'field' }, h('label', { htmlFor: id, text: label }), input, hint ? h('small', { class: 'hint', text: hint }) : null);
 }

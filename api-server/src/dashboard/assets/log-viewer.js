@@ -236,7 +236,10 @@ export class LogViewer {
       /** @type {HTMLElement} */ (seq).textContent = String(line.seq);
       if (line.stream !== 'stdout') /** @type {HTMLElement} */ (tag).textContent = line.stream === 'stderr' ? 'err' : 'sys';
       if (hasEscapes) /** @type {HTMLElement} */ (msg).append(renderAnsi(line.message));
-      else /** @type {HTMLElement} */ (msg).textContent = line.message;
+      else {
+        const text = /** @type {HTMLElement} */ (msg);
+        text.textContent = line.message;
+      }
       if (q && !lower.includes(q)) row.hidden = true;
       fragment.append(row);
     }

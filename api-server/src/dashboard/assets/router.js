@@ -22,7 +22,12 @@ export function route(path, render) {
   /** @type {string[]} */
   const keys = [];
   const pattern = new RegExp(
-    '^' + path.replace(/\/:([a-zA-Z]+)/g, (_, key) => (keys.push(key), '/([^/]+)')).replace(/\/$/, '') + '/?$',
+    `^${path
+      .replace(/\/:([a-zA-Z]+)/g, (_, key) => {
+        keys.push(key);
+        return '/([^/]+)';
+      })
+      .replace(/\/$/, '')}/?$`,
   );
   routes.push({ pattern, keys, render });
 }
@@ -52,7 +57,9 @@ export async function render() {
     if (!match) continue;
     /** @type {Record<string, string>} */
     const params = {};
-    r.keys.forEach((key, i) => (params[key] = decodeURIComponent(match[i + 1] ?? '')));
+    r.keys.forEach((key, i) => {
+      params[key] = decodeURIComponent(match[i + 1] ?? '');
+    });
     cleanup = (await r.render(params)) ?? null;
     return;
   }
@@ -66,7 +73,7 @@ export function startRouter() {
     if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     if (a.target || a.hasAttribute('download')) return;
     const url = new URL(a.href, location.href);
-    if (url.origin !== location.origin || !url.pathname.startsWith(BASE + '/') && url.pathname !== BASE) return;
+    if (url.origin !== location.origin || (!url.pathname.startsWith(`${BASE}/`) && url.pathname !== BASE)) return;
     e.preventDefault();
     navigate(url.pathname);
   });

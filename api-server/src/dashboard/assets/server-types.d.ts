@@ -73,14 +73,14 @@ export interface Api {
   redeploy: { POST: Post<typeof C.redeployBodySchema, { deployment: C.Deployment }> };
   promote: { POST: Post<undefined, { deployment: C.Deployment; productionUrl: string }> };
   envVars: { GET: { envVars: C.EnvVar[] }; POST: Post<typeof C.createEnvVarBodySchema, { envVars: C.EnvVar[] }> };
-  envVar: { DELETE: void };
+  envVar: { DELETE: undefined };
   deployHooks: { GET: { hooks: C.DeployHook[] }; POST: Post<typeof C.createDeployHookBodySchema, { hook: C.DeployHook; url: string }> };
-  deployHook: { DELETE: void };
+  deployHook: { DELETE: undefined };
   notifications: {
     GET: { endpoints: C.NotificationEndpoint[] };
     POST: Post<typeof C.createNotificationEndpointBodySchema, { endpoint: C.NotificationEndpoint; secret: string }>;
   };
-  notification: { DELETE: void };
+  notification: { DELETE: undefined };
   githubWebhookSecret: { POST: Post<undefined, { githubWebhook: GithubWebhookSecret }> };
   githubDeliveries: { GET: { deliveries: C.GithubDelivery[] } };
   analytics: { GET: { analytics: C.ProjectAnalytics } };

@@ -36,8 +36,14 @@ export async function analyticsPage({ id }) {
     const range = RANGES[Number(select.value)] ?? RANGES[1];
     const to = Date.now();
     try {
-      const { analytics: a } = await get(paths.analytics(id, { from: new Date(to - range.ms).toISOString(), to: new Date(to).toISOString(), bucket: range.bucket }));
-      const statusRows = /** @type {const} */ (['2xx', '3xx', '4xx', '5xx', '1xx']).map((k) => ({ label: k, v: a.statusClasses?.[k] ?? 0, className: `bar-${k}` }));
+      const { analytics: a } = await get(
+        paths.analytics(id, { from: new Date(to - range.ms).toISOString(), to: new Date(to).toISOString(), bucket: range.bucket }),
+      );
+      const statusRows = /** @type {const} */ (['2xx', '3xx', '4xx', '5xx', '1xx']).map((k) => ({
+        label: k,
+        v: a.statusClasses?.[k] ?? 0,
+        className: `bar-${k}`,
+      }));
       replace(
         body,
         h(
@@ -66,7 +72,12 @@ export async function analyticsPage({ id }) {
     h(
       'div',
       { class: 'page-head' },
-      h('div', {}, h('p', { class: 'crumbs' }, h('a', { href: href(`/projects/${encodeURIComponent(project.id)}`), text: project.name }), ' / analytics'), h('h1', { text: 'Analytics' })),
+      h(
+        'div',
+        {},
+        h('p', { class: 'crumbs' }, h('a', { href: href(`/projects/${encodeURIComponent(project.id)}`), text: project.name }), ' / analytics'),
+        h('h1', { text: 'Analytics' }),
+      ),
       h('div', { class: 'actions' }, select, h('button', { type: 'button', text: 'Refresh', onClick: () => void load() })),
     ),
     body,

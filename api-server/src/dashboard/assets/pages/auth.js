@@ -32,7 +32,7 @@ export function authPage(mode) {
           session.token = reply.accessToken;
           localStorage.setItem('platform.email', reply.user?.email ?? email.value);
           const next = new URLSearchParams(location.search).get('next');
-          navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+          navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
         });
       },
     },

@@ -78,7 +78,12 @@ function showDeployment(id, initial, project) {
       void reload();
     },
   });
-  const checkStatus = statusChecker(id, () => deployment, accept, () => viewer.subscribe());
+  const checkStatus = statusChecker(
+    id,
+    () => deployment,
+    accept,
+    () => viewer.subscribe(),
+  );
 
   showPage(`Deployment ${id.slice(0, 10)}`, pageHead(id, project, status, actions), facts, message.element, viewer.element);
   draw();
@@ -146,7 +151,12 @@ function factsOf(deployment) {
     fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
     fact('Created', `${age(deployment.createdAt)}`),
     fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
-    h('div', {}, h('dt', { text: 'URL' }), h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url }))),
+    h(
+      'div',
+      {},
+      h('dt', { text: 'URL' }),
+      h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url })),
+    ),
     deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
   ];
 }

@@ -101,7 +101,14 @@ function deploymentsSection(project, message) {
     void refresh();
   });
   const moreNote = h('p', { class: 'muted', hidden: true, text: 'The 100 newest deployments are shown.' });
-  const element = h('section', { class: 'card', attrs: { 'aria-labelledby': 'deployments-title' } }, h('h2', { id: 'deployments-title', text: 'Deployments' }), body, more, moreNote);
+  const element = h(
+    'section',
+    { class: 'card', attrs: { 'aria-labelledby': 'deployments-title' } },
+    h('h2', { id: 'deployments-title', text: 'Deployments' }),
+    body,
+    more,
+    moreNote,
+  );
 
   async function refresh() {
     if (loading) return;
@@ -136,7 +143,11 @@ function deploymentsSection(project, message) {
 function deploymentsTable(list, currentId, context) {
   if (list.length === 0) return h('p', { class: 'muted', text: 'No deployments yet.' });
   const columns = ['Status', 'Deployment', 'Branch', 'Commit', 'Age', 'Duration', 'URL', 'Actions'];
-  return table('table deployments', columns, list.map((d) => deploymentRow(d, d.id === currentId, context)));
+  return table(
+    'table deployments',
+    columns,
+    list.map((d) => deploymentRow(d, d.id === currentId, context)),
+  );
 }
 
 /** @param {Deployment} d @param {boolean} isCurrent @param {RowContext} context */
@@ -186,7 +197,8 @@ function envVarsSection(project) {
     empty: 'No environment variables. Builds see only the ones you add here.',
     load: async () => (await get(paths.envVars(project.id))).envVars,
     list: (rows) => table('table', ['Key', 'Target', 'Updated', ''], rows),
-    row: (v, remove) => h('tr', {}, h('td', { class: 'mono', text: v.key }), h('td', { text: v.target }), h('td', { text: age(v.updatedAt) }), h('td', {}, remove)),
+    row: (v, remove) =>
+      h('tr', {}, h('td', { class: 'mono', text: v.key }), h('td', { text: v.target }), h('td', { text: age(v.updatedAt) }), h('td', {}, remove)),
     remove: {
       text: 'Remove',
       label: (v) => `Remove ${v.key} (${v.target})`,
@@ -261,7 +273,15 @@ function notificationsSection(project) {
     load: async () => (await get(paths.notifications(project.id))).endpoints,
     list: (rows) => h('ul', { class: 'plain-list' }, rows),
     row: (ep, remove) =>
-      h('li', {}, h('span', { class: 'mono', text: ep.url }), ' ', h('span', { class: 'muted', text: ep.events.length ? ep.events.join(', ') : 'all events' }), ' ', remove),
+      h(
+        'li',
+        {},
+        h('span', { class: 'mono', text: ep.url }),
+        ' ',
+        h('span', { class: 'muted', text: ep.events.length ? ep.events.join(', ') : 'all events' }),
+        ' ',
+        remove,
+      ),
     remove: {
       text: 'Delete',
       label: (ep) => `Delete webhook ${ep.url}`,
@@ -291,7 +311,11 @@ async function githubWebhook(project, slot, message) {
   const url = new URL(`/webhooks/github?projectId=${encodeURIComponent(project.id)}`, location.origin).href;
   const secretSlot = h('div', {});
   const showSecret = (/** @type {string} */ secret) =>
-    replace(secretSlot, notice('success', 'Webhook secret (shown once; paste it into the repository settings now):'), h('code', { class: 'mono secret', text: secret }));
+    replace(
+      secretSlot,
+      notice('success', 'Webhook secret (shown once; paste it into the repository settings now):'),
+      h('code', { class: 'mono secret', text: secret }),
+    );
   const regenerate = h('button', { type: 'button', text: 'Generate a new secret' });
   regenerate.addEventListener('click', () => {
     if (!confirm('Generate a new webhook secret? Deliveries signed with the old one will be refused.')) return;
@@ -313,7 +337,13 @@ async function githubWebhook(project, slot, message) {
   const deliveries = h('div', {});
   replace(
     slot,
-    h('p', {}, 'In the repository: Settings → Webhooks → Add webhook, content type ', h('code', { text: 'application/json' }), ', push events, this payload URL:'),
+    h(
+      'p',
+      {},
+      'In the repository: Settings → Webhooks → Add webhook, content type ',
+      h('code', { text: 'application/json' }),
+      ', push events, this payload URL:',
+    ),
     h('p', {}, h('code', { class: 'mono', text: url })),
     secretSlot,
     regenerate,
@@ -329,15 +359,21 @@ async function githubWebhook(project, slot, message) {
 /** The ten newest deliveries. @param {import('../server-types').GithubDelivery[]} list */
 function deliveriesTable(list) {
   if (list.length === 0) return h('p', { class: 'muted', text: 'No deliveries received yet.' });
-  const rows = list.slice(0, 10).map((d) =>
-    h(
-      'tr',
-      {},
-      h('td', { text: age(d.receivedAt), title: d.receivedAt }),
-      h('td', { class: 'mono', text: d.event }),
-      h('td', { text: d.detail ? `${d.outcome}: ${d.detail}` : d.outcome }),
-      h('td', {}, d.deploymentId ? h('a', { href: href(`/deployments/${encodeURIComponent(d.deploymentId)}`), class: 'mono', text: d.deploymentId.slice(0, 10) }) : '—'),
-    ),
-  );
+  const rows = list
+    .slice(0, 10)
+    .map((d) =>
+      h(
+        'tr',
+        {},
+        h('td', { text: age(d.receivedAt), title: d.receivedAt }),
+        h('td', { class: 'mono', text: d.event }),
+        h('td', { text: d.detail ? `${d.outcome}: ${d.detail}` : d.outcome }),
+        h(
+          'td',
+          {},
+          d.deploymentId ? h('a', { href: href(`/deployments/${encodeURIComponent(d.deploymentId)}`), class: 'mono', text: d.deploymentId.slice(0, 10) }) : '—',
+        ),
+      ),
+    );
   return table('table', ['Received', 'Event', 'Outcome', 'Deployment'], rows, 'Recent deliveries');
 }

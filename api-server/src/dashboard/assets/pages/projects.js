@@ -25,7 +25,15 @@ function projectsTable(projects) {
   return h(
     'table',
     { class: 'table' },
-    h('thead', {}, h('tr', {}, ['Project', 'Latest deployment', 'Production URL', 'Repository', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Project', 'Latest deployment', 'Production URL', 'Repository', 'Created'].map((t) => h('th', { scope: 'col', text: t })),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -51,7 +59,16 @@ function latestDeployment(p) {
     .then(({ deployments }) => {
       const d = deployments[0];
       if (!d) return replace(cell, h('span', { class: 'muted', text: 'none yet' }));
-      replace(cell, h('a', { href: href(`/deployments/${encodeURIComponent(d.id)}`), attrs: { 'aria-label': `Latest deployment of ${p.name}: ${d.status}` } }, statusBadge(d.status)), ' ', h('span', { class: 'muted', text: `${d.ref ?? ''} ${age(d.createdAt)}` }));
+      replace(
+        cell,
+        h(
+          'a',
+          { href: href(`/deployments/${encodeURIComponent(d.id)}`), attrs: { 'aria-label': `Latest deployment of ${p.name}: ${d.status}` } },
+          statusBadge(d.status),
+        ),
+        ' ',
+        h('span', { class: 'muted', text: `${d.ref ?? ''} ${age(d.createdAt)}` }),
+      );
     })
     .catch(() => replace(cell, h('span', { class: 'muted', text: '—' })));
   return cell;
