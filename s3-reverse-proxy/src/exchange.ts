@@ -19,23 +19,32 @@ import { withRuleHeaders } from './rule-headers.ts';
  * in the constructor so every exchange has one shape (the hot path stays monomorphic).
  */
 export class Exchange {
-  readonly head: boolean;
+  // `declare`d and set in the constructor: class-field syntax would define each field first
+  // and assign it again, one more store per field on every request.
+  declare readonly req: IncomingMessage;
+  declare readonly res: ServerResponse;
+  declare readonly head: boolean;
   /** The validated hostname; empty until the Host header classified as a site. */
-  host = '';
+  declare host: string;
   /** Set once the route record is known; from then on the answer is recorded. */
-  route: RouteRecord | null = null;
+  declare route: RouteRecord | null;
   /** The request target split at `?`: the path resolves and is logged, the query only rides along on redirects. */
-  rawPath = '/';
-  query = '';
+  declare rawPath: string;
+  declare query: string;
+  declare private readonly logs: RequestLogger;
+  /** `performance.now()` when the request arrived: the request log's duration. */
+  declare private readonly start: number;
 
-  constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    private readonly logs: RequestLogger,
-    /** `performance.now()` when the request arrived: the request log's duration. */
-    private readonly start: number,
-  ) {
+  constructor(req: IncomingMessage, res: ServerResponse, logs: RequestLogger, start: number) {
+    this.req = req;
+    this.res = res;
     this.head = req.method === 'HEAD';
+    this.host = '';
+    this.route = null;
+    this.rawPath = '/';
+    this.query = '';
+    this.logs = logs;
+    this.start = start;
   }
 
   /** Splits the request target; kept out of the constructor because only site requests need it. */

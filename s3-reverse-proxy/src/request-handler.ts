@@ -32,24 +32,38 @@ export interface RequestHandlerParts {
  * read of a route or manifest takes `readRoute`, the only await on the way in.
  */
 export class RequestHandler {
-  constructor(private readonly parts: RequestHandlerParts) {}
+  private readonly hosts: HostClassifier;
+  private readonly routes: RouteCache;
+  private readonly files: FileResponder;
+  private readonly requestLogs: RequestLogger;
+  private readonly api: ApiForwarder | null;
+  private readonly logger: Logger;
+
+  constructor(parts: RequestHandlerParts) {
+    this.hosts = parts.hosts;
+    this.routes = parts.routes;
+    this.files = parts.files;
+    this.requestLogs = parts.requestLogs;
+    this.api = parts.api;
+    this.logger = parts.logger;
+  }
 
   /** The `request` listener (an arrow: Node calls it detached from this object). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
-    const { hosts, routes, api } = this.parts;
-    const host = hosts.classify(req.headers.host);
-    if (host.kind === 'api' && api) return api.web(req, res);
-    const ex = new Exchange(req, res, this.parts.requestLogs, start);
+    const host = this.hosts.classify(req.headers.host);
+    if (host.kind === 'api' && this.api !== null) return this.api.web(req, res);
+    const ex = new Exchange(req, res, this.requestLogs, start);
     if (req.method !== 'GET' && !ex.head) return ex.sendPage(PAGES.methodNotAllowed);
     if (host.kind === 'invalid') return ex.sendPage(PAGES.badRequest);
     if (host.kind !== 'site') return ex.sendPage(PAGES.unknownHost);
     ex.target(host.name);
+    const routes = this.routes;
     const route = routes.peekRoute(host.name, Date.now());
     if (route === null) return ex.sendPage(PAGES.unknownHost);
     const site = route === undefined ? undefined : routes.peekSite(route.deploymentId);
     if (route === undefined || site === undefined) {
-      this.readRoute(ex).catch((err: unknown) => ex.fail(err, this.parts.logger));
+      this.readRoute(ex).catch((err: unknown) => ex.fail(err, this.logger));
       return;
     }
     ex.route = route;
@@ -58,7 +72,7 @@ export class RequestHandler {
 
   /** A host whose route record or deployment is not in memory yet (or any more). */
   private async readRoute(ex: Exchange): Promise<void> {
-    const { routes, logger } = this.parts;
+    const { routes, logger } = this;
     let route;
     let site: Site | null;
     try {
@@ -81,7 +95,7 @@ export class RequestHandler {
     const resolved = site.resolve(ex.rawPath, ex.route!.spa);
     switch (resolved.kind) {
       case 'file':
-        return this.parts.files.serve(ex, resolved);
+        return this.files.serve(ex, resolved);
       case 'redirect': {
         const { location, status, headers } = resolved;
         const target = ex.query === '' ? location : `${location}${location.includes('?') ? '&' : '?'}${ex.query}`;
