@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REQUEST_LOGS_TOPIC, requestLogEventSchema } from '@platform/contracts';
 import type { BusMessage, EventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
-import { RequestLogger } from './request-logs.ts';
+import { RequestLogger, serializeEvent, type PendingLog } from './request-logs.ts';
 
 function fakeBus(fail: () => boolean) {
   const published: BusMessage[][] = [];
@@ -55,5 +55,41 @@ describe('RequestLogger', () => {
     record(logger, '/' + 'x'.repeat(5_000));
     await logger.close();
     expect(requestLogEventSchema.parse(JSON.parse(published[0]![0]!.value)).path).toHaveLength(1024);
+  });
+});
+
+describe('serializeEvent', () => {
+  const base: PendingLog = { seq: 7, ts: 1_700_000_000_123, host: 'h.localhost', projectId: 'prj_1', deploymentId: 'dep_1', method: 'GET', path: '/', status: 200, bytes: 10, durationMs: 0.123456, cache: 'HIT' };
+  // What the events were before the serializer was written by hand: JSON.stringify of the contract's object.
+  const viaStringify = (log: PendingLog, instanceId: string) =>
+    JSON.stringify({
+      id: `${instanceId}-${log.seq}`,
+      ts: log.ts,
+      host: log.host,
+      projectId: log.projectId,
+      deploymentId: log.deploymentId,
+      method: log.method,
+      path: log.path.slice(0, 1024),
+      status: log.status,
+      bytes: log.bytes,
+      durationMs: Math.round(log.durationMs * 1000) / 1000,
+      cache: log.cache,
+    });
+
+  it('writes exactly the keys of the contract, in its order', () => {
+    const event = JSON.parse(serializeEvent(base, 'i1'));
+    expect(Object.keys(event)).toEqual(Object.keys(requestLogEventSchema.shape));
+    expect(requestLogEventSchema.parse(event)).toEqual(event);
+  });
+
+  it('gives the bytes JSON.stringify gives, for any path or project id', () => {
+    const paths = ['/a"b', '/back\\slash', '/tab\tnew\nline\u0000', '/caf\u00e9/\u{1f600}', '/lone\ud800', '/end\udc00x', '/\u2028', '/' + 'x'.repeat(1023) + '\u{1f600}', '/' + 'y'.repeat(3000)];
+    for (const path of paths) {
+      for (const projectId of ['prj_1', 'p"q', 'p\\q']) {
+        const log = { ...base, path, projectId, durationMs: 1 / 3, cache: 'MISS' as const };
+        expect(serializeEvent(log, 'inst')).toBe(viaStringify(log, 'inst'));
+      }
+    }
+    expect(serializeEvent({ ...base, durationMs: 0 }, 'i')).toBe(viaStringify({ ...base, durationMs: 0 }, 'i'));
   });
 });

@@ -1,6 +1,7 @@
 import { manifestKey, manifestSchema, routeKey, routeRecordSchema, type RouteRecord } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
 import { Site } from './site.ts';
+import { withTimeout } from './storage-timeout.ts';
 
 interface CachedRoute {
   value: RouteRecord | null;
@@ -12,25 +13,6 @@ interface CachedRoute {
 
 /** Deployment ids appear in object keys; route records naming anything else are ignored. */
 const DEPLOYMENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-export class StorageTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`reading ${what} from storage took longer than ${ms} ms`);
-    this.name = 'StorageTimeoutError';
-  }
-}
-
-/** Rejects when a storage read takes longer than `ms`; the read itself is left to finish. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!(ms > 0)) return promise;
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StorageTimeoutError(what, ms)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export interface RouteCacheOptions {
   /** A route record is trusted this long: a promote or rollback is live after at most this. */
