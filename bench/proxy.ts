@@ -55,7 +55,9 @@ process.on('exit', cleanup);
 
 try {
   // The same bytes for both servers: a 1 KB HTML page and a 150 KB hashed asset.
-  const html = Buffer.from(`<!doctype html><html><head><meta charset="utf-8"><title>bench</title></head><body>${'<p>lorem ipsum dolor sit amet</p>'.repeat(29)}</body></html>`).subarray(0, 1024);
+  const html = Buffer.from(
+    `<!doctype html><html><head><meta charset="utf-8"><title>bench</title></head><body>${'<p>lorem ipsum dolor sit amet</p>'.repeat(29)}</body></html>`,
+  ).subarray(0, 1024);
   const asset = Buffer.from(randomBytes(150 * 1024 * 0.75).toString('base64')).subarray(0, 150 * 1024);
   const assetPath = 'assets/app.3f9a1c2e.js';
   const deploymentId = 'benchdeployment00001';
@@ -124,7 +126,8 @@ http {
     await waitUntilServing(target.port, target.host);
     for (const file of files) {
       const res = await get(target.port, target.host, file.path);
-      if (res.status !== 200 || res.length !== file.bytes) throw new Error(`${name} ${file.path}: status ${res.status}, ${res.length} bytes, expected 200 and ${file.bytes}`);
+      if (res.status !== 200 || res.length !== file.bytes)
+        throw new Error(`${name} ${file.path}: status ${res.status}, ${res.length} bytes, expected 200 and ${file.bytes}`);
     }
   }
 
@@ -144,7 +147,9 @@ http {
       const measured = { nginx: 0, proxy: 0 };
       for (const name of order) measured[name] = await wrk(targets[name].port, targets[name].host, file.path, DURATION_S);
       rounds.push(measured);
-      console.log(`  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}`);
+      console.log(
+        `  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}`,
+      );
     }
     results[file.name] = {
       nginx: median(rounds.map((r) => r.nginx)),
@@ -154,10 +159,14 @@ http {
   }
   console.log('');
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×`);
+    console.log(
+      `${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×`,
+    );
   }
   const ratio = (name: string) => results[name]!.ratio.toFixed(2);
-  console.log(`proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95)`);
+  console.log(
+    `proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95)`,
+  );
 } finally {
   cleanup();
   await sleep(300);

@@ -177,23 +177,7 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
   const warnings: string[] = [];
   const pkg = await readPackageJson(appDir, options.repoDir);
 
-  if (!pkg || overrides.framework === 'static') {
-    const why =
-      overrides.framework === 'static' ? 'framework: static files (project setting)' : 'framework: none, no package.json: deploying the files as they are';
-    reasons.push(why);
-    const output = overrides.outputDirectory ?? '.';
-    reasons.push(`output directory: ${output}${overrides.outputDirectory ? ' (project setting)' : ' (the root directory)'}`);
-    return {
-      framework: 'static',
-      packageManager: null,
-      installDir: appDir,
-      install: overrides.installCommand ?? null,
-      build: overrides.buildCommand ?? null,
-      outputCandidates: [output],
-      reasons,
-      warnings,
-    };
-  }
+  if (!pkg || overrides.framework === 'static') return staticPlan(appDir, overrides, reasons, warnings);
 
   const pm = await detectPackageManager(appDir, pkg, overrides.packageManager, options);
   reasons.push(pm.reason);
@@ -251,6 +235,25 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
   }
 
   return { framework: framework.id, packageManager: pm.manager, installDir, install, build, outputCandidates, reasons, warnings };
+}
+
+/** No package.json, or the project says static: the files are deployed as they are. */
+function staticPlan(appDir: string, overrides: PlanOverrides, reasons: string[], warnings: string[]): BuildPlan {
+  const why =
+    overrides.framework === 'static' ? 'framework: static files (project setting)' : 'framework: none, no package.json: deploying the files as they are';
+  reasons.push(why);
+  const output = overrides.outputDirectory ?? '.';
+  reasons.push(`output directory: ${output}${overrides.outputDirectory ? ' (project setting)' : ' (the root directory)'}`);
+  return {
+    framework: 'static',
+    packageManager: null,
+    installDir: appDir,
+    install: overrides.installCommand ?? null,
+    build: overrides.buildCommand ?? null,
+    outputCandidates: [output],
+    reasons,
+    warnings,
+  };
 }
 
 async function detectFramework(appDir: string, pkg: PackageJson, override: Framework | undefined): Promise<{ id: Framework; reason: string }> {

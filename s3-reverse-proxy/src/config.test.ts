@@ -36,7 +36,13 @@ describe('s3-reverse-proxy config', () => {
 describe('proxy configuration', () => {
   it('has working defaults', () => {
     const config = loadProxyConfig({});
-    expect(config).toMatchObject({ PROXY_PORT: 8000, PROXY_WORKERS: 1, ROOT_DOMAIN: 'localhost', ROUTE_CACHE_TTL_MS: 2_000, API_UPSTREAM_URL: 'http://127.0.0.1:9000' });
+    expect(config).toMatchObject({
+      PROXY_PORT: 8000,
+      PROXY_WORKERS: 1,
+      ROOT_DOMAIN: 'localhost',
+      ROUTE_CACHE_TTL_MS: 2_000,
+      API_UPSTREAM_URL: 'http://127.0.0.1:9000',
+    });
     expect(proxyOptionsFrom(config)).toMatchObject({ rootDomain: 'localhost', routeTtlMs: 2_000, fileCacheMaxBytes: 256 * 1024 ** 2 });
   });
 

@@ -31,7 +31,12 @@ export const proxyConfigSchema = z
         .transform((v) => (v === 'auto' ? availableParallelism() : v)),
     ),
     // Domain the deployments are served under: <project>.<ROOT_DOMAIN>. Default localhost.
-    ROOT_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost')),
+    ROOT_DOMAIN: optional(
+      z
+        .string()
+        .regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name')
+        .default('localhost'),
+    ),
     // The api-server that api.<ROOT_DOMAIN> (websockets included) is forwarded to. Default http://127.0.0.1:9000.
     API_UPSTREAM_URL: optional(z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9000')),
     // How long a route record is cached: a promote or rollback is live after at most this. Default 2000 ms.

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { CacheStatus } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { Exchange } from './exchange.ts';
@@ -57,7 +58,7 @@ export class FileResponder {
       }
       return ex.send(status, rep.headersMiss, buffer, 'MISS');
     }
-    let body;
+    let body: Readable;
     try {
       body = await this.loader.open(rep);
     } catch (err) {
@@ -73,7 +74,13 @@ export class FileResponder {
     }
     // Not a range this proxy serves partially: the whole body, as if no Range had been sent.
     if (range === null) return this.serveWhole(ex, 200, rep);
-    const headers = [...rep.headersBase, 'Content-Range', `bytes ${range.start}-${range.end}/${rep.size}`, 'Content-Length', String(range.end - range.start + 1)];
+    const headers = [
+      ...rep.headersBase,
+      'Content-Range',
+      `bytes ${range.start}-${range.end}/${rep.size}`,
+      'Content-Length',
+      String(range.end - range.start + 1),
+    ];
     if (ex.head) return ex.send(206, headers, undefined, 'NONE');
     const cached = this.cache.get(rep.objectKey);
     if (cached !== undefined) return this.sendSlice(ex, headers, cached, range, 'HIT');
@@ -90,7 +97,7 @@ export class FileResponder {
       }
       return this.sendSlice(ex, headers, buffer, range, 'MISS');
     }
-    let body;
+    let body: Readable;
     try {
       body = await this.loader.open(rep, range);
     } catch (err) {

@@ -34,7 +34,15 @@ if (config.PROXY_WORKERS > 1 && cluster.isPrimary) {
       run: async () => {
         stopping = true;
         const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-        await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('exit', resolve); w.process.kill('SIGTERM'); })));
+        await Promise.all(
+          workers.map(
+            (w) =>
+              new Promise((resolve) => {
+                w.once('exit', resolve);
+                w.process.kill('SIGTERM');
+              }),
+          ),
+        );
       },
     },
   ]);

@@ -31,7 +31,7 @@ export function compilePattern(source: string): CompiledPattern {
   if (!source.startsWith('/')) throw new PatternError(source, 'must start with "/"');
   if (source.length > 1024) throw new PatternError(source, 'longer than 1024 characters');
   const names: (string | null)[] = [];
-  const regex = '^' + compileSequence(source, 0, source.length, names) + '$';
+  const regex = `^${compileSequence(source, 0, source.length, names)}$`;
   try {
     return { source, regex: new RegExp(regex), names };
   } catch (err) {

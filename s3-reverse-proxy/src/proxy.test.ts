@@ -65,7 +65,17 @@ describe('hostnames and route records', () => {
     expect((await get('nobody.localhost')).status).toBe(404);
     expect((await get('a.shop.localhost')).status).toBe(404);
     expect((await get('localhost')).status).toBe(404);
-    for (const host of ['shop.localhost/../x', 'shop..localhost', '-shop.localhost', 'shop_localhost', '[::1]:8000', 'a'.repeat(300), 'shop.localhost:99999', 'shop.localhost%00', 'user@shop.localhost']) {
+    for (const host of [
+      'shop.localhost/../x',
+      'shop..localhost',
+      '-shop.localhost',
+      'shop_localhost',
+      '[::1]:8000',
+      'a'.repeat(300),
+      'shop.localhost:99999',
+      'shop.localhost%00',
+      'user@shop.localhost',
+    ]) {
       const res = await get(host);
       expect([400, 404], host).toContain(res.status);
       expect(res.text).not.toContain('deployment');
@@ -206,9 +216,21 @@ describe('vercel.json rules', () => {
       ],
       headers: [
         { source: '/(.*)', headers: [{ key: 'X-Frame-Options', value: 'DENY' }] },
-        { source: '/assets/(.*)', headers: [{ key: 'Cache-Control', value: 'public, max-age=60' }, { key: 'Content-Length', value: '1' }] },
+        {
+          source: '/assets/(.*)',
+          headers: [
+            { key: 'Cache-Control', value: 'public, max-age=60' },
+            { key: 'Content-Length', value: '1' },
+          ],
+        },
         { source: '/blog/:slug', headers: [{ key: 'X-Slug', value: ':slug' }] },
-        { source: '/temp', headers: [{ key: 'Cache-Control', value: 'public, max-age=300' }, { key: 'Location', value: '/hijack' }] },
+        {
+          source: '/temp',
+          headers: [
+            { key: 'Cache-Control', value: 'public, max-age=300' },
+            { key: 'Location', value: '/hijack' },
+          ],
+        },
         { source: '/nope', headers: [{ key: 'Content-Type', value: 'text/plain' }] },
       ],
     });
@@ -471,7 +493,12 @@ describe('request timeouts', () => {
 describe('storage failures', () => {
   it('answers 502 (or 504 on a timeout) when storage fails, and keeps serving', async () => {
     const real = tempStore();
-    await writeDeployment(real, 'fail0000000000000001', { 'index.html': PAGE('ok'), 'broken.html': PAGE('x'), 'slow.html': PAGE('slow'), 'gone.html': PAGE('gone') });
+    await writeDeployment(real, 'fail0000000000000001', {
+      'index.html': PAGE('ok'),
+      'broken.html': PAGE('x'),
+      'slow.html': PAGE('slow'),
+      'gone.html': PAGE('gone'),
+    });
     await writeRoute(real, 'fail.localhost', { deploymentId: 'fail0000000000000001' });
     await real.delete(['deployments/fail0000000000000001/gone.html']);
     const store: ObjectStore = {
@@ -564,7 +591,12 @@ describe('request logs', () => {
       ['GET', '/missing', 404, 'MISS'],
       ['HEAD', '/', 200, 'NONE'],
     ]);
-    expect(events[0]).toMatchObject({ host: 'logs.localhost', projectId: 'prj_logs', deploymentId: 'logs0000000000000001', bytes: Buffer.byteLength(PAGE('logged')) });
+    expect(events[0]).toMatchObject({
+      host: 'logs.localhost',
+      projectId: 'prj_logs',
+      deploymentId: 'logs0000000000000001',
+      bytes: Buffer.byteLength(PAGE('logged')),
+    });
     expect(events[3]!.bytes).toBe(0);
     expect(new Set(events.map((e) => e.id)).size).toBe(4);
     for (const e of events) {
@@ -583,7 +615,10 @@ describe('request logs', () => {
       delivered.push(...messages.map((m) => m.value));
     });
     let broken = true;
-    const bus: EventBus = { ...inner, publish: async (topic, messages) => (broken ? Promise.reject(new Error('broker down')) : inner.publish(topic, messages)) };
+    const bus: EventBus = {
+      ...inner,
+      publish: async (topic, messages) => (broken ? Promise.reject(new Error('broker down')) : inner.publish(topic, messages)),
+    };
     const { proxy, get } = await startProxy(store, { requestLogFlushMs: 20 }, bus);
     try {
       for (let i = 0; i < 5; i++) expect((await get('bus.localhost')).status).toBe(200);
@@ -613,7 +648,7 @@ describe('api.<root> ingress', () => {
         res.end(JSON.stringify({ method: req.method, body }));
       });
     });
-    upstream.on('upgrade', (req, socket: Socket) => {
+    upstream.on('upgrade', (_req, socket: Socket) => {
       socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
       upstreamSockets.add(socket);
       socket.on('end', () => socket.destroy()); // as a websocket server does when the peer leaves
@@ -633,11 +668,14 @@ describe('api.<root> ingress', () => {
     const { proxy, port } = await startProxy(tempStore(), { rootDomain: 'example.test', apiUpstream: `http://127.0.0.1:${upstreamPort}` });
     try {
       const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/project?x=1', method: 'POST', headers: { host: 'api.example.test', 'content-type': 'application/json' } }, (r) => {
-          let text = '';
-          r.on('data', (c: Buffer) => (text += c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: '/project?x=1', method: 'POST', headers: { host: 'api.example.test', 'content-type': 'application/json' } },
+          (r) => {
+            let text = '';
+            r.on('data', (c: Buffer) => (text += c));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+          },
+        );
         req.on('error', reject);
         req.end('{"name":"x"}');
       });
@@ -657,7 +695,12 @@ describe('api.<root> ingress', () => {
     const { proxy, port } = await startProxy(tempStore(), { rootDomain: 'example.test', apiUpstream: `http://127.0.0.1:${upstreamPort}` });
     try {
       const echoed = await new Promise<string>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=websocket', headers: { host: 'api.example.test', connection: 'Upgrade', upgrade: 'websocket' } });
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          path: '/socket.io/?EIO=4&transport=websocket',
+          headers: { host: 'api.example.test', connection: 'Upgrade', upgrade: 'websocket' },
+        });
         req.on('upgrade', (_res, socket) => {
           socket.once('data', (d: Buffer) => {
             resolve(d.toString());

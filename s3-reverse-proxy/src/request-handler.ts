@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { RouteRecord } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { ApiForwarder } from './api-forward.ts';
 import { Exchange } from './exchange.ts';
@@ -73,7 +74,7 @@ export class RequestHandler {
   /** A host whose route record or deployment is not in memory yet (or any more). */
   private async readRoute(ex: Exchange): Promise<void> {
     const { routes, logger } = this;
-    let route;
+    let route: RouteRecord | null;
     let site: Site | null;
     try {
       route = await routes.route(ex.host);
@@ -99,7 +100,12 @@ export class RequestHandler {
       case 'redirect': {
         const { location, status, headers } = resolved;
         const target = ex.query === '' ? location : `${location}${location.includes('?') ? '&' : '?'}${ex.query}`;
-        return ex.send(status, withRuleHeaders(headers, ['Location', target, 'Content-Length', '0', 'Cache-Control', 'no-cache'], ['cache-control']), undefined, 'NONE');
+        return ex.send(
+          status,
+          withRuleHeaders(headers, ['Location', target, 'Content-Length', '0', 'Cache-Control', 'no-cache'], ['cache-control']),
+          undefined,
+          'NONE',
+        );
       }
       case 'bad-path':
         return ex.sendPage(resolved.status === 414 ? PAGES.uriTooLong : PAGES.badRequest);

@@ -37,7 +37,13 @@ describe('RequestLogger', () => {
   it('keeps what the bus refused and sheds the oldest beyond its bound', async () => {
     let failing = true;
     const { bus, published } = fakeBus(() => failing);
-    const logger = new RequestLogger(bus, { instanceId: 'i2', maxBatch: 1_000, maxBuffered: 100, flushIntervalMs: 60_000, logger: createLogger({ level: 'silent' }) });
+    const logger = new RequestLogger(bus, {
+      instanceId: 'i2',
+      maxBatch: 1_000,
+      maxBuffered: 100,
+      flushIntervalMs: 60_000,
+      logger: createLogger({ level: 'silent' }),
+    });
     for (let i = 0; i < 250; i++) record(logger, `/${i}`);
     await logger.flush();
     expect(published).toEqual([]);
@@ -52,14 +58,26 @@ describe('RequestLogger', () => {
   it('truncates very long paths to what the contract allows', async () => {
     const { bus, published } = fakeBus(() => false);
     const logger = new RequestLogger(bus, { instanceId: 'i3', flushIntervalMs: 60_000, logger: createLogger({ level: 'silent' }) });
-    record(logger, '/' + 'x'.repeat(5_000));
+    record(logger, `/${'x'.repeat(5_000)}`);
     await logger.close();
     expect(requestLogEventSchema.parse(JSON.parse(published[0]![0]!.value)).path).toHaveLength(1024);
   });
 });
 
 describe('serializeEvent', () => {
-  const base: PendingLog = { seq: 7, ts: 1_700_000_000_123, host: 'h.localhost', projectId: 'prj_1', deploymentId: 'dep_1', method: 'GET', path: '/', status: 200, bytes: 10, durationMs: 0.123456, cache: 'HIT' };
+  const base: PendingLog = {
+    seq: 7,
+    ts: 1_700_000_000_123,
+    host: 'h.localhost',
+    projectId: 'prj_1',
+    deploymentId: 'dep_1',
+    method: 'GET',
+    path: '/',
+    status: 200,
+    bytes: 10,
+    durationMs: 0.123456,
+    cache: 'HIT',
+  };
   // What the events were before the serializer was written by hand: JSON.stringify of the contract's object.
   const viaStringify = (log: PendingLog, instanceId: string) =>
     JSON.stringify({
@@ -83,7 +101,17 @@ describe('serializeEvent', () => {
   });
 
   it('gives the bytes JSON.stringify gives, for any path or project id', () => {
-    const paths = ['/a"b', '/back\\slash', '/tab\tnew\nline\u0000', '/caf\u00e9/\u{1f600}', '/lone\ud800', '/end\udc00x', '/\u2028', '/' + 'x'.repeat(1023) + '\u{1f600}', '/' + 'y'.repeat(3000)];
+    const paths = [
+      '/a"b',
+      '/back\\slash',
+      '/tab\tnew\nline\u0000',
+      '/caf\u00e9/\u{1f600}',
+      '/lone\ud800',
+      '/end\udc00x',
+      '/\u2028',
+      `/${'x'.repeat(1023)}\u{1f600}`,
+      `/${'y'.repeat(3000)}`,
+    ];
     for (const path of paths) {
       for (const projectId of ['prj_1', 'p"q', 'p\\q']) {
         const log = { ...base, path, projectId, durationMs: 1 / 3, cache: 'MISS' as const };

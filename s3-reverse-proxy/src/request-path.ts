@@ -44,5 +44,5 @@ export function isSafeDecodedPath(path: string): boolean {
 
 /** True when a manifest key can be read below a deployment prefix without escaping it. */
 export function isSafeManifestKey(key: string): boolean {
-  return key.length > 0 && key.length <= 1024 && !key.startsWith('/') && !key.endsWith('/') && isSafeDecodedPath('/' + key);
+  return key.length > 0 && key.length <= 1024 && !key.startsWith('/') && !key.endsWith('/') && isSafeDecodedPath(`/${key}`);
 }

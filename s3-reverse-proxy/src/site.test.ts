@@ -26,9 +26,9 @@ describe('Site', () => {
     const site = new Site(manifest());
     expect(site.resolve('/a', false)).toBe(site.resolve('/a', false));
     expect(site.resolve('/%2e%2e/x', false)).toEqual({ kind: 'bad-path', status: 400 });
-    expect(site.resolve('/' + 'x'.repeat(3000), false)).toEqual({ kind: 'bad-path', status: 414 });
+    expect(site.resolve(`/${'x'.repeat(3000)}`, false)).toEqual({ kind: 'bad-path', status: 414 });
     // Long paths are resolved every time (not remembered), the same way.
-    const long = '/' + 'y'.repeat(300) + '/';
+    const long = `/${'y'.repeat(300)}/`;
     const slashless = new Site(manifest({ cleanUrls: false, trailingSlash: false, redirects: [], rewrites: [], headers: [] }));
     const first = slashless.resolve(long, false);
     expect(first).toMatchObject({ kind: 'redirect', status: 308, location: long.slice(0, -1) });
@@ -40,7 +40,10 @@ describe('Site', () => {
     const site = new Site(
       manifest({
         cleanUrls: false,
-        redirects: [{ source: '/(bad', destination: '/', statusCode: 308 }, { source: '/ok', destination: '/a', statusCode: 308 }],
+        redirects: [
+          { source: '/(bad', destination: '/', statusCode: 308 },
+          { source: '/ok', destination: '/a', statusCode: 308 },
+        ],
         rewrites: [{ source: '/ext', destination: 'https://elsewhere.example/' }],
         headers: [],
       }),

@@ -104,9 +104,9 @@ const PAYLOADS: string[] = [
   '../secret.txt',
   'http://site.localhost/../secret.txt',
   '*',
-  '/' + 'a/'.repeat(1100) + '../../secret.txt',
-  '/' + '%2e%2e/'.repeat(400) + 'secret.txt',
-  '/' + 'x'.repeat(3000),
+  `/${'a/'.repeat(1100)}../../secret.txt`,
+  `/${'%2e%2e/'.repeat(400)}secret.txt`,
+  `/${'x'.repeat(3000)}`,
 ];
 
 describe('path traversal battery', () => {
@@ -132,9 +132,17 @@ describe('path traversal battery', () => {
       deploymentId: 'hostile000000000001',
       createdAt: new Date().toISOString(),
       files: Object.fromEntries(
-        ['../secret.txt', '../../secret.txt', '../../../secret.txt', 'a/../../secret.txt', '/secret.txt', '..\\secret.txt', './secret.txt', 'x//secret.txt', '../other00000000000001/secret.txt'].map(
-          (key) => [key, { size: 23, hash: 'x', contentType: 'text/plain', cacheControl: 'no-store' }],
-        ),
+        [
+          '../secret.txt',
+          '../../secret.txt',
+          '../../../secret.txt',
+          'a/../../secret.txt',
+          '/secret.txt',
+          '..\\secret.txt',
+          './secret.txt',
+          'x//secret.txt',
+          '../other00000000000001/secret.txt',
+        ].map((key) => [key, { size: 23, hash: 'x', contentType: 'text/plain', cacheControl: 'no-store' }]),
       ),
     };
     hostile.files['index.html'] = {
@@ -177,7 +185,10 @@ describe('path traversal battery', () => {
   it('never serves a secret when unknown paths fall back to index.html (SPA)', async () => {
     for (const payload of PAYLOADS) {
       const res = await rawGet(port, 'spa.localhost', payload);
-      expect(SECRETS.filter((s) => res.body.includes(s)), JSON.stringify(payload)).toEqual([]);
+      expect(
+        SECRETS.filter((s) => res.body.includes(s)),
+        JSON.stringify(payload),
+      ).toEqual([]);
       expect(res.status, JSON.stringify(payload)).toBeLessThan(500);
     }
   });
@@ -185,7 +196,10 @@ describe('path traversal battery', () => {
   it('ignores manifest entries and variants that would leave the deployment prefix', async () => {
     for (const payload of ['/../secret.txt', '/secret.txt', '/a/../../secret.txt', '/./secret.txt', '/x//secret.txt', '/..%5csecret.txt', ...PAYLOADS]) {
       const res = await rawGet(port, 'hostile.localhost', payload);
-      expect(SECRETS.filter((s) => res.body.includes(s)), JSON.stringify(payload)).toEqual([]);
+      expect(
+        SECRETS.filter((s) => res.body.includes(s)),
+        JSON.stringify(payload),
+      ).toEqual([]);
       expect(res.status, JSON.stringify(payload)).toBeLessThan(500);
     }
     const index = await new Promise<string>((resolve, reject) => {

@@ -31,7 +31,8 @@ const webhookSecret = obj({ githubWebhook: obj({ url: z.string(), secret: z.stri
 /** What processing one GitHub delivery for one project gave (a duplicate may carry only the first two fields). */
 const deliveryResult = c.githubDeliverySchema.partial().extend({ projectId: z.string(), duplicate: z.boolean() });
 
-const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
+/** Accounts, sessions and API tokens. */
+const AUTH_OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/auth/signup',
@@ -62,6 +63,10 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   },
   { method: 'get', path: '/auth/tokens', summary: 'List API tokens', responses: { 200: obj({ tokens: z.array(c.apiTokenSchema) }) } },
   { method: 'delete', path: '/auth/tokens/{tokenId}', summary: 'Revoke an API token', responses: { 200: obj({ token: c.apiTokenSchema }) } },
+];
+
+/** Projects: their bodies follow the operator's local-git policy, so the document is made per server. */
+const projectOperations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
   {
     method: 'post',
     path: '/projects',
@@ -80,6 +85,10 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
     responses: { 200: projectOut },
   },
   { method: 'delete', path: '/projects/{projectId}', summary: 'Delete a project; its hostnames stop serving', responses: { 204: null } },
+];
+
+/** Deployments and their build logs. */
+const DEPLOYMENT_OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/projects/{projectId}/deployments',
@@ -126,6 +135,10 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
     responses: { 200: deploymentOut.extend({ productionUrl: z.string() }) },
     errors: [409],
   },
+];
+
+/** Build-time environment variables. */
+const ENV_VAR_OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/projects/{projectId}/env',
@@ -148,6 +161,10 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
     responses: { 200: obj({ envVar: c.envVarSchema }) },
   },
   { method: 'delete', path: '/projects/{projectId}/env/{envId}', summary: 'Delete an env var', responses: { 204: null } },
+];
+
+/** Incoming webhooks: GitHub pushes and deploy hooks. */
+const WEBHOOK_OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/projects/{projectId}/github-webhook/secret',
@@ -194,6 +211,10 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
     responses: { 202: obj({ job: obj({ deploymentId: z.string(), projectId: z.string(), ref: z.string(), state: c.deploymentStatusSchema }) }) },
     limited: true,
   },
+];
+
+/** Outgoing deployment notifications. */
+const NOTIFICATION_OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/projects/{projectId}/notifications',
@@ -215,6 +236,15 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
     responses: { 200: obj({ deliveries: z.array(c.notificationDeliverySchema) }) },
   },
   { method: 'delete', path: '/projects/{projectId}/notifications/{endpointId}', summary: 'Delete a notification endpoint', responses: { 204: null } },
+];
+
+const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
+  ...AUTH_OPERATIONS,
+  ...projectOperations(projectBodies),
+  ...DEPLOYMENT_OPERATIONS,
+  ...ENV_VAR_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
+  ...NOTIFICATION_OPERATIONS,
 ];
 
 /** Routes the document leaves out (aliases, downloads, probes); they too answer 405 to other methods. */

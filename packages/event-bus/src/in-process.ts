@@ -17,6 +17,33 @@ interface Group {
   idle: Promise<void>;
 }
 
+/** Hands a group's queue to its members in turn, one batch at a time; a failed batch is retried after a backoff. */
+function drainGroup(group: Group, retryBaseMs: number, retryMaxMs: number): void {
+  if (group.draining || group.members.length === 0) return;
+  group.draining = true;
+  group.idle = (async () => {
+    let failures = 0;
+    while (group.queue.length > 0 && group.members.length > 0) {
+      const member = group.members[group.turn++ % group.members.length]!;
+      const batch = group.queue.slice(0, group.maxBatchSize);
+      const attempt = member.handler(batch);
+      member.busy = attempt.then(
+        () => {},
+        () => {},
+      );
+      try {
+        await attempt;
+        group.queue.splice(0, batch.length);
+        failures = 0;
+      } catch {
+        failures++;
+        await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures, 16)));
+      }
+    }
+    group.draining = false;
+  })();
+}
+
 /**
  * The embedded driver. Each consumer group keeps its own queue and drains it in order, one
  * batch at a time, handing batches to its members in turn (several api-server replicas in
@@ -30,31 +57,7 @@ export function createInProcessEventBus(options: { retryBaseMs?: number; retryMa
   const topics = new Map<string, Map<string, Group>>();
   let closed = false;
 
-  const drain = (group: Group): void => {
-    if (group.draining || group.members.length === 0) return;
-    group.draining = true;
-    group.idle = (async () => {
-      let failures = 0;
-      while (group.queue.length > 0 && group.members.length > 0) {
-        const member = group.members[group.turn++ % group.members.length]!;
-        const batch = group.queue.slice(0, group.maxBatchSize);
-        const attempt = member.handler(batch);
-        member.busy = attempt.then(
-          () => {},
-          () => {},
-        );
-        try {
-          await attempt;
-          group.queue.splice(0, batch.length);
-          failures = 0;
-        } catch {
-          failures++;
-          await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures, 16)));
-        }
-      }
-      group.draining = false;
-    })();
-  };
+  const drain = (group: Group): void => drainGroup(group, retryBaseMs, retryMaxMs);
 
   return {
     async publish(topic, messages) {
