@@ -74,7 +74,15 @@ export class Connections {
   }
 }
 
+/** How long a refused connection may take to flush its answer before it is destroyed regardless. */
+const REFUSE_GRACE_MS = 1_000;
+
 /** An answer on a raw socket (no request object exists), then closed for good: a half-open socket would let a slow client linger. */
 export function refuse(socket: Socket, status: string): void {
+  // The end callback alone was seen not to fire under load (the client had the 408 but no
+  // close): a grace timer destroys the socket whatever happens to the flush.
+  const grace = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS);
+  grace.unref();
+  socket.once('close', () => clearTimeout(grace));
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
 }
