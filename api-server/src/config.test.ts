@@ -193,6 +193,15 @@ describe('api-server configuration: accounts and secrets', () => {
     expect(config).toMatchObject({ BUILD_MEMORY: 2 * 1024 ** 3, BUILD_DISK: 4 * 1024 ** 3, BUILD_PIDS_LIMIT: 1024, BUILD_CPU_SECONDS: 1800 });
     expect(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: '512m' }).BUILD_MEMORY).toBe(512 * 1024 ** 2);
     expect(() => loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: 'lots' })).toThrow('BUILD_MEMORY');
+    // Scratch space: a folder of its own per data folder (the same one across restarts), or the one given; a low-disk floor.
+    const scratch = loadApiConfig({ DATA_DIR: '/srv/d' }).scratchDir;
+    expect(scratch).toMatch(/\/platform-builds-[0-9a-f]{12}$/);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d' }).scratchDir).toBe(scratch);
+    expect(loadApiConfig({ DATA_DIR: '/srv/e' }).scratchDir).not.toBe(scratch);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d', BUILD_SCRATCH_DIR: '/scratch/builds' }).scratchDir).toBe('/scratch/builds');
+    expect(config.BUILD_MIN_FREE_DISK).toBe(1024 ** 3);
+    expect(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MIN_FREE_DISK: '0' }).BUILD_MIN_FREE_DISK).toBe(0);
+    expect(() => loadApiConfig({ DATA_DIR: dataDir(), BUILD_MIN_FREE_DISK: 'some' })).toThrow('BUILD_MIN_FREE_DISK');
   });
 
   it('generates the keys once under DATA_DIR, owner-only, and reuses them', () => {

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
 import { createClickHouse } from '@platform/clickhouse';
@@ -121,8 +121,10 @@ export async function createRunner(config: ApiConfig, bus: EventBus, logger: Log
     case 'local': {
       const { sandbox, isolation } = await localIsolation(config);
       if (isolation.singleUser || isolation.problems.length > 0) log.warn({ problems: isolation.problems }, isolation.summary);
+      await prepareScratchRoot(config.scratchDir);
       return createLocalRunner({
         command: localBuildServerCommand(),
+        scratchRoot: config.scratchDir,
         eventBus: bus,
         onDiagnostic,
         sandbox,
@@ -163,6 +165,27 @@ export async function createRunner(config: ApiConfig, bus: EventBus, logger: Log
         assignPublicIp: config.ECS_ASSIGN_PUBLIC_IP,
       });
   }
+}
+
+/**
+ * The local runner's scratch root: the platform's own folder (not a symlink, not someone
+ * else's), which every build's uid may pass through but nobody may list.
+ */
+export async function prepareScratchRoot(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  const info = await lstat(dir);
+  if (!info.isDirectory() || info.uid !== process.getuid?.()) {
+    throw new Error(`invalid configuration: BUILD_SCRATCH_DIR: ${dir} must be a folder of the platform's own user (not a symlink)`);
+  }
+  await chmod(dir, 0o711);
+}
+
+/** Free bytes on the disk of the local runner's scratch folder, for the scheduler's low-disk pause. */
+export function scratchFreeSpace(dir: string): () => Promise<number> {
+  return async () => {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize;
+  };
 }
 
 /** Where the runner runs the build-server; it decides what the task must carry. */

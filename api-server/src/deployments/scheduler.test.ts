@@ -24,6 +24,9 @@ class ScriptedRunner implements Runner {
   states = new Map<string, RunnerTaskState>();
   /** Errors the next start() calls throw, in order. */
   startErrors: Error[] = [];
+  /** Scratch folders of ended builds the next sweep finds, and how many sweeps ran. */
+  leftovers: string[] = [];
+  sweeps = 0;
   private listeners: ((taskId: string) => void)[] = [];
 
   async start(task: BuildTaskRequest) {
@@ -47,6 +50,10 @@ class ScriptedRunner implements Runner {
   end(taskId: string, state: RunnerTaskState) {
     this.states.set(taskId, state);
     for (const l of this.listeners) l(taskId);
+  }
+  async sweepScratch() {
+    this.sweeps++;
+    return this.leftovers.splice(0);
   }
   async close() {}
 }
@@ -313,6 +320,18 @@ describe('reconciler: builds that end without a result', () => {
     expect((await status(d.id)).status).toBe('ERROR');
     expect((await status(d.id)).error_message).toContain('the platform restarted while it ran');
     expect(runner.stopped.map((s) => s.taskId)).toEqual([`task-${d.id}`]);
+  });
+});
+
+describe('reconciler: scratch space of builds that no longer run', () => {
+  it('sweeps at start, before any interval, and on every pass after', async () => {
+    const { reconciler } = make();
+    runner.leftovers.push('dplleftover1');
+    await reconciler.start();
+    expect(runner.sweeps).toBe(1);
+    expect(runner.leftovers).toEqual([]);
+    await reconciler.runPass();
+    expect(runner.sweeps).toBe(2);
   });
 });
 

@@ -70,6 +70,12 @@ export interface Runner {
   /** Calls `listener` as soon as a task this runner watches ends, so its fate is settled at once. */
   onTaskEnded?(listener: (taskId: string) => void): void;
   /**
+   * Removes the scratch space of builds that no longer run (a hard-killed platform's
+   * leftovers); returns the deployment ids whose folders it removed. Runners whose builds
+   * have a file system of their own (containers, ECS) have nothing to sweep.
+   */
+  sweepScratch?(): Promise<string[]>;
+  /**
    * Shutdown. The local runner kills its children (they die with the embedded platform);
    * ECS tasks and detached containers keep running and are reconciled by the next start.
    */
