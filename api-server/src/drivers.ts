@@ -233,6 +233,10 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
+      // Local builds share this machine's disk: launches pause while their scratch disk runs low.
+      ...(config.RUNNER === 'local' && config.BUILD_MIN_FREE_DISK > 0
+        ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: scratchFreeSpace(config.scratchDir) } }
+        : {}),
       taskSettings: {
         ...buildTaskSettings(config, config.RUNNER),
         localGitRoots: config.localGitRoots,

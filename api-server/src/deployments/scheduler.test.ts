@@ -10,7 +10,9 @@ import { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import { DeploymentsRepo, type DeploymentRow } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 import { Reconciler } from './reconciler.ts';
-import { Scheduler } from './scheduler.ts';
+import { presentDeployment } from './presenters.ts';
+import { Scheduler, type SchedulerOptions } from './scheduler.ts';
+import { Urls } from '../urls.ts';
 
 // The scheduler and reconciler against a real PostgreSQL engine (PGlite), with a scripted
 // in-memory Runner in place of processes or ECS: these tests are about which deployment is
@@ -105,7 +107,17 @@ beforeEach(async () => {
   await db.query(`UPDATE deployments SET status = 'CANCELED', pending_notice = NULL WHERE status IN ('QUEUED', 'BUILDING')`);
 });
 
-function make(options: { global?: number; perProject?: number; settleMs?: number; timeoutMs?: number; attempts?: number; retryMs?: number } = {}) {
+function make(
+  options: {
+    global?: number;
+    perProject?: number;
+    settleMs?: number;
+    timeoutMs?: number;
+    attempts?: number;
+    retryMs?: number;
+    lowDisk?: SchedulerOptions['lowDisk'];
+  } = {},
+) {
   let scheduler: Scheduler | undefined;
   const lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger, onFinished: () => scheduler?.kick() });
   const reconciler = new Reconciler(
@@ -121,6 +133,7 @@ function make(options: { global?: number; perProject?: number; settleMs?: number
       maxLaunchAttempts: options.attempts ?? 3,
       retryBaseDelayMs: options.retryMs ?? 20,
       maxRetryDelayMs: (options.retryMs ?? 20) * 2,
+      ...(options.lowDisk ? { lowDisk: options.lowDisk } : {}),
     },
   );
   made.push({ scheduler, reconciler, lifecycle });
@@ -320,6 +333,50 @@ describe('reconciler: builds that end without a result', () => {
     expect((await status(d.id)).status).toBe('ERROR');
     expect((await status(d.id)).error_message).toContain('the platform restarted while it ran');
     expect(runner.stopped.map((s) => s.taskId)).toEqual([`task-${d.id}`]);
+  });
+});
+
+describe('scheduler: low disk space', () => {
+  it('launches nothing while the build disk is under its floor, says why on the waiting deployments, and resumes when space is back', async () => {
+    let free = 200 * 1024 ** 2;
+    const { scheduler } = make({ global: 2, lowDisk: { minFreeBytes: 1024 ** 3, freeBytes: async () => free } });
+    const p = await project('disk');
+    const d1 = await queue(p.id, 'one');
+    const d2 = await queue(p.id, 'two');
+    await scheduler.runPass();
+    expect(runner.started).toEqual([]);
+    const urls = new Urls({ rootDomain: 'localhost', scheme: 'http', port: 80 });
+    for (const d of [d1, d2]) {
+      const row = await status(d.id);
+      expect(row.status).toBe('QUEUED');
+      expect(presentDeployment(row, p, urls).waitingReason).toBe(
+        'waiting for disk space: builds are paused while the build disk has 200 MiB free, less than the 1.0 GiB the platform keeps free (BUILD_MIN_FREE_DISK)',
+      );
+    }
+    // A deployment queued during the pause says so too.
+    const d3 = await queue(p.id, 'three');
+    await scheduler.runPass();
+    expect(runner.started).toEqual([]);
+    expect((await status(d3.id)).launch_error).toMatch(/^waiting for disk space:/);
+
+    free = 5 * 1024 ** 3;
+    await scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d1.id, d2.id]);
+    const waiting = await status(d3.id);
+    expect(waiting.launch_error).toBeNull();
+    expect(presentDeployment(waiting, p, urls)).not.toHaveProperty('waitingReason');
+  });
+
+  it('launches as before when the probe fails or the floor is 0', async () => {
+    const failing = make({ global: 1, lowDisk: { minFreeBytes: 1024 ** 3, freeBytes: async () => Promise.reject(new Error('statfs failed')) } });
+    const p = await project('probe');
+    const d = await queue(p.id);
+    await failing.scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d.id]);
+    const off = make({ global: 2, lowDisk: { minFreeBytes: 0, freeBytes: async () => 0 } });
+    const e = await queue(p.id, 'other');
+    await off.scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d.id, e.id]);
   });
 });
 
