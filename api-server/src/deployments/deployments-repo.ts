@@ -152,10 +152,9 @@ export class DeploymentsRepo {
 
   /** Says on every deployment waiting in the queue why it waits (launches paused). */
   async markWaiting(reason: string): Promise<void> {
-    await this.db.query(
-      `UPDATE deployments SET launch_error = $1 WHERE status = 'QUEUED' AND launched_at IS NULL AND launch_error IS DISTINCT FROM $1`,
-      [reason],
-    );
+    await this.db.query(`UPDATE deployments SET launch_error = $1 WHERE status = 'QUEUED' AND launched_at IS NULL AND launch_error IS DISTINCT FROM $1`, [
+      reason,
+    ]);
   }
 
   /** Clears the waiting reasons that start with `prefix` (the pause is over). */
