@@ -133,7 +133,7 @@ export class Reconciler {
 
   /** Removes what builds that no longer run left on disk (after a hard kill of the platform, say). */
   private async sweepScratch(): Promise<void> {
-    const removed = (await this.deps.runner.sweepScratch?.()) ?? [];
+    const removed = (await this.deps.runner.sweepScratch?.((ids) => this.deps.deployments.finishedAmong(ids))) ?? [];
     if (removed.length > 0) this.deps.logger.info({ deployments: removed }, 'removed the scratch folders of builds that no longer run');
   }
 

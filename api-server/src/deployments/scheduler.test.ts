@@ -53,8 +53,12 @@ class ScriptedRunner implements Runner {
     this.states.set(taskId, state);
     for (const l of this.listeners) l(taskId);
   }
-  async sweepScratch() {
+  /** Deployment ids the sweep asks about, and what the platform answered. */
+  askFinished: string[] = [];
+  finished: string[] = [];
+  async sweepScratch(finished?: (ids: string[]) => Promise<string[]>) {
     this.sweeps++;
+    if (finished) this.finished = await finished(this.askFinished);
     return this.leftovers.splice(0);
   }
   async close() {}
@@ -389,6 +393,19 @@ describe('reconciler: scratch space of builds that no longer run', () => {
     expect(runner.leftovers).toEqual([]);
     await reconciler.runPass();
     expect(runner.sweeps).toBe(2);
+  });
+
+  it('tells the sweep which deployments have ended, so it removes only their folders where others keep theirs', async () => {
+    const { scheduler, reconciler } = make({ global: 1 });
+    const p = await project('ended');
+    const done = await queue(p.id, 'done');
+    const waiting = await queue(p.id, 'waiting');
+    await scheduler.runPass();
+    await reportStatus(done, 'BUILDING', 1);
+    await reportStatus(done, 'READY', 2);
+    runner.askFinished = [done.id, waiting.id, 'dplnotours'];
+    await reconciler.runPass();
+    expect(runner.finished).toEqual([done.id]);
   });
 });
 

@@ -81,4 +81,26 @@ describe('local runner scratch folders', () => {
     expect(readdirSync(root)).toEqual(['not-a-build']);
     await r.close();
   });
+
+  it("removes the folders its builds left in the system temp folder before, only of deployments that ended, and nobody else's", async () => {
+    const root = scratchRoot();
+    const suffix = Math.random().toString(36).slice(2, 10);
+    const ours = join(tmpdir(), `build-dplold${suffix}-abc123`);
+    const unknown = join(tmpdir(), `build-dplother${suffix}-abc123`);
+    for (const dir of [ours, unknown]) {
+      mkdirSync(join(dir, 'work'), { recursive: true });
+      roots.push(dir);
+    }
+    const r = runner(root);
+    let asked: string[] = [];
+    const removed = await r.sweepScratch!(async (ids) => {
+      asked = ids;
+      return ids.filter((id) => id === `dplold${suffix}`);
+    });
+    expect(asked).toEqual(expect.arrayContaining([`dplold${suffix}`, `dplother${suffix}`]));
+    expect(removed).toEqual([`dplold${suffix}`]);
+    expect(existsSync(ours)).toBe(false);
+    expect(existsSync(unknown)).toBe(true);
+    await r.close();
+  });
 });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeBuildTaskEnv, type BuildTask, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
@@ -200,19 +200,38 @@ class LocalRunner implements Runner {
   /**
    * Removes every build folder under the scratch root whose build no longer runs: what a
    * hard-killed platform's builds left (their processes gone or stopped by the reconciler).
-   * A folder that still has a process working in it is left for a later sweep.
+   * A folder that still has a process working in it is left for a later sweep. With
+   * `finished` (which of these deployments have ended), the folders this platform's builds
+   * left in the system temp folder before it had a scratch root go too; nobody else's.
    */
-  async sweepScratch(): Promise<string[]> {
+  async sweepScratch(finished?: (deploymentIds: string[]) => Promise<string[]>): Promise<string[]> {
     const root = this.scratchRoot;
     if (!root) return [];
-    const live = new Set([...this.starting, ...[...this.tasks.values()].filter((t) => !t.exit).map((t) => t.deploymentId)]);
+    const removed = await this.sweepIn(root, await buildFolders(root));
+    if (finished && resolve(root) !== resolve(tmpdir())) {
+      const legacy = await buildFolders(tmpdir());
+      if (legacy.length > 0) {
+        const ended = new Set(await finished([...new Set(legacy.map((f) => f.deploymentId))]));
+        removed.push(
+          ...(await this.sweepIn(
+            tmpdir(),
+            legacy.filter((f) => ended.has(f.deploymentId)),
+          )),
+        );
+      }
+    }
+    return removed;
+  }
+
+  private async sweepIn(root: string, folders: BuildFolder[]): Promise<string[]> {
     const removed: string[] = [];
-    for (const name of await readdir(root).catch(() => [] as string[])) {
-      const deploymentId = SCRATCH_FOLDER.exec(name)?.[1];
-      if (!deploymentId || live.has(deploymentId)) continue;
+    const running = (deploymentId: string) =>
+      this.starting.has(deploymentId) || [...this.tasks.values()].some((t) => !t.exit && t.deploymentId === deploymentId);
+    for (const { name, deploymentId } of folders) {
+      if (running(deploymentId)) continue;
       if ((await buildProcessGroups(root, deploymentId)).length > 0) continue;
       // Checked again: a build of this deployment may have started meanwhile.
-      if (this.starting.has(deploymentId) || [...this.tasks.values()].some((t) => !t.exit && t.deploymentId === deploymentId)) continue;
+      if (running(deploymentId)) continue;
       await rm(join(root, name), { recursive: true, force: true }).then(
         () => removed.push(deploymentId),
         (err: unknown) => this.diag(`could not remove the build folder ${name}: ${String(err)}`),
@@ -266,6 +285,21 @@ function workDirPrefix(scratchRoot: string | undefined, deploymentId: string): s
 
 /** A build folder's name: `build-<deploymentId>-<random>`. */
 const SCRATCH_FOLDER = /^build-([a-z0-9]+)-[^/]+$/;
+
+interface BuildFolder {
+  name: string;
+  deploymentId: string;
+}
+
+/** The build folders directly in `root`. */
+async function buildFolders(root: string): Promise<BuildFolder[]> {
+  const folders: BuildFolder[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    const deploymentId = SCRATCH_FOLDER.exec(entry.name)?.[1];
+    if (deploymentId && entry.isDirectory()) folders.push({ name: entry.name, deploymentId });
+  }
+  return folders;
+}
 
 /**
  * Process groups with a process working inside the build's folder: the build-server and the
