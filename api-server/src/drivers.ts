@@ -180,11 +180,23 @@ export async function prepareScratchRoot(dir: string): Promise<void> {
   await chmod(dir, 0o711);
 }
 
-/** Free bytes on the disk of the local runner's scratch folder, for the scheduler's low-disk pause. */
-export function scratchFreeSpace(dir: string): () => Promise<number> {
+/**
+ * Free bytes for builds: the least of the disks of the local runner's scratch folder and of
+ * DATA_DIR (where a local store takes their output), for the scheduler's low-disk pause.
+ */
+export function buildFreeSpace(dirs: readonly string[]): () => Promise<number> {
   return async () => {
-    const s = await statfs(dir);
-    return s.bavail * s.bsize;
+    const free = await Promise.all(
+      dirs.map((dir) =>
+        statfs(dir).then(
+          (s) => s.bavail * s.bsize,
+          () => undefined,
+        ),
+      ),
+    );
+    const known = free.filter((n): n is number => n !== undefined);
+    if (known.length === 0) throw new Error(`cannot read the free space of ${dirs.join(', ')}`);
+    return Math.min(...known);
   };
 }
 
@@ -235,7 +247,7 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
       // Local builds share this machine's disk: launches pause while their scratch disk runs low.
       ...(config.RUNNER === 'local' && config.BUILD_MIN_FREE_DISK > 0
-        ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: scratchFreeSpace(config.scratchDir) } }
+        ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: buildFreeSpace([config.scratchDir, config.dataDir]) } }
         : {}),
       taskSettings: {
         ...buildTaskSettings(config, config.RUNNER),
