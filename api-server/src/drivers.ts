@@ -83,7 +83,7 @@ export async function localIsolation(config: ApiConfig): Promise<{ sandbox: Loca
       );
     }
     return {
-      sandbox: { isolation: 'none', network: 'egress' },
+      sandbox: { isolation: 'none', network: 'egress', diskBytes: config.BUILD_DISK },
       isolation: {
         singleUser: true,
         summary: `builds run unsandboxed, with the platform's own user: ${why}. Single-user mode: sign-up is closed once the first account exists`,
