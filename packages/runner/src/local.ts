@@ -182,7 +182,7 @@ class LocalRunner implements Runner {
     const task = this.tasks.get(taskId);
     if (!task) {
       const match = TASK_ID.exec(taskId);
-      const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(this.scratchRoot, match[2]!)).length > 0);
+      const alive = match && ((await findOrphan(taskId)) !== null || (await orphanProcessGroups(this.scratchRoot, match[2]!)).length > 0);
       return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
     }
     if (!task.exit) return { state: 'running' };
@@ -265,7 +265,7 @@ async function stopOrphan(scratchRoot: string | undefined, taskId: string): Prom
   if (!match) return;
   const orphan = await findOrphan(taskId);
   if (orphan) killGroup(orphan, 'SIGKILL');
-  await killLeftovers(scratchRoot, match[2]!);
+  for (const group of await orphanProcessGroups(scratchRoot, match[2]!)) killGroup(group, 'SIGKILL');
   await endBuildCgroup(`build-${match[2]!}`).catch(() => {});
 }
 
@@ -322,6 +322,12 @@ async function buildProcessGroups(scratchRoot: string | undefined, deploymentId:
     }
   }
   return [...groups];
+}
+
+/** A build's process groups, also in the system temp folder, where builds from before the scratch root worked. */
+async function orphanProcessGroups(scratchRoot: string | undefined, deploymentId: string): Promise<number[]> {
+  const groups = await buildProcessGroups(scratchRoot, deploymentId);
+  return scratchRoot === undefined ? groups : [...groups, ...(await buildProcessGroups(undefined, deploymentId))];
 }
 
 async function killLeftovers(scratchRoot: string | undefined, deploymentId: string): Promise<void> {
