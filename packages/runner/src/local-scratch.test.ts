@@ -56,7 +56,9 @@ describe('local runner scratch folders', () => {
     await ended;
     for (let i = 0; i < 50 && readdirSync(root).length > 0; i++) await sleep(50);
     expect(readdirSync(root)).toEqual([]);
+    // An empty scratch root goes at shutdown.
     await r.close();
+    expect(existsSync(root)).toBe(false);
   });
 
   it("sweeps dead builds' folders, keeps one a process still works in, and leaves other files alone", async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -256,6 +256,8 @@ class LocalRunner implements Runner {
           }),
       ),
     );
+    // The scratch root goes too when no build left anything in it (the next start makes it again).
+    if (this.scratchRoot) await rmdir(this.scratchRoot).catch(() => {});
   }
 }
 
