@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,12 +13,14 @@ import { freePort } from '@platform/testing/ports';
 // with SIGKILL while two builds run and two wait in the queue, then started again on the
 // same data folder. Nothing may stay QUEUED or BUILDING, and each end must be true: the
 // interrupted builds end ERROR (their processes, orphaned by the kill, are stopped), the
-// queued ones are built and READY.
+// queued ones are built and READY. And nothing of the killed builds stays on disk: their
+// scratch folders (clone, caches, home) are swept once their processes are stopped.
 
 const ROOT = join(import.meta.dirname, '..');
 
 describe('api-server restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-restart-'));
+  const scratchDir = mkdtempSync(join(tmpdir(), 'platform-restart-scratch-'));
   let server: ChildProcess | undefined;
   let api = '';
 
@@ -28,6 +30,7 @@ describe('api-server restart', () => {
       env: {
         PATH: process.env.PATH,
         DATA_DIR: dataDir,
+        BUILD_SCRATCH_DIR: scratchDir,
         API_PORT: String(port),
         MAX_CONCURRENT_BUILDS: '2',
         RECONCILE_INTERVAL_MS: '1000',
@@ -62,6 +65,7 @@ describe('api-server restart', () => {
       await new Promise((resolve) => server!.once('exit', resolve));
     }
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scratchDir, { recursive: true, force: true });
   });
 
   it('brings every deployment to a true terminal state after a SIGKILL during builds', async () => {
@@ -100,6 +104,12 @@ describe('api-server restart', () => {
     expect(metrics).toMatch(/^platform_build_queue_length 2$/m);
     expect(metrics).toMatch(/^platform_builds_running 2$/m);
 
+    // Each running build has its folder in the scratch root, named by its deployment.
+    expect(
+      readdirSync(scratchDir)
+        .map((name) => /^build-([a-z0-9]+)-/.exec(name)?.[1])
+        .sort(),
+    ).toEqual([...running].sort());
     server.kill('SIGKILL');
     await new Promise((resolve) => server!.once('exit', resolve));
     // The builds outlive the api-server (their own process groups), with nobody reading their output.
@@ -130,6 +140,10 @@ describe('api-server restart', () => {
       }
       expect(last).toMatchObject({ stream: 'system', message: expect.stringContaining('the platform restarted while it ran') });
     }
+    // The killed builds' scratch folders are gone too (the reconciler sweeps them once their
+    // processes are stopped), and so are the later builds' own: nothing is left behind.
+    for (let i = 0; i < 100 && readdirSync(scratchDir).length > 0; i++) await sleep(100);
+    expect(readdirSync(scratchDir)).toEqual([]);
     // Two restarts, two slow builds and two real ones: on a loaded two-core machine this takes
     // more than the suite's default minute.
   }, 240_000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accessOptionsFrom, loadApiConfig, loadApiSecrets } from './config.ts';
-import { buildTaskSettings } from './drivers.ts';
+import { apiOptionsFrom, buildFreeSpace, buildTaskSettings } from './drivers.ts';
 
 const DISTRIBUTED = {
   DATABASE_URL: 'postgres://platform:secret@db:5432/platform',
@@ -193,6 +193,25 @@ describe('api-server configuration: accounts and secrets', () => {
     expect(config).toMatchObject({ BUILD_MEMORY: 2 * 1024 ** 3, BUILD_DISK: 4 * 1024 ** 3, BUILD_PIDS_LIMIT: 1024, BUILD_CPU_SECONDS: 1800 });
     expect(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: '512m' }).BUILD_MEMORY).toBe(512 * 1024 ** 2);
     expect(() => loadApiConfig({ DATA_DIR: dataDir(), BUILD_MEMORY: 'lots' })).toThrow('BUILD_MEMORY');
+    // Scratch space: a folder of its own per data folder (the same one across restarts), or the one given; a low-disk floor.
+    const scratch = loadApiConfig({ DATA_DIR: '/srv/d' }).scratchDir;
+    expect(scratch).toMatch(/\/platform-builds-[0-9a-f]{12}$/);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d' }).scratchDir).toBe(scratch);
+    expect(loadApiConfig({ DATA_DIR: '/srv/e' }).scratchDir).not.toBe(scratch);
+    expect(loadApiConfig({ DATA_DIR: '/srv/d', BUILD_SCRATCH_DIR: '/scratch/builds' }).scratchDir).toBe('/scratch/builds');
+    expect(config.BUILD_MIN_FREE_DISK).toBe(1024 ** 3);
+    expect(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MIN_FREE_DISK: '0' }).BUILD_MIN_FREE_DISK).toBe(0);
+    expect(() => loadApiConfig({ DATA_DIR: dataDir(), BUILD_MIN_FREE_DISK: 'some' })).toThrow('BUILD_MIN_FREE_DISK');
+  });
+
+  it('pauses local launches under the low-disk floor, measured on the scratch and data disks', async () => {
+    const local = apiOptionsFrom(loadApiConfig({ DATA_DIR: dataDir() })).scheduler.lowDisk;
+    expect(local?.minFreeBytes).toBe(1024 ** 3);
+    expect(await local!.freeBytes()).toBeGreaterThan(0);
+    expect(apiOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), BUILD_MIN_FREE_DISK: '0' })).scheduler.lowDisk).toBeUndefined();
+    // A folder that does not exist (yet) is left out; none at all is an error the scheduler logs.
+    expect(await buildFreeSpace([tmpdir(), '/nonexistent/scratch'])()).toBeGreaterThan(0);
+    await expect(buildFreeSpace(['/nonexistent/scratch'])()).rejects.toThrow('cannot read the free space');
   });
 
   it('generates the keys once under DATA_DIR, owner-only, and reuses them', () => {

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -144,6 +145,15 @@ const apiEnvShape = {
       .regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g')
       .default('4g'),
   ).transform(bytes),
+  // Where the local runner puts each build's scratch folder (build-<deploymentId>-*): swept of dead builds' folders at start and by the reconciler. Default: platform-builds-<hash of DATA_DIR> in the system temp folder (the build's uid must pass through it; DATA_DIR is owner-only).
+  BUILD_SCRATCH_DIR: optional(z.string().min(1).optional()),
+  // Free space on the scratch folder's disk below which no build is launched (they wait, saying why). Default 1g; 0 switches it off.
+  BUILD_MIN_FREE_DISK: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 1g')
+      .default('1g'),
+  ).transform(bytes),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.
@@ -267,6 +277,8 @@ export interface ApiDriverSettings {
 
 export type ApiConfig = z.output<typeof apiConfigSchema> & {
   dataDir: string;
+  /** The local runner's scratch root (BUILD_SCRATCH_DIR, resolved, or its default). */
+  scratchDir: string;
   drivers: ApiDriverSettings;
   /** Folders local git paths must be inside; empty: local paths refused. */
   localGitRoots: string[];
@@ -286,6 +298,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
   return {
     ...parsed,
     dataDir,
+    scratchDir: resolve(parsed.BUILD_SCRATCH_DIR ?? join(tmpdir(), `platform-builds-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`)),
     localGitRoots,
     drivers: {
       db: parsed.DATABASE_URL

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
 import { createClickHouse } from '@platform/clickhouse';
@@ -83,7 +83,7 @@ export async function localIsolation(config: ApiConfig): Promise<{ sandbox: Loca
       );
     }
     return {
-      sandbox: { isolation: 'none', network: 'egress' },
+      sandbox: { isolation: 'none', network: 'egress', diskBytes: config.BUILD_DISK },
       isolation: {
         singleUser: true,
         summary: `builds run unsandboxed, with the platform's own user: ${why}. Single-user mode: sign-up is closed once the first account exists`,
@@ -121,8 +121,10 @@ export async function createRunner(config: ApiConfig, bus: EventBus, logger: Log
     case 'local': {
       const { sandbox, isolation } = await localIsolation(config);
       if (isolation.singleUser || isolation.problems.length > 0) log.warn({ problems: isolation.problems }, isolation.summary);
+      await prepareScratchRoot(config.scratchDir);
       return createLocalRunner({
         command: localBuildServerCommand(),
+        scratchRoot: config.scratchDir,
         eventBus: bus,
         onDiagnostic,
         sandbox,
@@ -163,6 +165,39 @@ export async function createRunner(config: ApiConfig, bus: EventBus, logger: Log
         assignPublicIp: config.ECS_ASSIGN_PUBLIC_IP,
       });
   }
+}
+
+/**
+ * The local runner's scratch root: the platform's own folder (not a symlink, not someone
+ * else's), which every build's uid may pass through but nobody may list.
+ */
+export async function prepareScratchRoot(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  const info = await lstat(dir);
+  if (!info.isDirectory() || info.uid !== process.getuid?.()) {
+    throw new Error(`invalid configuration: BUILD_SCRATCH_DIR: ${dir} must be a folder of the platform's own user (not a symlink)`);
+  }
+  await chmod(dir, 0o711);
+}
+
+/**
+ * Free bytes for builds: the least of the disks of the local runner's scratch folder and of
+ * DATA_DIR (where a local store takes their output), for the scheduler's low-disk pause.
+ */
+export function buildFreeSpace(dirs: readonly string[]): () => Promise<number> {
+  return async () => {
+    const free = await Promise.all(
+      dirs.map((dir) =>
+        statfs(dir).then(
+          (s) => s.bavail * s.bsize,
+          () => undefined,
+        ),
+      ),
+    );
+    const known = free.filter((n): n is number => n !== undefined);
+    if (known.length === 0) throw new Error(`cannot read the free space of ${dirs.join(', ')}`);
+    return Math.min(...known);
+  };
 }
 
 /** Where the runner runs the build-server; it decides what the task must carry. */
@@ -210,6 +245,10 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
+      // Local builds share this machine's disk: launches pause while their scratch disk runs low.
+      ...(config.RUNNER === 'local' && config.BUILD_MIN_FREE_DISK > 0
+        ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: buildFreeSpace([config.scratchDir, config.dataDir]) } }
+        : {}),
       taskSettings: {
         ...buildTaskSettings(config, config.RUNNER),
         localGitRoots: config.localGitRoots,

@@ -43,4 +43,12 @@ describe.skipIf(!runSandboxSuites)('a build that exceeds its limits', () => {
     expect(modest.status).toBe('READY');
     expect((await viaProxy(platform.proxyPort, 'modest.localhost')).text).toContain('modest build');
   }, 180_000);
+
+  it('counts /tmp and the home folder against the disk cap: past it the build ends in ERROR while another build beside it succeeds', async () => {
+    const [spread, beside] = await Promise.all([build('hog-spread', 'disk-spread'), build('beside', 'nothing')]);
+    expect(spread.status).toBe('ERROR');
+    expect(spread.errorMessage, spread.log).toBe('build command "npm run build" filled its disk (128 MiB)');
+    expect(beside.status, beside.log).toBe('READY');
+    expect((await viaProxy(platform.proxyPort, 'beside.localhost')).text).toContain('modest build');
+  }, 180_000);
 });

@@ -150,6 +150,27 @@ export class DeploymentsRepo {
     );
   }
 
+  /** Those of `ids` that are deployments which have ended (READY, ERROR, CANCELED). */
+  async finishedAmong(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM deployments WHERE id = ANY($1::text[]) AND status IN ('READY', 'ERROR', 'CANCELED')`, [
+      ids,
+    ]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Says on every deployment waiting in the queue why it waits (launches paused). */
+  async markWaiting(reason: string): Promise<void> {
+    await this.db.query(`UPDATE deployments SET launch_error = $1 WHERE status = 'QUEUED' AND launched_at IS NULL AND launch_error IS DISTINCT FROM $1`, [
+      reason,
+    ]);
+  }
+
+  /** Clears the waiting reasons that start with `prefix` (the pause is over). */
+  async clearWaiting(prefix: string): Promise<void> {
+    await this.db.query(`UPDATE deployments SET launch_error = NULL WHERE status = 'QUEUED' AND starts_with(launch_error, $1)`, [prefix]);
+  }
+
   /**
    * QUEUED deployments not yet launched that a newer deployment of the same project and
    * branch makes pointless: building them would only be overwritten. Deployments pinned to

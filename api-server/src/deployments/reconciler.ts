@@ -59,6 +59,7 @@ export class Reconciler {
       pass: async () => {
         await this.reconcileUnfinished();
         await this.appendPendingNotices();
+        await this.sweepScratch();
       },
       logger: deps.logger,
       failureMessage: 'reconciler pass failed',
@@ -128,6 +129,12 @@ export class Reconciler {
       await this.deps.lifecycle.finish(d, 'ERROR', endedWithoutResult(state));
     }
     for (const id of this.goneSince.keys()) if (!seen.has(id) && !id.startsWith('notice:')) this.goneSince.delete(id);
+  }
+
+  /** Removes what builds that no longer run left on disk (after a hard kill of the platform, say). */
+  private async sweepScratch(): Promise<void> {
+    const removed = (await this.deps.runner.sweepScratch?.((ids) => this.deps.deployments.finishedAmong(ids))) ?? [];
+    if (removed.length > 0) this.deps.logger.info({ deployments: removed }, 'removed the scratch folders of builds that no longer run');
   }
 
   /** How long the task has been gone: from its stop time, else from when this reconciler first saw it gone. */

@@ -10,7 +10,9 @@ import { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import { DeploymentsRepo, type DeploymentRow } from './deployments-repo.ts';
 import type { EventHistory } from './event-history.ts';
 import { Reconciler } from './reconciler.ts';
-import { Scheduler } from './scheduler.ts';
+import { presentDeployment } from './presenters.ts';
+import { Scheduler, type SchedulerOptions } from './scheduler.ts';
+import { Urls } from '../urls.ts';
 
 // The scheduler and reconciler against a real PostgreSQL engine (PGlite), with a scripted
 // in-memory Runner in place of processes or ECS: these tests are about which deployment is
@@ -24,6 +26,9 @@ class ScriptedRunner implements Runner {
   states = new Map<string, RunnerTaskState>();
   /** Errors the next start() calls throw, in order. */
   startErrors: Error[] = [];
+  /** Scratch folders of ended builds the next sweep finds, and how many sweeps ran. */
+  leftovers: string[] = [];
+  sweeps = 0;
   private listeners: ((taskId: string) => void)[] = [];
 
   async start(task: BuildTaskRequest) {
@@ -47,6 +52,14 @@ class ScriptedRunner implements Runner {
   end(taskId: string, state: RunnerTaskState) {
     this.states.set(taskId, state);
     for (const l of this.listeners) l(taskId);
+  }
+  /** Deployment ids the sweep asks about, and what the platform answered. */
+  askFinished: string[] = [];
+  finished: string[] = [];
+  async sweepScratch(finished?: (ids: string[]) => Promise<string[]>) {
+    this.sweeps++;
+    if (finished) this.finished = await finished(this.askFinished);
+    return this.leftovers.splice(0);
   }
   async close() {}
 }
@@ -98,7 +111,17 @@ beforeEach(async () => {
   await db.query(`UPDATE deployments SET status = 'CANCELED', pending_notice = NULL WHERE status IN ('QUEUED', 'BUILDING')`);
 });
 
-function make(options: { global?: number; perProject?: number; settleMs?: number; timeoutMs?: number; attempts?: number; retryMs?: number } = {}) {
+function make(
+  options: {
+    global?: number;
+    perProject?: number;
+    settleMs?: number;
+    timeoutMs?: number;
+    attempts?: number;
+    retryMs?: number;
+    lowDisk?: SchedulerOptions['lowDisk'];
+  } = {},
+) {
   let scheduler: Scheduler | undefined;
   const lifecycle = new DeploymentLifecycle({ deployments, runner, bus, history, logger, onFinished: () => scheduler?.kick() });
   const reconciler = new Reconciler(
@@ -114,6 +137,7 @@ function make(options: { global?: number; perProject?: number; settleMs?: number
       maxLaunchAttempts: options.attempts ?? 3,
       retryBaseDelayMs: options.retryMs ?? 20,
       maxRetryDelayMs: (options.retryMs ?? 20) * 2,
+      ...(options.lowDisk ? { lowDisk: options.lowDisk } : {}),
     },
   );
   made.push({ scheduler, reconciler, lifecycle });
@@ -313,6 +337,75 @@ describe('reconciler: builds that end without a result', () => {
     expect((await status(d.id)).status).toBe('ERROR');
     expect((await status(d.id)).error_message).toContain('the platform restarted while it ran');
     expect(runner.stopped.map((s) => s.taskId)).toEqual([`task-${d.id}`]);
+  });
+});
+
+describe('scheduler: low disk space', () => {
+  it('launches nothing while the build disk is under its floor, says why on the waiting deployments, and resumes when space is back', async () => {
+    let free = 200 * 1024 ** 2;
+    const { scheduler } = make({ global: 2, lowDisk: { minFreeBytes: 1024 ** 3, freeBytes: async () => free } });
+    const p = await project('disk');
+    const d1 = await queue(p.id, 'one');
+    const d2 = await queue(p.id, 'two');
+    await scheduler.runPass();
+    expect(runner.started).toEqual([]);
+    const urls = new Urls({ rootDomain: 'localhost', scheme: 'http', port: 80 });
+    for (const d of [d1, d2]) {
+      const row = await status(d.id);
+      expect(row.status).toBe('QUEUED');
+      expect(presentDeployment(row, p, urls).waitingReason).toBe(
+        'waiting for disk space: builds are paused while the build disk has 200 MiB free, less than the 1.0 GiB the platform keeps free (BUILD_MIN_FREE_DISK)',
+      );
+    }
+    // A deployment queued during the pause says so too.
+    const d3 = await queue(p.id, 'three');
+    await scheduler.runPass();
+    expect(runner.started).toEqual([]);
+    expect((await status(d3.id)).launch_error).toMatch(/^waiting for disk space:/);
+
+    free = 5 * 1024 ** 3;
+    await scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d1.id, d2.id]);
+    const waiting = await status(d3.id);
+    expect(waiting.launch_error).toBeNull();
+    expect(presentDeployment(waiting, p, urls)).not.toHaveProperty('waitingReason');
+  });
+
+  it('launches as before when the probe fails or the floor is 0', async () => {
+    const failing = make({ global: 1, lowDisk: { minFreeBytes: 1024 ** 3, freeBytes: async () => Promise.reject(new Error('statfs failed')) } });
+    const p = await project('probe');
+    const d = await queue(p.id);
+    await failing.scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d.id]);
+    const off = make({ global: 2, lowDisk: { minFreeBytes: 0, freeBytes: async () => 0 } });
+    const e = await queue(p.id, 'other');
+    await off.scheduler.runPass();
+    expect(runner.started.map((t) => t.deploymentId)).toEqual([d.id, e.id]);
+  });
+});
+
+describe('reconciler: scratch space of builds that no longer run', () => {
+  it('sweeps at start, before any interval, and on every pass after', async () => {
+    const { reconciler } = make();
+    runner.leftovers.push('dplleftover1');
+    await reconciler.start();
+    expect(runner.sweeps).toBe(1);
+    expect(runner.leftovers).toEqual([]);
+    await reconciler.runPass();
+    expect(runner.sweeps).toBe(2);
+  });
+
+  it('tells the sweep which deployments have ended, so it removes only their folders where others keep theirs', async () => {
+    const { scheduler, reconciler } = make({ global: 1 });
+    const p = await project('ended');
+    const done = await queue(p.id, 'done');
+    const waiting = await queue(p.id, 'waiting');
+    await scheduler.runPass();
+    await reportStatus(done, 'BUILDING', 1);
+    await reportStatus(done, 'READY', 2);
+    runner.askFinished = [done.id, waiting.id, 'dplnotours'];
+    await reconciler.runPass();
+    expect(runner.finished).toEqual([done.id]);
   });
 });
 

@@ -20,7 +20,15 @@ export interface SchedulerOptions {
   retryBaseDelayMs?: number;
   /** Default 60 s. */
   maxRetryDelayMs?: number;
+  /**
+   * Launches pause while the builds' scratch disk has less than `minFreeBytes` free (the
+   * waiting deployments say why), and resume once it has more. Unset or 0: never paused.
+   */
+  lowDisk?: { minFreeBytes: number; freeBytes: () => Promise<number> };
 }
+
+/** How the waiting reason of a low-disk pause starts (so any replica can clear it). */
+export const LOW_DISK_REASON = 'waiting for disk space:';
 
 export interface SchedulerEvents {
   launched?: (row: DeploymentRow) => void;
@@ -36,6 +44,8 @@ export interface SchedulerEvents {
  */
 export class Scheduler {
   private readonly worker: PeriodicWorker;
+  /** The reason launches are paused for lack of disk space, while they are; false once known not to be. */
+  private pausedFor: string | false | undefined;
 
   constructor(
     private readonly deps: {
@@ -80,6 +90,7 @@ export class Scheduler {
   /** Supersede, then launch while slots are free. */
   private async schedule(): Promise<void> {
     await this.supersede();
+    if (await this.lowOnDisk()) return;
     const limits = {
       global: this.options.maxConcurrentBuilds,
       perProject: this.options.maxConcurrentBuildsPerProject ?? this.options.maxConcurrentBuilds,
@@ -87,6 +98,33 @@ export class Scheduler {
     for (let next = await this.deps.deployments.claimNext(limits); next; next = await this.deps.deployments.claimNext(limits)) {
       await this.launch(next);
     }
+  }
+
+  /** True while free space is under the floor: the waiting deployments then carry the reason, cleared once it is back. */
+  private async lowOnDisk(): Promise<boolean> {
+    const { lowDisk } = this.options;
+    if (!lowDisk || lowDisk.minFreeBytes <= 0) return false;
+    let free: number;
+    try {
+      free = await lowDisk.freeBytes();
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not measure the free space of the build disk; launching anyway');
+      return false;
+    }
+    if (free < lowDisk.minFreeBytes) {
+      const reason = `${LOW_DISK_REASON} builds are paused while the build disk has ${formatBytes(free)} free, less than the ${formatBytes(lowDisk.minFreeBytes)} the platform keeps free (BUILD_MIN_FREE_DISK)`;
+      if (!this.pausedFor) this.deps.logger.warn({ freeBytes: free, minFreeBytes: lowDisk.minFreeBytes }, 'build launches paused: low disk space');
+      this.pausedFor = reason;
+      await this.deps.deployments.markWaiting(reason);
+      return true;
+    }
+    if (this.pausedFor !== false) {
+      // Once after a pause (or at start: a pause from before a restart), the reasons go.
+      if (this.pausedFor) this.deps.logger.info({ freeBytes: free }, 'build launches resumed: disk space is back');
+      await this.deps.deployments.clearWaiting(LOW_DISK_REASON);
+      this.pausedFor = false;
+    }
+    return false;
   }
 
   private async supersede(): Promise<void> {
@@ -153,4 +191,14 @@ export class Scheduler {
       ...this.options.taskSettings,
     };
   }
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }

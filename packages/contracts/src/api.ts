@@ -207,6 +207,8 @@ export const deploymentSchema = z.object({
   ref: z.string().nullable(),
   commit: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  /** Why a QUEUED deployment is still waiting (launches paused for lack of disk space, a launch to retry). */
+  waitingReason: z.string().optional(),
   /** false for a redeploy without the build cache. */
   useBuildCache: z.boolean().optional(),
   url: z.string(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -151,5 +151,25 @@ describe('container runner (FAKE engine CLI)', () => {
     expect(argv.join(' ')).not.toContain('/etc');
     // The build-server refuses it in turn: no local roots reach the container.
     expect(JSON.parse(env.BUILD_TASK!)).toMatchObject({ gitUrl: '/etc', localGitRoots: [] });
+  });
+
+  it("removes the local repository copies that builds of ended deployments left in the system temp folder, and nobody else's", async () => {
+    const runner = createContainerRunner({
+      engine: 'podman',
+      engineBinary: fakeEngine(0).binary,
+      image: 'localhost/build:test',
+      limits: { cpus: 1, memory: '512m', pids: 256, scratchSize: '1g' },
+      eventBus: createInProcessEventBus(),
+    });
+    const suffix = Math.random().toString(36).slice(2, 10);
+    const ended = join(tmpdir(), `build-source-dplended${suffix}-abc`);
+    const other = join(tmpdir(), `build-source-dplother${suffix}-abc`);
+    for (const dir of [ended, other]) mkdirSync(join(dir, 'repo.git'), { recursive: true });
+    const removed = await runner.sweepScratch!(async (ids) => ids.filter((id) => id === `dplended${suffix}`));
+    expect(removed).toEqual([`dplended${suffix}`]);
+    expect(existsSync(ended)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+    rmSync(other, { recursive: true, force: true });
+    await runner.close();
   });
 });

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { encodeBuildTaskEnv, isUnderRoots, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
@@ -254,6 +254,32 @@ class ContainerRunner implements Runner {
       return { state: 'running', orphaned: true };
     }
     return { state: 'stopped', exitCode: Number(exit), reason: `the build container is ${status} (exit code ${exit})` };
+  }
+
+  /**
+   * The builds' file systems are their containers' own; only the copies of local repositories
+   * (`build-source-<deploymentId>-*` in the system temp folder) outlive a hard kill. Those of
+   * deployments that ended and that no container of this runner still reads go.
+   */
+  async sweepScratch(finished?: (deploymentIds: string[]) => Promise<string[]>): Promise<string[]> {
+    if (!finished) return [];
+    const copies: { name: string; deploymentId: string }[] = [];
+    for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+      const deploymentId = /^build-source-([a-z0-9]+)-[^/]+$/.exec(name)?.[1];
+      if (deploymentId) copies.push({ name, deploymentId });
+    }
+    if (copies.length === 0) return [];
+    const ended = new Set(await finished([...new Set(copies.map((c) => c.deploymentId))]));
+    const running = [...this.tasks.entries()].filter(([, t]) => !t.exit).map(([taskId]) => taskId);
+    const removed: string[] = [];
+    for (const { name, deploymentId } of copies) {
+      if (!ended.has(deploymentId) || running.includes(`${CONTAINER_NAME_PREFIX}${deploymentId}`)) continue;
+      await rm(join(tmpdir(), name), { recursive: true, force: true }).then(
+        () => removed.push(deploymentId),
+        () => {},
+      );
+    }
+    return removed;
   }
 
   onTaskEnded(listener: (taskId: string) => void): void {

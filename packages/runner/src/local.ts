@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeBuildTaskEnv, type BuildTask, type BuildTaskRequest, type SandboxSettings } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
@@ -29,6 +29,13 @@ export interface LocalRunnerOptions {
   /** What the probe found, for the platform's start-up line and the dashboard. */
   isolation: RunnerIsolation;
   onDiagnostic?: (line: string) => void;
+  /**
+   * The platform's folder for build scratch space: each build's folder is
+   * `<scratchRoot>/build-<deploymentId>-<random>` (clone, caches, home, tmp, disk image), and
+   * `sweepScratch` removes any folder there whose build is no longer running. Default: the
+   * system temp folder (nothing is swept there: it is not the platform's alone).
+   */
+  scratchRoot?: string;
 }
 
 interface LocalTask {
@@ -64,6 +71,9 @@ class LocalRunner implements Runner {
   private readonly asRoot = process.getuid?.() === 0;
   private readonly uidBase: number;
   private readonly argv: readonly string[];
+  private readonly scratchRoot: string | undefined;
+  /** Deployments whose folder exists but whose child is not yet in `tasks`. */
+  private readonly starting = new Set<string>();
 
   constructor(private readonly options: LocalRunnerOptions) {
     const [program, ...baseArgs] = options.command;
@@ -73,6 +83,7 @@ class LocalRunner implements Runner {
     this.killGraceMs = options.killGraceMs ?? 30_000;
     this.diag = options.onDiagnostic ?? (() => {});
     this.uidBase = options.uidBase ?? 100_000;
+    this.scratchRoot = options.scratchRoot;
     // As root, the build-server gets a mount namespace of its own: the scratch disk it mounts
     // for the build is gone when it is, however it ends (a hard kill of the whole platform).
     this.argv = this.asRoot ? ['unshare', '--mount', '--propagation', 'private', '--', program, ...baseArgs] : [program, ...baseArgs];
@@ -83,7 +94,16 @@ class LocalRunner implements Runner {
     const slot = this.freeSlot();
     const uid = this.uidBase + slot;
     const task = { ...request, sandbox: { ...options.sandbox, ...(this.asRoot && options.sandbox.isolation !== 'none' ? { uid, gid: uid } : {}) } };
-    const workDir = await mkdtemp(workDirPrefix(task.deploymentId));
+    this.starting.add(task.deploymentId);
+    try {
+      return await this.launch(task, slot);
+    } finally {
+      this.starting.delete(task.deploymentId);
+    }
+  }
+
+  private async launch(task: BuildTask, slot: number): Promise<StartedTask> {
+    const workDir = await mkdtemp(workDirPrefix(this.scratchRoot, task.deploymentId));
     // The sandbox's uid passes through to the work folder it owns; it can list nothing here.
     await chmod(workDir, 0o711);
     const env: Record<string, string> = { ...this.inherited, HOME: workDir, ...encodeBuildTaskEnv(task) };
@@ -140,7 +160,7 @@ class LocalRunner implements Runner {
       state.exit = { code, signal, at: Date.now() };
       // The user's commands run in process groups of their own: whatever outlived the build-server goes with it,
       // and so does anything still in the build's cgroup (a supervisor killed mid-command cleans up nothing).
-      await killLeftovers(task.deploymentId);
+      await killLeftovers(this.scratchRoot, task.deploymentId);
       if (task.sandbox.isolation === 'bubblewrap') await endBuildCgroup(`build-${task.deploymentId}`).catch(() => {});
       for (const listener of this.listeners) listener(taskId);
       await rm(workDir, { recursive: true, force: true }).catch(() => {});
@@ -149,7 +169,7 @@ class LocalRunner implements Runner {
 
   async stop(taskId: string, reason: string): Promise<void> {
     const task = this.tasks.get(taskId);
-    if (!task) return stopOrphan(taskId);
+    if (!task) return stopOrphan(this.scratchRoot, taskId);
     if (task.exit) return;
     task.stopReason = reason;
     killGroup(task.child.pid, 'SIGTERM');
@@ -162,7 +182,7 @@ class LocalRunner implements Runner {
     const task = this.tasks.get(taskId);
     if (!task) {
       const match = TASK_ID.exec(taskId);
-      const alive = match && ((await findOrphan(taskId)) !== null || (await buildProcessGroups(match[2]!)).length > 0);
+      const alive = match && ((await findOrphan(taskId)) !== null || (await orphanProcessGroups(this.scratchRoot, match[2]!)).length > 0);
       return alive ? { state: 'running', orphaned: true } : { state: 'unknown' };
     }
     if (!task.exit) return { state: 'running' };
@@ -175,6 +195,49 @@ class LocalRunner implements Runner {
           ? `build process was killed by ${signal}`
           : `build process exited with code ${code}`;
     return { state: 'stopped', ...(code !== null ? { exitCode: code } : {}), reason, stoppedAt: at };
+  }
+
+  /**
+   * Removes every build folder under the scratch root whose build no longer runs: what a
+   * hard-killed platform's builds left (their processes gone or stopped by the reconciler).
+   * A folder that still has a process working in it is left for a later sweep. With
+   * `finished` (which of these deployments have ended), the folders this platform's builds
+   * left in the system temp folder before it had a scratch root go too; nobody else's.
+   */
+  async sweepScratch(finished?: (deploymentIds: string[]) => Promise<string[]>): Promise<string[]> {
+    const root = this.scratchRoot;
+    if (!root) return [];
+    const removed = await this.sweepIn(root, await buildFolders(root));
+    if (finished && resolve(root) !== resolve(tmpdir())) {
+      const legacy = await buildFolders(tmpdir());
+      if (legacy.length > 0) {
+        const ended = new Set(await finished([...new Set(legacy.map((f) => f.deploymentId))]));
+        removed.push(
+          ...(await this.sweepIn(
+            tmpdir(),
+            legacy.filter((f) => ended.has(f.deploymentId)),
+          )),
+        );
+      }
+    }
+    return removed;
+  }
+
+  private async sweepIn(root: string, folders: BuildFolder[]): Promise<string[]> {
+    const removed: string[] = [];
+    const running = (deploymentId: string) =>
+      this.starting.has(deploymentId) || [...this.tasks.values()].some((t) => !t.exit && t.deploymentId === deploymentId);
+    for (const { name, deploymentId } of folders) {
+      if (running(deploymentId)) continue;
+      if ((await buildProcessGroups(root, deploymentId)).length > 0) continue;
+      // Checked again: a build of this deployment may have started meanwhile.
+      if (running(deploymentId)) continue;
+      await rm(join(root, name), { recursive: true, force: true }).then(
+        () => removed.push(deploymentId),
+        (err: unknown) => this.diag(`could not remove the build folder ${name}: ${String(err)}`),
+      );
+    }
+    return removed;
   }
 
   onTaskEnded(listener: (taskId: string) => void): void {
@@ -193,16 +256,18 @@ class LocalRunner implements Runner {
           }),
       ),
     );
+    // The scratch root goes too when no build left anything in it (the next start makes it again).
+    if (this.scratchRoot) await rmdir(this.scratchRoot).catch(() => {});
   }
 }
 
 /** A build from before a restart: its processes may still run, with nobody reading its events. */
-async function stopOrphan(taskId: string): Promise<void> {
+async function stopOrphan(scratchRoot: string | undefined, taskId: string): Promise<void> {
   const match = TASK_ID.exec(taskId);
   if (!match) return;
   const orphan = await findOrphan(taskId);
   if (orphan) killGroup(orphan, 'SIGKILL');
-  await killLeftovers(match[2]!);
+  for (const group of await orphanProcessGroups(scratchRoot, match[2]!)) killGroup(group, 'SIGKILL');
   await endBuildCgroup(`build-${match[2]!}`).catch(() => {});
 }
 
@@ -216,8 +281,26 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 /** Every build's working folder starts with this, so its processes can be found by their cwd. */
-function workDirPrefix(deploymentId: string): string {
-  return join(tmpdir(), `build-${deploymentId}-`);
+function workDirPrefix(scratchRoot: string | undefined, deploymentId: string): string {
+  return join(scratchRoot ?? tmpdir(), `build-${deploymentId}-`);
+}
+
+/** A build folder's name: `build-<deploymentId>-<random>`. */
+const SCRATCH_FOLDER = /^build-([a-z0-9]+)-[^/]+$/;
+
+interface BuildFolder {
+  name: string;
+  deploymentId: string;
+}
+
+/** The build folders directly in `root`. */
+async function buildFolders(root: string): Promise<BuildFolder[]> {
+  const folders: BuildFolder[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    const deploymentId = SCRATCH_FOLDER.exec(entry.name)?.[1];
+    if (deploymentId && entry.isDirectory()) folders.push({ name: entry.name, deploymentId });
+  }
+  return folders;
 }
 
 /**
@@ -225,8 +308,8 @@ function workDirPrefix(deploymentId: string): string {
  * user's install and build commands, which it starts in process groups of their own (and
  * which, once the build-server is gone, no parent links to the build any more).
  */
-async function buildProcessGroups(deploymentId: string): Promise<number[]> {
-  const prefix = workDirPrefix(deploymentId);
+async function buildProcessGroups(scratchRoot: string | undefined, deploymentId: string): Promise<number[]> {
+  const prefix = workDirPrefix(scratchRoot, deploymentId);
   const groups = new Set<number>();
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
@@ -243,8 +326,14 @@ async function buildProcessGroups(deploymentId: string): Promise<number[]> {
   return [...groups];
 }
 
-async function killLeftovers(deploymentId: string): Promise<void> {
-  for (const group of await buildProcessGroups(deploymentId)) killGroup(group, 'SIGKILL');
+/** A build's process groups, also in the system temp folder, where builds from before the scratch root worked. */
+async function orphanProcessGroups(scratchRoot: string | undefined, deploymentId: string): Promise<number[]> {
+  const groups = await buildProcessGroups(scratchRoot, deploymentId);
+  return scratchRoot === undefined ? groups : [...groups, ...(await buildProcessGroups(undefined, deploymentId))];
+}
+
+async function killLeftovers(scratchRoot: string | undefined, deploymentId: string): Promise<void> {
+  for (const group of await buildProcessGroups(scratchRoot, deploymentId)) killGroup(group, 'SIGKILL');
 }
 
 /**

@@ -70,6 +70,13 @@ export interface Runner {
   /** Calls `listener` as soon as a task this runner watches ends, so its fate is settled at once. */
   onTaskEnded?(listener: (taskId: string) => void): void;
   /**
+   * Removes the scratch space of builds that no longer run (a hard-killed platform's
+   * leftovers); returns the deployment ids whose folders it removed. `finished` says which of
+   * some deployments have ended, for folders in places the platform shares with others.
+   * Runners whose builds have a file system of their own (containers, ECS) have nothing to sweep.
+   */
+  sweepScratch?(finished?: (deploymentIds: string[]) => Promise<string[]>): Promise<string[]>;
+  /**
    * Shutdown. The local runner kills its children (they die with the embedded platform);
    * ECS tasks and detached containers keep running and are reconciled by the next start.
    */

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { sandboxSettingsSchema, type ParsedSandboxSettings, type SandboxSettings } from '@platform/contracts';
 import { formatBytes, spawnInBubblewrap, type BubblewrapLaunch } from './bubblewrap.ts';
 import { createBuildCgroup, type BuildCgroup } from './cgroup.ts';
+import { watchDiskUsage } from './disk-watch.ts';
 import { mountScratchDisk, type ScratchDisk } from './scratch-disk.ts';
 import type { Sandbox } from './sandbox.ts';
 import { killUid, spawnUnsandboxed } from './unsandboxed.ts';
@@ -41,8 +42,18 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     if (uid === undefined) return;
     await runProgram('chown', ['-R', '--no-dereference', `${uid}:${gid}`, '--', dir], 120_000);
   };
-  if (identity.settings.isolation === 'bubblewrap') return bubblewrapSandbox(options, identity, folders, handOver);
-  return unsandboxed(identity, folders.workDir, handOver);
+  const sandbox =
+    identity.settings.isolation === 'bubblewrap'
+      ? await bubblewrapSandbox(options, identity, folders, handOver)
+      : unsandboxed(identity, folders.workDir, handOver);
+  const { diskBytes } = identity.settings;
+  if (diskBytes === undefined || folders.disk) return sandbox;
+  // No disk image here: the work folder's usage is measured instead.
+  return {
+    ...sandbox,
+    description: identity.settings.isolation === 'bubblewrap' ? sandbox.description : `${sandbox.description}; disk ${formatBytes(diskBytes)}, measured`,
+    spawn: async (command, spawnOptions) => watchDiskUsage(await sandbox.spawn(command, spawnOptions), folders.workDir, diskBytes),
+  };
 }
 
 /** The `uid` and `none` sandboxes: the commands run as another uid, or as the supervisor's own. */
@@ -232,7 +243,11 @@ function describeBubblewrap({ settings, uid }: SandboxIdentity, egress: SandboxN
     settings.memoryBytes !== undefined && cgroup ? `memory ${formatBytes(settings.memoryBytes)}` : null,
     settings.pids !== undefined && cgroup ? `${settings.pids} processes` : null,
     settings.cpus !== undefined && cgroup ? `${settings.cpus} CPU` : null,
-    disk ? `disk ${formatBytes(disk.bytes)}` : settings.diskBytes !== undefined ? 'disk not limited here (needs root and a loop device)' : null,
+    disk
+      ? `disk ${formatBytes(disk.bytes)}`
+      : settings.diskBytes !== undefined
+        ? `disk ${formatBytes(settings.diskBytes)}, measured (no disk image here: needs root and a loop device)`
+        : null,
     hasLimits(settings) && !cgroup ? 'memory, process and CPU limits unavailable here (no writable cgroup)' : null,
   ].filter(Boolean);
   return `Sandbox: ${parts.join('; ')}`;

@@ -164,6 +164,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     if (!options.clickhouse) await deps.clickhouse.close();
     await deps.db.close();
     rmSync(dataDir, { recursive: true, force: true });
+    // The builds' scratch root lies outside the data folder (the build's uid must pass through it).
+    rmSync(config.scratchDir, { recursive: true, force: true });
   };
   const createDeployment = () => queuedPreview(base);
   return {

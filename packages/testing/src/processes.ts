@@ -1,7 +1,5 @@
 /** Processes of builds, found from outside through /proc (inside a sandbox a process has another pid). */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /** Every pid under /proc for which `keep` holds; a process gone meanwhile (or not ours to read) is left out. */
 function pidsWhere(keep: (pid: string) => boolean): number[] {
@@ -23,9 +21,10 @@ function pidsWhere(keep: (pid: string) => boolean): number[] {
  * folder, not the environment, is what identifies them.)
  */
 export function buildProcesses(deploymentId: string): number[] {
-  const workDirPrefix = join(tmpdir(), `build-${deploymentId}-`);
+  // The folder is `build-<id>-<random>` in the platform's scratch root (wherever that is).
+  const workDir = new RegExp(`/build-${deploymentId}-[^/]+(/|$)`);
   // A zombie has no cwd left: it drops out with the failed readlink.
-  return pidsWhere((pid) => readlinkSync(`/proc/${pid}/cwd`).startsWith(workDirPrefix));
+  return pidsWhere((pid) => workDir.test(readlinkSync(`/proc/${pid}/cwd`)));
 }
 
 /** The build-server process of a local build. */
