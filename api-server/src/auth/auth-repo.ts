@@ -64,18 +64,47 @@ export class UsersRepo {
     return rows[0]!;
   }
 
-  /** The user a live (not revoked, not expired) token belongs to; marks the token used. */
-  async userForToken(tokenHash: string): Promise<UserRow | null> {
-    const rows = await this.db.query<UserRow>(
+  /** The user a live (not revoked, not expired) token belongs to, and the token's id; marks the token used. */
+  async userForToken(tokenHash: string): Promise<{ user: UserRow; tokenId: string } | null> {
+    const rows = await this.db.query<UserRow & { used_token_id: string }>(
       `WITH used AS (
          UPDATE api_tokens SET last_used_at = now()
          WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-         RETURNING user_id
+         RETURNING id, user_id
        )
-       SELECT users.* FROM users JOIN used ON used.user_id = users.id`,
+       SELECT users.*, used.id AS used_token_id FROM users JOIN used ON used.user_id = users.id`,
       [tokenHash],
     );
+    const row = rows[0];
+    if (!row) return null;
+    const { used_token_id: tokenId, ...user } = row;
+    return { user, tokenId };
+  }
+
+  /** A new sign-in session of the user, good until `expiresAt`; returns its id. */
+  async createSession(userId: string, expiresAt: Date): Promise<string> {
+    const id = `ses_${randomId(20)}`;
+    await this.db.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [id, userId, expiresAt]);
+    return id;
+  }
+
+  /** The user of a live (not revoked, not expired) session of `userId`. */
+  async userForSession(sessionId: string, userId: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
+       WHERE sessions.id = $1 AND sessions.user_id = $2 AND sessions.revoked_at IS NULL AND sessions.expires_at > now()`,
+      [sessionId, userId],
+    );
     return rows[0] ?? null;
+  }
+
+  /** Revokes a session of the user; false when there is no such session. */
+  async revokeSession(userId: string, sessionId: string): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      'UPDATE sessions SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING id',
+      [sessionId, userId],
+    );
+    return rows.length > 0;
   }
 
   async listTokens(userId: string): Promise<ApiTokenRow[]> {

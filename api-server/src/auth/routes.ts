@@ -4,7 +4,7 @@ import { parseBody } from '../http/errors.ts';
 import { accountAndAddress, type RateLimiter } from '../http/rate-limit.ts';
 import type { AuthService } from './auth-service.ts';
 import { presentApiToken, presentUser } from './presenters.ts';
-import { currentUser } from './require-user.ts';
+import { currentCredential, currentUser } from './require-user.ts';
 
 /** Sign-up, login, the current user and their API tokens. */
 export function authRoutes(deps: {
@@ -30,6 +30,12 @@ export function authRoutes(deps: {
     const body = parseBody(loginBodySchema, req.body);
     const user = await auth.login(body.email, body.password);
     res.json({ user: presentUser(user), ...(await auth.issueAccessToken(user)) });
+  });
+
+  // Sign-out: the credential this request carries stops working at once, on REST and on sockets.
+  router.post('/auth/logout', requireUser, async (_req, res) => {
+    await auth.logout(currentUser(res), currentCredential(res));
+    res.status(204).end();
   });
 
   router.get('/auth/me', requireUser, (_req, res) => {

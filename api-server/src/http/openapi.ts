@@ -53,6 +53,13 @@ const AUTH_OPERATIONS: Operation[] = [
     errors: [401],
     limited: true,
   },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary:
+      'Sign out: revoke the credential this request carries (the session of an access token, or the API token); open live-log sockets using it are disconnected',
+    responses: { 204: null },
+  },
   { method: 'get', path: '/auth/me', summary: 'The signed-in user', responses: { 200: obj({ user: c.userSchema }) } },
   {
     method: 'post',
