@@ -55,8 +55,11 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 async function seed(base: string): Promise<Record<string, string>> {
   const session = await call(base, 'POST', '/auth/signup', { email: 'contract@example.test', password: 'correct horse battery staple' });
   // The run signs in with the session's access token: the fuzzer revokes the API tokens it
-  // finds listed (this one too), and an access token cannot be revoked.
+  // finds listed (this one too). Signing out revokes a session: POST /auth/logout is sent with
+  // a session of its own, so the run's session outlives it.
   const token: string = session.accessToken;
+  const logoutToken: string = (await call(base, 'POST', '/auth/login', { email: 'contract@example.test', password: 'correct horse battery staple' }))
+    .accessToken;
   await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, token);
   // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
   const gitUrl = 'https://git.invalid/contract/site.git';
@@ -68,6 +71,7 @@ async function seed(base: string): Promise<Record<string, string>> {
   await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token);
   return {
     API_TOKEN: token,
+    LOGOUT_TOKEN: logoutToken,
     PROJECT_ID: project.id,
     DEPLOYMENT_ID: deployment.id,
   };
