@@ -64,15 +64,17 @@ export class UsersRepo {
     return rows[0]!;
   }
 
-  /** The user a live (not revoked, not expired) token belongs to, and the token's id; marks the token used. */
-  async userForToken(tokenHash: string): Promise<{ user: UserRow; tokenId: string } | null> {
+  /**
+   * The user a live (not revoked, not expired) token belongs to, and the token's id; marks the
+   * token used unless `touch` is false (an open socket's re-check is no new use).
+   */
+  async userForToken(tokenHash: string, touch = true): Promise<{ user: UserRow; tokenId: string } | null> {
+    const live = 'token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
     const rows = await this.db.query<UserRow & { used_token_id: string }>(
-      `WITH used AS (
-         UPDATE api_tokens SET last_used_at = now()
-         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-         RETURNING id, user_id
-       )
-       SELECT users.*, used.id AS used_token_id FROM users JOIN used ON used.user_id = users.id`,
+      touch
+        ? `WITH used AS (UPDATE api_tokens SET last_used_at = now() WHERE ${live} RETURNING id, user_id)
+           SELECT users.*, used.id AS used_token_id FROM users JOIN used ON used.user_id = users.id`
+        : `SELECT users.*, api_tokens.id AS used_token_id FROM api_tokens JOIN users ON users.id = api_tokens.user_id WHERE ${live}`,
       [tokenHash],
     );
     const row = rows[0];

@@ -87,16 +87,21 @@ export class AuthService {
     return (await this.authenticate(credential))?.user ?? null;
   }
 
+  /** `userFor` for a credential already in use (an open socket's re-check): an API token is not marked used again. */
+  async stillValid(credential: string): Promise<UserRow | null> {
+    return (await this.authenticate(credential, false))?.user ?? null;
+  }
+
   /**
    * The user and the credential (session or API token) a bearer token stands for; null when
    * it is invalid, expired or revoked. Checked against the database every time, so a
    * revocation holds at once on every replica. An access token without a session (from before
    * sessions existed) is no longer accepted.
    */
-  async authenticate(credential: string): Promise<{ user: UserRow; credential: Credential } | null> {
+  async authenticate(credential: string, touch = true): Promise<{ user: UserRow; credential: Credential } | null> {
     if (credential.length > 4096) return null;
     if (credential.startsWith(`${API_TOKEN_PREFIX}_`)) {
-      const found = await this.deps.users.userForToken(sha256Hex(credential));
+      const found = await this.deps.users.userForToken(sha256Hex(credential), touch);
       return found ? { user: found.user, credential: { kind: 'api-token', id: found.tokenId } } : null;
     }
     let sub: string | undefined;

@@ -16,6 +16,8 @@ import { LogStream, type StreamDeps } from './stream.ts';
 /** Who may connect (a JWT or API token in the handshake) and read which deployment's logs. */
 export interface LiveLogsAccess {
   userFor(token: string): Promise<{ id: string } | null>;
+  /** `userFor` again for an open socket's credential (no new use recorded); default `userFor`. */
+  stillValid?(token: string): Promise<{ id: string } | null>;
   canRead(userId: string, deployment: DeploymentRow): Promise<boolean>;
   /** Calls the listener after every revocation on this replica; returns what unsubscribes. */
   onRevoked?(listener: () => void): () => void;
@@ -51,7 +53,11 @@ export class LiveLogsServer {
       this.io.use((socket, next) => authenticate(access, socket, next));
       // A revoked or expired credential's sockets are disconnected within a second.
       const watch = new CredentialWatch(
-        { sockets: () => this.io.of('/').sockets.values(), userFor: (token) => access.userFor(token), logger: deps.logger },
+        {
+          sockets: () => this.io.of('/').sockets.values(),
+          userFor: (token) => (access.stillValid ? access.stillValid(token) : access.userFor(token)),
+          logger: deps.logger,
+        },
         deps.credentialRecheckMs ?? 1_000,
       );
       const unsubscribe = access.onRevoked?.(() => void watch.kick());
