@@ -55,11 +55,11 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 async function seed(base: string): Promise<Record<string, string>> {
   const session = await call(base, 'POST', '/auth/signup', { email: 'contract@example.test', password: 'correct horse battery staple' });
   // The run signs in with the session's access token: the fuzzer revokes the API tokens it
-  // finds listed (this one too). Signing out revokes a session: POST /auth/logout is sent with
-  // a session of its own, so the run's session outlives it.
+  // finds listed (this one too). Signing out and revoking sessions end sessions: those routes
+  // are sent as another account, so the run's session outlives them.
   const token: string = session.accessToken;
-  const logoutToken: string = (await call(base, 'POST', '/auth/login', { email: 'contract@example.test', password: 'correct horse battery staple' }))
-    .accessToken;
+  const other = await call(base, 'POST', '/auth/signup', { email: 'sessions@example.test', password: 'correct horse battery staple' });
+  const logoutToken: string = other.accessToken;
   await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, token);
   // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
   const gitUrl = 'https://git.invalid/contract/site.git';

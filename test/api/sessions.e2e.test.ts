@@ -64,6 +64,32 @@ describe('revocable sessions', () => {
     expect((await http(platform.api, 'POST', '/auth/logout', undefined, as(a))).status).toBe(401);
   });
 
+  it('lists the sessions, marks the current one, and signs another one out', async () => {
+    const [here, lost] = [await login(), await login()];
+    const listed = (await http(platform.api, 'GET', '/auth/sessions', undefined, as(here))).json.sessions as {
+      id: string;
+      current: boolean;
+      revokedAt: string | null;
+    }[];
+    const current = listed.filter((s) => s.current);
+    expect(current).toHaveLength(1);
+    const lostId = JSON.parse(Buffer.from(lost.split('.')[1]!, 'base64url').toString()).jti as string;
+    expect(listed.map((s) => s.id)).toContain(lostId);
+    // A stranger cannot see or revoke them.
+    const stranger = (await platform.signup('session-stranger@example.test')).token;
+    expect((await http(platform.api, 'GET', '/auth/sessions', undefined, as(stranger))).json.sessions.map((s: { id: string }) => s.id)).not.toContain(lostId);
+    const refused = await http(platform.api, 'DELETE', `/auth/sessions/${lostId}`, undefined, as(stranger));
+    expect(refused.status).toBe(404);
+    expect((await http(platform.api, 'GET', '/auth/me', undefined, as(lost))).status).toBe(200);
+    // The owner signs the lost laptop out.
+    const revoked = await http(platform.api, 'DELETE', `/auth/sessions/${lostId}`, undefined, as(here));
+    expect(revoked.status).toBe(200);
+    expect(revoked.json.session).toMatchObject({ id: lostId, current: false });
+    expect(revoked.json.session.revokedAt).not.toBeNull();
+    expect((await http(platform.api, 'GET', '/auth/me', undefined, as(lost))).status).toBe(401);
+    expect((await http(platform.api, 'GET', '/auth/me', undefined, as(here))).status).toBe(200);
+  });
+
   it('signing out with an API token revokes that token', async () => {
     const secret = (await http(platform.api, 'POST', '/auth/tokens', { name: 'script' })).json.secret as string;
     expect((await http(platform.api, 'GET', '/auth/me', undefined, as(secret))).status).toBe(200);

@@ -20,6 +20,14 @@ export interface ApiTokenRow {
   revoked_at: Date | null;
 }
 
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
 export class UsersRepo {
   constructor(private readonly db: Db) {}
 
@@ -83,11 +91,17 @@ export class UsersRepo {
     return { user, tokenId };
   }
 
-  /** A new sign-in session of the user, good until `expiresAt`; returns its id. */
+  /** A new sign-in session of the user, good until `expiresAt`; returns its id. The user's sessions expired over a day ago are forgotten. */
   async createSession(userId: string, expiresAt: Date): Promise<string> {
     const id = `ses_${randomId(20)}`;
+    await this.db.query("DELETE FROM sessions WHERE user_id = $1 AND expires_at < now() - interval '1 day'", [userId]);
     await this.db.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [id, userId, expiresAt]);
     return id;
+  }
+
+  /** The user's sessions that have not expired, newest first (revoked ones included, marked). */
+  async listSessions(userId: string): Promise<SessionRow[]> {
+    return this.db.query<SessionRow>('SELECT * FROM sessions WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC, id LIMIT 500', [userId]);
   }
 
   /** The user of a live (not revoked, not expired) session of `userId`. */
@@ -100,13 +114,13 @@ export class UsersRepo {
     return rows[0] ?? null;
   }
 
-  /** Revokes a session of the user; false when there is no such session. */
-  async revokeSession(userId: string, sessionId: string): Promise<boolean> {
-    const rows = await this.db.query<{ id: string }>(
-      'UPDATE sessions SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING id',
-      [sessionId, userId],
-    );
-    return rows.length > 0;
+  /** Revokes a session of the user; null when there is no such session. */
+  async revokeSession(userId: string, sessionId: string): Promise<SessionRow | null> {
+    const rows = await this.db.query<SessionRow>('UPDATE sessions SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING *', [
+      sessionId,
+      userId,
+    ]);
+    return rows[0] ?? null;
   }
 
   async listTokens(userId: string): Promise<ApiTokenRow[]> {

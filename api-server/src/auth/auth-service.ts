@@ -1,8 +1,8 @@
 import { SignJWT, jwtVerify } from 'jose';
 import { randomSecret, sha256Hex } from '../crypto/tokens.ts';
-import { EmailTaken, InvalidCredentials, SignupDisabled, SignupSingleUser, TokenNotFound } from './errors.ts';
+import { EmailTaken, InvalidCredentials, SessionNotFound, SignupDisabled, SignupSingleUser, TokenNotFound } from './errors.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
-import type { ApiTokenRow, UserRow, UsersRepo } from './auth-repo.ts';
+import type { ApiTokenRow, SessionRow, UserRow, UsersRepo } from './auth-repo.ts';
 
 /** API tokens start with this, so the server (and secret scanners) tell them from JWTs. */
 export const API_TOKEN_PREFIX = 'plt';
@@ -131,6 +131,18 @@ export class AuthService {
 
   private announceRevocation(): void {
     for (const listener of this.revocationListeners) listener();
+  }
+
+  listSessions(user: UserRow): Promise<SessionRow[]> {
+    return this.deps.users.listSessions(user.id);
+  }
+
+  /** Signs one of the user's sessions out (another browser, a lost laptop). */
+  async revokeSession(user: UserRow, sessionId: string): Promise<SessionRow> {
+    const row = await this.deps.users.revokeSession(user.id, sessionId);
+    if (!row) throw new SessionNotFound();
+    this.announceRevocation();
+    return row;
   }
 
   listTokens(user: UserRow): Promise<ApiTokenRow[]> {

@@ -3,7 +3,7 @@ import { createApiTokenBodySchema, loginBodySchema, signupBodySchema } from '@pl
 import { parseBody } from '../http/errors.ts';
 import { accountAndAddress, type RateLimiter } from '../http/rate-limit.ts';
 import type { AuthService } from './auth-service.ts';
-import { presentApiToken, presentUser } from './presenters.ts';
+import { presentApiToken, presentSession, presentUser } from './presenters.ts';
 import { currentCredential, currentUser } from './require-user.ts';
 
 /** Sign-up, login, the current user and their API tokens. */
@@ -36,6 +36,16 @@ export function authRoutes(deps: {
   router.post('/auth/logout', requireUser, async (_req, res) => {
     await auth.logout(currentUser(res), currentCredential(res));
     res.status(204).end();
+  });
+
+  router.get('/auth/sessions', requireUser, async (_req, res) => {
+    const current = currentCredential(res);
+    res.json({ sessions: (await auth.listSessions(currentUser(res))).map((row) => presentSession(row, current)) });
+  });
+
+  router.delete('/auth/sessions/:sessionId', requireUser, async (req, res) => {
+    const row = await auth.revokeSession(currentUser(res), String(req.params.sessionId));
+    res.json({ session: presentSession(row, currentCredential(res)) });
   });
 
   router.get('/auth/me', requireUser, (_req, res) => {
