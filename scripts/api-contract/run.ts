@@ -58,8 +58,10 @@ async function seed(base: string): Promise<Record<string, string>> {
   // finds listed (this one too). Signing out and revoking sessions end sessions: those routes
   // are sent as another account, so the run's session outlives them.
   const token: string = session.accessToken;
-  const other = await call(base, 'POST', '/auth/signup', { email: 'sessions@example.test', password: 'correct horse battery staple' });
-  const logoutToken: string = other.accessToken;
+  const other = { email: 'sessions@example.test', password: 'correct horse battery staple' };
+  // Two sessions of it: signing out ends the first; the session routes use the second.
+  const logoutToken: string = (await call(base, 'POST', '/auth/signup', other)).accessToken;
+  const sessionsToken: string = (await call(base, 'POST', '/auth/login', other)).accessToken;
   await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, token);
   // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
   const gitUrl = 'https://git.invalid/contract/site.git';
@@ -72,6 +74,7 @@ async function seed(base: string): Promise<Record<string, string>> {
   return {
     API_TOKEN: token,
     LOGOUT_TOKEN: logoutToken,
+    SESSIONS_TOKEN: sessionsToken,
     PROJECT_ID: project.id,
     DEPLOYMENT_ID: deployment.id,
   };
