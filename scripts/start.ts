@@ -17,7 +17,8 @@ import { createLogger, onShutdown } from '@platform/logger';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The example site is deployed from DATA_DIR/repos: the one folder local git paths may name.
-const env = { LOG_LEVEL: 'warn', ALLOW_LOCAL_GIT: 'true', ...process.env };
+// The proxy runs in this process and forwards from loopback: the API believes its X-Forwarded-For.
+const env = { LOG_LEVEL: 'warn', ALLOW_LOCAL_GIT: 'true', TRUST_PROXY: 'loopback', ...process.env };
 const apiConfig = loadApiConfig(env);
 const proxyConfig = loadProxyConfig(env);
 const logger = createLogger({ level: apiConfig.LOG_LEVEL });

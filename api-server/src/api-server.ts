@@ -31,6 +31,8 @@ function liveLogsFor(c: Composition, deps: ApiDeps, options: ApiOptions, logger:
       logger,
       access: {
         userFor: (token) => auth.userFor(token),
+        stillValid: (token) => auth.stillValid(token),
+        onRevoked: (listener) => auth.onRevoked(listener),
         canRead: async (userId, deployment) => (await projects.getOwned(deployment.project_id, userId)) !== null,
       },
     },

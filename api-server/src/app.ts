@@ -13,6 +13,7 @@ import { errorHandler, refuseNulInUrl, unknownRoute } from './http/errors.ts';
 import { methodNotAllowed, pathsOf } from './http/method-not-allowed.ts';
 import { openApiDocument, UNDOCUMENTED_PATHS } from './http/openapi.ts';
 import { requestId, requestLog } from './http/request-id.ts';
+import { trustProxy } from './http/trust-proxy.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { requireOwnedProject } from './projects/access.ts';
 import { projectRoutes } from './projects/routes.ts';
@@ -50,7 +51,7 @@ function mountPublic(app: Express, c: Composition, options: ApiOptions, isolatio
 function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: ApiOptions): void {
   const { repos, services } = c;
   const signedIn = requireUser(services.auth);
-  app.use(authRoutes({ auth: services.auth, requireUser: signedIn, loginLimiter: services.loginLimiter }));
+  app.use(authRoutes({ auth: services.auth, requireUser: signedIn, loginLimiters: services.loginLimiters, signupLimiter: services.signupLimiter }));
   app.use(signedIn);
   app.use('/projects/:projectId', requireOwnedProject(repos.projects));
   app.use('/deployments/:deploymentId', requireOwnedDeployment(repos.projects, repos.deployments));
@@ -68,6 +69,8 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
 export function createApp(c: Composition, logsRoutes: Router, options: ApiOptions, isolation: NonNullable<ApiOptions['isolation']>, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
+  // X-Forwarded-For is believed only from the platform's own proxy (TRUST_PROXY): req.ip.
+  app.set('trust proxy', trustProxy(options.access.trustProxy.addresses, options.access.trustProxy.hops));
   app.use(requestId);
   app.use(requestLog(logger.child({ component: 'http' })));
   app.use(refuseNulInUrl);

@@ -55,7 +55,10 @@ export interface Services {
   webhooks: WebhooksService;
   analytics: AnalyticsService;
   routes: RoutePublisher;
-  loginLimiter: RateLimiter;
+  /** Login: per account email and client address, and a looser cap per address. */
+  loginLimiters: { account: RateLimiter; address: RateLimiter };
+  /** Sign-up: per client address, a bucket apart from login's. */
+  signupLimiter: RateLimiter;
   webhookLimiter: RateLimiter;
 }
 
@@ -145,7 +148,11 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
     webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger }),
     analytics: new AnalyticsService({ requestLogs: repos.requestLogs }),
     routes,
-    loginLimiter: new RateLimiter({ max: access.loginRateLimitPerMinute, windowMs: minute }),
+    loginLimiters: {
+      account: new RateLimiter({ max: access.loginRateLimitPerMinute, windowMs: minute }),
+      address: new RateLimiter({ max: access.loginAddressRateLimitPerMinute, windowMs: minute }),
+    },
+    signupLimiter: new RateLimiter({ max: access.signupRateLimitPerMinute, windowMs: minute }),
     webhookLimiter: new RateLimiter({ max: access.webhookRateLimitPerMinute, windowMs: minute }),
   };
 }

@@ -240,6 +240,16 @@ describe('api-server configuration: accounts and secrets', () => {
     expect(() => loadApiConfig({ ENV_ENCRYPTION_KEY: 'abcd' })).toThrow(/ENV_ENCRYPTION_KEY/);
     expect(() => loadApiConfig({ ALLOW_SIGNUP: 'maybe' })).toThrow(/ALLOW_SIGNUP/);
     expect(() => loadApiConfig({ LOGIN_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(/LOGIN_RATE_LIMIT_PER_MINUTE/);
+    expect(() => loadApiConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadApiConfig({ TRUST_PROXY: '10.0.0.0/40' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('trusts no proxy unless told which, and limits login and sign-up apart', () => {
+    const access = accessOptionsFrom(loadApiConfig({ DATA_DIR: dataDir() }));
+    expect(access.trustProxy).toEqual({ addresses: [], hops: 1 });
+    expect(access).toMatchObject({ loginRateLimitPerMinute: 10, loginAddressRateLimitPerMinute: 100, signupRateLimitPerMinute: 10 });
+    const behind = accessOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), TRUST_PROXY: '10.0.0.0/8, loopback', TRUST_PROXY_HOPS: '2' }));
+    expect(behind.trustProxy).toEqual({ addresses: ['10.0.0.0/8', 'loopback'], hops: 2 });
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type StorageSettings,
 } from '@platform/contracts';
 import type { ClickHouseSettings } from '@platform/clickhouse';
+import { isTrustProxyEntry } from './http/trust-proxy.ts';
 /** `a, b,c` → ['a', 'b', 'c']; unset → []. */
 const list = (v: string | undefined): string[] =>
   (v ?? '')
@@ -178,8 +179,16 @@ const apiEnvShape = {
   ENV_ENCRYPTION_KEY_FILE: optional(z.string().optional()),
   // Allow sign-up of new accounts. Default true where builds are sandboxed; in single-user mode (no sandbox) only the first account, and true is refused.
   ALLOW_SIGNUP: optional(z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
-  // Login attempts per client address per minute. Default 10.
+  // Login attempts per account email and client address per minute. Default 10.
   LOGIN_RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1).default(10)),
+  // Login attempts per client address per minute, whatever the account (a looser cap on guessing across accounts). Default 100.
+  LOGIN_ADDRESS_RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1).default(100)),
+  // Sign-ups per client address per minute (a bucket of their own, apart from login). Default 10.
+  SIGNUP_RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1).default(10)),
+  // Addresses or CIDRs of the platform's own proxy (and a load balancer in front of it), comma-separated; `loopback`, `linklocal`, `uniquelocal` name those ranges. Only a request from one of them may name the client in X-Forwarded-For. Default: none (npm start, with the proxy in the same process: loopback).
+  TRUST_PROXY: optional(z.string().optional()).transform(list),
+  // How many trusted proxies stand in front of the api-server (the proxy: 1; a load balancer before it: 2). Default 1.
+  TRUST_PROXY_HOPS: optional(z.coerce.number().int().min(1).max(10).default(1)),
   // Webhook and deploy-hook requests per client address per minute. Default 600.
   WEBHOOK_RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1).default(600)),
   // Let notification endpoints point at loopback or private addresses. Default false (they could reach internal services).
@@ -246,6 +255,9 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
   }
   for (const name of ['JWT_SECRET', 'ENV_ENCRYPTION_KEY'] as const) {
     if (env[name] && env[`${name}_FILE`]) complain(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`);
+  }
+  for (const entry of env.TRUST_PROXY) {
+    if (!isTrustProxyEntry(entry)) complain('TRUST_PROXY', `must list addresses, CIDRs or loopback/linklocal/uniquelocal (${JSON.stringify(entry)})`);
   }
   if (env.LOCAL_GIT_ROOTS.length > 0 && !env.ALLOW_LOCAL_GIT) complain('LOCAL_GIT_ROOTS', 'needs ALLOW_LOCAL_GIT=true');
   for (const root of env.LOCAL_GIT_ROOTS) if (!root.startsWith('/')) complain('LOCAL_GIT_ROOTS', `must be absolute folders (${JSON.stringify(root)})`);
@@ -387,8 +399,12 @@ export interface AccessOptions extends ApiSecrets {
   /** `open`; `first-account`: only while no account exists (single-user mode); `closed`. */
   signup: 'open' | 'first-account' | 'closed';
   loginRateLimitPerMinute: number;
+  loginAddressRateLimitPerMinute: number;
+  signupRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
   allowPrivateWebhookUrls: boolean;
+  /** Which peers may name the client in X-Forwarded-For (empty: nobody), and how many hops of them. */
+  trustProxy: { addresses: readonly string[]; hops: number };
 }
 
 export function accessOptionsFrom(config: ApiConfig, singleUser = false): AccessOptions {
@@ -397,6 +413,9 @@ export function accessOptionsFrom(config: ApiConfig, singleUser = false): Access
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     signup: config.ALLOW_SIGNUP === false ? 'closed' : singleUser ? 'first-account' : 'open',
     loginRateLimitPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE,
+    loginAddressRateLimitPerMinute: config.LOGIN_ADDRESS_RATE_LIMIT_PER_MINUTE,
+    signupRateLimitPerMinute: config.SIGNUP_RATE_LIMIT_PER_MINUTE,
+    trustProxy: { addresses: config.TRUST_PROXY, hops: config.TRUST_PROXY_HOPS },
     webhookRateLimitPerMinute: config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     allowPrivateWebhookUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,
   };

@@ -691,6 +691,16 @@ describe('api.<root> ingress', () => {
     }
   });
 
+  it('appends the real client address to a client-written X-Forwarded-For: the last entry is the one the api-server believes', async () => {
+    const { proxy, port } = await startProxy(tempStore(), { rootDomain: 'example.test', apiUpstream: `http://127.0.0.1:${upstreamPort}` });
+    try {
+      await send(port, 'api.example.test', '/project', { 'x-forwarded-for': '203.0.113.9' });
+      expect(seen.at(-1)?.forwardedFor).toBe('203.0.113.9,127.0.0.1');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('passes websocket upgrades through to the api-server', async () => {
     const { proxy, port } = await startProxy(tempStore(), { rootDomain: 'example.test', apiUpstream: `http://127.0.0.1:${upstreamPort}` });
     try {

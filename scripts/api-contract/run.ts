@@ -55,8 +55,13 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 async function seed(base: string): Promise<Record<string, string>> {
   const session = await call(base, 'POST', '/auth/signup', { email: 'contract@example.test', password: 'correct horse battery staple' });
   // The run signs in with the session's access token: the fuzzer revokes the API tokens it
-  // finds listed (this one too), and an access token cannot be revoked.
+  // finds listed (this one too). Signing out and revoking sessions end sessions: those routes
+  // are sent as another account, so the run's session outlives them.
   const token: string = session.accessToken;
+  const other = { email: 'sessions@example.test', password: 'correct horse battery staple' };
+  // Two sessions of it: signing out ends the first; the session routes use the second.
+  const logoutToken: string = (await call(base, 'POST', '/auth/signup', other)).accessToken;
+  const sessionsToken: string = (await call(base, 'POST', '/auth/login', other)).accessToken;
   await call(base, 'POST', '/auth/tokens', { name: 'api contract' }, token);
   // A repository that cannot be fetched: the deployments the fuzzer starts end at once.
   const gitUrl = 'https://git.invalid/contract/site.git';
@@ -68,6 +73,8 @@ async function seed(base: string): Promise<Record<string, string>> {
   await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token);
   return {
     API_TOKEN: token,
+    LOGOUT_TOKEN: logoutToken,
+    SESSIONS_TOKEN: sessionsToken,
     PROJECT_ID: project.id,
     DEPLOYMENT_ID: deployment.id,
   };

@@ -20,6 +20,14 @@ export interface ApiTokenRow {
   revoked_at: Date | null;
 }
 
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
 export class UsersRepo {
   constructor(private readonly db: Db) {}
 
@@ -64,17 +72,54 @@ export class UsersRepo {
     return rows[0]!;
   }
 
-  /** The user a live (not revoked, not expired) token belongs to; marks the token used. */
-  async userForToken(tokenHash: string): Promise<UserRow | null> {
-    const rows = await this.db.query<UserRow>(
-      `WITH used AS (
-         UPDATE api_tokens SET last_used_at = now()
-         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-         RETURNING user_id
-       )
-       SELECT users.* FROM users JOIN used ON used.user_id = users.id`,
+  /**
+   * The user a live (not revoked, not expired) token belongs to, and the token's id; marks the
+   * token used unless `touch` is false (an open socket's re-check is no new use).
+   */
+  async userForToken(tokenHash: string, touch = true): Promise<{ user: UserRow; tokenId: string } | null> {
+    const live = 'token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
+    const rows = await this.db.query<UserRow & { used_token_id: string }>(
+      touch
+        ? `WITH used AS (UPDATE api_tokens SET last_used_at = now() WHERE ${live} RETURNING id, user_id)
+           SELECT users.*, used.id AS used_token_id FROM users JOIN used ON used.user_id = users.id`
+        : `SELECT users.*, api_tokens.id AS used_token_id FROM api_tokens JOIN users ON users.id = api_tokens.user_id WHERE ${live}`,
       [tokenHash],
     );
+    const row = rows[0];
+    if (!row) return null;
+    const { used_token_id: tokenId, ...user } = row;
+    return { user, tokenId };
+  }
+
+  /** A new sign-in session of the user, good until `expiresAt`; returns its id. The user's sessions expired over a day ago are forgotten. */
+  async createSession(userId: string, expiresAt: Date): Promise<string> {
+    const id = `ses_${randomId(20)}`;
+    await this.db.query("DELETE FROM sessions WHERE user_id = $1 AND expires_at < now() - interval '1 day'", [userId]);
+    await this.db.query('INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)', [id, userId, expiresAt]);
+    return id;
+  }
+
+  /** The user's sessions that have not expired, newest first (revoked ones included, marked). */
+  async listSessions(userId: string): Promise<SessionRow[]> {
+    return this.db.query<SessionRow>('SELECT * FROM sessions WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC, id LIMIT 500', [userId]);
+  }
+
+  /** The user of a live (not revoked, not expired) session of `userId`. */
+  async userForSession(sessionId: string, userId: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
+       WHERE sessions.id = $1 AND sessions.user_id = $2 AND sessions.revoked_at IS NULL AND sessions.expires_at > now()`,
+      [sessionId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Revokes a session of the user; null when there is no such session. */
+  async revokeSession(userId: string, sessionId: string): Promise<SessionRow | null> {
+    const rows = await this.db.query<SessionRow>('UPDATE sessions SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND user_id = $2 RETURNING *', [
+      sessionId,
+      userId,
+    ]);
     return rows[0] ?? null;
   }
 

@@ -33,3 +33,9 @@ export class TokenNotFound extends NotFoundError {
     super('token');
   }
 }
+
+export class SessionNotFound extends NotFoundError {
+  constructor() {
+    super('session');
+  }
+}

@@ -53,6 +53,25 @@ const AUTH_OPERATIONS: Operation[] = [
     errors: [401],
     limited: true,
   },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary:
+      'Sign out: revoke the credential this request carries (the session of an access token, or the API token); open live-log sockets using it are disconnected',
+    responses: { 204: null },
+  },
+  {
+    method: 'get',
+    path: '/auth/sessions',
+    summary: "The signed-in user's sessions that have not expired",
+    responses: { 200: obj({ sessions: z.array(c.signInSessionSchema) }) },
+  },
+  {
+    method: 'delete',
+    path: '/auth/sessions/{sessionId}',
+    summary: 'Sign a session out: its access tokens stop working at once, its live-log sockets are disconnected',
+    responses: { 200: obj({ session: c.signInSessionSchema }) },
+  },
   { method: 'get', path: '/auth/me', summary: 'The signed-in user', responses: { 200: obj({ user: c.userSchema }) } },
   {
     method: 'post',

@@ -1,8 +1,19 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpError } from './errors.ts';
 
+/** The real client address: what the platform's own proxy saw, never what a client claims. */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** A login attempt's key: the account it names and the address it comes from. */
+export function accountAndAddress(req: Request): string {
+  const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+  return `${typeof email === 'string' ? email.trim().toLowerCase() : ''}\n${clientAddress(req)}`;
+}
+
 /**
- * Fixed-window request counter per client address, in memory (per replica). Enough to blunt
+ * Fixed-window request counter per key (a client address, an account and address), in memory (per replica). Enough to blunt
  * password guessing and webhook floods; a shared limit across replicas would need the DB.
  */
 export class RateLimiter {
@@ -23,9 +34,14 @@ export class RateLimiter {
     return w.count > this.options.max ? w.start + this.options.windowMs - now : 0;
   }
 
-  middleware(name: string): RequestHandler {
+  /**
+   * Counts the request under `keyOf(req)`: by default the client address (`req.ip`, which is
+   * the socket's peer unless that peer is a trusted proxy; see trust-proxy.ts). Over the
+   * limit: 429 with Retry-After.
+   */
+  middleware(name: string, keyOf: (req: Request) => string = clientAddress): RequestHandler {
     return (req, res, next) => {
-      const waitMs = this.hit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      const waitMs = this.hit(keyOf(req));
       if (waitMs === 0) return next();
       res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
       next(new HttpError(429, 'rate_limited', `too many ${name} requests; retry in ${Math.ceil(waitMs / 1000)} s`));

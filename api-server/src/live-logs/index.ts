@@ -36,6 +36,8 @@ export interface LiveLogsOptions extends StreamOptions {
   applied?: AppliedGateOptions;
   /** Consumer group of this replica's live feed; unique per replica (default: random). */
   groupId?: string;
+  /** How often open sockets' credentials are checked again (revoked or expired: disconnected). Default 1 s. */
+  credentialRecheckMs?: number;
 }
 
 export interface LiveLogsDeps {
@@ -73,7 +75,15 @@ export function createLiveLogs(deps: LiveLogsDeps, options: LiveLogsOptions = {}
     onApplied: appliedAnnouncer(deps.bus, deps.logger),
     async attach(server) {
       if (running) throw new Error('live logs are attached already');
-      const sockets = new LiveLogsServer(server, { logStore: deps.logStore, getRow, gate, logger, options, access: deps.access });
+      const sockets = new LiveLogsServer(server, {
+        logStore: deps.logStore,
+        getRow,
+        gate,
+        logger,
+        options,
+        access: deps.access,
+        credentialRecheckMs: options.credentialRecheckMs,
+      });
       running = { sockets, stop: await startFeeds(deps, options, gate, sockets) };
     },
     subscriberCount: (id) => running?.sockets.subscriberCount(id) ?? 0,

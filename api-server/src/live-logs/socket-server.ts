@@ -9,17 +9,24 @@ import {
   type SubscribeAck,
 } from '@platform/contracts';
 import type { DeploymentRow } from '../deployments/deployments-repo.ts';
+import { CredentialWatch } from './credential-watch.ts';
 import { HighWater } from './replay.ts';
 import { LogStream, type StreamDeps } from './stream.ts';
 
 /** Who may connect (a JWT or API token in the handshake) and read which deployment's logs. */
 export interface LiveLogsAccess {
   userFor(token: string): Promise<{ id: string } | null>;
+  /** `userFor` again for an open socket's credential (no new use recorded); default `userFor`. */
+  stillValid?(token: string): Promise<{ id: string } | null>;
   canRead(userId: string, deployment: DeploymentRow): Promise<boolean>;
+  /** Calls the listener after every revocation on this replica; returns what unsubscribes. */
+  onRevoked?(listener: () => void): () => void;
 }
 
 interface SocketData {
   userId?: string;
+  /** The handshake's credential, re-checked while the socket is open (credential-watch.ts). */
+  token?: string;
 }
 type LogSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
@@ -34,14 +41,31 @@ export class LiveLogsServer {
   private readonly streams = new Map<string, Set<LogStream>>();
   /** Highest seq the live feed has delivered, per deployment (the most recent 50,000). */
   private readonly liveHead = new HighWater(50_000);
+  private stopWatch: () => void = () => {};
 
   constructor(
     httpServer: HttpServer,
-    private readonly deps: StreamDeps & { access?: LiveLogsAccess },
+    private readonly deps: StreamDeps & { access?: LiveLogsAccess; credentialRecheckMs?: number },
   ) {
     this.io = new SocketServer(httpServer, { cors: { origin: true }, serveClient: false });
     const access = deps.access;
-    if (access) this.io.use((socket, next) => authenticate(access, socket, next));
+    if (access) {
+      this.io.use((socket, next) => authenticate(access, socket, next));
+      // A revoked or expired credential's sockets are disconnected within a second.
+      const watch = new CredentialWatch(
+        {
+          sockets: () => this.io.of('/').sockets.values(),
+          userFor: (token) => (access.stillValid ? access.stillValid(token) : access.userFor(token)),
+          logger: deps.logger,
+        },
+        deps.credentialRecheckMs ?? 1_000,
+      );
+      const unsubscribe = access.onRevoked?.(() => void watch.kick());
+      this.stopWatch = () => {
+        watch.stop();
+        unsubscribe?.();
+      };
+    }
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -77,6 +101,7 @@ export class LiveLogsServer {
   }
 
   async close(): Promise<void> {
+    this.stopWatch();
     for (const streams of [...this.streams.values()]) for (const stream of [...streams]) stream.close();
     this.streams.clear();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
@@ -170,6 +195,7 @@ function authenticate(access: LiveLogsAccess, socket: LogSocket, next: (err?: Er
     (user) => {
       if (!user) return next(new Error('unauthenticated: the token is invalid, expired or revoked'));
       socket.data.userId = user.id;
+      socket.data.token = token;
       next();
     },
     () => next(new Error('unauthenticated: could not check the token')),

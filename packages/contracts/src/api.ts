@@ -282,6 +282,17 @@ export const apiTokenSchema = z.object({
 });
 export type ApiToken = z.infer<typeof apiTokenSchema>;
 
+/** A sign-in session: every access token names one, and stops working when it is revoked. */
+export const signInSessionSchema = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  revokedAt: z.string().nullable(),
+  /** The session of the access token this request was sent with. */
+  current: z.boolean(),
+});
+export type SignInSession = z.infer<typeof signInSessionSchema>;
+
 // ---- deployments ----------------------------------------------------------------------
 
 const STATUS_LIST_PATTERN = (() => {

@@ -95,6 +95,8 @@ function testConfig(dataDir: string, options: PlatformOptions): ApiConfig {
     API_PORT: '0',
     LOG_LEVEL: 'warn',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    LOGIN_ADDRESS_RATE_LIMIT_PER_MINUTE: '1000',
+    SIGNUP_RATE_LIMIT_PER_MINUTE: '1000',
     ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     ALLOW_LOCAL_GIT: 'true',
     LOCAL_GIT_ROOTS: tmpdir(),

@@ -1,7 +1,7 @@
 // The page frame: title, the main region's content, the account links in the header,
 // and a message area for errors and confirmations.
 
-import { session } from './api.js';
+import { api, session } from './api.js';
 import { h, replace } from './dom.js';
 import { href, navigate } from './router.js';
 
@@ -34,6 +34,8 @@ export function renderNav() {
         class: 'link-button',
         text: 'Sign out',
         onClick: () => {
+          // The server revokes the session (the token is read before it is forgotten here).
+          api('POST', '/auth/logout').catch(() => {});
           session.token = null;
           localStorage.removeItem('platform.email');
           navigate('/login');
