@@ -123,6 +123,9 @@ function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string
     'group.initial.rebalance.delay.ms=0',
     'broker.heartbeat.interval.ms=500',
     'broker.session.timeout.ms=4000',
+    // The log cleaner takes a 128 MiB dedupe buffer at start by default: half this broker's
+    // heap, and the allocation that killed it now and then on a busy machine. Test topics are tiny.
+    'log.cleaner.dedupe.buffer.size=16777216',
   ].join('\n')}\n`;
 }
 
