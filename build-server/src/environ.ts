@@ -10,9 +10,11 @@ import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
  * the heap (setenv allocates a fresh string), then the original range is overwritten with
  * zeros through `/proc/self/mem`, which a process may always write for itself.
  *
- * Returns false where this cannot be done (not Linux, /proc not mounted); the caller logs it.
+ * `forget` names the variables dropped from `process.env` first (they are not copied back).
+ * Returns false where the bytes cannot be erased (not Linux, /proc not mounted); the caller logs it.
  */
-export async function scrubInitialEnvironment(): Promise<boolean> {
+export async function scrubInitialEnvironment(forget: readonly string[]): Promise<boolean> {
+  for (const name of forget) delete process.env[name];
   let stat: string;
   try {
     stat = await readFile('/proc/self/stat', 'utf8');

@@ -28,9 +28,7 @@ async function main(): Promise<number> {
   const config = loadConfig(env);
   // The task carries transport settings and the git token: nothing this process starts may
   // inherit it or read it back from /proc/<pid>/environ.
-  delete process.env[BUILD_TASK_ENV];
-  delete process.env[BUILD_TASK_FILE_ENV];
-  const scrubbed = await scrubInitialEnvironment();
+  const scrubbed = await scrubInitialEnvironment([BUILD_TASK_ENV, BUILD_TASK_FILE_ENV]);
   if (!scrubbed) process.stderr.write('warning: could not erase the initial environment block (/proc/self/mem)\n');
   await endEarlierChildren();
   await closeInheritedDescriptors([0, 1, 2, 3]);

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { CacheStatus } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { Exchange } from './exchange.ts';
@@ -50,21 +49,12 @@ export class FileResponder {
 
   private async serveMiss(ex: Exchange, status: number, rep: Representation): Promise<void> {
     if (this.cache.accepts(rep.size)) {
-      let buffer: Buffer;
-      try {
-        buffer = await this.loader.buffer(rep);
-      } catch (err) {
-        return this.storageFailed(ex, rep, err);
-      }
-      return ex.send(status, rep.headersMiss, buffer, 'MISS');
+      const buffer = await this.read(ex, rep, () => this.loader.buffer(rep));
+      if (buffer) ex.send(status, rep.headersMiss, buffer, 'MISS');
+      return;
     }
-    let body: Readable;
-    try {
-      body = await this.loader.open(rep);
-    } catch (err) {
-      return this.storageFailed(ex, rep, err);
-    }
-    await ex.stream(status, rep.headersMiss, body, rep.size, 'MISS');
+    const body = await this.read(ex, rep, () => this.loader.open(rep));
+    if (body) await ex.stream(status, rep.headersMiss, body, rep.size, 'MISS');
   }
 
   private serveRange(ex: Exchange, rep: Representation, header: string): void {
@@ -89,25 +79,26 @@ export class FileResponder {
 
   private async serveRangeMiss(ex: Exchange, rep: Representation, headers: string[], range: ByteRange): Promise<void> {
     if (this.cache.accepts(rep.size)) {
-      let buffer: Buffer;
-      try {
-        buffer = await this.loader.buffer(rep);
-      } catch (err) {
-        return this.storageFailed(ex, rep, err);
-      }
-      return this.sendSlice(ex, headers, buffer, range, 'MISS');
+      const buffer = await this.read(ex, rep, () => this.loader.buffer(rep));
+      if (buffer) this.sendSlice(ex, headers, buffer, range, 'MISS');
+      return;
     }
-    let body: Readable;
-    try {
-      body = await this.loader.open(rep, range);
-    } catch (err) {
-      return this.storageFailed(ex, rep, err);
-    }
-    await ex.stream(206, [...headers, 'X-Cache', 'MISS'], body, range.end - range.start + 1, 'MISS');
+    const body = await this.read(ex, rep, () => this.loader.open(rep, range));
+    if (body) await ex.stream(206, [...headers, 'X-Cache', 'MISS'], body, range.end - range.start + 1, 'MISS');
   }
 
   private sendSlice(ex: Exchange, headers: string[], buffer: Buffer, range: ByteRange, cache: CacheStatus): void {
     ex.send(206, [...headers, 'X-Cache', cache], buffer.subarray(range.start, range.end + 1), cache);
+  }
+
+  /** A storage read; on failure the exchange is answered (502/504) and null returned. */
+  private async read<T>(ex: Exchange, rep: Representation, load: () => Promise<T>): Promise<T | null> {
+    try {
+      return await load();
+    } catch (err) {
+      this.storageFailed(ex, rep, err);
+      return null;
+    }
   }
 
   private storageFailed(ex: Exchange, rep: Representation, err: unknown): void {

@@ -5,6 +5,7 @@ import type { EventBus } from '@platform/event-bus';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
 import { createSandbox } from '@platform/sandbox';
 import { tempDir } from './fixtures.ts';
+import { HOST_ENV } from './infra-env.ts';
 import { TEST_SANDBOX } from './sandbox.ts';
 
 type UploadLimits = BuildDeps['limits'];
@@ -81,7 +82,7 @@ export async function buildRepo(
     store,
     events: emitter,
     sandbox,
-    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    baseEnv: { PATH: HOST_ENV.PATH ?? '/usr/bin:/bin' },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   }).finally(() => sandbox.close());
   const result = await within45s(running, emitter, bus.events);

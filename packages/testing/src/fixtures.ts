@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { HOST_ENV } from './infra-env.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -27,7 +28,7 @@ const GIT_ENV = {
 
 /** Runs git in `dir`; returns its trimmed output. */
 export function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' })
+  return execFileSync('git', args, { cwd: dir, env: { ...HOST_ENV, ...GIT_ENV }, stdio: 'pipe' })
     .toString()
     .trim();
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HOST_ENV } from './infra-env.ts';
 
 export interface GitHttpServer {
   url: string;
@@ -29,7 +30,7 @@ export async function startGitHttpServer(projectRoot: string, requiredPassword: 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const cgi = spawn('git', ['http-backend'], {
       env: {
-        PATH: process.env.PATH,
+        PATH: HOST_ENV.PATH,
         GIT_PROJECT_ROOT: projectRoot,
         GIT_HTTP_EXPORT_ALL: '1',
         PATH_INFO: decodeURIComponent(url.pathname),

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 /**
  * Settings of the real servers for integration tests. The integration project of
  * vitest.config.ts reads them from `.infra/env` (written by `npm run infra:up`) unless the
@@ -19,6 +21,14 @@ export function integrationEnv<const Name extends string>(...names: Name[]): Rec
     );
   }
   return out;
+}
+
+/** The test runner's own environment: what spawned helpers (git, the harness's config) inherit. */
+export const HOST_ENV: Readonly<Record<string, string | undefined>> = process.env;
+
+/** Where `npm run infra:up` keeps downloaded servers (Kafka's jars among them). */
+export function infraCacheDir(): string {
+  return process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'platform-infra');
 }
 
 /** An optional setting, undefined when absent. */

@@ -5,10 +5,11 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, portOpen } from './ports.ts';
+import { infraCacheDir } from './infra-env.ts';
 
 export interface PrivateKafka {
   /** PLAINTEXT listener. */
@@ -27,7 +28,7 @@ export interface PrivateKafka {
 export const KAFKA_TEST_USER = { username: 'alice', password: 'alice-secret' };
 
 function kafkaLibs(): string {
-  const cache = process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'platform-infra');
+  const cache = infraCacheDir();
   const dirs = existsSync(cache)
     ? readdirSync(cache)
         .filter((d) => /^kafka-4\./.test(d))

@@ -26,6 +26,7 @@ import type { EventBus } from '@platform/event-bus';
 import { createLogger, type Logger } from '@platform/logger';
 import { createProxyServer, type ProxyServer } from '@platform/s3-reverse-proxy';
 import { ClickHouseFaults, faultyClickHouse, idleRunner } from './fakes.ts';
+import { HOST_ENV } from './infra-env.ts';
 import { clearDefaultToken, createProject, deploy, setDefaultToken, signup as signupOver } from './http.ts';
 
 export interface PlatformOptions {
@@ -90,7 +91,7 @@ export type LiveHarness = Platform;
  */
 function testConfig(dataDir: string, options: PlatformOptions): ApiConfig {
   return loadApiConfig({
-    PATH: process.env.PATH ?? '',
+    PATH: HOST_ENV.PATH ?? '',
     DATA_DIR: dataDir,
     API_PORT: '0',
     LOG_LEVEL: 'warn',
