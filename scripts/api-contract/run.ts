@@ -11,9 +11,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiOptionsFrom, createApiServer, createDrivers, loadApiConfig } from '@platform/api-server';
 import { createLogger } from '@platform/logger';
@@ -100,6 +100,17 @@ const api = await createApiServer(deps, { ...defaults, access: { ...defaults.acc
 const port = await api.listen(0);
 const base = `http://127.0.0.1:${port}`;
 
+const reportDir = join(root, 'test-artifacts', 'api-contract');
+mkdirSync(reportDir, { recursive: true });
+
+/** One line per pass: operations tested, cases generated, passed and failed, where the report is. */
+function summarize(phases: string, report: string, code: number, logFile: string): string {
+  const tested = /Tested:\s+(\d+)/.exec(report)?.[1] ?? '?';
+  const cases = /Test cases:\s*\n\s*([^\n]+)/.exec(report)?.[1]?.trim() ?? 'no test cases reported';
+  const verdict = code === 0 ? 'passed' : `FAILED (exit ${code})`;
+  return `API contract, ${phases}: ${verdict}; ${tested} operations tested; ${cases}; full report in ${logFile}`;
+}
+
 let status = 1;
 try {
   const values = await seed(base);
@@ -120,12 +131,27 @@ try {
       '--report',
       'junit',
       '--report-dir',
-      join(root, 'test-artifacts', 'api-contract'),
+      reportDir,
       ...process.argv.slice(2),
     ];
+    const logFile = join(reportDir, `${configFile.replace(/\.toml$/, '')}.log`);
     console.log(`schemathesis ${args.join(' ')}`);
-    const child = spawn(schemathesis, args, { stdio: 'inherit', env: { ...process.env, ...values } });
-    return new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    const child = spawn(schemathesis, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...values, NO_COLOR: '1' },
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise<number>((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
+    const report = Buffer.concat(chunks).toString('utf8');
+    writeFileSync(logFile, report);
+    // schemathesis's own report is written to a file and summed up in one line here: its
+    // pytest-style banners ("=== 2 warnings in 18s ===") read as a test run with no tests to
+    // whatever scans CI output, and the full text is one click away when something fails.
+    console.log(summarize(phases, report, code, relative(root, logFile)));
+    if (code !== 0) console.log(report);
+    return code;
   };
   // Two runs: the stateless phases on the seeded ids, then the stateful chains on their own.
   const stateless = await run('schemathesis.toml', 'examples,coverage,fuzzing');
