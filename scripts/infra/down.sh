@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Stops what up.sh started: Kafka, moto and the PostgreSQL cluster. Data is kept
+# Stops what up.sh started: Kafka, moto, VersityGW and the PostgreSQL cluster. Data is kept
 # (Kafka's in .infra/kafka/data, PostgreSQL's in /var/lib/postgresql); moto keeps
 # nothing, it is in-memory. Idempotent: stopping something that is not running is fine.
-# Honors the same INFRA_SKIP_POSTGRES / INFRA_SKIP_KAFKA / INFRA_SKIP_MOTO flags as up.sh.
+# Honors the same INFRA_SKIP_* flags as up.sh. VersityGW's objects stay in .infra/versitygw/data.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -19,6 +19,8 @@ if ! skip INFRA_SKIP_MOTO; then
   if [[ -n $pid ]]; then stop_pid "$pid" "moto" 15; else log "moto is not running"; fi
   rm -f "$MOTO_PIDFILE"
 fi
+
+if ! skip INFRA_SKIP_VERSITYGW; then versitygw_stop; fi
 
 if ! skip INFRA_SKIP_POSTGRES; then
   if command -v pg_ctlcluster >/dev/null && pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1; then

@@ -4,7 +4,8 @@
 # Everything runs on loopback, without Docker:
 #   PostgreSQL 15 (Debian package)        127.0.0.1:5432
 #   Kafka 4.x KRaft broker+controller     127.0.0.1:9092 (clients), 127.0.0.1:9093 (controller)
-#   moto server (S3 + ECS + ... APIs)     127.0.0.1:4566
+#   moto server (ECS, STS + ... APIs)     127.0.0.1:4566
+#   VersityGW (S3 over a folder)          127.0.0.1:7070
 #
 # State that must survive restarts (Kafka data, pid and log files) lives in
 # <repo>/.infra (gitignored). Downloads (Kafka jars, moto venv) are cached in
@@ -42,6 +43,24 @@ MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 MOTO_STATE=$INFRA_STATE_DIR/moto
 MOTO_PIDFILE=$MOTO_STATE/moto.pid
 MOTO_LOG=$MOTO_STATE/moto.log
+
+# VersityGW: a real S3 server (Go, Apache-2.0) for object storage; moto stays for ECS and STS,
+# which nothing else here answers. moto is CPU-bound Python (about 390 small PUTs/s on
+# loopback), so an upload benchmark against it measures moto.
+VERSITYGW_VERSION=v1.8.0
+VERSITYGW_PORT=7070
+VERSITYGW_URL="http://127.0.0.1:$VERSITYGW_PORT"
+VERSITYGW_ACCESS_KEY=platform
+VERSITYGW_SECRET_KEY=platform-test-secret
+VERSITYGW_STATE=$INFRA_STATE_DIR/versitygw
+VERSITYGW_PIDFILE=$VERSITYGW_STATE/versitygw.pid
+VERSITYGW_LOG=$VERSITYGW_STATE/versitygw.log
+VERSITYGW_BIN=$INFRA_CACHE_DIR/go/bin/versitygw-$VERSITYGW_VERSION
+
+# Go, for servers installed from the Go module proxy: the machine's own when new enough, else
+# the toolchain the module proxy serves (golang.org/toolchain), unpacked into the cache.
+GO_MIN_VERSION=1.25
+GO_TOOLCHAIN_VERSION=1.25.5
 
 S3_BUCKET=platform-test
 AWS_REGION=us-east-1
@@ -309,4 +328,79 @@ moto_http_ok() {
 import sys, urllib.request
 urllib.request.urlopen(sys.argv[1], timeout=2).read()
 EOF
+}
+
+# ------------------------------------------------------------------------------ Go
+
+# Prints the path of a go binary of at least $GO_MIN_VERSION, downloading one when needed.
+go_ensure() {
+  local have
+  if command -v go >/dev/null; then
+    have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+    if [[ -n $have ]] && printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V -C; then command -v go; return 0; fi
+  fi
+  local root=$INFRA_CACHE_DIR/go-toolchain-$GO_TOOLCHAIN_VERSION
+  local bin=$root/golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-amd64/bin/go
+  if [[ ! -x $bin ]]; then
+    log "installing Go $GO_TOOLCHAIN_VERSION from the Go module proxy into $root"
+    command -v curl >/dev/null || apt_install curl
+    command -v unzip >/dev/null || apt_install unzip
+    local zip=$root.zip.tmp
+    # Called inside $(...), where errexit does not reach: every step checks itself.
+    mkdir -p "$INFRA_CACHE_DIR" || die "cannot create $INFRA_CACHE_DIR"
+    curl -fsSL -o "$zip" "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-amd64.zip" ||
+      die "could not download Go $GO_TOOLCHAIN_VERSION from proxy.golang.org"
+    { rm -rf "$root" && mkdir -p "$root" && unzip -q "$zip" -d "$root" && rm -f "$zip"; } || die "could not unpack $zip"
+    chmod +x "$root"/golang.org/toolchain@*/bin/* "$root"/golang.org/toolchain@*/pkg/tool/*/* 2>/dev/null || true
+  fi
+  [[ -x $bin ]] || die "no go binary at $bin after unpacking the toolchain"
+  echo "$bin"
+}
+
+# go_install <module/cmd@version> <target binary>: builds once into the cache.
+go_install() {
+  local pkg=$1 target=$2
+  [[ -x $target ]] && return 0
+  local go; go=$(go_ensure) || exit 1
+  log "building $pkg (once; cached in $target)"
+  local gopath=$INFRA_CACHE_DIR/go
+  mkdir -p "$gopath/bin"
+  GOPATH=$gopath GOBIN=$gopath/bin.tmp GOFLAGS=-buildvcs=false GOTOOLCHAIN=local "$go" install "$pkg" ||
+    die "go install $pkg failed"
+  mv "$gopath/bin.tmp/$(basename "${pkg%@*}")" "$target"
+  rm -rf "$gopath/bin.tmp"
+}
+
+# ------------------------------------------------------------------------- VersityGW
+
+versitygw_pid() { service_pid "$VERSITYGW_PIDFILE" "$VERSITYGW_PORT" versitygw; }
+
+versitygw_up() {
+  go_install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" "$VERSITYGW_BIN"
+  mkdir -p "$VERSITYGW_STATE/data/$S3_BUCKET"
+  if [[ -n $(versitygw_pid) ]]; then
+    log "VersityGW already running (pid $(versitygw_pid))"
+  elif port_open "$VERSITYGW_PORT"; then
+    die "port $VERSITYGW_PORT is taken by something that is not VersityGW (pid $(listener_pid "$VERSITYGW_PORT"))"
+  else
+    log "starting VersityGW $VERSITYGW_VERSION (log: $VERSITYGW_LOG)"
+    # The posix backend: a bucket is a folder of the data folder, an object a file in it.
+    ROOT_ACCESS_KEY=$VERSITYGW_ACCESS_KEY ROOT_SECRET_KEY=$VERSITYGW_SECRET_KEY \
+      start_daemon "$VERSITYGW_PIDFILE" "$VERSITYGW_LOG" "$VERSITYGW_BIN" --port "127.0.0.1:$VERSITYGW_PORT" \
+      posix "$VERSITYGW_STATE/data"
+  fi
+  local pid; pid=$(versitygw_pid)
+  versitygw_ok() {
+    [[ -z $pid ]] || pid_alive "$pid" || die "VersityGW exited; last log lines:$(printf '\n'; tail -n 30 "$VERSITYGW_LOG")"
+    # Any HTTP answer (an anonymous request gets 403) means the gateway serves.
+    curl -s -o /dev/null -w '%{http_code}' "$VERSITYGW_URL/$S3_BUCKET" | grep -q '^[2-4]'
+  }
+  wait_until 30 "VersityGW on $VERSITYGW_URL" versitygw_ok
+  log "VersityGW ready on $VERSITYGW_URL (bucket $S3_BUCKET)"
+}
+
+versitygw_stop() {
+  local pid; pid=$(versitygw_pid)
+  if [[ -n $pid ]]; then stop_pid "$pid" "VersityGW" 15; else log "VersityGW is not running"; fi
+  rm -f "$VERSITYGW_PIDFILE"
 }

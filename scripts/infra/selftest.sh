@@ -2,7 +2,8 @@
 # Proves the running infrastructure works the way the platform uses it (run up.sh first):
 #   PostgreSQL: password login over TCP with DATABASE_URL, DDL, CREATE DATABASE
 #   Kafka:      CLI produce/consume, then kafkajs producing across a kafka-ctl.sh stop/start
-#   moto:       S3 via @aws-sdk/client-s3 v3 (path-style, multipart), ECS Run/Describe/StopTask
+#   VersityGW:  S3 via @aws-sdk/client-s3 v3 (path-style, multipart)
+#   moto:       ECS Run/Describe/StopTask
 # The npm clients are installed outside the repo, in ~/.cache/platform-infra/selftest-node.
 # Note: the Kafka part restarts the broker.
 set -euo pipefail
@@ -46,7 +47,7 @@ result pg_check
 result kafka_cli_check
 log "Kafka restart with kafkajs"
 result env KAFKA_CTL="$INFRA_SCRIPTS_DIR/kafka-ctl.sh" node "$node_dir/kafka-restart.mjs"
-log "S3 (moto)"
+log "S3 (VersityGW)"
 result node "$node_dir/s3.mjs"
 log "ECS (moto)"
 read -r subnet sg < <("$(moto_venv)/bin/python" - "$ECS_ENDPOINT" "$AWS_REGION" <<'PY'

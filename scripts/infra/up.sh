@@ -3,13 +3,14 @@
 # loopback, without Docker, then waits until each service really answers:
 #   PostgreSQL 15   postgres://platform:platform@127.0.0.1:5432/platform
 #   Kafka 4 KRaft   127.0.0.1:9092
-#   moto (S3, ECS)  http://127.0.0.1:4566, bucket platform-test
+#   moto (ECS, STS) http://127.0.0.1:4566
+#   VersityGW (S3)  http://127.0.0.1:7070, bucket platform-test (a real S3 server, from the Go module proxy)
 # Writes the matching settings to <repo>/.infra/env and prints them on stdout
 # (progress goes to stderr), so both of these work:
 #   scripts/infra/up.sh && source .infra/env
 #   eval "$(scripts/infra/up.sh)"
 # Safe to re-run: what is installed is not reinstalled, what runs is only health-checked.
-# Skip a service with INFRA_SKIP_POSTGRES=1, INFRA_SKIP_KAFKA=1 or INFRA_SKIP_MOTO=1.
+# Skip a service with INFRA_SKIP_POSTGRES=1, INFRA_SKIP_KAFKA=1, INFRA_SKIP_MOTO=1 or INFRA_SKIP_VERSITYGW=1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -138,13 +139,14 @@ write_env() {
   cat >"$env.tmp" <<EOF
 export DATABASE_URL=$DATABASE_URL
 export KAFKA_BROKERS=$KAFKA_BROKERS
-export S3_ENDPOINT=$MOTO_URL
+export S3_ENDPOINT=$VERSITYGW_URL
 export S3_FORCE_PATH_STYLE=true
 export S3_BUCKET=$S3_BUCKET
 export AWS_REGION=$AWS_REGION
-export AWS_ACCESS_KEY_ID=test
-export AWS_SECRET_ACCESS_KEY=test
+export AWS_ACCESS_KEY_ID=$VERSITYGW_ACCESS_KEY
+export AWS_SECRET_ACCESS_KEY=$VERSITYGW_SECRET_KEY
 export ECS_ENDPOINT=$MOTO_URL
+export MOTO_ENDPOINT=$MOTO_URL
 EOF
   mv "$env.tmp" "$env"
   log "settings written to $env"
@@ -156,5 +158,6 @@ mkdir -p "$INFRA_STATE_DIR"
 if skip INFRA_SKIP_POSTGRES; then log "skipping PostgreSQL (INFRA_SKIP_POSTGRES)"; else postgres_up; fi
 if skip INFRA_SKIP_KAFKA; then log "skipping Kafka (INFRA_SKIP_KAFKA)"; else kafka_up; fi
 if skip INFRA_SKIP_MOTO; then log "skipping moto (INFRA_SKIP_MOTO)"; else moto_up; fi
+if skip INFRA_SKIP_VERSITYGW; then log "skipping VersityGW (INFRA_SKIP_VERSITYGW)"; else versitygw_up; fi
 write_env
 log "infrastructure up in $((SECONDS - started))s"
