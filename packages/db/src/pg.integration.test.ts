@@ -1,34 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { integrationEnv } from '@platform/testing/infra-env';
+import { scratchDatabase as scratchOn } from '@platform/testing/postgres';
 import { describeDbContract } from './db.contract.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresDb } from './pg.ts';
 
-/**
- * A scratch database per suite on the server DATABASE_URL points at (its role may CREATE
- * DATABASE), so migrations run on an empty schema and nothing is shared with other tests.
- */
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const { DATABASE_URL } = integrationEnv('DATABASE_URL');
-  const name = `contract_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
+/** A scratch database per suite: migrations run on an empty schema, nothing shared with other tests. */
+const scratchDatabase = () => scratchOn(integrationEnv('DATABASE_URL').DATABASE_URL, 'contract');
 
 describeDbContract('PostgreSQL via pg', async () => {
   const scratch = await scratchDatabase();
