@@ -146,6 +146,10 @@ const apiEnvShape = {
       .regex(/^\d+[kmg]?$/i, 'must be like 512m or 4g')
       .default('4g'),
   ).transform(bytes),
+  // A cache folder for the embedded database's migrated template (a tar of an empty, migrated PGlite data folder): a new DATA_DIR starts from it instead of running initdb. Default: platform/ under XDG_CACHE_HOME or ~/.cache; off: none.
+  PGLITE_TEMPLATE_DIR: optional(z.string().min(1).optional()),
+  XDG_CACHE_HOME: optional(z.string().min(1).optional()),
+  HOME: optional(z.string().min(1).optional()),
   // Where the local runner puts each build's scratch folder (build-<deploymentId>-*): swept of dead builds' folders at start and by the reconciler. Default: platform-builds-<hash of DATA_DIR> in the system temp folder (the build's uid must pass through it; DATA_DIR is owner-only).
   BUILD_SCRATCH_DIR: optional(z.string().min(1).optional()),
   // Free space on the scratch folder's disk below which no build is launched (they wait, saying why). Default 1g; 0 switches it off.
@@ -281,7 +285,7 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
 
 /** Which driver serves each concern, decided by the environment alone. */
 export interface ApiDriverSettings {
-  db: { driver: 'pglite'; dataDir: string } | { driver: 'postgres'; url: string; maxConnections: number };
+  db: { driver: 'pglite'; dataDir: string; templateCacheDir?: string } | { driver: 'postgres'; url: string; maxConnections: number };
   storage: StorageSettings;
   bus: { driver: 'in-process' } | { driver: 'kafka'; kafka: KafkaSettings };
   clickhouse: ClickHouseSettings;
@@ -315,7 +319,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
     drivers: {
       db: parsed.DATABASE_URL
         ? { driver: 'postgres', url: parsed.DATABASE_URL, maxConnections: parsed.DATABASE_POOL_MAX ?? 10 }
-        : { driver: 'pglite', dataDir: join(dataDir, 'pglite') },
+        : { driver: 'pglite', dataDir: join(dataDir, 'pglite'), ...pgliteTemplate(parsed) },
       storage: storageFromEnv(parsed, join(dataDir, 'objects')),
       bus: kafka ? { driver: 'kafka', kafka } : { driver: 'in-process' },
       clickhouse: clickhouseUrl
@@ -329,6 +333,14 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
         : { driver: 'chdb', path: join(dataDir, 'chdb') },
     },
   };
+}
+
+/** Where the PGlite template lives: PGLITE_TEMPLATE_DIR, else the user's cache folder; `off` or no home: none. */
+function pgliteTemplate(parsed: { PGLITE_TEMPLATE_DIR?: string; XDG_CACHE_HOME?: string; HOME?: string }): { templateCacheDir?: string } {
+  if (parsed.PGLITE_TEMPLATE_DIR === 'off') return {};
+  const cache = parsed.XDG_CACHE_HOME ?? (parsed.HOME ? join(parsed.HOME, '.cache') : undefined);
+  const dir = parsed.PGLITE_TEMPLATE_DIR ?? (cache ? join(cache, 'platform') : undefined);
+  return dir ? { templateCacheDir: resolve(dir) } : {};
 }
 
 /** `clickhouse` → `http://clickhouse:8123`; `clickhouse:18123` → `http://clickhouse:18123`. */

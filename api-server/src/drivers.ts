@@ -49,7 +49,7 @@ export async function createDrivers(config: ApiConfig, logger: Logger, shared: {
           applicationName: 'api-server',
           onIdleError: (err) => dbLog.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced'),
         })
-      : await createPgliteDb({ dataDir: drivers.db.dataDir });
+      : await createPgliteDb({ dataDir: drivers.db.dataDir, ...(drivers.db.templateCacheDir ? { templateCacheDir: drivers.db.templateCacheDir } : {}) });
   return {
     db,
     store: shared.store ?? createObjectStore(drivers.storage),

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 // Any constant works; it only has to be the same for every replica of the api-server.
 const MIGRATION_LOCK_ID = 74_210_051;
 
@@ -11,7 +11,7 @@ const MIGRATION_LOCK_ID = 74_210_051;
  * per file. An advisory lock lets several api-server replicas start at the same time.
  */
 export async function migrate(db: Db): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+  const files = await migrationFiles();
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
@@ -26,6 +26,11 @@ export async function migrate(db: Db): Promise<string[]> {
     }
   });
   return applied;
+}
+
+/** The migration files, in the order they apply. */
+export async function migrationFiles(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
 }
 
 /** Splits on `;` at line ends; migrations keep to one statement per `;`-terminated block. */

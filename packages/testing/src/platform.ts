@@ -93,6 +93,9 @@ function testConfig(dataDir: string, options: PlatformOptions): ApiConfig {
   return loadApiConfig({
     PATH: HOST_ENV.PATH ?? '',
     DATA_DIR: dataDir,
+    // Every test platform starts from the migrated PGlite template (initdb once per machine).
+    ...(HOST_ENV.HOME ? { HOME: HOST_ENV.HOME } : {}),
+    ...(HOST_ENV.XDG_CACHE_HOME ? { XDG_CACHE_HOME: HOST_ENV.XDG_CACHE_HOME } : {}),
     API_PORT: '0',
     LOG_LEVEL: 'warn',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
