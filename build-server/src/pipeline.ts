@@ -1,4 +1,5 @@
-import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
@@ -11,6 +12,9 @@ import { runCommand } from './run-command.ts';
 import { formatBytes, OutputTooLargeError, uploadOutput, type UploadLimits } from './upload.ts';
 import { realPathInRepo } from './repo-files.ts';
 import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
+import { provideToolchain, type ProvidedToolchain } from './build-toolchains.ts';
+import { detectNodeRequest, NodeVersionError } from './node-version.ts';
+import { DEFAULT_REGISTRY, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface BuildDeps {
   task: ParsedBuildTask;
@@ -23,12 +27,14 @@ export interface BuildDeps {
   limits: UploadLimits;
   /** Largest dependency cache saved. Default 2 GiB. */
   cacheMaxBytes?: number;
+  /** Where Node.js and package managers come from and are cached. Default: registry.npmjs.org, a folder in the OS temp dir. */
+  toolchains?: ToolchainSettings;
 }
 
 /** A step failed in a way the user can act on; its message is the one-line reason. */
 export class BuildFailure extends Error {}
 
-const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError];
+const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError, NodeVersionError, ToolchainError];
 
 /**
  * clone → read vercel.json → detect → restore cache → install → save cache → build → upload.
@@ -81,8 +87,9 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   const appDir = await findAppDir(task, workspace.repoDir);
   const projectConfig = await readProjectConfig(events, appDir);
   const plan = await detectPlan(deps, workspace, appDir, projectConfig);
-  const cache = await restoreDependencyCache(deps, workspace, appDir, plan);
-  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit);
+  const toolchain = await setUpToolchain(deps, workspace, appDir, plan);
+  const cache = await restoreDependencyCache(deps, workspace, appDir, plan, toolchain);
+  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain);
 
   const step = { repoDir: workspace.repoDir, env: userEnv, deadline: workspace.deadline, timeoutMs: task.timeoutMs, events, sandbox };
   if (plan.install) {
@@ -161,23 +168,52 @@ async function readProjectConfig(events: BuildEventEmitter, appDir: string): Pro
 }
 
 async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string, projectConfig: ProjectConfig | null): Promise<BuildPlan> {
-  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), {
-    repoDir: workspace.repoDir,
-    hasProgram: (name) => onPath(name, workspace.path),
-  });
+  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), { repoDir: workspace.repoDir });
   for (const reason of plan.reasons) deps.events.system(`Detected ${reason}`);
   for (const warning of plan.warnings) deps.events.system(`Warning: ${warning}`);
   return plan;
 }
 
-async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<CacheState> {
+/** The Node.js the project asks for and its package manager, from npm packages, before anything of the user's runs. */
+async function setUpToolchain(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<ProvidedToolchain> {
+  const { task, events, sandbox } = deps;
+  const node = await detectNodeRequest({
+    repoDir: workspace.repoDir,
+    appDir,
+    ...(task.nodeVersion ? { setting: task.nodeVersion } : {}),
+    enginesNode: plan.enginesNode,
+  });
+  return provideToolchain({
+    settings: deps.toolchains ?? { registry: DEFAULT_REGISTRY, cacheDir: defaultToolchainCache() },
+    // Not handed over: the sandbox's user (where it is another uid) may run it, not change it.
+    dir: join(sandbox.workDir, 'toolchain'),
+    node,
+    packageManager: plan.packageManager?.tool ?? null,
+    log: (line) => events.system(line),
+  });
+}
+
+export const defaultToolchainCache = () => join(tmpdir(), `platform-toolchains-${process.getuid?.() ?? 'user'}`);
+
+async function restoreDependencyCache(
+  deps: BuildDeps,
+  workspace: Workspace,
+  appDir: string,
+  plan: BuildPlan,
+  toolchain: ProvidedToolchain,
+): Promise<CacheState> {
   const { task, events } = deps;
   if (!plan.install || !plan.packageManager) return { key: null, hit: false };
   const { repoDir, cacheDir } = workspace;
   const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
   // Hashed with the supervisor's rights: a lockfile that links out (to /dev/zero, to a key) is refused.
   await realPathInside(repoDir, dependencyFile, plan.packageManager.lockfile ?? 'package.json');
-  const key = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
+  const key = await dependencyCacheKey({
+    projectId: task.projectId,
+    packageManager: { ...plan.packageManager, version: toolchain.packageManagerVersion ?? plan.packageManager.version },
+    dependencyFile,
+    nodeVersion: toolchain.nodeVersion,
+  });
   if (!task.useBuildCache) {
     events.system('Build cache: skipped (disabled for this deployment)');
     return { key, hit: false };
@@ -198,7 +234,7 @@ async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, app
 }
 
 /** Hands the cache and home folders to the sandbox's user; returns the environment of the user's commands. */
-async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean): Promise<Record<string, string>> {
+async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean, toolchain: ProvidedToolchain): Promise<Record<string, string>> {
   const { task, events, sandbox } = deps;
   await mkdir(workspace.cacheDir, { recursive: true });
   await sandbox.handOver(workspace.cacheDir);
@@ -214,6 +250,8 @@ async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cac
     ...packageManagerCacheEnv(workspace.cacheDir, { preferOffline: cacheHit }),
     ...task.buildEnv,
   };
+  // The toolchain first, after the user's variables: a build env var named PATH keeps it in front.
+  if (toolchain.binDir) userEnv.PATH = `${toolchain.binDir}${delimiter}${userEnv.PATH ?? workspace.path}`;
   const buildEnvNames = Object.keys(task.buildEnv);
   if (buildEnvNames.length > 0) events.system(`Build environment variables: ${buildEnvNames.sort().join(', ')}`);
   return userEnv;
@@ -344,18 +382,6 @@ const isDirectory = (path: string) =>
     (s) => s.isDirectory(),
     () => false,
   );
-
-async function onPath(program: string, path: string): Promise<boolean> {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const ok = await access(join(dir, program), fsConstants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return true;
-  }
-  return false;
-}
 
 function describeRouting(config: ProjectConfig): string {
   const r = config.routing;
