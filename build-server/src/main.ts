@@ -71,6 +71,7 @@ async function main(): Promise<number> {
       baseEnv: config.baseEnv,
       limits: config.limits,
       cacheMaxBytes: config.cacheMaxBytes,
+      toolchains: config.toolchains,
     });
     return result === 'READY' ? 0 : 1;
   } finally {

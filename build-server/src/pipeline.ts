@@ -1,5 +1,4 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
@@ -14,7 +13,7 @@ import { realPathInRepo } from './repo-files.ts';
 import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
 import { provideToolchain, type ProvidedToolchain } from './build-toolchains.ts';
 import { detectNodeRequest, NodeVersionError } from './node-version.ts';
-import { DEFAULT_REGISTRY, ToolchainError, type ToolchainSettings } from './toolchains.ts';
+import { DEFAULT_REGISTRY, defaultToolchainCache, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface BuildDeps {
   task: ParsedBuildTask;
@@ -192,8 +191,6 @@ async function setUpToolchain(deps: BuildDeps, workspace: Workspace, appDir: str
     log: (line) => events.system(line),
   });
 }
-
-export const defaultToolchainCache = () => join(tmpdir(), `platform-toolchains-${process.getuid?.() ?? 'user'}`);
 
 async function restoreDependencyCache(
   deps: BuildDeps,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRepo } from '@platform/testing/build';
 import { removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '@platform/testing/npm-registry';
+import { TEST_SANDBOX } from '@platform/testing/sandbox';
 import { nodePackageName } from './build-toolchains.ts';
 
 // The whole pipeline, in the test sandbox, with Node.js "22" from a registry of our own: its
@@ -52,6 +53,29 @@ describe('a build pinned to another Node.js major', () => {
     const pinned = await buildRepo(repo, { task: { ...task, nodeVersion: '22' }, toolchains });
     expect(pinned.result, pinned.text).toBe('READY');
     expect(pinned.text).toContain('Node.js 22.99.0 (the project setting asks for "22")');
+  });
+
+  it.each([
+    ['the test sandbox', TEST_SANDBOX],
+    ['no isolation (single-user mode)', { isolation: 'none' } as const],
+  ])('a hostile build that rewrites its Node.js and the cached tarball does not change the next build (%s)', async (_name, sandbox) => {
+    const cacheDir = join(tempDir('cache'), 'toolchains');
+    const toolchains = { registry: registry.url, cacheDir };
+    const repo = site({ '.nvmrc': '22' });
+    // Whatever the sandbox lets it reach: its own toolchain copy (always), the supervisor's cache (only without isolation).
+    const attack = [
+      'sh',
+      '-c',
+      `for f in "$(readlink -f "$(command -v node)")" ${cacheDir}/*.tgz; do printf '#!/bin/sh\\necho poisoned\\n' > "$f" 2>/dev/null && echo "overwrote $f"; done; mkdir -p dist && echo x > dist/index.html`,
+    ];
+    const hostile = await buildRepo(repo, { task: { ...task, buildCommand: attack, sandbox }, toolchains });
+    expect(hostile.result, hostile.text).toBe('READY');
+    // Without isolation the attack does overwrite both; the next build must not care.
+    if (sandbox.isolation === 'none') expect(hostile.text).toMatch(/overwrote .*\.tgz/);
+    const next = await buildRepo(repo, { task: { ...task, sandbox }, toolchains });
+    expect(next.result, next.text).toBe('READY');
+    expect(next.text).toContain('build sees v22.99.0-fake');
+    expect(next.text).not.toContain('poisoned');
   });
 
   it('a registry that cannot be reached fails the build with a reason, not an internal error', async () => {

@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import semver from 'semver';
@@ -21,6 +22,9 @@ export interface ToolchainSettings {
 }
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+
+/** One folder per user in the OS temp dir: kept between the builds of one machine. */
+export const defaultToolchainCache = () => join(tmpdir(), `platform-toolchains-${process.getuid?.() ?? 'user'}`);
 
 /** One published version of a package, as the registry's abbreviated metadata gives it. */
 export interface PackageRelease {
