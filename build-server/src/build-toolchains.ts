@@ -10,8 +10,8 @@ import { chooseMajor, NodeVersionError, unsupportedMessage, type NodeRequest, SU
 import { installRelease, listReleases, newestSatisfying, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface ProvidedToolchain {
-  /** The Node.js version the user's commands run (`22.23.5`). */
-  nodeVersion: string;
+  /** The Node.js version the user's commands run (`22.23.5`); null when nothing of the project's runs. */
+  nodeVersion: string | null;
   /** Put first on the PATH; null when nothing was installed (the image's node and npm). */
   binDir: string | null;
   /** The exact package manager version installed, when one was. */

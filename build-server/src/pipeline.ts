@@ -45,18 +45,25 @@ export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
   const started = Date.now();
   events.maskValues([...Object.values(task.buildEnv), ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : [])]);
   await events.status('BUILDING');
+  // Filled in as the build learns it; the terminal status reports it for the deployment page.
+  const report: BuildReport = {};
+  const reported = () => (report.nodeVersion ? { nodeVersion: report.nodeVersion } : {});
   try {
-    await build(deps, started);
+    await build(deps, started, report);
     events.system(`Deployment ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    await events.status('READY');
+    await events.status('READY', reported());
     return 'READY';
   } catch (err) {
     const known = USER_ERRORS.some((type) => err instanceof type);
     const reason = oneLine(known ? (err as Error).message : `internal error: ${(err as Error).message}`);
     events.log('stderr', `Error: ${reason}`);
-    await events.status('ERROR', { detail: reason });
+    await events.status('ERROR', { detail: reason, ...reported() });
     return 'ERROR';
   }
+}
+
+interface BuildReport {
+  nodeVersion?: string;
 }
 
 /** The folders of one build, inside the sandbox's work folder, and the time it must end by. */
@@ -75,7 +82,7 @@ interface CacheState {
   hit: boolean;
 }
 
-async function build(deps: BuildDeps, started: number): Promise<void> {
+async function build(deps: BuildDeps, started: number, report: BuildReport): Promise<void> {
   const { task, events, sandbox } = deps;
   const workspace = await prepareWorkspace(deps, started);
   const commit = await cloneCheckout(deps, workspace);
@@ -87,6 +94,7 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   const projectConfig = await readProjectConfig(events, appDir);
   const plan = await detectPlan(deps, workspace, appDir, projectConfig);
   const toolchain = await setUpToolchain(deps, workspace, appDir, plan);
+  if (toolchain.nodeVersion) report.nodeVersion = toolchain.nodeVersion;
   const cache = await restoreDependencyCache(deps, workspace, appDir, plan, toolchain);
   const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain);
 
@@ -176,6 +184,8 @@ async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string,
 /** The Node.js the project asks for and its package manager, from npm packages, before anything of the user's runs. */
 async function setUpToolchain(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<ProvidedToolchain> {
   const { task, events, sandbox } = deps;
+  // Plain files: no Node.js runs, none is chosen or downloaded.
+  if (!plan.install && !plan.build) return { nodeVersion: null, binDir: null, packageManagerVersion: null };
   const node = await detectNodeRequest({
     repoDir: workspace.repoDir,
     appDir,
@@ -209,7 +219,7 @@ async function restoreDependencyCache(
     projectId: task.projectId,
     packageManager: { ...plan.packageManager, version: toolchain.packageManagerVersion ?? plan.packageManager.version },
     dependencyFile,
-    nodeVersion: toolchain.nodeVersion,
+    ...(toolchain.nodeVersion ? { nodeVersion: toolchain.nodeVersion } : {}),
   });
   if (!task.useBuildCache) {
     events.system('Build cache: skipped (disabled for this deployment)');

@@ -35,6 +35,8 @@ describe('a build pinned to another Node.js major', () => {
     expect(build.text).toMatch(/Node\.js 22\.99\.0 \(\.nvmrc asks for "22"\), downloaded, set up in/);
     expect(build.text).toContain('install sees v22.99.0-fake');
     expect(build.text).toContain('build sees v22.99.0-fake');
+    // The terminal status carries the version, for the deployment page.
+    expect(build.final).toMatchObject({ status: 'READY', nodeVersion: '22.99.0' });
     expect((await build.store.getBuffer(`deployments/${build.task.deploymentId}/index.html`))!.toString()).toBe('v22.99.0-fake\n');
     // The toolchain folder is not part of the output, and the build cache is keyed on Node 22.
     expect(build.text).toMatch(/Build cache: miss \(build-cache\/proj1\/deps-npm-node22-/);

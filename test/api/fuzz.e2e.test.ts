@@ -166,6 +166,7 @@ describe('fuzzing the API', () => {
       'installCommand',
       'buildCommand',
       'outputDirectory',
+      'nodeVersion',
       'spa',
       'slug',
       'projectId',

@@ -15,6 +15,7 @@ export function presentProject(row: ProjectRow, urls: Urls): Project {
     buildCommand: row.build_command,
     outputDirectory: row.output_directory,
     spa: row.spa,
+    nodeVersion: row.node_version ?? null,
     url: urls.url(urls.productionHost(row.slug)),
     createdAt: iso(row.created_at)!,
   };

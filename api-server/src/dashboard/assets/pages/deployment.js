@@ -149,6 +149,8 @@ function factsOf(deployment) {
     fact('Target', deployment.target === 'production' ? 'Production' : 'Preview'),
     fact('Branch', deployment.ref ?? '—', true),
     fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
+    // Reported by the build once it has run; absent before and for plain files.
+    deployment.nodeVersion ? fact('Node.js', deployment.nodeVersion, true) : null,
     fact('Created', `${age(deployment.createdAt)}`),
     fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
     h(
