@@ -125,7 +125,8 @@ describe('cloneRepository', () => {
       commit: featureTip,
     });
     expect(readFileSync(join(atBranch, 'index.html'), 'utf8')).toBe('feature version');
-    expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('1'); // shallow
+    // Shallow: the commit and its parent (for an ignored build step's diff), of the branch's three.
+    expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('2');
 
     await expect(
       cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 }),

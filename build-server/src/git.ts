@@ -109,7 +109,9 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   }
   if (options.ref !== undefined) validateRef(options.ref);
   if (options.commit !== undefined && !SHA.test(options.commit)) throw new GitInputError('commit must be a hex sha of 7 to 40 characters');
-  // A local path clones through file:// so that --depth is honoured.
+  // A local path clones through file:// so that --depth is honoured. Two commits, not one: an
+  // ignored build step (`git diff --quiet HEAD^ HEAD -- .`) compares the commit with its parent.
+  const CLONE_DEPTH = '2';
   const remote = isAbsolute(url) ? `file://${url}` : url;
   const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal });
   const deadline = Date.now() + options.timeoutMs;
@@ -121,7 +123,7 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   const commit = options.commit;
   if (commit && commit.length === 40) {
     // Servers (GitHub, GitLab, git >= 2.5 with protocol v2) let a client fetch a commit by its id.
-    const byId = await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', commit).then(
+    const byId = await git('fetch', '--quiet', '--depth', CLONE_DEPTH, '--no-tags', 'origin', '--', commit).then(
       () => true,
       () => false,
     );
@@ -132,7 +134,7 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
     await git('fetch', '--quiet', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
     await git('checkout', '--quiet', '--detach', commit);
   } else {
-    await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
+    await git('fetch', '--quiet', '--depth', CLONE_DEPTH, '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
     await git('checkout', '--quiet', '--detach', 'FETCH_HEAD');
   }
   const head = (await git('rev-parse', 'HEAD')).trim();

@@ -73,7 +73,8 @@ async function main(): Promise<number> {
       cacheMaxBytes: config.cacheMaxBytes,
       toolchains: config.toolchains,
     });
-    return result === 'READY' ? 0 : 1;
+    // A skipped build (the ignored build step) ended as asked: not a failure.
+    return result === 'ERROR' ? 1 : 0;
   } finally {
     await events.flush();
     await bus.close();

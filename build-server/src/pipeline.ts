@@ -13,6 +13,7 @@ import { realPathInRepo } from './repo-files.ts';
 import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
 import { provideToolchain, type ProvidedToolchain } from './build-toolchains.ts';
 import { detectNodeRequest, NodeVersionError } from './node-version.ts';
+import { BuildSkipped, runIgnoreStep } from './ignore-step.ts';
 import { DEFAULT_REGISTRY, defaultToolchainCache, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface BuildDeps {
@@ -40,7 +41,7 @@ const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, Detec
  * Emits BUILDING first and exactly one terminal status last (READY or ERROR), after every log
  * line of the build; an ERROR carries a one-line reason, also logged.
  */
-export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
+export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR' | 'CANCELED'> {
   const { task, events } = deps;
   const started = Date.now();
   events.maskValues([...Object.values(task.buildEnv), ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : [])]);
@@ -54,6 +55,11 @@ export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
     await events.status('READY', reported());
     return 'READY';
   } catch (err) {
+    if (err instanceof BuildSkipped) {
+      // Its own ending: not a failure, no output; the reason says it was skipped and why.
+      await events.status('CANCELED', { detail: err.message, ...reported() });
+      return 'CANCELED';
+    }
     const known = USER_ERRORS.some((type) => err instanceof type);
     const reason = oneLine(known ? (err as Error).message : `internal error: ${(err as Error).message}`);
     events.log('stderr', `Error: ${reason}`);
@@ -95,6 +101,7 @@ async function build(deps: BuildDeps, started: number, report: BuildReport): Pro
   const plan = await detectPlan(deps, workspace, appDir, projectConfig);
   const toolchain = await setUpToolchain(deps, workspace, appDir, plan);
   if (toolchain.nodeVersion) report.nodeVersion = toolchain.nodeVersion;
+  await ignoreStep(deps, workspace, appDir, projectConfig, toolchain);
   const cache = await restoreDependencyCache(deps, workspace, appDir, plan, toolchain);
   const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain);
 
@@ -179,6 +186,19 @@ async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string,
   for (const reason of plan.reasons) deps.events.system(`Detected ${reason}`);
   for (const warning of plan.warnings) deps.events.system(`Warning: ${warning}`);
   return plan;
+}
+
+/** The project's ignored build step, when it has one (its setting wins over vercel.json's); throws BuildSkipped on exit 0. */
+async function ignoreStep(deps: BuildDeps, workspace: Workspace, appDir: string, config: ProjectConfig | null, toolchain: ProvidedToolchain): Promise<void> {
+  const { task, events, sandbox } = deps;
+  const command = task.ignoreCommand ?? config?.ignoreCommand;
+  if (!command) return;
+  await sandbox.handOver(workspace.home);
+  const path = deps.baseEnv.PATH ?? workspace.path;
+  const env: Record<string, string> = { ...deps.baseEnv, HOME: workspace.home, CI: '1', ...task.buildEnv };
+  env.PATH = toolchain.binDir ? `${toolchain.binDir}${delimiter}${env.PATH ?? path}` : (env.PATH ?? path);
+  const source = task.ignoreCommand ? 'project setting' : 'vercel.json ignoreCommand';
+  await runIgnoreStep(command, source, { cwd: appDir, env, deadline: workspace.deadline, events, sandbox });
 }
 
 /** The Node.js the project asks for and its package manager, from npm packages, before anything of the user's runs. */

@@ -71,6 +71,8 @@ export const vercelJsonSchema = z.object({
   headers: z.array(header).max(1024).optional(),
   installCommand: commandText.optional(),
   buildCommand: commandText.optional(),
+  /** Exit 0 skips the build (Vercel's "Ignored Build Step"). */
+  ignoreCommand: commandText.optional(),
   outputDirectory: z.string().trim().min(1).max(512).optional(),
 });
 
@@ -81,6 +83,7 @@ export interface ProjectConfig {
   /** Commands and output folder from the file: used when the project settings leave them unset. */
   installCommand?: Command;
   buildCommand?: Command;
+  ignoreCommand?: Command;
   outputDirectory?: string;
   /** Keys the file has that this platform does not apply, for the log. */
   ignoredKeys: string[];
@@ -130,6 +133,7 @@ export function compileVercelConfig(json: unknown): ProjectConfig {
   const config: ProjectConfig = { routing, ignoredKeys: Object.keys(json).filter((k) => !KNOWN_KEYS.has(k)) };
   if (file.installCommand) config.installCommand = commandFrom(file.installCommand, 'installCommand');
   if (file.buildCommand) config.buildCommand = commandFrom(file.buildCommand, 'buildCommand');
+  if (file.ignoreCommand) config.ignoreCommand = commandFrom(file.ignoreCommand, 'ignoreCommand');
   if (file.outputDirectory) config.outputDirectory = file.outputDirectory;
   return config;
 }

@@ -167,6 +167,7 @@ describe('fuzzing the API', () => {
       'buildCommand',
       'outputDirectory',
       'nodeVersion',
+      'ignoreCommand',
       'spa',
       'slug',
       'projectId',

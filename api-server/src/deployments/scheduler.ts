@@ -185,6 +185,7 @@ export class Scheduler {
       rootDirectory: project.root_directory ?? '.',
       ...(project.install_command ? { installCommand: parseCommandLine(project.install_command) } : {}),
       ...(project.node_version ? { nodeVersion: project.node_version } : {}),
+      ...(project.ignore_command ? { ignoreCommand: parseCommandLine(project.ignore_command) } : {}),
       ...(project.build_command ? { buildCommand: parseCommandLine(project.build_command) } : {}),
       ...(project.output_directory ? { outputDirectory: project.output_directory } : {}),
       buildEnv,

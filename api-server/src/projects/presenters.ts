@@ -16,6 +16,7 @@ export function presentProject(row: ProjectRow, urls: Urls): Project {
     outputDirectory: row.output_directory,
     spa: row.spa,
     nodeVersion: row.node_version ?? null,
+    ignoreCommand: row.ignore_command ?? null,
     url: urls.url(urls.productionHost(row.slug)),
     createdAt: iso(row.created_at)!,
   };

@@ -15,6 +15,7 @@ export interface ProjectRow {
   output_directory: string | null;
   spa: boolean;
   node_version: string | null;
+  ignore_command: string | null;
   owner_id: string | null;
   github_webhook_secret_enc: string | null;
   created_at: Date;
@@ -30,6 +31,7 @@ const COLUMNS: Record<Exclude<keyof UpdateProjectBody, never>, string> = {
   outputDirectory: 'output_directory',
   spa: 'spa',
   nodeVersion: 'node_version',
+  ignoreCommand: 'ignore_command',
 };
 
 export class ProjectsRepo {
@@ -54,8 +56,8 @@ export class ProjectsRepo {
   /** Null when the slug is taken. */
   private async insert(id: string, slug: string, body: CreateProjectBody, ownerId: string | null, githubSecretEnc: string | null): Promise<ProjectRow | null> {
     const rows = await this.db.query<ProjectRow>(
-      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc, node_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc, node_version, ignore_command)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (slug) DO NOTHING
        RETURNING *`,
       [
@@ -72,6 +74,7 @@ export class ProjectsRepo {
         ownerId,
         githubSecretEnc,
         body.nodeVersion ?? null,
+        body.ignoreCommand ?? null,
       ],
     );
     return rows[0] ?? null;

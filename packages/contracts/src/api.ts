@@ -133,6 +133,8 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
     rootDirectory: trimmed(512).optional(),
     installCommand: commandLine.optional(),
     buildCommand: commandLine.optional(),
+    /** Runs before each build; exit code 0 skips it (the deployment ends CANCELED, "skipped: ..."). */
+    ignoreCommand: commandLine.optional(),
     outputDirectory: trimmed(512).optional(),
     spa: z.boolean().optional(),
     /** Node.js version or range for builds (`22`, `22.x`, `>=20 <23`); absent: what the repository asks for. */
@@ -157,6 +159,7 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
       rootDirectory: trimmed(512).nullable(),
       installCommand: commandLine.nullable(),
       buildCommand: commandLine.nullable(),
+      ignoreCommand: commandLine.nullable(),
       outputDirectory: trimmed(512).nullable(),
       spa: z.boolean(),
       nodeVersion: nodeVersionSchema.nullable(),
@@ -194,6 +197,8 @@ export const projectSchema = z.object({
   rootDirectory: z.string().nullable(),
   installCommand: z.string().nullable(),
   buildCommand: z.string().nullable(),
+  /** The ignored build step: exit code 0 skips the build. */
+  ignoreCommand: z.string().nullable().optional(),
   outputDirectory: z.string().nullable(),
   spa: z.boolean(),
   /** The project's Node.js setting; null: what the repository asks for (.nvmrc, engines.node), else the build image's. */

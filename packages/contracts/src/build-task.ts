@@ -142,6 +142,8 @@ export const buildTaskSchema = z.object({
   nodeVersion: nodeVersionSchema.optional(),
   installCommand: commandSchema.optional(),
   buildCommand: commandSchema.optional(),
+  /** Runs after the clone, before the install: exit 0 skips the build (the deployment ends CANCELED, "skipped: ..."). Wins over vercel.json's. */
+  ignoreCommand: commandSchema.optional(),
   outputDirectory: z.string().optional(),
   /** The user's build env vars, injected into install and build commands only. */
   buildEnv: z.record(z.string(), z.string()).default({}),

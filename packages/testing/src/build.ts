@@ -42,7 +42,7 @@ export function makeTask(overrides: Partial<BuildTask> & { gitUrl: string; stora
 }
 
 export interface FixtureBuild {
-  result: 'READY' | 'ERROR';
+  result: 'READY' | 'ERROR' | 'CANCELED';
   task: ParsedBuildTask;
   store: ObjectStore;
   events: BuildEvent[];

@@ -143,6 +143,12 @@ function pageHead(id, project, status, actions) {
   );
 }
 
+/**
+ * The ignored build step said there was nothing to build: not an error.
+ * @param {Deployment} deployment
+ */
+const skippedBuild = (deployment) => deployment.status === 'CANCELED' && (deployment.errorMessage ?? '').startsWith('skipped:');
+
 /** @param {Deployment} deployment */
 function factsOf(deployment) {
   return [
@@ -159,6 +165,6 @@ function factsOf(deployment) {
       h('dt', { text: 'URL' }),
       h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url })),
     ),
-    deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
+    deployment.errorMessage ? fact(skippedBuild(deployment) ? 'Skipped' : 'Error', deployment.errorMessage) : null,
   ];
 }
