@@ -154,6 +154,7 @@ async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<str
       env: { PATH: workspace.path, HOME: join(sandbox.workDir, '..') },
       localRoots: task.localGitRoots,
       timeoutMs: Math.max(1, workspace.deadline - Date.now()),
+      onProgress: (line) => events.system(line),
     }));
   } catch (err) {
     if (err instanceof GitInputError) throw err;
