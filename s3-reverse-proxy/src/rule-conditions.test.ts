@@ -84,7 +84,7 @@ function vercelConditions(
   facts: RequestFacts,
 ): Map<string, string> | null {
   const captures = new Map<string, string>();
-  const valueOf = (c: { type: string; key?: string }): string | undefined => {
+  const requestValue = (c: { type: string; key?: string }): string | undefined => {
     if (c.type === 'host') return facts.host;
     if (c.type === 'header') return facts.headers[c.key!.toLowerCase()] as string | undefined;
     if (c.type === 'query') return new URLSearchParams(facts.query).get(c.key!) ?? undefined;
@@ -95,7 +95,7 @@ function vercelConditions(
       .find(([k]) => k === c.key)?.[1];
   };
   const test = (c: { type: string; key?: string; value?: string }) => {
-    const v = valueOf(c);
+    const v = requestValue(c);
     if (v === undefined) return false;
     if (c.value === undefined) {
       if (c.key) captures.set(c.key.replace(/[^A-Za-z0-9]/g, ''), v);

@@ -78,7 +78,7 @@ function queryValue(query: string, name: string): string | undefined {
   return new URLSearchParams(query).get(name) ?? undefined;
 }
 
-function valueOf(condition: CompiledCondition, facts: RequestFacts): string | undefined {
+function requestValue(condition: CompiledCondition, facts: RequestFacts): string | undefined {
   switch (condition.type) {
     case 'host':
       return facts.host;
@@ -97,7 +97,7 @@ function valueOf(condition: CompiledCondition, facts: RequestFacts): string | un
 
 /** Whether `condition` holds; its captures are added to `captures` when it does. */
 function holds(condition: CompiledCondition, facts: RequestFacts, captures: Map<string, string>): boolean {
-  const value = valueOf(condition, facts);
+  const value = requestValue(condition, facts);
   if (value === undefined) return false;
   if (!condition.value) {
     if (condition.captureAs) captures.set(condition.captureAs, value);
