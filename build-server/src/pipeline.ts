@@ -14,6 +14,7 @@ import { readVercelConfig, VercelConfigError, type ProjectConfig } from './verce
 import { provideToolchain, type ProvidedToolchain } from './build-toolchains.ts';
 import { detectNodeRequest, NodeVersionError } from './node-version.ts';
 import { BuildSkipped, runIgnoreStep } from './ignore-step.ts';
+import { NetlifyRulesError, readNetlifyRules } from './netlify-rules.ts';
 import { DEFAULT_REGISTRY, defaultToolchainCache, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface BuildDeps {
@@ -34,7 +35,7 @@ export interface BuildDeps {
 /** A step failed in a way the user can act on; its message is the one-line reason. */
 export class BuildFailure extends Error {}
 
-const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError, NodeVersionError, ToolchainError];
+const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError, NodeVersionError, ToolchainError, NetlifyRulesError];
 
 /**
  * clone → read vercel.json → detect → restore cache → install → save cache → build → upload.
@@ -305,6 +306,7 @@ async function upload(
   const { task, events } = deps;
 
   const output = await findOutput(repoDir, appDir, plan);
+  const routing = await routingWithNetlifyRules(events, repoDir, output.dir, projectConfig);
   const uploadStarted = Date.now();
   let skipped = 0;
   const onSkip = (file: string, why: string) => {
@@ -317,9 +319,9 @@ async function upload(
     deploymentId: task.deploymentId,
     dir: output.dir,
     limits: deps.limits,
-    ...(projectConfig ? { routing: projectConfig.routing } : {}),
+    ...(routing ? { routing: routing.config } : {}),
     // Deploying the repository as it is: its configuration files are not part of the site.
-    ...(atRoot ? { exclude: ['vercel.json'] } : {}),
+    exclude: [...(atRoot ? ['vercel.json'] : []), ...(routing?.netlifyFiles ?? [])],
     onSkip,
   });
   if (skipped > 20) events.system(`Skipped ${skipped - 20} more paths`);
@@ -328,6 +330,32 @@ async function upload(
     `Uploaded ${stats.files} files (${formatBytes(stats.bytes)}) from "${output.name}" with ${stats.brotliVariants} brotli and ${stats.gzipVariants} gzip variants in ${seconds(Date.now() - uploadStarted)}` +
       (stats.retries > 0 ? ` (${stats.retries} retried requests)` : ''),
   );
+}
+
+/** vercel.json's rules, then those of Netlify's `_redirects` and `_headers` in the output, each unsupported line logged. */
+async function routingWithNetlifyRules(
+  events: BuildEventEmitter,
+  repoDir: string,
+  outputDir: string,
+  projectConfig: ProjectConfig | null,
+): Promise<{ config: ProjectConfig['routing']; netlifyFiles: string[] } | null> {
+  const netlify = await readNetlifyRules(repoDir, outputDir);
+  if (!netlify) return projectConfig ? { config: projectConfig.routing, netlifyFiles: [] } : null;
+  events.system(
+    `Read ${netlify.files.join(' and ')}: ${netlify.redirects.length} redirects, ${netlify.rewrites.length} rewrites, ${netlify.headers.length} header rules`,
+  );
+  for (const line of netlify.unsupported.slice(0, 50)) events.system(`Not applied: ${line}`);
+  if (netlify.unsupported.length > 50) events.system(`Not applied: ${netlify.unsupported.length - 50} more lines`);
+  const base = projectConfig?.routing ?? { cleanUrls: false, redirects: [], rewrites: [], headers: [] };
+  return {
+    config: {
+      ...base,
+      redirects: [...base.redirects, ...netlify.redirects],
+      rewrites: [...base.rewrites, ...netlify.rewrites],
+      headers: [...base.headers, ...netlify.headers],
+    },
+    netlifyFiles: netlify.files,
+  };
 }
 
 function overridesFrom(task: ParsedBuildTask, config: ProjectConfig | null): PlanOverrides {
