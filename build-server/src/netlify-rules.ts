@@ -45,20 +45,26 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 export function parseRedirectsFile(text: string): Parsed<NetlifyRedirect> {
   const rules: NetlifyRedirect[] = [];
   const problems: string[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = index + 1;
     const content = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (!content) return;
+    if (!content) continue;
     const tokens = content.split(/\s+/);
     const from = tokens.shift()!;
-    if (!from.startsWith('/') && !isUrl(from)) return problems.push(`line ${line}: "${from}" is not a path`);
+    if (!from.startsWith('/') && !isUrl(from)) {
+      problems.push(`line ${line}: "${from}" is not a path`);
+      continue;
+    }
     const query: Record<string, string> = {};
     while (tokens.length > 0 && /^[^/][^=]*=/.test(tokens[0]!) && !isUrl(tokens[0]!)) {
       const [key, ...value] = tokens.shift()!.split('=');
       query[key!] = value.join('=');
     }
     const to = tokens.shift();
-    if (!to) return problems.push(`line ${line}: no destination`);
+    if (!to) {
+      problems.push(`line ${line}: no destination`);
+      continue;
+    }
     let status = 301;
     let force = false;
     const statusToken = /^(\d{3})(!?)$/.exec(tokens[0] ?? '');
@@ -68,13 +74,19 @@ export function parseRedirectsFile(text: string): Parsed<NetlifyRedirect> {
       force = statusToken[2] === '!';
     }
     const conditions: Record<string, string> = {};
+    let bad = false;
     for (const token of tokens) {
       const eq = token.indexOf('=');
-      if (eq <= 0) return problems.push(`line ${line}: "${token}" is not understood`);
+      if (eq <= 0) {
+        problems.push(`line ${line}: "${token}" is not understood`);
+        bad = true;
+        break;
+      }
       conditions[token.slice(0, eq)] = token.slice(eq + 1);
     }
+    if (bad) continue;
     rules.push({ line, from, query, to, status, force, conditions });
-  });
+  }
   return { rules, problems };
 }
 
@@ -83,25 +95,30 @@ export function parseHeadersFile(text: string): Parsed<NetlifyHeaderRule> {
   const rules: NetlifyHeaderRule[] = [];
   const problems: string[] = [];
   let current: NetlifyHeaderRule | null = null;
-  text.split(/\r?\n/).forEach((raw, index) => {
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = index + 1;
     const content = raw.replace(/^\s*#.*$/, '');
-    if (!content.trim()) return;
+    if (!content.trim()) continue;
     if (!/^\s/.test(content)) {
       const path = content.trim();
-      if (!path.startsWith('/') && !isUrl(path)) return problems.push(`line ${line}: "${path}" is not a path`);
+      if (!path.startsWith('/') && !isUrl(path)) {
+        problems.push(`line ${line}: "${path}" is not a path`);
+        current = null;
+        continue;
+      }
       current = { for: path, values: {} };
       rules.push(current);
-      return;
+      continue;
     }
     const colon = content.indexOf(':');
-    if (!current) return problems.push(`line ${line}: a header before any path`);
-    if (colon === -1) return problems.push(`line ${line}: "${content.trim()}" is not "Name: value"`);
-    const name = content.slice(0, colon).trim();
-    const value = content.slice(colon + 1).trim();
-    const values: Record<string, string> = (current as NetlifyHeaderRule).values;
-    values[name] = values[name] === undefined ? value : `${values[name]}, ${value}`;
-  });
+    if (!current) problems.push(`line ${line}: a header before any path`);
+    else if (colon === -1) problems.push(`line ${line}: "${content.trim()}" is not "Name: value"`);
+    else {
+      const name = content.slice(0, colon).trim();
+      const value = content.slice(colon + 1).trim();
+      current.values[name] = current.values[name] === undefined ? value : `${current.values[name]}, ${value}`;
+    }
+  }
   return { rules, problems };
 }
 
