@@ -184,9 +184,12 @@ describe('has / missing conditions, against @vercel/routing-utils', () => {
     // A file is there, so the conditional rewrite of "/" is not even consulted: remembered.
     site.resolve('/', false, factsOf({ path: '/', headers: { 'x-beta': 'yes' } }));
     expect([...memo.keys()]).toEqual(['/sale.html', '/']);
-    // No file: the conditional rewrite decided, so the path is not remembered.
+    // No file: the conditional rewrite decided, so the path is remembered only with what its conditions read.
     site.resolve('/docs/x', false, factsOf({ path: '/docs/x' }));
+    site.resolve('/docs/x', false, factsOf({ path: '/docs/x', headers: { 'x-raw': '1', 'x-other': 'ignored' } }));
+    site.resolve('/docs/x', false, factsOf({ path: '/docs/x', headers: { 'x-raw': '1', 'x-other': 'changes nothing' } }));
     expect(memo.has('/docs/x')).toBe(false);
+    expect([...memo.keys()].filter((k) => k.startsWith('/docs/x'))).toHaveLength(2);
   });
 
   it('reports a condition the proxy cannot compile instead of failing the site', () => {

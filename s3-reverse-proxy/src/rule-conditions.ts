@@ -109,6 +109,35 @@ function holds(condition: CompiledCondition, facts: RequestFacts, captures: Map<
   return true;
 }
 
+/** One thing conditions read: a header, cookie or query parameter by name, or the host. */
+export interface ConditionInput {
+  type: RuleCondition['type'];
+  key: string;
+}
+
+/** Every distinct input the given conditions read, for a memo key. */
+export function conditionInputs(all: readonly (CompiledConditions | null)[]): ConditionInput[] {
+  const seen = new Map<string, ConditionInput>();
+  for (const conditions of all) {
+    for (const c of [...(conditions?.has ?? []), ...(conditions?.missing ?? [])]) seen.set(`${c.type}\0${c.key}`, { type: c.type, key: c.key });
+  }
+  return [...seen.values()];
+}
+
+/**
+ * What a request shows of `inputs`, as one string: two requests with the same one resolve the
+ * same way, since conditions read nothing else. Null when too long to be worth remembering.
+ */
+export function conditionInputsKey(inputs: readonly ConditionInput[], facts: RequestFacts, maxLength: number): string | null {
+  let key = '';
+  for (const input of inputs) {
+    const value = requestValue({ type: input.type, key: input.key, value: null, captureAs: null }, facts);
+    key += value === undefined ? '\u0001' : `\u0000${value}`;
+    if (key.length > maxLength) return null;
+  }
+  return key;
+}
+
 /** The captures to substitute when every `has` holds and no `missing` does; null otherwise. */
 export function checkConditions(conditions: CompiledConditions, facts: RequestFacts): Map<string, string> | null {
   const captures = new Map<string, string>();

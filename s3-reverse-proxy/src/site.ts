@@ -2,7 +2,15 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { deploymentPrefix, type Manifest, type RoutingConfig } from '@platform/contracts';
 import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern, type PatternMatch } from './pattern.ts';
 import { isSafeDecodedPath, isSafeManifestKey, normalizeRequestPath } from './request-path.ts';
-import { checkConditions, compileConditions, type CompiledConditions, type RequestFacts } from './rule-conditions.ts';
+import {
+  checkConditions,
+  compileConditions,
+  conditionInputs,
+  conditionInputsKey,
+  type CompiledConditions,
+  type ConditionInput,
+  type RequestFacts,
+} from './rule-conditions.ts';
 
 export type Encoding = 'identity' | 'br' | 'gzip';
 
@@ -107,6 +115,8 @@ export class Site {
   private readonly responses = new Map<string, FileResponse>();
   /** Rules that could not be compiled; reported once by whoever loads the site. */
   readonly problems: string[] = [];
+  /** What the site's conditions read of a request (empty: every answer depends on the path alone). */
+  private readonly inputs: ConditionInput[];
 
   constructor(manifest: Manifest) {
     this.deploymentId = manifest.deploymentId;
@@ -170,6 +180,7 @@ export class Site {
       const conditions = conditionsOf(rule);
       if (pattern && conditions !== false) this.headerRules.push({ pattern, headers: rule.headers, conditions });
     }
+    this.inputs = conditionInputs([...this.redirects, ...this.rewrites, ...this.headerRules].map((r) => r.conditions));
   }
 
   /**
@@ -179,15 +190,23 @@ export class Site {
   resolve(rawPath: string, spa: boolean, facts: RequestFacts = NO_FACTS): Resolved {
     const memo = spa ? this.memoSpa : this.memo;
     let resolved = memo.get(rawPath);
-    if (resolved === undefined) {
-      const evaluation: Evaluation = { facts, dependent: false };
-      resolved = this.compute(rawPath, spa, evaluation);
-      // Bounded: a crawl of random or long paths costs a recomputation, never unbounded memory.
-      // An answer that a condition on the request took part in is never remembered for the path.
-      if (!evaluation.dependent && rawPath.length <= MEMO_MAX_PATH && resolved.kind !== 'bad-path') {
-        if (memo.size >= MEMO_LIMIT) memo.clear();
-        memo.set(rawPath, resolved);
-      }
+    if (resolved !== undefined) return resolved;
+    // A path a conditional rule decides is remembered with what the conditions read of the
+    // request (`/beta` + the X-Beta value): whether a path depends on them is a property of
+    // the path alone, since only a matching pattern consults a rule's conditions.
+    const inputsKey = this.inputs.length === 0 ? null : conditionInputsKey(this.inputs, facts, MEMO_MAX_PATH);
+    const dependentKey = inputsKey === null ? null : `${rawPath}\u0000${inputsKey}`;
+    if (dependentKey !== null) {
+      resolved = memo.get(dependentKey);
+      if (resolved !== undefined) return resolved;
+    }
+    const evaluation: Evaluation = { facts, dependent: false };
+    resolved = this.compute(rawPath, spa, evaluation);
+    const key = evaluation.dependent ? dependentKey : rawPath;
+    // Bounded: a crawl of random or long paths (or header values) costs a recomputation, never unbounded memory.
+    if (key !== null && rawPath.length <= MEMO_MAX_PATH && resolved.kind !== 'bad-path') {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(key, resolved);
     }
     return resolved;
   }
