@@ -83,6 +83,46 @@ describe('planBuild: one fixture per framework family', () => {
     expect(p.install).toEqual(['bun', 'install']);
   });
 
+  it.each([
+    [
+      '@angular/core',
+      'angular',
+      ['npm', 'exec', '--no', '--', 'ng', 'build'],
+      'dist/shop/browser',
+      { 'angular.json': JSON.stringify({ projects: { shop: {} } }) },
+    ],
+    [
+      '@angular/core',
+      'angular',
+      ['npm', 'exec', '--no', '--', 'ng', 'build'],
+      'out/web/browser',
+      {
+        'angular.json': JSON.stringify({ projects: { web: { architect: { build: { options: { outputPath: 'out/web' } } } } } }),
+      },
+    ],
+    ['@11ty/eleventy', 'eleventy', ['npm', 'exec', '--no', '--', 'eleventy'], '_site', {}],
+    [
+      'vitepress',
+      'vitepress',
+      ['npm', 'exec', '--no', '--', 'vitepress', 'build'],
+      'docs/.vitepress/dist',
+      { 'docs/.vitepress/config.mts': 'export default {}' },
+    ],
+    ['@react-router/dev', 'react-router', ['npm', 'exec', '--no', '--', 'react-router', 'build'], 'build/client', {}],
+    ['@remix-run/dev', 'remix', ['npm', 'exec', '--no', '--', 'remix', 'vite:build'], 'build/client', {}],
+  ])('detects %s as %s, its build and its output folder', async (dependency, framework, build, output, files) => {
+    const dir = tempDir('detect');
+    // vite comes along with most of them: the specific framework must win.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ devDependencies: { [dependency]: '*', vite: '*' } }));
+    for (const [path, content] of Object.entries(files)) {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    const p = await planBuild(dir, {}, { repoDir: dir });
+    expect(p).toMatchObject({ framework, build, outputCandidates: [output] });
+  });
+
   it('passes engines.node on, for the Node.js version to be chosen from', async () => {
     const dir = tempDir('detect');
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ engines: { node: '>=22 <23' }, scripts: { build: 'x' } }));

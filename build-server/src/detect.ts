@@ -81,6 +81,8 @@ interface FrameworkRule {
   /** Run through the package manager's exec when package.json has no "build" script. */
   buildBin: Command;
   output: string;
+  /** When the output folder depends on the project's own configuration (angular.json, a VitePress source folder). */
+  outputFrom?: (appDir: string, repoDir: string) => Promise<{ dir: string; why: string } | null>;
 }
 
 /**
@@ -136,6 +138,42 @@ const FRAMEWORKS: readonly FrameworkRule[] = [
     buildBin: ['nuxt', 'generate'],
     output: '.output/public',
   },
+  {
+    id: 'angular',
+    label: 'Angular',
+    dependency: '@angular/core',
+    configFiles: ['angular.json'],
+    buildBin: ['ng', 'build'],
+    output: 'dist',
+    outputFrom: angularOutput,
+  },
+  {
+    id: 'eleventy',
+    label: 'Eleventy',
+    dependency: '@11ty/eleventy',
+    configFiles: ['eleventy.config.js', 'eleventy.config.mjs', '.eleventy.js'],
+    buildBin: ['eleventy'],
+    output: '_site',
+  },
+  {
+    id: 'vitepress',
+    label: 'VitePress',
+    dependency: 'vitepress',
+    configFiles: [],
+    buildBin: ['vitepress', 'build'],
+    output: '.vitepress/dist',
+    outputFrom: vitepressOutput,
+  },
+  // SPA mode (`ssr: false`): the static client build; a server build cannot be hosted statically.
+  {
+    id: 'react-router',
+    label: 'React Router',
+    dependency: '@react-router/dev',
+    configFiles: ['react-router.config.ts'],
+    buildBin: ['react-router', 'build'],
+    output: 'build/client',
+  },
+  { id: 'remix', label: 'Remix', dependency: '@remix-run/dev', configFiles: [], buildBin: ['remix', 'vite:build'], output: 'build/client' },
   { id: 'create-react-app', label: 'Create React App', dependency: 'react-scripts', configFiles: [], buildBin: ['react-scripts', 'build'], output: 'build' },
   { id: 'vue-cli', label: 'Vue CLI', dependency: '@vue/cli-service', configFiles: ['vue.config.js'], buildBin: ['vue-cli-service', 'build'], output: 'dist' },
   {
@@ -147,6 +185,32 @@ const FRAMEWORKS: readonly FrameworkRule[] = [
     output: 'dist',
   },
 ];
+
+/** Angular's application builder writes `dist/<project>/browser`: the project named in angular.json. */
+async function angularOutput(appDir: string, repoDir: string): Promise<{ dir: string; why: string } | null> {
+  const text = await readRepoFile(repoDir, join(appDir, 'angular.json')).catch(() => null);
+  if (text === null) return null;
+  try {
+    const config = JSON.parse(text) as { projects?: Record<string, { architect?: { build?: { options?: { outputPath?: unknown } } } }> };
+    const [name, project] = Object.entries(config.projects ?? {})[0] ?? [];
+    if (!name || !/^[\w.-]+$/.test(name)) return null;
+    const outputPath = project?.architect?.build?.options?.outputPath;
+    const base = typeof outputPath === 'string' && !outputPath.includes('..') ? outputPath : `dist/${name}`;
+    return { dir: `${base}/browser`, why: `angular.json, project "${name}"` };
+  } catch {
+    return null;
+  }
+}
+
+/** `vitepress build docs` writes `docs/.vitepress/dist`: the folder holding `.vitepress`. */
+async function vitepressOutput(appDir: string): Promise<{ dir: string; why: string } | null> {
+  for (const dir of ['docs', 'src', '.']) {
+    if (await exists(join(appDir, dir, '.vitepress'))) {
+      return { dir: dir === '.' ? '.vitepress/dist' : `${dir}/.vitepress/dist`, why: `VitePress, ${dir === '.' ? '' : `${dir}/`}.vitepress found` };
+    }
+  }
+  return null;
+}
 
 /** Where an unknown build usually writes, checked in this order after the build. */
 export const COMMON_OUTPUT_DIRS = ['dist', 'build', 'out', 'public'];
@@ -243,8 +307,9 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
     outputCandidates = [overrides.outputDirectory];
     reasons.push(`output directory: ${overrides.outputDirectory} (project setting)`);
   } else if (rule) {
-    outputCandidates = [rule.output];
-    reasons.push(`output directory: ${rule.output} (${rule.label} default)`);
+    const configured = rule.outputFrom ? await rule.outputFrom(appDir, options.repoDir) : null;
+    outputCandidates = [configured?.dir ?? rule.output];
+    reasons.push(`output directory: ${configured?.dir ?? rule.output} (${configured?.why ?? `${rule.label} default`})`);
   } else if (build) {
     outputCandidates = COMMON_OUTPUT_DIRS;
     reasons.push(`output directory: the first of ${COMMON_OUTPUT_DIRS.join(', ')} that the build creates`);

@@ -161,3 +161,29 @@ describe('bun fixture, built for real', () => {
     expect(second.text).toMatch(/Build cache: hit, restored \d/);
   });
 });
+
+describe('Eleventy fixture, built for real', () => {
+  it('runs eleventy without a build script, publishes _site, and the proxy serves its pages as HTML', async () => {
+    const storageDir = tempDir('store');
+    const build = await buildRepo(repoFromFixture('eleventy-site'), { storageDir, task: { projectId: 'eleventy-proj' } });
+    expect(build.result, build.text).toBe('READY');
+    expect(build.text).toContain('Detected framework: Eleventy (package.json depends on @11ty/eleventy)');
+    expect(build.text).toContain('Detected build command: npm exec --no -- eleventy (Eleventy default; package.json has no "build" script)');
+    expect(build.text).toContain('Detected output directory: _site (Eleventy default)');
+    const record: RouteRecord = { deploymentId: build.task.deploymentId, projectId: 'eleventy-proj', spa: false, updatedAt: new Date().toISOString() };
+    await build.store.put(routeKey('eleventy.localhost'), JSON.stringify(record));
+    const proxy = createProxyServer({ store: build.store, bus: createInProcessEventBus(), logger: createLogger({ level: 'warn' }) }, { routeTtlMs: 100 });
+    const port = await proxy.listen(0);
+    try {
+      const home = await get(port, 'eleventy.localhost', '/');
+      expect(home.status).toBe(200);
+      expect(home.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(home.body).toContain('Eleventy fixture home');
+      const about = await get(port, 'eleventy.localhost', '/about/');
+      expect(about.status).toBe(200);
+      expect(about.body).toContain('About the Eleventy fixture');
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -59,6 +59,11 @@ export const frameworkSchema = z.enum([
   'create-react-app',
   'vue-cli',
   'vite',
+  'angular',
+  'eleventy',
+  'vitepress',
+  'react-router',
+  'remix',
   'other',
   'static',
 ]);
