@@ -1,6 +1,9 @@
 /**
  * `npm run bench:proxy`: the s3-reverse-proxy against nginx serving the same files from disk,
- * measured with wrk in the same run, for a 1 KB HTML page and a 150 KB asset.
+ * measured with wrk in the same run, for a 1 KB HTML page and a 150 KB asset; and the proxy
+ * serving the same files for a site with 200 routing rules (redirects, rewrites, header rules,
+ * some with `has`/`missing` conditions, none of them for the measured paths, as on a real site)
+ * against the same site without rules: the cost of rule matching.
  *
  * Fairness: both get the same number of worker processes (BENCH_WORKERS, default 1 each: one
  * nginx worker, one proxy process), keep-alive without a per-connection request limit, and
@@ -35,6 +38,20 @@ const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
 const THREADS = env('BENCH_THREADS', 2);
 const ROUNDS = env('BENCH_ROUNDS', 5);
 const HOST = 'bench.localhost';
+const RULES_HOST = 'rules.localhost';
+
+/** 200 rules as a migrated site has them: old paths redirected, app sections rewritten, header rules, a few conditional ones. */
+function twoHundredRules() {
+  const redirects = Array.from({ length: 80 }, (_, i) => ({ source: `/old-${i}/:slug`, destination: `/new-${i}/:slug`, statusCode: 308 as const }));
+  const rewrites = Array.from({ length: 60 }, (_, i) => ({ source: `/app-${i}/(.*)`, destination: '/index.html' }));
+  const headers = Array.from({ length: 40 }, (_, i) => ({ source: `/section-${i}/(.*)`, headers: [{ key: 'X-Section', value: String(i) }] }));
+  const conditional = Array.from({ length: 20 }, (_, i) => ({
+    source: `/beta-${i}`,
+    destination: '/index.html',
+    has: [{ type: 'header' as const, key: 'x-beta', value: 'on' }],
+  }));
+  return { redirects, rewrites: [...rewrites, ...conditional], headers };
+}
 
 for (const tool of ['wrk', 'nginx']) {
   const probe = spawnSync(tool, tool === 'wrk' ? ['-v'] : ['-v'], { stdio: 'ignore' });
@@ -64,6 +81,9 @@ try {
   const store = createLocalObjectStore({ rootDir: join(work, 'data', 'objects') });
   await writeDeployment(store, deploymentId, { 'index.html': html, [assetPath]: asset });
   await writeRoute(store, HOST, { deploymentId, projectId: 'prj_bench' });
+  const rulesDeploymentId = 'benchdeployment00002';
+  await writeDeployment(store, rulesDeploymentId, { 'index.html': html, [assetPath]: asset }, twoHundredRules());
+  await writeRoute(store, RULES_HOST, { deploymentId: rulesDeploymentId, projectId: 'prj_bench_rules' });
   const docroot = join(work, 'www');
   mkdirSync(join(docroot, 'assets'), { recursive: true });
   writeFileSync(join(docroot, 'index.html'), html);
@@ -117,6 +137,7 @@ http {
   const targets = {
     nginx: { port: nginxPort, host: HOST },
     proxy: { port: proxyPort, host: HOST },
+    rules: { port: proxyPort, host: RULES_HOST },
   };
   const files = [
     { name: '1 KB HTML', path: '/', bytes: html.length },
@@ -135,37 +156,41 @@ http {
     `wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION_S}s, ${ROUNDS} paired rounds per file (order alternating), ` +
       `${WORKERS} worker process(es) each for nginx and the proxy, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg()[0]!.toFixed(1)}`,
   );
-  const results: Record<string, { nginx: number; proxy: number; ratio: number }> = {};
+  const results: Record<string, { nginx: number; proxy: number; rules: number; ratio: number; rulesRatio: number }> = {};
   for (const file of files) {
     // Warm both (page cache, file cache, JIT). Each round measures both back to back, in
     // alternating order, so load from elsewhere on the machine hits both alike; the median of
     // the per-round ratios is reported.
     for (const target of Object.values(targets)) await wrk(target.port, target.host, file.path, 2);
-    const rounds: { nginx: number; proxy: number }[] = [];
+    const rounds: { nginx: number; proxy: number; rules: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const order: (keyof typeof targets)[] = round % 2 === 0 ? ['nginx', 'proxy'] : ['proxy', 'nginx'];
-      const measured = { nginx: 0, proxy: 0 };
+      const order: (keyof typeof targets)[] = round % 2 === 0 ? ['nginx', 'proxy', 'rules'] : ['rules', 'proxy', 'nginx'];
+      const measured = { nginx: 0, proxy: 0, rules: 0 };
       for (const name of order) measured[name] = await wrk(targets[name].port, targets[name].host, file.path, DURATION_S);
       rounds.push(measured);
       console.log(
-        `  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}`,
+        `  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}; 200 rules ${measured.rules.toFixed(0).padStart(7)} req/s, ${(measured.rules / measured.proxy).toFixed(2)} of none`,
       );
     }
     results[file.name] = {
       nginx: median(rounds.map((r) => r.nginx)),
       proxy: median(rounds.map((r) => r.proxy)),
+      rules: median(rounds.map((r) => r.rules)),
       ratio: median(rounds.map((r) => r.proxy / r.nginx)),
+      rulesRatio: median(rounds.map((r) => r.rules / r.proxy)),
     };
   }
   console.log('');
   for (const [name, r] of Object.entries(results)) {
     console.log(
-      `${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×`,
+      `${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×   200 rules ${r.rules.toFixed(0).padStart(7)} req/s   ${r.rulesRatio.toFixed(2)}× of none`,
     );
   }
   const ratio = (name: string) => results[name]!.ratio.toFixed(2);
+  const rulesRatio = (name: string) => results[name]!.rulesRatio.toFixed(2);
   console.log(
-    `proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95)`,
+    `proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95); ` +
+      `200 rules/none: 1 KB HTML ${rulesRatio('1 KB HTML')}×, 150 KB asset ${rulesRatio('150 KB asset')}× (goal ≥ 0.90)`,
   );
 } finally {
   cleanup();

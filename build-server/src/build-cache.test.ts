@@ -10,7 +10,7 @@ import type { PackageManager } from './detect.ts';
 
 afterAll(removeTempDirs);
 
-const npm: PackageManager = { name: 'npm', version: null, berry: false, invoke: ['npm'], lockfile: 'package-lock.json' };
+const npm: PackageManager = { name: 'npm', version: null, berry: false, invoke: ['npm'], tool: null, lockfile: 'package-lock.json' };
 
 describe('build cache', () => {
   it('keys on the lockfile content, the package manager and the Node version', async () => {
@@ -88,6 +88,7 @@ describe('build cache', () => {
       XDG_CACHE_HOME: '/c/xdg-cache',
       YARN_CACHE_FOLDER: '/c/yarn',
       YARN_GLOBAL_FOLDER: '/c/yarn-global',
+      BUN_INSTALL_CACHE_DIR: '/c/bun',
     });
     expect(packageManagerCacheEnv('/c', { preferOffline: true }).npm_config_prefer_offline).toBe('true');
   });

@@ -22,6 +22,7 @@ export function packageManagerCacheEnv(cacheRoot: string, options: { preferOffli
     XDG_CACHE_HOME: join(cacheRoot, 'xdg-cache'),
     YARN_CACHE_FOLDER: join(cacheRoot, 'yarn'),
     YARN_GLOBAL_FOLDER: join(cacheRoot, 'yarn-global'),
+    BUN_INSTALL_CACHE_DIR: join(cacheRoot, 'bun'),
     // With a restored cache, use what is there without asking the registry whether it changed.
     ...(options.preferOffline ? { npm_config_prefer_offline: 'true' } : {}),
   };

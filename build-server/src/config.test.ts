@@ -28,6 +28,13 @@ describe('build-server config', () => {
     expect(config.workDir).toBe('/work');
   });
 
+  it('installs toolchains from registry.npmjs.org by default, or from the mirror and cache folder given', () => {
+    expect(loadConfig(task).toolchains).toMatchObject({ registry: 'https://registry.npmjs.org', cacheDir: expect.stringMatching(/platform-toolchains-/) });
+    const mirrored = loadConfig({ ...task, BUILD_NPM_REGISTRY: 'https://npm.internal.example/', BUILD_TOOLCHAIN_CACHE_DIR: '/cache/toolchains' });
+    expect(mirrored.toolchains).toEqual({ registry: 'https://npm.internal.example/', cacheDir: '/cache/toolchains' });
+    expect(() => loadConfig({ ...task, BUILD_NPM_REGISTRY: 'not a url' })).toThrow(/BUILD_NPM_REGISTRY/);
+  });
+
   it('refuses bad values naming the variable, and a missing or invalid task', () => {
     expect(() => loadConfig({ ...task, BUILD_UPLOAD_CONCURRENCY: '0' })).toThrow(/^invalid configuration: BUILD_UPLOAD_CONCURRENCY: /);
     expect(() => loadConfig({ ...task, BUILD_MAX_OUTPUT_BYTES: 'lots' })).toThrow(/BUILD_MAX_OUTPUT_BYTES/);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseBuildTaskEnv, type ParsedBuildTask } from '@platform/contracts';
 import type { LogCaps } from './events.ts';
 import type { UploadLimits } from './upload.ts';
+import { DEFAULT_REGISTRY, defaultToolchainCache, type ToolchainSettings } from './toolchains.ts';
 
 const envSchema = z.object({
   // Where the build clones and builds; a fresh folder per run. Default: the current directory.
@@ -34,6 +35,10 @@ const envSchema = z.object({
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
   // Locale for the user's commands, when set.
   LANG: z.string().optional(),
+  // The npm registry Node.js, bun, pnpm and yarn are installed from (a mirror). Default registry.npmjs.org.
+  BUILD_NPM_REGISTRY: z.string().url().optional(),
+  // Where verified toolchain tarballs are kept between builds. Default: a folder of this user's in the OS temp dir.
+  BUILD_TOOLCHAIN_CACHE_DIR: z.string().optional(),
   // Private IPv4 CIDRs builds may reach although private (a registry mirror), comma-separated. Default none.
   BUILD_EGRESS_ALLOW: z.string().optional(),
 });
@@ -48,6 +53,7 @@ export interface BuildServerConfig {
   baseEnv: Record<string, string>;
   /** Private CIDRs the sandbox's firewall lets through. */
   egressAllow: string[];
+  toolchains: ToolchainSettings;
 }
 
 /** `env` holds BUILD_TASK (main.ts puts the content of BUILD_TASK_FILE there when that is how the task came). */
@@ -70,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>): BuildServer
     logCaps: { maxLines: parsed.BUILD_LOG_MAX_LINES, maxBytes: parsed.BUILD_LOG_MAX_BYTES },
     cacheMaxBytes: parsed.BUILD_CACHE_MAX_BYTES,
     baseEnv: { PATH: parsed.PATH, ...(parsed.LANG ? { LANG: parsed.LANG } : {}) },
+    toolchains: { registry: parsed.BUILD_NPM_REGISTRY ?? DEFAULT_REGISTRY, cacheDir: parsed.BUILD_TOOLCHAIN_CACHE_DIR ?? defaultToolchainCache() },
     egressAllow: (parsed.BUILD_EGRESS_ALLOW ?? '')
       .split(',')
       .map((c) => c.trim())

@@ -6,39 +6,21 @@ import { DetectionError, planBuild } from './detect.ts';
 
 afterAll(removeTempDirs);
 
-const withPnpmAndYarn = async (name: string) => name === 'pnpm' || name === 'yarn';
-const withNothing = async () => false;
-
-async function plan(
-  fixture: string,
-  options: { root?: string; overrides?: Parameters<typeof planBuild>[1]; hasProgram?: (n: string) => Promise<boolean> } = {},
-) {
+async function plan(fixture: string, options: { root?: string; overrides?: Parameters<typeof planBuild>[1] } = {}) {
   const repo = join(FIXTURES, fixture);
-  return planBuild(join(repo, options.root ?? '.'), options.overrides ?? {}, { repoDir: repo, hasProgram: options.hasProgram ?? withNothing });
+  return planBuild(join(repo, options.root ?? '.'), options.overrides ?? {}, { repoDir: repo, bunPackage: '@oven/bun-linux-x64' });
 }
 
 describe('planBuild: one fixture per framework family', () => {
   it.each([
     // fixture, framework, package manager invocation, install, build, output
     ['vite-app', 'vite', ['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'dist'],
-    [
-      'cra-app',
-      'create-react-app',
-      ['npx', '--yes', 'yarn@1', 'install', '--frozen-lockfile', '--non-interactive'],
-      ['npx', '--yes', 'yarn@1', 'run', 'build'],
-      'build',
-    ],
-    ['next-static', 'nextjs', ['npx', '--yes', 'pnpm@9.15.9', 'install', '--frozen-lockfile'], ['npx', '--yes', 'pnpm@9.15.9', 'run', 'build'], 'out'],
+    ['cra-app', 'create-react-app', ['yarn', 'install', '--frozen-lockfile', '--non-interactive'], ['yarn', 'run', 'build'], 'build'],
+    ['next-static', 'nextjs', ['pnpm', 'install', '--frozen-lockfile'], ['pnpm', 'run', 'build'], 'out'],
     ['astro-site', 'astro', ['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'dist'],
     ['sveltekit-static', 'sveltekit', ['npm', 'install', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'build'],
     ['gatsby-site', 'gatsby', ['npm', 'install', '--no-audit', '--no-fund'], ['npm', 'run', 'build'], 'public'],
-    [
-      'docusaurus-site',
-      'docusaurus',
-      ['npx', '--yes', '--package=@yarnpkg/cli-dist@4.9.4', '--', 'yarn', 'install', '--immutable'],
-      ['npx', '--yes', '--package=@yarnpkg/cli-dist@4.9.4', '--', 'yarn', 'run', 'build'],
-      'build',
-    ],
+    ['docusaurus-site', 'docusaurus', ['yarn', 'install', '--immutable'], ['yarn', 'run', 'build'], 'build'],
   ])('%s is detected as %s', async (fixture, framework, install, build, output) => {
     const p = await plan(fixture);
     expect(p.framework).toBe(framework);
@@ -62,14 +44,93 @@ describe('planBuild: one fixture per framework family', () => {
     expect((await plan('cra-app')).reasons).toContain('package manager: yarn 1 (yarn.lock found)');
   });
 
-  it('uses a global pnpm or yarn 1 when present and not pinned, npx otherwise', async () => {
-    expect((await plan('cra-app', { hasProgram: withPnpmAndYarn })).install).toEqual(['yarn', 'install', '--frozen-lockfile', '--non-interactive']);
-    // Pinned versions always run exactly that version.
-    expect((await plan('next-static', { hasProgram: withPnpmAndYarn })).install?.slice(0, 3)).toEqual(['npx', '--yes', 'pnpm@9.15.9']);
+  it('names the npm package each package manager is installed from: the pinned version, else the lockfile major', async () => {
+    // Nothing installed on the machine is used: yarn 1, yarn berry and pnpm all come from the registry.
+    expect((await plan('cra-app')).packageManager?.tool).toMatchObject({ package: 'yarn', range: '1', bins: { yarn: 'bin/yarn.js' } });
+    expect((await plan('next-static')).packageManager?.tool).toMatchObject({ package: 'pnpm', range: '9.15.9', bins: { pnpm: 'bin/pnpm.cjs' } });
+    expect((await plan('docusaurus-site')).packageManager?.tool).toMatchObject({ package: '@yarnpkg/cli-dist', range: '4.9.4' });
+    expect((await plan('pnpm-monorepo', { root: 'apps/web' })).packageManager?.tool).toMatchObject({ package: 'pnpm', range: '10' });
+    // npm without a pin is Node.js's own; with one, that exact npm.
+    expect((await plan('vite-app')).packageManager?.tool).toBeNull();
+    const dir = tempDir('detect');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ packageManager: 'npm@10.9.2', scripts: { build: 'x' } }));
+    expect((await planBuild(dir, {}, { repoDir: dir })).packageManager?.tool).toMatchObject({
+      package: 'npm',
+      range: '10.9.2',
+      bins: { npx: 'bin/npx-cli.js' },
+    });
+  });
+
+  it('detects bun from bun.lock or bun.lockb, or a "packageManager": "bun@…" pin', async () => {
+    for (const lockfile of ['bun.lock', 'bun.lockb']) {
+      const dir = tempDir('detect');
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ scripts: { build: 'vite build' } }));
+      writeFileSync(join(dir, lockfile), lockfile === 'bun.lock' ? '{ "lockfileVersion": 1 }' : 'binary');
+      const p = await planBuild(dir, {}, { repoDir: dir, bunPackage: '@oven/bun-linux-x64-baseline' });
+      expect(p.packageManager).toMatchObject({
+        name: 'bun',
+        lockfile,
+        tool: { package: '@oven/bun-linux-x64-baseline', range: '1', bins: { bun: 'bin/bun', bunx: 'bin/bun' } },
+      });
+      expect(p.install).toEqual(['bun', 'install', '--frozen-lockfile']);
+      expect(p.build).toEqual(['bun', 'run', 'build']);
+      expect(p.reasons).toContain(`package manager: bun (${lockfile} found)`);
+    }
+    const pinned = tempDir('detect');
+    writeFileSync(join(pinned, 'package.json'), JSON.stringify({ packageManager: 'bun@1.2.19', scripts: { build: 'x' } }));
+    const p = await planBuild(pinned, {}, { repoDir: pinned, bunPackage: '@oven/bun-linux-x64' });
+    expect(p.packageManager).toMatchObject({ name: 'bun', version: '1.2.19', tool: { range: '1.2.19' } });
+    expect(p.install).toEqual(['bun', 'install']);
+  });
+
+  it.each([
+    [
+      '@angular/core',
+      'angular',
+      ['npm', 'exec', '--no', '--', 'ng', 'build'],
+      'dist/shop/browser',
+      { 'angular.json': JSON.stringify({ projects: { shop: {} } }) },
+    ],
+    [
+      '@angular/core',
+      'angular',
+      ['npm', 'exec', '--no', '--', 'ng', 'build'],
+      'out/web/browser',
+      {
+        'angular.json': JSON.stringify({ projects: { web: { architect: { build: { options: { outputPath: 'out/web' } } } } } }),
+      },
+    ],
+    ['@11ty/eleventy', 'eleventy', ['npm', 'exec', '--no', '--', 'eleventy'], '_site', {}],
+    [
+      'vitepress',
+      'vitepress',
+      ['npm', 'exec', '--no', '--', 'vitepress', 'build'],
+      'docs/.vitepress/dist',
+      { 'docs/.vitepress/config.mts': 'export default {}' },
+    ],
+    ['@react-router/dev', 'react-router', ['npm', 'exec', '--no', '--', 'react-router', 'build'], 'build/client', {}],
+    ['@remix-run/dev', 'remix', ['npm', 'exec', '--no', '--', 'remix', 'vite:build'], 'build/client', {}],
+  ])('detects %s as %s, its build and its output folder', async (dependency, framework, build, output, files) => {
+    const dir = tempDir('detect');
+    // vite comes along with most of them: the specific framework must win.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ devDependencies: { [dependency]: '*', vite: '*' } }));
+    for (const [path, content] of Object.entries(files)) {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    const p = await planBuild(dir, {}, { repoDir: dir });
+    expect(p).toMatchObject({ framework, build, outputCandidates: [output] });
+  });
+
+  it('passes engines.node on, for the Node.js version to be chosen from', async () => {
+    const dir = tempDir('detect');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ engines: { node: '>=22 <23' }, scripts: { build: 'x' } }));
+    expect((await planBuild(dir, {}, { repoDir: dir })).enginesNode).toBe('>=22 <23');
   });
 
   it('monorepo: the root directory is the app, the install runs at the workspace root with its lockfile', async () => {
-    const p = await plan('pnpm-monorepo', { root: 'apps/web', hasProgram: withPnpmAndYarn });
+    const p = await plan('pnpm-monorepo', { root: 'apps/web' });
     expect(p.framework).toBe('vite');
     expect(p.packageManager).toMatchObject({ name: 'pnpm', version: '10', lockfile: 'pnpm-lock.yaml' });
     expect(p.installDir).toBe(join(FIXTURES, 'pnpm-monorepo'));

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { readRepoFile, RepoLinkError } from './repo-files.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command, Framework, PackageManagerName } from '@platform/contracts';
@@ -10,10 +10,24 @@ export interface PackageManager {
   version: string | null;
   /** `yarn` 2+ ("berry") behaves differently from yarn 1. */
   berry: boolean;
-  /** Argument-array prefix that runs it, e.g. `['npm']` or `['npx', '--yes', 'pnpm@9.12.0']`. */
+  /** Argument-array prefix that runs it: `['pnpm']`, found on the build's PATH (see `tool`). */
   invoke: Command;
+  /** The npm package the supervisor installs it from; null for npm without a pin (Node.js's own). */
+  tool: ToolRequirement | null;
   /** The lockfile found (relative to the repository), or null. */
   lockfile: string | null;
+}
+
+/** A program installed from an npm package before the install step (see toolchains.ts). */
+export interface ToolRequirement {
+  /** What the log calls it: `pnpm`, `yarn`, `bun`. */
+  program: string;
+  /** The npm package that carries it: `pnpm`, `@yarnpkg/cli-dist`, `@oven/bun-linux-x64`. */
+  package: string;
+  /** An exact version (pinned by `packageManager`) or a major. */
+  range: string;
+  /** Program name → path inside the package, linked into the toolchain's bin folder. */
+  bins: Record<string, string>;
 }
 
 export interface BuildPlan {
@@ -30,6 +44,8 @@ export interface BuildPlan {
   reasons: string[];
   /** Non-fatal hints for the user (e.g. a Next.js app without static export). */
   warnings: string[];
+  /** `engines.node` of the app's package.json, as written (the Node.js version is chosen in node-version.ts). */
+  enginesNode?: unknown;
 }
 
 export interface PlanOverrides {
@@ -43,8 +59,8 @@ export interface PlanOverrides {
 export interface DetectOptions {
   /** The repository root: lockfiles are searched from the app folder up to here, never above. */
   repoDir: string;
-  /** Whether a program is on the build's PATH (a global pnpm or yarn is preferred to npx). */
-  hasProgram?: (name: string) => Promise<boolean>;
+  /** The bun package for this machine (`@oven/bun-linux-x64`...); default: from process.arch and the CPU. */
+  bunPackage?: string;
 }
 
 interface PackageJson {
@@ -52,6 +68,7 @@ interface PackageJson {
   dependencies?: Record<string, unknown>;
   devDependencies?: Record<string, unknown>;
   packageManager?: unknown;
+  engines?: { node?: unknown };
 }
 
 interface FrameworkRule {
@@ -64,6 +81,8 @@ interface FrameworkRule {
   /** Run through the package manager's exec when package.json has no "build" script. */
   buildBin: Command;
   output: string;
+  /** When the output folder depends on the project's own configuration (angular.json, a VitePress source folder). */
+  outputFrom?: (appDir: string, repoDir: string) => Promise<{ dir: string; why: string } | null>;
 }
 
 /**
@@ -119,6 +138,42 @@ const FRAMEWORKS: readonly FrameworkRule[] = [
     buildBin: ['nuxt', 'generate'],
     output: '.output/public',
   },
+  {
+    id: 'angular',
+    label: 'Angular',
+    dependency: '@angular/core',
+    configFiles: ['angular.json'],
+    buildBin: ['ng', 'build'],
+    output: 'dist',
+    outputFrom: angularOutput,
+  },
+  {
+    id: 'eleventy',
+    label: 'Eleventy',
+    dependency: '@11ty/eleventy',
+    configFiles: ['eleventy.config.js', 'eleventy.config.mjs', '.eleventy.js'],
+    buildBin: ['eleventy'],
+    output: '_site',
+  },
+  {
+    id: 'vitepress',
+    label: 'VitePress',
+    dependency: 'vitepress',
+    configFiles: [],
+    buildBin: ['vitepress', 'build'],
+    output: '.vitepress/dist',
+    outputFrom: vitepressOutput,
+  },
+  // SPA mode (`ssr: false`): the static client build; a server build cannot be hosted statically.
+  {
+    id: 'react-router',
+    label: 'React Router',
+    dependency: '@react-router/dev',
+    configFiles: ['react-router.config.ts'],
+    buildBin: ['react-router', 'build'],
+    output: 'build/client',
+  },
+  { id: 'remix', label: 'Remix', dependency: '@remix-run/dev', configFiles: [], buildBin: ['remix', 'vite:build'], output: 'build/client' },
   { id: 'create-react-app', label: 'Create React App', dependency: 'react-scripts', configFiles: [], buildBin: ['react-scripts', 'build'], output: 'build' },
   { id: 'vue-cli', label: 'Vue CLI', dependency: '@vue/cli-service', configFiles: ['vue.config.js'], buildBin: ['vue-cli-service', 'build'], output: 'dist' },
   {
@@ -131,10 +186,38 @@ const FRAMEWORKS: readonly FrameworkRule[] = [
   },
 ];
 
+/** Angular's application builder writes `dist/<project>/browser`: the project named in angular.json. */
+async function angularOutput(appDir: string, repoDir: string): Promise<{ dir: string; why: string } | null> {
+  const text = await readRepoFile(repoDir, join(appDir, 'angular.json')).catch(() => null);
+  if (text === null) return null;
+  try {
+    const config = JSON.parse(text) as { projects?: Record<string, { architect?: { build?: { options?: { outputPath?: unknown } } } }> };
+    const [name, project] = Object.entries(config.projects ?? {})[0] ?? [];
+    if (!name || !/^[\w.-]+$/.test(name)) return null;
+    const outputPath = project?.architect?.build?.options?.outputPath;
+    const base = typeof outputPath === 'string' && !outputPath.includes('..') ? outputPath : `dist/${name}`;
+    return { dir: `${base}/browser`, why: `angular.json, project "${name}"` };
+  } catch {
+    return null;
+  }
+}
+
+/** `vitepress build docs` writes `docs/.vitepress/dist`: the folder holding `.vitepress`. */
+async function vitepressOutput(appDir: string): Promise<{ dir: string; why: string } | null> {
+  for (const dir of ['docs', 'src', '.']) {
+    if (await exists(join(appDir, dir, '.vitepress'))) {
+      return { dir: dir === '.' ? '.vitepress/dist' : `${dir}/.vitepress/dist`, why: `VitePress, ${dir === '.' ? '' : `${dir}/`}.vitepress found` };
+    }
+  }
+  return null;
+}
+
 /** Where an unknown build usually writes, checked in this order after the build. */
 export const COMMON_OUTPUT_DIRS = ['dist', 'build', 'out', 'public'];
 
 const LOCKFILES: readonly { file: string; manager: PackageManagerName }[] = [
+  { file: 'bun.lock', manager: 'bun' },
+  { file: 'bun.lockb', manager: 'bun' },
   { file: 'pnpm-lock.yaml', manager: 'pnpm' },
   { file: 'yarn.lock', manager: 'yarn' },
   { file: 'package-lock.json', manager: 'npm' },
@@ -224,8 +307,9 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
     outputCandidates = [overrides.outputDirectory];
     reasons.push(`output directory: ${overrides.outputDirectory} (project setting)`);
   } else if (rule) {
-    outputCandidates = [rule.output];
-    reasons.push(`output directory: ${rule.output} (${rule.label} default)`);
+    const configured = rule.outputFrom ? await rule.outputFrom(appDir, options.repoDir) : null;
+    outputCandidates = [configured?.dir ?? rule.output];
+    reasons.push(`output directory: ${configured?.dir ?? rule.output} (${configured?.why ?? `${rule.label} default`})`);
   } else if (build) {
     outputCandidates = COMMON_OUTPUT_DIRS;
     reasons.push(`output directory: the first of ${COMMON_OUTPUT_DIRS.join(', ')} that the build creates`);
@@ -234,7 +318,17 @@ export async function planBuild(appDir: string, overrides: PlanOverrides, option
     reasons.push('output directory: . (no build step: the files as they are)');
   }
 
-  return { framework: framework.id, packageManager: pm.manager, installDir, install, build, outputCandidates, reasons, warnings };
+  return {
+    framework: framework.id,
+    packageManager: pm.manager,
+    installDir,
+    install,
+    build,
+    outputCandidates,
+    reasons,
+    warnings,
+    enginesNode: pkg.engines?.node,
+  };
 }
 
 /** No package.json, or the project says static: the files are deployed as they are. */
@@ -338,9 +432,9 @@ async function detectPackageManager(
   const pinned = field && field.name === name ? field.version : null;
   const version = pinned ?? guessMajor(name, lockText);
   const berry = name === 'yarn' && (version ? Number.parseInt(version, 10) >= 2 : /^__metadata:/m.test(lockText));
-  const invoke = await invocation(name, pinned, version, berry, options);
+  const tool = packageManagerTool(name, pinned, version, berry, options.bunPackage ?? (await defaultBunPackage()));
   return {
-    manager: { name, version, berry, invoke, lockfile },
+    manager: { name, version, berry, invoke: [name], tool, lockfile },
     lockfileDir: lock && lock.manager === name ? lock.dir : null,
     reason: `package manager: ${name}${version ? ` ${version}` : ''} (${why})${lockfile ? '' : ', no lockfile'}`,
   };
@@ -349,7 +443,7 @@ async function detectPackageManager(
 function parsePackageManagerField(value: unknown): { name: PackageManagerName; version: string } | null {
   if (typeof value !== 'string') return null;
   // `pnpm@9.12.0` or `yarn@4.5.0+sha512.abc…`: the hash is corepack's, the version is what matters.
-  const match = /^(npm|pnpm|yarn)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:\+.*)?$/.exec(value.trim());
+  const match = /^(npm|pnpm|yarn|bun)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:\+.*)?$/.exec(value.trim());
   return match ? { name: match[1] as PackageManagerName, version: match[2]! } : null;
 }
 
@@ -373,19 +467,38 @@ function guessMajor(name: PackageManagerName, lockText: string): string | null {
 }
 
 /**
- * npm ships with Node. pnpm and yarn: the global binary when the version is not pinned (the
- * build image installs pnpm 10 and yarn 1), otherwise `npx --yes <pm>@<version>`, which needs
- * no corepack (whose signature check fails on some machines) and runs exactly the pinned version.
+ * Every package manager but an unpinned npm (Node.js's own) is installed from its npm package
+ * by the supervisor and found on the build's PATH: nothing installed on the machine by hand is
+ * used, and the version is exactly the pinned one or the newest of the lockfile's major.
  */
-async function invocation(name: PackageManagerName, pinned: string | null, version: string | null, berry: boolean, options: DetectOptions): Promise<Command> {
-  if (name === 'npm') return pinned ? ['npx', '--yes', `npm@${pinned}`] : ['npm'];
-  if (berry) return ['npx', '--yes', `--package=@yarnpkg/cli-dist@${pinned ?? version ?? '4'}`, '--', 'yarn'];
-  if (!pinned && options.hasProgram && (await options.hasProgram(name))) {
-    // yarn 1 and pnpm are on the image; a lockfile of another major still goes through npx.
-    if (name === 'yarn' && (version === null || version === '1')) return ['yarn'];
-    if (name === 'pnpm' && (version === null || version === '10')) return ['pnpm'];
+function packageManagerTool(
+  name: PackageManagerName,
+  pinned: string | null,
+  version: string | null,
+  berry: boolean,
+  bunPackage: string,
+): ToolRequirement | null {
+  const range = pinned ?? version;
+  switch (name) {
+    case 'npm':
+      return pinned ? { program: 'npm', package: 'npm', range: pinned, bins: { npm: 'bin/npm-cli.js', npx: 'bin/npx-cli.js' } } : null;
+    case 'pnpm':
+      return { program: 'pnpm', package: 'pnpm', range: range ?? '10', bins: { pnpm: 'bin/pnpm.cjs', pnpx: 'bin/pnpx.cjs' } };
+    case 'yarn':
+      return berry
+        ? { program: 'yarn', package: '@yarnpkg/cli-dist', range: range ?? '4', bins: { yarn: 'bin/yarn.js', yarnpkg: 'bin/yarn.js' } }
+        : { program: 'yarn', package: 'yarn', range: range ?? '1', bins: { yarn: 'bin/yarn.js', yarnpkg: 'bin/yarn.js' } };
+    case 'bun':
+      // bunx is bun itself, which looks at the name it was started as.
+      return { program: 'bun', package: bunPackage, range: range ?? '1', bins: { bun: 'bin/bun', bunx: 'bin/bun' } };
   }
-  return ['npx', '--yes', `${name}@${pinned ?? version ?? 'latest'}`];
+}
+
+/** `@oven/bun-linux-x64`, its `-baseline` build for CPUs without AVX2, or the arm64 one. */
+export async function defaultBunPackage(): Promise<string> {
+  if (process.arch === 'arm64') return '@oven/bun-linux-aarch64';
+  const cpu = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  return /\bavx2\b/.test(cpu) ? '@oven/bun-linux-x64' : '@oven/bun-linux-x64-baseline';
 }
 
 function installCommand(pm: PackageManager): Command {
@@ -398,6 +511,8 @@ function installCommand(pm: PackageManager): Command {
     case 'yarn':
       if (pm.berry) return [...pm.invoke, 'install', ...(frozen ? ['--immutable'] : [])];
       return [...pm.invoke, 'install', ...(frozen ? ['--frozen-lockfile'] : []), '--non-interactive'];
+    case 'bun':
+      return [...pm.invoke, 'install', ...(frozen ? ['--frozen-lockfile'] : [])];
   }
 }
 
@@ -409,6 +524,7 @@ function execPrefix(pm: PackageManager): Command {
     case 'pnpm':
       return [...pm.invoke, 'exec'];
     case 'yarn':
+    case 'bun':
       return [...pm.invoke, 'run'];
   }
 }

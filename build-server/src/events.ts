@@ -95,7 +95,7 @@ export class BuildEventEmitter {
     this.log('system', message);
   }
 
-  async status(status: DeploymentStatus, extra: { detail?: string; commit?: string } = {}): Promise<void> {
+  async status(status: DeploymentStatus, extra: { detail?: string; commit?: string; nodeVersion?: string } = {}): Promise<void> {
     const masked = extra.detail !== undefined ? { ...extra, detail: this.mask(extra.detail) } : extra;
     this.push({ type: 'status', ...this.ids, seq: ++this.seq, ts: Date.now(), status, ...masked });
     await this.flush();

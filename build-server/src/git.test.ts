@@ -125,7 +125,8 @@ describe('cloneRepository', () => {
       commit: featureTip,
     });
     expect(readFileSync(join(atBranch, 'index.html'), 'utf8')).toBe('feature version');
-    expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('1'); // shallow
+    // Shallow: the commit and its parent (for an ignored build step's diff), of the branch's three.
+    expect(git(atBranch, 'rev-list', '--count', 'HEAD')).toBe('2');
 
     await expect(
       cloneRepository({ url: repo, ref: 'no-such-branch', dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000 }),
@@ -166,5 +167,37 @@ describe('cloneRepository', () => {
         .filter((k) => !k.startsWith('GIT_') && !k.startsWith('SSH_'))
         .sort(),
     ).toEqual(['HOME', 'PATH']);
+  });
+});
+
+describe('clone progress', () => {
+  it('reports git progress while fetching a real repository', async () => {
+    const repo = repoFromFixture('vite-app');
+    const lines: string[] = [];
+    await cloneRepository({ url: repo, dir: tempDir('clone'), env: env(), localRoots: ['/'], timeoutMs: 30_000, onProgress: (l) => lines.push(l) });
+    expect(lines.some((l) => /^Clone: (Receiving objects|Counting objects|Enumerating objects).*done\.?$/.test(l))).toBe(true);
+  });
+
+  it('a clone that times out names how far it got', async () => {
+    // A git that reports a quarter of the objects received, then stalls.
+    const dir = tempDir('slowgit');
+    const binary = join(dir, 'git');
+    writeFileSync(
+      binary,
+      `#!/bin/sh\nif [ "$1" = fetch ]; then printf 'Receiving objects:  25%% (250/1000), 3.00 MiB | 1.50 MiB/s\\r' >&2; exec sleep 30; fi\nexit 0\n`,
+    );
+    chmodSync(binary, 0o755);
+    const lines: string[] = [];
+    const cloning = cloneRepository({
+      url: 'https://example.com/big.git',
+      dir: tempDir('clone'),
+      env: env(),
+      localRoots: [],
+      timeoutMs: 1_500,
+      gitBinary: binary,
+      onProgress: (l) => lines.push(l),
+    });
+    await expect(cloning).rejects.toThrow('git fetch: timed out (got as far as: Receiving objects:  25% (250/1000), 3.00 MiB | 1.50 MiB/s)');
+    expect(lines).toEqual(['Clone: Receiving objects:  25% (250/1000), 3.00 MiB | 1.50 MiB/s']);
   });
 });

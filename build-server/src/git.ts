@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { isUnderRoots, validateGitUrl } from '@platform/contracts';
+import { CloneProgress } from './clone-progress.ts';
 
 export interface CloneResult {
   commit: string;
@@ -21,6 +22,8 @@ export interface CloneOptions {
   timeoutMs: number;
   /** The git program; tests point it at a recorder to prove that hostile input runs nothing. */
   gitBinary?: string;
+  /** Progress lines for the build log (objects received, percentage, speed), a few per phase. */
+  onProgress?: (line: string) => void;
 }
 
 export class GitInputError extends Error {}
@@ -109,11 +112,18 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   }
   if (options.ref !== undefined) validateRef(options.ref);
   if (options.commit !== undefined && !SHA.test(options.commit)) throw new GitInputError('commit must be a hex sha of 7 to 40 characters');
-  // A local path clones through file:// so that --depth is honoured.
+  // A local path clones through file:// so that --depth is honoured. Two commits, not one: an
+  // ignored build step (`git diff --quiet HEAD^ HEAD -- .`) compares the commit with its parent.
+  const CLONE_DEPTH = '2';
   const remote = isAbsolute(url) ? `file://${url}` : url;
   const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal });
   const deadline = Date.now() + options.timeoutMs;
-  const git = (...args: string[]) => runGit(options.gitBinary ?? 'git', args, { cwd: options.dir, env, deadline });
+  const progress = new CloneProgress(options.onProgress ?? (() => {}));
+  const git = (...args: string[]) => {
+    // Only the fetches transfer objects: they report progress (git prints none to a pipe without --progress).
+    const withProgress = args[0] === 'fetch' ? ['fetch', '--progress', ...args.slice(1)] : args;
+    return runGit(options.gitBinary ?? 'git', withProgress, { cwd: options.dir, env, deadline, progress });
+  };
 
   await mkdir(options.dir, { recursive: true });
   await git('init', '--quiet');
@@ -121,7 +131,7 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   const commit = options.commit;
   if (commit && commit.length === 40) {
     // Servers (GitHub, GitLab, git >= 2.5 with protocol v2) let a client fetch a commit by its id.
-    const byId = await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', commit).then(
+    const byId = await git('fetch', '--quiet', '--depth', CLONE_DEPTH, '--no-tags', 'origin', '--', commit).then(
       () => true,
       () => false,
     );
@@ -132,7 +142,7 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
     await git('fetch', '--quiet', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
     await git('checkout', '--quiet', '--detach', commit);
   } else {
-    await git('fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
+    await git('fetch', '--quiet', '--depth', CLONE_DEPTH, '--no-tags', 'origin', '--', options.ref ?? 'HEAD');
     await git('checkout', '--quiet', '--detach', 'FETCH_HEAD');
   }
   const head = (await git('rev-parse', 'HEAD')).trim();
@@ -140,14 +150,32 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   return { commit: head };
 }
 
-function runGit(program: string, args: string[], options: { cwd: string; env: Record<string, string>; deadline: number }): Promise<string> {
+function runGit(
+  program: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; deadline: number; progress: CloneProgress },
+): Promise<string> {
   const timeout = options.deadline - Date.now();
-  if (timeout <= 0) return Promise.reject(new Error('git timed out'));
+  const farthest = () => (options.progress.last ? ` (got as far as: ${options.progress.last})` : '');
+  if (timeout <= 0) return Promise.reject(new Error(`git timed out${farthest()}`));
   return new Promise((resolve, reject) => {
-    execFile(program, args, { cwd: options.cwd, env: options.env, timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const why = (err as NodeJS.ErrnoException & { killed?: boolean }).killed ? 'timed out' : stderr.trim().split('\n').pop() || err.message;
-      reject(new Error(`git ${args[0]}: ${why}`));
-    });
+    const child = execFile(
+      program,
+      args,
+      { cwd: options.cwd, env: options.env, timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        const killed = (err as NodeJS.ErrnoException & { killed?: boolean }).killed;
+        // The last line that is not progress: git's own reason.
+        const reason = stderr
+          .split(/[\r\n]/)
+          .map((l) => l.trim())
+          .filter((l) => l && !/^(remote: )?\w[\w ]+: +\d+%/.test(l))
+          .pop();
+        reject(new Error(`git ${args[0]}: ${killed ? `timed out${farthest()}` : reason || err.message}`));
+      },
+    );
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => options.progress.write(chunk));
   });
 }

@@ -71,8 +71,10 @@ async function main(): Promise<number> {
       baseEnv: config.baseEnv,
       limits: config.limits,
       cacheMaxBytes: config.cacheMaxBytes,
+      toolchains: config.toolchains,
     });
-    return result === 'READY' ? 0 : 1;
+    // A skipped build (the ignored build step) ended as asked: not a failure.
+    return result === 'ERROR' ? 1 : 0;
   } finally {
     await events.flush();
     await bus.close();

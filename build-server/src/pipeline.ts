@@ -1,4 +1,4 @@
-import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { delimiter, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, ParsedBuildTask } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
@@ -11,6 +11,11 @@ import { runCommand } from './run-command.ts';
 import { formatBytes, OutputTooLargeError, uploadOutput, type UploadLimits } from './upload.ts';
 import { realPathInRepo } from './repo-files.ts';
 import { readVercelConfig, VercelConfigError, type ProjectConfig } from './vercel-config.ts';
+import { provideToolchain, type ProvidedToolchain } from './build-toolchains.ts';
+import { detectNodeRequest, NodeVersionError } from './node-version.ts';
+import { BuildSkipped, runIgnoreStep } from './ignore-step.ts';
+import { NetlifyRulesError, readNetlifyRules } from './netlify-rules.ts';
+import { DEFAULT_REGISTRY, defaultToolchainCache, ToolchainError, type ToolchainSettings } from './toolchains.ts';
 
 export interface BuildDeps {
   task: ParsedBuildTask;
@@ -23,35 +28,49 @@ export interface BuildDeps {
   limits: UploadLimits;
   /** Largest dependency cache saved. Default 2 GiB. */
   cacheMaxBytes?: number;
+  /** Where Node.js and package managers come from and are cached. Default: registry.npmjs.org, a folder in the OS temp dir. */
+  toolchains?: ToolchainSettings;
 }
 
 /** A step failed in a way the user can act on; its message is the one-line reason. */
 export class BuildFailure extends Error {}
 
-const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError];
+const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, DetectionError, GitInputError, NodeVersionError, ToolchainError, NetlifyRulesError];
 
 /**
  * clone → read vercel.json → detect → restore cache → install → save cache → build → upload.
  * Emits BUILDING first and exactly one terminal status last (READY or ERROR), after every log
  * line of the build; an ERROR carries a one-line reason, also logged.
  */
-export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR'> {
+export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR' | 'CANCELED'> {
   const { task, events } = deps;
   const started = Date.now();
   events.maskValues([...Object.values(task.buildEnv), ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : [])]);
   await events.status('BUILDING');
+  // Filled in as the build learns it; the terminal status reports it for the deployment page.
+  const report: BuildReport = {};
+  const reported = () => (report.nodeVersion ? { nodeVersion: report.nodeVersion } : {});
   try {
-    await build(deps, started);
+    await build(deps, started, report);
     events.system(`Deployment ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    await events.status('READY');
+    await events.status('READY', reported());
     return 'READY';
   } catch (err) {
+    if (err instanceof BuildSkipped) {
+      // Its own ending: not a failure, no output; the reason says it was skipped and why.
+      await events.status('CANCELED', { detail: err.message, ...reported() });
+      return 'CANCELED';
+    }
     const known = USER_ERRORS.some((type) => err instanceof type);
     const reason = oneLine(known ? (err as Error).message : `internal error: ${(err as Error).message}`);
     events.log('stderr', `Error: ${reason}`);
-    await events.status('ERROR', { detail: reason });
+    await events.status('ERROR', { detail: reason, ...reported() });
     return 'ERROR';
   }
+}
+
+interface BuildReport {
+  nodeVersion?: string;
 }
 
 /** The folders of one build, inside the sandbox's work folder, and the time it must end by. */
@@ -70,7 +89,7 @@ interface CacheState {
   hit: boolean;
 }
 
-async function build(deps: BuildDeps, started: number): Promise<void> {
+async function build(deps: BuildDeps, started: number, report: BuildReport): Promise<void> {
   const { task, events, sandbox } = deps;
   const workspace = await prepareWorkspace(deps, started);
   const commit = await cloneCheckout(deps, workspace);
@@ -81,8 +100,11 @@ async function build(deps: BuildDeps, started: number): Promise<void> {
   const appDir = await findAppDir(task, workspace.repoDir);
   const projectConfig = await readProjectConfig(events, appDir);
   const plan = await detectPlan(deps, workspace, appDir, projectConfig);
-  const cache = await restoreDependencyCache(deps, workspace, appDir, plan);
-  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit);
+  const toolchain = await setUpToolchain(deps, workspace, appDir, plan);
+  if (toolchain.nodeVersion) report.nodeVersion = toolchain.nodeVersion;
+  await ignoreStep(deps, workspace, appDir, projectConfig, toolchain);
+  const cache = await restoreDependencyCache(deps, workspace, appDir, plan, toolchain);
+  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain);
 
   const step = { repoDir: workspace.repoDir, env: userEnv, deadline: workspace.deadline, timeoutMs: task.timeoutMs, events, sandbox };
   if (plan.install) {
@@ -133,6 +155,7 @@ async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<str
       env: { PATH: workspace.path, HOME: join(sandbox.workDir, '..') },
       localRoots: task.localGitRoots,
       timeoutMs: Math.max(1, workspace.deadline - Date.now()),
+      onProgress: (line) => events.system(line),
     }));
   } catch (err) {
     if (err instanceof GitInputError) throw err;
@@ -161,23 +184,65 @@ async function readProjectConfig(events: BuildEventEmitter, appDir: string): Pro
 }
 
 async function detectPlan(deps: BuildDeps, workspace: Workspace, appDir: string, projectConfig: ProjectConfig | null): Promise<BuildPlan> {
-  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), {
-    repoDir: workspace.repoDir,
-    hasProgram: (name) => onPath(name, workspace.path),
-  });
+  const plan = await planBuild(appDir, overridesFrom(deps.task, projectConfig), { repoDir: workspace.repoDir });
   for (const reason of plan.reasons) deps.events.system(`Detected ${reason}`);
   for (const warning of plan.warnings) deps.events.system(`Warning: ${warning}`);
   return plan;
 }
 
-async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<CacheState> {
+/** The project's ignored build step, when it has one (its setting wins over vercel.json's); throws BuildSkipped on exit 0. */
+async function ignoreStep(deps: BuildDeps, workspace: Workspace, appDir: string, config: ProjectConfig | null, toolchain: ProvidedToolchain): Promise<void> {
+  const { task, events, sandbox } = deps;
+  const command = task.ignoreCommand ?? config?.ignoreCommand;
+  if (!command) return;
+  await sandbox.handOver(workspace.home);
+  const path = deps.baseEnv.PATH ?? workspace.path;
+  const env: Record<string, string> = { ...deps.baseEnv, HOME: workspace.home, CI: '1', ...task.buildEnv };
+  env.PATH = toolchain.binDir ? `${toolchain.binDir}${delimiter}${env.PATH ?? path}` : (env.PATH ?? path);
+  const source = task.ignoreCommand ? 'project setting' : 'vercel.json ignoreCommand';
+  await runIgnoreStep(command, source, { cwd: appDir, env, deadline: workspace.deadline, events, sandbox });
+}
+
+/** The Node.js the project asks for and its package manager, from npm packages, before anything of the user's runs. */
+async function setUpToolchain(deps: BuildDeps, workspace: Workspace, appDir: string, plan: BuildPlan): Promise<ProvidedToolchain> {
+  const { task, events, sandbox } = deps;
+  // Plain files: no Node.js runs, none is chosen or downloaded.
+  if (!plan.install && !plan.build) return { nodeVersion: null, binDir: null, packageManagerVersion: null };
+  const node = await detectNodeRequest({
+    repoDir: workspace.repoDir,
+    appDir,
+    ...(task.nodeVersion ? { setting: task.nodeVersion } : {}),
+    enginesNode: plan.enginesNode,
+  });
+  return provideToolchain({
+    settings: deps.toolchains ?? { registry: DEFAULT_REGISTRY, cacheDir: defaultToolchainCache() },
+    // Not handed over: the sandbox's user (where it is another uid) may run it, not change it.
+    dir: join(sandbox.workDir, 'toolchain'),
+    node,
+    packageManager: plan.packageManager?.tool ?? null,
+    log: (line) => events.system(line),
+  });
+}
+
+async function restoreDependencyCache(
+  deps: BuildDeps,
+  workspace: Workspace,
+  appDir: string,
+  plan: BuildPlan,
+  toolchain: ProvidedToolchain,
+): Promise<CacheState> {
   const { task, events } = deps;
   if (!plan.install || !plan.packageManager) return { key: null, hit: false };
   const { repoDir, cacheDir } = workspace;
   const dependencyFile = plan.packageManager.lockfile ? join(repoDir, plan.packageManager.lockfile) : join(appDir, 'package.json');
   // Hashed with the supervisor's rights: a lockfile that links out (to /dev/zero, to a key) is refused.
   await realPathInside(repoDir, dependencyFile, plan.packageManager.lockfile ?? 'package.json');
-  const key = await dependencyCacheKey({ projectId: task.projectId, packageManager: plan.packageManager, dependencyFile });
+  const key = await dependencyCacheKey({
+    projectId: task.projectId,
+    packageManager: { ...plan.packageManager, version: toolchain.packageManagerVersion ?? plan.packageManager.version },
+    dependencyFile,
+    ...(toolchain.nodeVersion ? { nodeVersion: toolchain.nodeVersion } : {}),
+  });
   if (!task.useBuildCache) {
     events.system('Build cache: skipped (disabled for this deployment)');
     return { key, hit: false };
@@ -198,7 +263,7 @@ async function restoreDependencyCache(deps: BuildDeps, workspace: Workspace, app
 }
 
 /** Hands the cache and home folders to the sandbox's user; returns the environment of the user's commands. */
-async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean): Promise<Record<string, string>> {
+async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean, toolchain: ProvidedToolchain): Promise<Record<string, string>> {
   const { task, events, sandbox } = deps;
   await mkdir(workspace.cacheDir, { recursive: true });
   await sandbox.handOver(workspace.cacheDir);
@@ -214,6 +279,8 @@ async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cac
     ...packageManagerCacheEnv(workspace.cacheDir, { preferOffline: cacheHit }),
     ...task.buildEnv,
   };
+  // The toolchain first, after the user's variables: a build env var named PATH keeps it in front.
+  if (toolchain.binDir) userEnv.PATH = `${toolchain.binDir}${delimiter}${userEnv.PATH ?? workspace.path}`;
   const buildEnvNames = Object.keys(task.buildEnv);
   if (buildEnvNames.length > 0) events.system(`Build environment variables: ${buildEnvNames.sort().join(', ')}`);
   return userEnv;
@@ -239,6 +306,7 @@ async function upload(
   const { task, events } = deps;
 
   const output = await findOutput(repoDir, appDir, plan);
+  const routing = await routingWithNetlifyRules(events, repoDir, output.dir, projectConfig);
   const uploadStarted = Date.now();
   let skipped = 0;
   const onSkip = (file: string, why: string) => {
@@ -251,9 +319,9 @@ async function upload(
     deploymentId: task.deploymentId,
     dir: output.dir,
     limits: deps.limits,
-    ...(projectConfig ? { routing: projectConfig.routing } : {}),
+    ...(routing ? { routing: routing.config } : {}),
     // Deploying the repository as it is: its configuration files are not part of the site.
-    ...(atRoot ? { exclude: ['vercel.json'] } : {}),
+    exclude: [...(atRoot ? ['vercel.json'] : []), ...(routing?.netlifyFiles ?? [])],
     onSkip,
   });
   if (skipped > 20) events.system(`Skipped ${skipped - 20} more paths`);
@@ -262,6 +330,32 @@ async function upload(
     `Uploaded ${stats.files} files (${formatBytes(stats.bytes)}) from "${output.name}" with ${stats.brotliVariants} brotli and ${stats.gzipVariants} gzip variants in ${seconds(Date.now() - uploadStarted)}` +
       (stats.retries > 0 ? ` (${stats.retries} retried requests)` : ''),
   );
+}
+
+/** vercel.json's rules, then those of Netlify's `_redirects` and `_headers` in the output, each unsupported line logged. */
+async function routingWithNetlifyRules(
+  events: BuildEventEmitter,
+  repoDir: string,
+  outputDir: string,
+  projectConfig: ProjectConfig | null,
+): Promise<{ config: ProjectConfig['routing']; netlifyFiles: string[] } | null> {
+  const netlify = await readNetlifyRules(repoDir, outputDir);
+  if (!netlify) return projectConfig ? { config: projectConfig.routing, netlifyFiles: [] } : null;
+  events.system(
+    `Read ${netlify.files.join(' and ')}: ${netlify.redirects.length} redirects, ${netlify.rewrites.length} rewrites, ${netlify.headers.length} header rules`,
+  );
+  for (const line of netlify.unsupported.slice(0, 50)) events.system(`Not applied: ${line}`);
+  if (netlify.unsupported.length > 50) events.system(`Not applied: ${netlify.unsupported.length - 50} more lines`);
+  const base = projectConfig?.routing ?? { cleanUrls: false, redirects: [], rewrites: [], headers: [] };
+  return {
+    config: {
+      ...base,
+      redirects: [...base.redirects, ...netlify.redirects],
+      rewrites: [...base.rewrites, ...netlify.rewrites],
+      headers: [...base.headers, ...netlify.headers],
+    },
+    netlifyFiles: netlify.files,
+  };
 }
 
 function overridesFrom(task: ParsedBuildTask, config: ProjectConfig | null): PlanOverrides {
@@ -344,18 +438,6 @@ const isDirectory = (path: string) =>
     (s) => s.isDirectory(),
     () => false,
   );
-
-async function onPath(program: string, path: string): Promise<boolean> {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const ok = await access(join(dir, program), fsConstants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return true;
-  }
-  return false;
-}
 
 function describeRouting(config: ProjectConfig): string {
   const r = config.routing;

@@ -62,9 +62,12 @@ describe('vercel.json', () => {
     ],
     [{ rewrites: [{ source: '/(.*', destination: '/index.html' }] }, 'vercel.json: rewrites[0].source: has unbalanced parentheses'],
     [
-      { rewrites: [{ source: '/a', destination: '/b', has: [{ type: 'host', value: 'x' }] }] },
-      'vercel.json: rewrites[0].has: conditions ("has") are not supported',
+      { rewrites: [{ source: '/a', destination: '/b', has: [{ type: 'header', key: 'x-a', value: { eq: 'x' } }] }] },
+      'vercel.json: rewrites[0].has[0].value: must be a string (a regular expression); the object form',
     ],
+    [{ rewrites: [{ source: '/a', destination: '/b', has: [{ type: 'query', key: 'q', value: '(' }] }] }, 'must be a valid regular expression'],
+    [{ redirects: [{ source: '/a', destination: '/b', missing: [{ type: 'cookie' }] }] }, 'vercel.json: redirects[0].missing[0].key'],
+    [{ headers: [{ source: '/a', headers: [{ key: 'X', value: 'y' }], has: [{ type: 'ip', value: '1' }] }] }, 'vercel.json: headers[0].has[0].type'],
     [
       { headers: [{ source: '/(.*)', headers: [{ key: 'Bad Header', value: 'x' }] }] },
       'vercel.json: headers[0].headers[0].key: must be a valid HTTP header name',
@@ -79,6 +82,25 @@ describe('vercel.json', () => {
   ])('rejects %j naming the field', (input, message) => {
     expect(() => compileVercelConfig(input)).toThrow(VercelConfigError);
     expect(() => compileVercelConfig(input)).toThrow(message);
+  });
+
+  it('compiles has and missing conditions (header, cookie, host, query) onto each kind of rule', () => {
+    const config = compileVercelConfig({
+      redirects: [{ source: '/old', destination: '/new', has: [{ type: 'host', value: 'old\\.example\\.com' }], missing: [{ type: 'cookie', key: 'stay' }] }],
+      rewrites: [{ source: '/', destination: '/beta.html', has: [{ type: 'header', key: 'X-Beta', value: '(?<flag>on|yes)' }] }],
+      headers: [{ source: '/(.*)', headers: [{ key: 'X-Q', value: ':q' }], has: [{ type: 'query', key: 'q' }] }],
+    });
+    expect(config.routing.redirects[0]).toEqual({
+      source: '/old',
+      destination: '/new',
+      statusCode: 308,
+      has: [{ type: 'host', value: 'old\\.example\\.com' }],
+      missing: [{ type: 'cookie', key: 'stay' }],
+    });
+    expect(config.routing.rewrites[0]?.has).toEqual([{ type: 'header', key: 'X-Beta', value: '(?<flag>on|yes)' }]);
+    expect(config.routing.headers[0]?.has).toEqual([{ type: 'query', key: 'q' }]);
+    // Rules without conditions carry none: the proxy memoizes them by path alone.
+    expect(compileVercelConfig({ rewrites: [{ source: '/a', destination: '/b' }] }).routing.rewrites[0]).toEqual({ source: '/a', destination: '/b' });
   });
 
   it('reads the file from the root directory: absent is null, broken JSON is an error', async () => {

@@ -1,7 +1,7 @@
 import { readRepoFile, RepoLinkError } from './repo-files.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseCommandLine, routingConfigSchema, type Command, type RoutingConfig } from '@platform/contracts';
+import { parseCommandLine, routingConfigSchema, type Command, type RoutingConfig, type RuleCondition } from '@platform/contracts';
 
 /** A route pattern as Vercel writes them: a path with `:params` and `(.*)` groups. */
 const sourcePattern = z
@@ -26,9 +26,28 @@ const redirectDestination = z
   .refine((s) => s.startsWith('/') || /^https?:\/\/[^\s/]+/i.test(s), 'must be a path starting with "/" or an http(s) URL')
   .refine((s) => !/[\s\0]/.test(s), 'must not contain whitespace');
 
-const unsupportedMatchers = {
-  has: z.undefined({ error: 'conditions ("has") are not supported by this platform' }).optional(),
-  missing: z.undefined({ error: 'conditions ("missing") are not supported by this platform' }).optional(),
+/** A regular expression the proxy compiles: checked here, so a bad one fails the build, not the site. */
+const conditionValue = z
+  .string({ error: 'must be a string (a regular expression); the object form (eq, neq, ...) is not supported by this platform' })
+  .max(1024)
+  .refine((v) => {
+    try {
+      new RegExp(`^(?:${v})$`);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+const conditionKey = z.string().min(1).max(256);
+const condition = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('host'), value: conditionValue }).strict(),
+  z.object({ type: z.literal('header'), key: conditionKey, value: conditionValue.optional() }).strict(),
+  z.object({ type: z.literal('cookie'), key: conditionKey, value: conditionValue.optional() }).strict(),
+  z.object({ type: z.literal('query'), key: conditionKey, value: conditionValue.optional() }).strict(),
+]);
+const ruleConditions = {
+  has: z.array(condition).min(1).max(16).optional(),
+  missing: z.array(condition).min(1).max(16).optional(),
 };
 
 const redirect = z
@@ -37,12 +56,12 @@ const redirect = z
     destination: redirectDestination,
     permanent: z.boolean().optional(),
     statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
-    ...unsupportedMatchers,
+    ...ruleConditions,
   })
   .strict()
   .refine((r) => !(r.permanent !== undefined && r.statusCode !== undefined), 'set either "permanent" or "statusCode", not both');
 
-const rewrite = z.object({ source: sourcePattern, destination: internalPath, ...unsupportedMatchers }).strict();
+const rewrite = z.object({ source: sourcePattern, destination: internalPath, ...ruleConditions }).strict();
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'must be a valid HTTP header name');
 const headerValue = z
@@ -56,7 +75,7 @@ const header = z
       .array(z.object({ key: headerName, value: headerValue }).strict())
       .min(1)
       .max(64),
-    ...unsupportedMatchers,
+    ...ruleConditions,
   })
   .strict();
 
@@ -71,6 +90,8 @@ export const vercelJsonSchema = z.object({
   headers: z.array(header).max(1024).optional(),
   installCommand: commandText.optional(),
   buildCommand: commandText.optional(),
+  /** Exit 0 skips the build (Vercel's "Ignored Build Step"). */
+  ignoreCommand: commandText.optional(),
   outputDirectory: z.string().trim().min(1).max(512).optional(),
 });
 
@@ -81,6 +102,7 @@ export interface ProjectConfig {
   /** Commands and output folder from the file: used when the project settings leave them unset. */
   installCommand?: Command;
   buildCommand?: Command;
+  ignoreCommand?: Command;
   outputDirectory?: string;
   /** Keys the file has that this platform does not apply, for the log. */
   ignoredKeys: string[];
@@ -123,15 +145,24 @@ export function compileVercelConfig(json: unknown): ProjectConfig {
       destination: r.destination,
       // Vercel's default: permanent, as 308 so the method is kept.
       statusCode: r.statusCode ?? (r.permanent === false ? 307 : 308),
+      ...conditionsOf(r),
     })),
-    rewrites: (file.rewrites ?? []).map((r) => ({ source: r.source, destination: r.destination })),
-    headers: (file.headers ?? []).map((h) => ({ source: h.source, headers: h.headers })),
+    rewrites: (file.rewrites ?? []).map((r) => ({ source: r.source, destination: r.destination, ...conditionsOf(r) })),
+    headers: (file.headers ?? []).map((h) => ({ source: h.source, headers: h.headers, ...conditionsOf(h) })),
   });
   const config: ProjectConfig = { routing, ignoredKeys: Object.keys(json).filter((k) => !KNOWN_KEYS.has(k)) };
   if (file.installCommand) config.installCommand = commandFrom(file.installCommand, 'installCommand');
   if (file.buildCommand) config.buildCommand = commandFrom(file.buildCommand, 'buildCommand');
+  if (file.ignoreCommand) config.ignoreCommand = commandFrom(file.ignoreCommand, 'ignoreCommand');
   if (file.outputDirectory) config.outputDirectory = file.outputDirectory;
   return config;
+}
+
+function conditionsOf(rule: { has?: z.infer<typeof condition>[]; missing?: z.infer<typeof condition>[] }): {
+  has?: RuleCondition[];
+  missing?: RuleCondition[];
+} {
+  return { ...(rule.has ? { has: rule.has } : {}), ...(rule.missing ? { missing: rule.missing } : {}) };
 }
 
 function commandFrom(text: string, field: string): Command {

@@ -93,7 +93,7 @@ export class RequestHandler {
   }
 
   private serve(ex: Exchange, site: Site): void {
-    const resolved = site.resolve(ex.rawPath, ex.route!.spa);
+    const resolved = site.resolve(ex.rawPath, ex.route!.spa, { host: ex.host, query: ex.query, headers: ex.req.headers });
     switch (resolved.kind) {
       case 'file':
         return this.files.serve(ex, resolved);

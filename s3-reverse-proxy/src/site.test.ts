@@ -52,4 +52,24 @@ describe('Site', () => {
     expect(site.resolve('/ok', false)).toMatchObject({ kind: 'redirect', status: 308, location: '/a' });
     expect(site.resolve('/ext', false)).toMatchObject({ kind: 'file', status: 404 });
   });
+
+  it("applies Netlify's rule kinds: a redirect without ! yields to a file, 200! rewrites over one, a query captures", () => {
+    const site = new Site(
+      manifest({
+        cleanUrls: false,
+        redirects: [
+          { source: '/a', destination: '/elsewhere', statusCode: 302, unlessFileExists: true },
+          { source: '/gone', destination: '/new', statusCode: 301, unlessFileExists: true },
+          { source: '/store', destination: '/item/:id', statusCode: 301, has: [{ type: 'query', key: 'id', value: '(?<id>.*)' }] },
+        ],
+        rewrites: [{ source: '/index.html', destination: '/a.html', force: true }],
+        headers: [],
+      }),
+    );
+    expect(site.resolve('/a', false)).toMatchObject({ kind: 'file', path: 'a.html' });
+    expect(site.resolve('/gone', false)).toMatchObject({ kind: 'redirect', status: 301, location: '/new' });
+    expect(site.resolve('/index.html', false)).toMatchObject({ kind: 'file', path: 'a.html' });
+    expect(site.resolve('/store', false, { host: 'x', query: 'id=42', headers: {} })).toMatchObject({ kind: 'redirect', location: '/item/42' });
+    expect(site.resolve('/store', false, { host: 'x', query: '', headers: {} })).toMatchObject({ kind: 'file', status: 404 });
+  });
 });

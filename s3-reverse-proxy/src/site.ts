@@ -1,7 +1,16 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { deploymentPrefix, type Manifest, type RoutingConfig } from '@platform/contracts';
-import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern } from './pattern.ts';
+import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern, type PatternMatch } from './pattern.ts';
 import { isSafeDecodedPath, isSafeManifestKey, normalizeRequestPath } from './request-path.ts';
+import {
+  checkConditions,
+  compileConditions,
+  conditionInputs,
+  conditionInputsKey,
+  type CompiledConditions,
+  type ConditionInput,
+  type RequestFacts,
+} from './rule-conditions.ts';
 
 export type Encoding = 'identity' | 'br' | 'gzip';
 
@@ -56,16 +65,30 @@ interface Redirect {
   pattern: CompiledPattern;
   destination: string;
   statusCode: number;
+  conditions: CompiledConditions | null;
+  unlessFileExists: boolean;
 }
 
 interface Rewrite {
   pattern: CompiledPattern;
   destination: string;
+  conditions: CompiledConditions | null;
+  force: boolean;
 }
 
 interface HeaderRule {
   pattern: CompiledPattern;
   headers: { key: string; value: string }[];
+  conditions: CompiledConditions | null;
+}
+
+/** No request facts given (tests, older callers): conditions see an empty request. */
+const NO_FACTS: RequestFacts = { host: '', query: '', headers: {} };
+
+/** Per computation: whether a rule with conditions was consulted, so the answer must not be memoized. */
+interface Evaluation {
+  facts: RequestFacts;
+  dependent: boolean;
 }
 
 /** Cached 404.html answers get revalidated, never stored: the path may exist in the next deployment. */
@@ -92,6 +115,8 @@ export class Site {
   private readonly responses = new Map<string, FileResponse>();
   /** Rules that could not be compiled; reported once by whoever loads the site. */
   readonly problems: string[] = [];
+  /** What the site's conditions read of a request (empty: every answer depends on the path alone). */
+  private readonly inputs: ConditionInput[];
 
   constructor(manifest: Manifest) {
     this.deploymentId = manifest.deploymentId;
@@ -118,59 +143,92 @@ export class Site {
         return null;
       }
     };
+    const conditionsOf = (rule: Parameters<typeof compileConditions>[0]): CompiledConditions | null | false => {
+      try {
+        return compileConditions(rule);
+      } catch (err) {
+        this.problems.push((err as Error).message);
+        return false;
+      }
+    };
     for (const rule of this.routing.redirects) {
       const pattern = compile(rule.source);
-      if (pattern) this.redirects.push({ pattern, destination: rule.destination, statusCode: rule.statusCode });
+      const conditions = conditionsOf(rule);
+      if (pattern && conditions !== false) {
+        this.redirects.push({
+          pattern,
+          destination: rule.destination,
+          statusCode: rule.statusCode,
+          conditions,
+          unlessFileExists: rule.unlessFileExists === true,
+        });
+      }
     }
     for (const rule of this.routing.rewrites) {
       const pattern = compile(rule.source);
-      if (!pattern) continue;
+      const conditions = conditionsOf(rule);
+      if (!pattern || conditions === false) continue;
       // A static host cannot proxy to another origin; such rewrites are reported and skipped.
       if (/^[a-z][a-z0-9+.-]*:/i.test(rule.destination)) {
         this.problems.push(`rewrite to ${JSON.stringify(rule.destination)} points to another origin and is not supported`);
         continue;
       }
-      this.rewrites.push({ pattern, destination: rule.destination });
+      this.rewrites.push({ pattern, destination: rule.destination, conditions, force: rule.force === true });
     }
     for (const rule of this.routing.headers) {
       const pattern = compile(rule.source);
-      if (pattern) this.headerRules.push({ pattern, headers: rule.headers });
+      const conditions = conditionsOf(rule);
+      if (pattern && conditions !== false) this.headerRules.push({ pattern, headers: rule.headers, conditions });
     }
+    this.inputs = conditionInputs([...this.redirects, ...this.rewrites, ...this.headerRules].map((r) => r.conditions));
   }
 
-  /** The answer for a raw request path (query string removed). `spa` comes from the route record. */
-  resolve(rawPath: string, spa: boolean): Resolved {
+  /**
+   * The answer for a raw request path (query string removed). `spa` comes from the route
+   * record; `facts` (host, query, headers) are read only by rules with `has`/`missing`.
+   */
+  resolve(rawPath: string, spa: boolean, facts: RequestFacts = NO_FACTS): Resolved {
     const memo = spa ? this.memoSpa : this.memo;
     let resolved = memo.get(rawPath);
-    if (resolved === undefined) {
-      resolved = this.compute(rawPath, spa);
-      // Bounded: a crawl of random or long paths costs a recomputation, never unbounded memory.
-      if (rawPath.length <= MEMO_MAX_PATH && resolved.kind !== 'bad-path') {
-        if (memo.size >= MEMO_LIMIT) memo.clear();
-        memo.set(rawPath, resolved);
-      }
+    if (resolved !== undefined) return resolved;
+    // A path a conditional rule decides is remembered with what the conditions read of the
+    // request (`/beta` + the X-Beta value): whether a path depends on them is a property of
+    // the path alone, since only a matching pattern consults a rule's conditions.
+    const inputsKey = this.inputs.length === 0 ? null : conditionInputsKey(this.inputs, facts, MEMO_MAX_PATH);
+    const dependentKey = inputsKey === null ? null : `${rawPath}\u0000${inputsKey}`;
+    if (dependentKey !== null) {
+      resolved = memo.get(dependentKey);
+      if (resolved !== undefined) return resolved;
+    }
+    const evaluation: Evaluation = { facts, dependent: false };
+    resolved = this.compute(rawPath, spa, evaluation);
+    const key = evaluation.dependent ? dependentKey : rawPath;
+    // Bounded: a crawl of random or long paths (or header values) costs a recomputation, never unbounded memory.
+    if (key !== null && rawPath.length <= MEMO_MAX_PATH && resolved.kind !== 'bad-path') {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(key, resolved);
     }
     return resolved;
   }
 
-  private compute(rawPath: string, spa: boolean): Resolved {
+  private compute(rawPath: string, spa: boolean, evaluation: Evaluation): Resolved {
     const path = normalizeRequestPath(rawPath);
     if (path === 'too-long') return { kind: 'bad-path', status: 414 };
     if (path === null) return { kind: 'bad-path', status: 400 };
 
-    const ruleHeaders = this.headersFor(path);
-    const redirect = this.builtInRedirect(path) ?? this.userRedirect(path);
+    const ruleHeaders = this.headersFor(path, evaluation);
+    const redirect = this.builtInRedirect(path) ?? this.userRedirect(path, evaluation);
     if (redirect) return { kind: 'redirect', status: redirect.status, location: redirect.location, headers: flatten(ruleHeaders) };
 
     let file = this.lookup(path);
-    if (!file) {
-      for (const rewrite of this.rewrites) {
-        const match = matchPattern(rewrite.pattern, path);
-        if (!match) continue;
-        const destination = substitute(rewrite.destination, match, (v) => v).split(/[?#]/)[0]!;
-        if (isSafeDecodedPath(destination)) file = this.lookup(destination);
-        break;
-      }
+    for (const rewrite of this.rewrites) {
+      // Vercel's rewrites (and Netlify's 200 without `!`) apply only where no file is.
+      if (file && !rewrite.force) continue;
+      const match = this.ruleMatch(rewrite.pattern, rewrite.conditions, path, evaluation);
+      if (!match) continue;
+      const destination = substitute(rewrite.destination, match, (v) => v).split(/[?#]/)[0]!;
+      file = isSafeDecodedPath(destination) ? this.lookup(destination) : undefined;
+      break;
     }
     if (file) return this.fileResponse(file, 200, ruleHeaders);
     if (spa) {
@@ -215,9 +273,22 @@ export class Site {
     return null;
   }
 
-  private userRedirect(path: string): { status: number; location: string } | null {
+  /** The path match and the conditions' captures together, or null; marks the evaluation request-dependent when conditions were consulted. */
+  private ruleMatch(pattern: CompiledPattern, conditions: CompiledConditions | null, path: string, evaluation: Evaluation): PatternMatch | null {
+    const match = matchPattern(pattern, path);
+    if (!match || !conditions) return match;
+    evaluation.dependent = true;
+    const captures = checkConditions(conditions, evaluation.facts);
+    if (!captures) return null;
+    for (const [name, value] of captures) if (!match.named.has(name)) match.named.set(name, value);
+    return match;
+  }
+
+  private userRedirect(path: string, evaluation: Evaluation): { status: number; location: string } | null {
     for (const rule of this.redirects) {
-      const match = matchPattern(rule.pattern, path);
+      // Netlify's rules without `!` yield to a file at the path.
+      if (rule.unlessFileExists && this.lookup(path)) continue;
+      const match = this.ruleMatch(rule.pattern, rule.conditions, path, evaluation);
       if (!match) continue;
       const location = substitute(rule.destination, match, encodePathValue);
       if (!isValidHeaderValue('location', location)) return null;
@@ -227,10 +298,10 @@ export class Site {
   }
 
   /** Every matching header rule applies, in order; a later rule wins for the same header. */
-  private headersFor(path: string): Map<string, [string, string]> {
+  private headersFor(path: string, evaluation: Evaluation): Map<string, [string, string]> {
     const out = new Map<string, [string, string]>();
     for (const rule of this.headerRules) {
-      const match = matchPattern(rule.pattern, path);
+      const match = this.ruleMatch(rule.pattern, rule.conditions, path, evaluation);
       if (!match) continue;
       for (const { key, value } of rule.headers) {
         const filled = substitute(value, match, encodePathValue);

@@ -166,6 +166,8 @@ describe('fuzzing the API', () => {
       'installCommand',
       'buildCommand',
       'outputDirectory',
+      'nodeVersion',
+      'ignoreCommand',
       'spa',
       'slug',
       'projectId',

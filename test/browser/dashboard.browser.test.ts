@@ -73,6 +73,8 @@ describe('dashboard end to end in Chromium', () => {
     await screenshot(page, '04-deployment-building');
     await page.locator('.status[data-status="READY"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('.log-msg', { hasText: 'built version one' }).count()).toBe(1);
+    // The Node.js the build ran, as the build reported it (the fixture asks for none: the image's).
+    await expect.poll(() => page.locator('.facts').textContent()).toContain(`Node.js${process.versions.node}`);
     await screenshot(page, '05-deployment-ready');
 
     // The deployment's URL opens in a new tab and serves the build (*.localhost is loopback).

@@ -8,6 +8,8 @@ export interface DeploymentRow {
   target: 'production' | 'preview';
   ref: string | null;
   commit_sha: string | null;
+  /** The Node.js version the build ran (reported on its terminal status). */
+  node_version: string | null;
   error_message: string | null;
   use_build_cache: boolean;
   last_event_seq: number;
@@ -224,12 +226,13 @@ export class DeploymentsRepo {
          status = $2,
          last_event_seq = $3,
          commit_sha = COALESCE($4, commit_sha),
+         node_version = COALESCE($8, node_version),
          started_at = CASE WHEN $2 = 'BUILDING' THEN COALESCE(started_at, to_timestamp($5::double precision / 1000)) ELSE started_at END,
          finished_at = CASE WHEN $6 THEN to_timestamp($5::double precision / 1000) ELSE finished_at END,
          error_message = CASE WHEN $2 IN ('ERROR', 'CANCELED') THEN $7 ELSE error_message END
        WHERE id = $1 AND last_event_seq < $3 AND status NOT IN ('READY', 'ERROR', 'CANCELED')
        RETURNING *`,
-      [event.deploymentId, event.status, event.seq, event.commit ?? null, event.ts, terminal, event.detail ?? null],
+      [event.deploymentId, event.status, event.seq, event.commit ?? null, event.ts, terminal, event.detail ?? null, event.nodeVersion ?? null],
     );
     return rows[0] ?? null;
   }

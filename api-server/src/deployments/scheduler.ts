@@ -184,6 +184,8 @@ export class Scheduler {
       ...(deployment.commit_sha ? { gitCommit: deployment.commit_sha } : {}),
       rootDirectory: project.root_directory ?? '.',
       ...(project.install_command ? { installCommand: parseCommandLine(project.install_command) } : {}),
+      ...(project.node_version ? { nodeVersion: project.node_version } : {}),
+      ...(project.ignore_command ? { ignoreCommand: parseCommandLine(project.ignore_command) } : {}),
       ...(project.build_command ? { buildCommand: parseCommandLine(project.build_command) } : {}),
       ...(project.output_directory ? { outputDirectory: project.output_directory } : {}),
       buildEnv,

@@ -15,6 +15,8 @@ export function presentProject(row: ProjectRow, urls: Urls): Project {
     buildCommand: row.build_command,
     outputDirectory: row.output_directory,
     spa: row.spa,
+    nodeVersion: row.node_version ?? null,
+    ignoreCommand: row.ignore_command ?? null,
     url: urls.url(urls.productionHost(row.slug)),
     createdAt: iso(row.created_at)!,
   };

@@ -14,6 +14,8 @@ export interface ProjectRow {
   build_command: string | null;
   output_directory: string | null;
   spa: boolean;
+  node_version: string | null;
+  ignore_command: string | null;
   owner_id: string | null;
   github_webhook_secret_enc: string | null;
   created_at: Date;
@@ -28,6 +30,8 @@ const COLUMNS: Record<Exclude<keyof UpdateProjectBody, never>, string> = {
   buildCommand: 'build_command',
   outputDirectory: 'output_directory',
   spa: 'spa',
+  nodeVersion: 'node_version',
+  ignoreCommand: 'ignore_command',
 };
 
 export class ProjectsRepo {
@@ -52,8 +56,8 @@ export class ProjectsRepo {
   /** Null when the slug is taken. */
   private async insert(id: string, slug: string, body: CreateProjectBody, ownerId: string | null, githubSecretEnc: string | null): Promise<ProjectRow | null> {
     const rows = await this.db.query<ProjectRow>(
-      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      `INSERT INTO projects (id, name, slug, git_url, production_branch, root_directory, install_command, build_command, output_directory, spa, owner_id, github_webhook_secret_enc, node_version, ignore_command)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (slug) DO NOTHING
        RETURNING *`,
       [
@@ -69,6 +73,8 @@ export class ProjectsRepo {
         body.spa ?? false,
         ownerId,
         githubSecretEnc,
+        body.nodeVersion ?? null,
+        body.ignoreCommand ?? null,
       ],
     );
     return rows[0] ?? null;

@@ -83,7 +83,7 @@ export class ProjectsService {
   }
 
   /** Checks what zod cannot: the git URL is safe to hand git, commands parse into argument arrays. */
-  private validateSettings(body: Pick<UpdateProjectBody, 'gitUrl' | 'installCommand' | 'buildCommand'>): void {
+  private validateSettings(body: Pick<UpdateProjectBody, 'gitUrl' | 'installCommand' | 'buildCommand' | 'ignoreCommand'>): void {
     if (body.gitUrl !== undefined) {
       try {
         validateGitUrl(body.gitUrl, { localRoots: this.deps.localGitRoots });
@@ -91,7 +91,7 @@ export class ProjectsService {
         throw new InvalidProjectSettings('gitUrl', (err as Error).message);
       }
     }
-    for (const field of ['installCommand', 'buildCommand'] as const) {
+    for (const field of ['installCommand', 'buildCommand', 'ignoreCommand'] as const) {
       const line = body[field];
       if (line === undefined || line === null) continue;
       try {

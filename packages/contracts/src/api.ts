@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { deploymentStatusSchema, logStreamSchema } from './build-events.ts';
 import type { GitUrlPolicy } from './git-url.ts';
+import { nodeVersionSchema } from './build-task.ts';
 
 // Every request schema below is also the OpenAPI document's (api-server/src/http/openapi.ts),
 // so each check is one JSON Schema can state: lengths count characters (code points, as JSON
@@ -132,8 +133,12 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
     rootDirectory: trimmed(512).optional(),
     installCommand: commandLine.optional(),
     buildCommand: commandLine.optional(),
+    /** Runs before each build; exit code 0 skips it (the deployment ends CANCELED, "skipped: ..."). */
+    ignoreCommand: commandLine.optional(),
     outputDirectory: trimmed(512).optional(),
     spa: z.boolean().optional(),
+    /** Node.js version or range for builds (`22`, `22.x`, `>=20 <23`); absent: what the repository asks for. */
+    nodeVersion: nodeVersionSchema.optional(),
     /** Subdomain; derived from the name when absent (with a suffix if that one is taken). */
     slug: z
       .string()
@@ -154,8 +159,10 @@ export function projectBodySchemas(policy: GitUrlPolicy) {
       rootDirectory: trimmed(512).nullable(),
       installCommand: commandLine.nullable(),
       buildCommand: commandLine.nullable(),
+      ignoreCommand: commandLine.nullable(),
       outputDirectory: trimmed(512).nullable(),
       spa: z.boolean(),
+      nodeVersion: nodeVersionSchema.nullable(),
     })
     .partial()
     .strict();
@@ -190,8 +197,12 @@ export const projectSchema = z.object({
   rootDirectory: z.string().nullable(),
   installCommand: z.string().nullable(),
   buildCommand: z.string().nullable(),
+  /** The ignored build step: exit code 0 skips the build. */
+  ignoreCommand: z.string().nullable().optional(),
   outputDirectory: z.string().nullable(),
   spa: z.boolean(),
+  /** The project's Node.js setting; null: what the repository asks for (.nvmrc, engines.node), else the build image's. */
+  nodeVersion: z.string().nullable().optional(),
   url: z.string(),
   createdAt: z.string(),
   /** The deployment the production hostname serves now (GET /projects/:id only). */
@@ -211,6 +222,8 @@ export const deploymentSchema = z.object({
   waitingReason: z.string().optional(),
   /** false for a redeploy without the build cache. */
   useBuildCache: z.boolean().optional(),
+  /** The exact Node.js version the build ran, once it has finished (null before, or for older builds). */
+  nodeVersion: z.string().nullable().optional(),
   url: z.string(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),

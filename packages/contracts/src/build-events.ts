@@ -36,6 +36,8 @@ export const statusEventSchema = z.object({
   detail: z.string().optional(),
   /** The commit being built, once known (sent with BUILDING after the clone). */
   commit: z.string().optional(),
+  /** The exact Node.js version the build ran (`22.11.0`), on the terminal status once known. */
+  nodeVersion: z.string().max(64).optional(),
 });
 export type StatusEvent = z.infer<typeof statusEventSchema>;
 

@@ -59,15 +59,28 @@ export const frameworkSchema = z.enum([
   'create-react-app',
   'vue-cli',
   'vite',
+  'angular',
+  'eleventy',
+  'vitepress',
+  'react-router',
+  'remix',
   'other',
   'static',
 ]);
 export type Framework = z.infer<typeof frameworkSchema>;
 
-export const packageManagerSchema = z.enum(['npm', 'pnpm', 'yarn']);
+export const packageManagerSchema = z.enum(['npm', 'pnpm', 'yarn', 'bun']);
 export type PackageManagerName = z.infer<typeof packageManagerSchema>;
 
 const gitUrlSchema = z.string().min(1).max(2048);
+
+/** A Node.js version or range as a project setting: digits, dots, x, spaces, `<>=^~|-`, `v`, `lts/name`. */
+export const nodeVersionSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^(?:lts\/[a-z*]+|[0-9xX*.<>=^~|\s v-]+)$/, 'nodeVersion must be a Node.js version or range such as 22, 22.x or >=20 <23');
 
 /**
  * How the supervisor (the build-server) runs the user's commands. The runner decides it, from
@@ -127,8 +140,15 @@ export const buildTaskSchema = z.object({
   framework: frameworkSchema.optional(),
   /** Overrides the package manager detected from the lockfile and `packageManager` field. */
   packageManager: packageManagerSchema.optional(),
+  /**
+   * The project's Node.js version (`22`, `22.x`, `>=22 <24`, `22.11.0`): wins over `.nvmrc`,
+   * `.node-version` and `engines.node`. Absent: what the repository asks for, else the image's.
+   */
+  nodeVersion: nodeVersionSchema.optional(),
   installCommand: commandSchema.optional(),
   buildCommand: commandSchema.optional(),
+  /** Runs after the clone, before the install: exit 0 skips the build (the deployment ends CANCELED, "skipped: ..."). Wins over vercel.json's. */
+  ignoreCommand: commandSchema.optional(),
   outputDirectory: z.string().optional(),
   /** The user's build env vars, injected into install and build commands only. */
   buildEnv: z.record(z.string(), z.string()).default({}),

@@ -23,17 +23,48 @@ export const manifestFileSchema = z.object({
 });
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
 
+/**
+ * A condition on the request besides its path (`vercel.json` `has`/`missing`, a Netlify query
+ * match). `value` is a regular expression matched against the whole value (its named groups,
+ * like `key` without a value, fill `:name` in the destination); absent: the key must be there.
+ * `host` has no key.
+ */
+export const ruleConditionSchema = z.object({
+  type: z.enum(['header', 'cookie', 'host', 'query']),
+  key: z.string().max(256).optional(),
+  value: z.string().max(1024).optional(),
+});
+export type RuleCondition = z.infer<typeof ruleConditionSchema>;
+
+/** Optional on every rule: a manifest without them (an older build) means none. */
+const conditions = {
+  /** Every one must hold. */
+  has: z.array(ruleConditionSchema).max(16).optional(),
+  /** None may hold. */
+  missing: z.array(ruleConditionSchema).max(16).optional(),
+};
+
 /** `vercel.json` redirect, compiled: `source` and `destination` use path-to-regexp style `:param` and `(.*)`. */
 export const redirectRuleSchema = z.object({
   source: z.string(),
   destination: z.string(),
   /** 301, 302, 307 or 308; `permanent: true` compiles to 308, false to 307. */
   statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]),
+  ...conditions,
+  /** Netlify's rules without `!`: skipped when a file exists at the path (Vercel's always apply). */
+  unlessFileExists: z.boolean().optional(),
 });
-export const rewriteRuleSchema = z.object({ source: z.string(), destination: z.string() });
+export const rewriteRuleSchema = z.object({
+  source: z.string(),
+  destination: z.string(),
+  ...conditions,
+  /** Netlify's `200!`: applies even when a file exists at the path (Vercel's rewrites apply only when none does). */
+  force: z.boolean().optional(),
+});
 export const headerRuleSchema = z.object({
   source: z.string(),
   headers: z.array(z.object({ key: z.string(), value: z.string() })),
+  ...conditions,
 });
 
 /** The static-host subset of `vercel.json`, validated at build time and applied by the proxy. */

@@ -42,7 +42,7 @@ export function makeTask(overrides: Partial<BuildTask> & { gitUrl: string; stora
 }
 
 export interface FixtureBuild {
-  result: 'READY' | 'ERROR';
+  result: 'READY' | 'ERROR' | 'CANCELED';
   task: ParsedBuildTask;
   store: ObjectStore;
   events: BuildEvent[];
@@ -69,7 +69,7 @@ async function within45s<T>(running: Promise<T>, emitter: BuildEventEmitter, eve
 /** Runs the whole pipeline in process on a repository, with the local object store and a capturing bus. */
 export async function buildRepo(
   repo: string,
-  options: { task?: Partial<BuildTask>; limits?: Partial<UploadLimits>; caps?: LogCaps; storageDir?: string } = {},
+  options: { task?: Partial<BuildTask>; limits?: Partial<UploadLimits>; caps?: LogCaps; storageDir?: string; toolchains?: BuildDeps['toolchains'] } = {},
 ): Promise<FixtureBuild> {
   const storageDir = options.storageDir ?? tempDir('store');
   const store = createLocalObjectStore({ rootDir: storageDir });
@@ -84,6 +84,7 @@ export async function buildRepo(
     sandbox,
     baseEnv: { PATH: HOST_ENV.PATH ?? '/usr/bin:/bin' },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    ...(options.toolchains ? { toolchains: options.toolchains } : {}),
   }).finally(() => sandbox.close());
   const result = await within45s(running, emitter, bus.events);
   await emitter.flush();

@@ -143,12 +143,20 @@ function pageHead(id, project, status, actions) {
   );
 }
 
+/**
+ * The ignored build step said there was nothing to build: not an error.
+ * @param {Deployment} deployment
+ */
+const skippedBuild = (deployment) => deployment.status === 'CANCELED' && (deployment.errorMessage ?? '').startsWith('skipped:');
+
 /** @param {Deployment} deployment */
 function factsOf(deployment) {
   return [
     fact('Target', deployment.target === 'production' ? 'Production' : 'Preview'),
     fact('Branch', deployment.ref ?? '—', true),
     fact('Commit', deployment.commit ? deployment.commit.slice(0, 12) : '—', true),
+    // Reported by the build once it has run; absent before and for plain files.
+    deployment.nodeVersion ? fact('Node.js', deployment.nodeVersion, true) : null,
     fact('Created', `${age(deployment.createdAt)}`),
     fact('Duration', duration(deployment.startedAt, deployment.finishedAt) || '—'),
     h(
@@ -157,6 +165,6 @@ function factsOf(deployment) {
       h('dt', { text: 'URL' }),
       h('dd', {}, deployment.status === 'READY' ? externalLink(deployment.url) : h('span', { class: 'mono muted', text: deployment.url })),
     ),
-    deployment.errorMessage ? fact('Error', deployment.errorMessage) : null,
+    deployment.errorMessage ? fact(skippedBuild(deployment) ? 'Skipped' : 'Error', deployment.errorMessage) : null,
   ];
 }
