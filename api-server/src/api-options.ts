@@ -35,6 +35,8 @@ export interface ApiOptions {
   access: AccessOptions;
   /** Retry timing of outgoing notifications (tests shorten it). */
   notifications?: Omit<NotifierOptions, 'allowPrivateUrls'>;
+  /** BUILD_EVENTS_SIGNING_SECRET: build events must carry their deployment's signature (see deployments/event-guard.ts). */
+  buildEventsSigningSecret?: string;
   /** Tuning of the build-event writer (batch size, linger, retry backoff). */
   buildEvents?: BuildEventsConsumerOptions;
   /** Consumer group of this replica's live feed; unique per replica (default: random). */

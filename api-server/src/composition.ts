@@ -96,6 +96,7 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     bus: deps.bus,
     history,
     logger: logger.child({ component: 'lifecycle' }),
+    ...(options.buildEventsSigningSecret ? { eventSigningSecret: options.buildEventsSigningSecret } : {}),
     onFinished: (row) => {
       metrics.reconciled.inc({ status: row.status });
       scheduler?.kick();

@@ -155,6 +155,8 @@ const apiEnvShape = {
       .regex(/^\d+[kmg]?$/i, 'must be like 512m or 1g')
       .default('1g'),
   ).transform(bytes),
+  // Platform secret from which each build's event-signing key is derived (HMAC-SHA256 with the deployment and project ids), at least 32 characters; the same on every replica. Set: every build event must carry its deployment's signature (unsigned, forged and replayed events are dropped and counted in /metrics). Unset: events are taken unsigned.
+  BUILD_EVENTS_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.

@@ -245,6 +245,7 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
+      ...(config.BUILD_EVENTS_SIGNING_SECRET ? { eventSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
       // Local builds share this machine's disk: launches pause while their scratch disk runs low.
       ...(config.RUNNER === 'local' && config.BUILD_MIN_FREE_DISK > 0
         ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: buildFreeSpace([config.scratchDir, config.dataDir]) } }
@@ -256,5 +257,6 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       },
     },
     reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
+    ...(config.BUILD_EVENTS_SIGNING_SECRET ? { buildEventsSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
   };
 }

@@ -15,6 +15,8 @@ export interface ApiMetrics {
   handler: RequestHandler;
   launchFailures: Counter<'retryable'>;
   reconciled: Counter<'status'>;
+  /** Build events dropped before they were applied or shown, by why and by which consumer. */
+  buildEventsRejected: Counter<'reason' | 'consumer'>;
 }
 
 const DURATION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800];
@@ -81,6 +83,12 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
     labelNames: ['status'],
     registers: [registry],
   });
+  const buildEventsRejected = new Counter({
+    name: 'platform_build_events_rejected_total',
+    help: 'Build events dropped, never applied nor shown: malformed, unsigned, bad_signature (forged, tampered, for another deployment), replayed; by consumer (writer, live).',
+    labelNames: ['reason', 'consumer'],
+    registers: [registry],
+  });
 
   const handler: RequestHandler = async (_req, res, next) => {
     try {
@@ -92,5 +100,5 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
       next(err);
     }
   };
-  return { registry, handler, launchFailures, reconciled };
+  return { registry, handler, launchFailures, reconciled, buildEventsRejected };
 }

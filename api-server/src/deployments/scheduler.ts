@@ -1,4 +1,5 @@
 import { parseCommandLine, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
+import { deploymentEventKey } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import { RunnerStartError, type Runner } from '@platform/runner';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
@@ -20,6 +21,8 @@ export interface SchedulerOptions {
   retryBaseDelayMs?: number;
   /** Default 60 s. */
   maxRetryDelayMs?: number;
+  /** BUILD_EVENTS_SIGNING_SECRET: each task then carries its deployment's event-signing key (and nothing that signs for another). */
+  eventSigningSecret?: string;
   /**
    * Launches pause while the builds' scratch disk has less than `minFreeBytes` free (the
    * waiting deployments say why), and resume once it has more. Unset or 0: never paused.
@@ -189,6 +192,9 @@ export class Scheduler {
       buildEnv,
       useBuildCache: deployment.use_build_cache,
       ...this.options.taskSettings,
+      ...(this.options.eventSigningSecret
+        ? { eventSigningKey: deploymentEventKey(this.options.eventSigningSecret, { deploymentId: deployment.id, projectId: project.id }) }
+        : {}),
     };
   }
 }

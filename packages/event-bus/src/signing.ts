@@ -1,0 +1,55 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { BuildEvent } from '@platform/contracts';
+
+/**
+ * Per-deployment signatures on build events. The api-server holds one platform secret; each
+ * build gets only the key derived from it for its own deployment and project, so a build (or
+ * whoever holds the build principal's Kafka password) can sign events for itself and for no
+ * one else. The consumer re-derives the key from the event's own ids: an event signed for A
+ * that names B fails, as does any change to a signed field. Each event is signed on its own
+ * (not a batch), so batching several events into one record changes nothing here.
+ */
+
+/** Bumped if the derivation or the signed bytes ever change; part of the derivation input. */
+const KEY_CONTEXT = 'platform/build-events/v1';
+
+/** The hex key of one deployment: HMAC-SHA256(secret, context, deployment id, project id). */
+export function deploymentEventKey(platformSecret: string, ids: { deploymentId: string; projectId: string }): string {
+  // NUL cannot occur in either id, so the joined input names one (deployment, project) pair only.
+  return createHmac('sha256', platformSecret).update(`${KEY_CONTEXT}\0${ids.deploymentId}\0${ids.projectId}`).digest('hex');
+}
+
+/**
+ * The bytes signed: every field but `sig`, keys sorted and undefined ones left out (as JSON
+ * leaves them out), so a re-encoding (the relay's) or a round trip keeps the signature valid.
+ */
+function signedBytes(event: BuildEvent): string {
+  const fields = Object.entries(event).filter(([k, v]) => k !== 'sig' && v !== undefined);
+  fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(fields);
+}
+
+function signature(event: BuildEvent, key: string): string {
+  return createHmac('sha256', Buffer.from(key, 'hex')).update(signedBytes(event)).digest('hex');
+}
+
+/** The event with its signature under `key` (the build's deployment key). */
+export function signBuildEvent<E extends BuildEvent>(event: E, key: string): E {
+  return { ...event, sig: signature(event, key) };
+}
+
+export type SignatureVerdict = 'valid' | 'unsigned' | 'bad_signature';
+
+/** Checks an event's signature against the key its own ids derive from `platformSecret`. */
+export function verifyBuildEvent(event: BuildEvent, platformSecret: string): SignatureVerdict {
+  if (!event.sig) return 'unsigned';
+  const expected = Buffer.from(signature(event, deploymentEventKey(platformSecret, event)), 'hex');
+  const given = Buffer.from(event.sig, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'bad_signature';
+}
+
+/** Signs events the platform itself emits (the api-server's closing notices) with the deployment's key. */
+export function platformEventSigner(platformSecret: string | undefined): <E extends BuildEvent>(event: E) => E {
+  if (!platformSecret) return (event) => event;
+  return (event) => signBuildEvent(event, deploymentEventKey(platformSecret, event));
+}
