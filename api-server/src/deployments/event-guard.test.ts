@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildEvent } from '@platform/contracts';
+import type { BuildEvent, LogEvent } from '@platform/contracts';
 import { deploymentEventKey, signBuildEvent } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { parseBuildEvents, ReplayGuard, type RejectedEventReason } from './event-guard.ts';
@@ -8,7 +8,7 @@ const SECRET = 'platform-signing-secret-0123456789abcdef';
 const log = createLogger({ level: 'silent' });
 const A = { deploymentId: 'dplaaaaaaaa', projectId: 'prj1' };
 const B = { deploymentId: 'dplbbbbbbbb', projectId: 'prj2' };
-const line = (ids: typeof A, seq: number): BuildEvent => ({ type: 'log', ...ids, seq, ts: 1, stream: 'stdout', message: `line ${seq}` });
+const line = (ids: typeof A, seq: number): LogEvent => ({ type: 'log', ...ids, seq, ts: 1, stream: 'stdout', message: `line ${seq}` });
 const wire = (events: BuildEvent[]) => events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) }));
 
 describe('parseBuildEvents with a signing secret', () => {

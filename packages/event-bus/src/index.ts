@@ -4,3 +4,4 @@ export { createPipeEventBus, readPipeMessages, readPipeBatches, publishFrames, P
 export { createKafkaEventBus, type KafkaEventBusOptions, type KafkaBusLog } from './kafka.ts';
 export { createKafkaEventBusFromSettings } from './from-settings.ts';
 export { deploymentEventKey, signBuildEvent, verifyBuildEvent, platformEventSigner, type SignatureVerdict } from './signing.ts';
+export { grantBuildProducer } from './kafka-acls.ts';
