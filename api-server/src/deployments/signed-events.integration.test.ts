@@ -132,9 +132,7 @@ describe('signed build events through Kafka with ACLs', () => {
     expect((await logStore.read(a.id)).map((l) => [l.seq, l.message])).toEqual([[2, 'genuine line']]);
     expect((await deployments.get(b.id))?.status).toBe('QUEUED');
     expect(await logStore.read(b.id)).toEqual([]);
-    const counted = Object.fromEntries(
-      (await metrics.buildEventsRejected.get()).values.map((v) => [String(v.labels.reason), v.value]),
-    );
+    const counted = Object.fromEntries((await metrics.buildEventsRejected.get()).values.map((v) => [String(v.labels.reason), v.value]));
     expect(counted).toEqual({ bad_signature: 3, unsigned: 1, replayed: 1 });
     // The figures are on /metrics.
     expect(await metrics.registry.metrics()).toMatch(/platform_build_events_rejected_total\{reason="bad_signature",consumer="writer"\} 3/);
