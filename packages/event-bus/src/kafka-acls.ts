@@ -1,5 +1,8 @@
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, ResourcePatternTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { kafkaClientConfig, type KafkaEventBusOptions } from './kafka.ts';
+
+// kafkajs is CommonJS, and Node's ESM loader does not see these enums as named exports.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, ResourcePatternTypes } = kafkajs;
 
 /**
  * The ACLs of the builds' Kafka principal: WRITE (which implies DESCRIBE and, since Kafka 3,
