@@ -71,6 +71,23 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
       }
     },
   });
+  const { launchFailures, reconciled, buildEventsRejected } = counters(registry);
+
+  const handler: RequestHandler = async (_req, res, next) => {
+    try {
+      // The histogram's collect reads new rows: one scrape at a time keeps the cursor honest.
+      const text = scrapes.then(() => registry.metrics());
+      scrapes = text.catch(() => undefined);
+      res.set('content-type', registry.contentType).send(await text);
+    } catch (err) {
+      next(err);
+    }
+  };
+  return { registry, handler, launchFailures, reconciled, buildEventsRejected };
+}
+
+/** The counters this replica increments itself. */
+function counters(registry: Registry) {
   const launchFailures = new Counter({
     name: 'platform_build_launch_failures_total',
     help: 'Build launches that failed (runner refused or failed to start a task), by whether a retry follows.',
@@ -89,16 +106,5 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
     labelNames: ['reason', 'consumer'],
     registers: [registry],
   });
-
-  const handler: RequestHandler = async (_req, res, next) => {
-    try {
-      // The histogram's collect reads new rows: one scrape at a time keeps the cursor honest.
-      const text = scrapes.then(() => registry.metrics());
-      scrapes = text.catch(() => undefined);
-      res.set('content-type', registry.contentType).send(await text);
-    } catch (err) {
-      next(err);
-    }
-  };
-  return { registry, handler, launchFailures, reconciled, buildEventsRejected };
+  return { launchFailures, reconciled, buildEventsRejected };
 }

@@ -91,8 +91,10 @@ describe('the upload role policy (infra/iam/build-upload-role-policy.json)', () 
     Statement: { Effect: string; Action: string | string[]; Resource: string; Condition?: unknown }[];
   };
   const tags = { 'deployment-id': 'dplaaaaaaaa', 'project-id': 'prj_a' };
+  /** `${aws:PrincipalTag/<name>}` and `${Bucket}` as the policy spells them (built, so no linter mistakes them for template slots). */
+  const variable = (name: string) => `$\{${name}}`;
   const substitute = (s: string) =>
-    s.replace('${Bucket}', 'platform-builds').replace(/\$\{aws:PrincipalTag\/([a-z-]+)\}/g, (_, tag: keyof typeof tags) => tags[tag]);
+    s.replace(variable('Bucket'), 'platform-builds').replace(/\$\{aws:PrincipalTag\/([a-z-]+)\}/g, (_, tag: keyof typeof tags) => tags[tag]);
   const glob = (pattern: string) =>
     new RegExp(
       `^${pattern
@@ -124,8 +126,8 @@ describe('the upload role policy (infra/iam/build-upload-role-policy.json)', () 
 
   it('names the deployment and project only through the session tags, never a wildcard in their place', () => {
     for (const s of policy.Statement) {
-      if (s.Resource.includes('/deployments/')) expect(s.Resource).toContain('/deployments/${aws:PrincipalTag/deployment-id}/');
-      if (s.Resource.includes('/build-cache/')) expect(s.Resource).toContain('/build-cache/${aws:PrincipalTag/project-id}/');
+      if (s.Resource.includes('/deployments/')) expect(s.Resource).toContain(`/deployments/${variable('aws:PrincipalTag/deployment-id')}/`);
+      if (s.Resource.includes('/build-cache/')) expect(s.Resource).toContain(`/build-cache/${variable('aws:PrincipalTag/project-id')}/`);
     }
   });
 });
