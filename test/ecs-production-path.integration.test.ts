@@ -151,14 +151,15 @@ describe('the ECS build task under podman, on Kafka with ACLs and S3 with minted
     expect(env[BUILD_TASK_ENV]).not.toContain(kafka.auth!.platform.password);
 
     const build = await runAsFargate(env);
-    expect(build.code, build.stderr).toBe(0);
     const done = await waitForDeployment(platform.api, deploymentId, 60_000);
-    expect(done.status).toBe('READY');
+    const log = (await http(platform.api, 'GET', `/deployments/${deploymentId}/logs`)).json.lines as { message: string }[];
+    const story = [...log.map((l) => l.message), build.stderr].join('\n');
+    expect(done.status, story).toBe('READY');
+    expect(build.code, story).toBe(0);
     const home = await viaProxy(platform.proxyPort, `${name}.localhost`);
     expect(home.status).toBe(200);
     expect(home.text).toContain('Vanilla fixture home');
-    const logs = await http(platform.api, 'GET', `/deployments/${deploymentId}/logs`);
-    expect((logs.json.lines as { message: string }[]).some((l) => l.message.includes('copied src to dist'))).toBe(true);
+    expect(log.some((l) => l.message.includes('copied src to dist'))).toBe(true);
     await ecs.stopTask(arn, 'test over');
   }, 300_000);
 });
