@@ -117,6 +117,25 @@ describe('the ECS build task under podman, on Kafka with ACLs and S3 with minted
         // The task definition runs the build-server as root with CAP_SETUID (infra/iam/README.md).
         '--user',
         '0:0',
+        // Fargate's root is not this machine's: a user namespace of its own, as the container
+        // runner gives (without it the sandbox takes the host-root path, slirp4netns on a tap
+        // device the container has not got). No NET_ADMIN: on the host's network a firewall
+        // would be this machine's, so the build's network is the task's, unfiltered, as on Fargate.
+        '--userns',
+        'auto',
+        // On the host's network a user namespace cannot mount a sysfs of its own: this machine's, read-only.
+        '-v',
+        '/sys:/sys:ro',
+        '--read-only',
+        '--tmpfs',
+        '/scratch:rw,exec,nosuid,nodev,mode=1777,size=1g',
+        '--tmpfs',
+        '/tmp:rw,nosuid,nodev,mode=1777,size=64m',
+        '--security-opt',
+        'no-new-privileges',
+        // A hung build fails the test instead of holding it.
+        '--timeout',
+        '180',
         '--cap-drop',
         'ALL',
         ...['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'KILL'].flatMap((cap) => ['--cap-add', cap]),
@@ -151,7 +170,7 @@ describe('the ECS build task under podman, on Kafka with ACLs and S3 with minted
     expect(env[BUILD_TASK_ENV]).not.toContain(kafka.auth!.platform.password);
 
     const build = await runAsFargate(env);
-    const done = await waitForDeployment(platform.api, deploymentId, 60_000);
+    const done = await waitForDeployment(platform.api, deploymentId, 30_000).catch(() => ({ status: 'never finished' }));
     const log = (await http(platform.api, 'GET', `/deployments/${deploymentId}/logs`)).json.lines as { message: string }[];
     const story = [...log.map((l) => l.message), build.stderr].join('\n');
     expect(done.status, story).toBe('READY');
