@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_TASK_ENV, parseBuildTaskEnv } from '@platform/contracts';
 import { grantBuildProducer } from '@platform/event-bus';
+import { createS3ObjectStore } from '@platform/object-store';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { startGitHttpServer, type GitHttpServer } from '@platform/testing/git-http-server';
 import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
@@ -15,6 +16,17 @@ import { MOTO_CREDENTIALS, prepareEcs, startMoto } from '@platform/testing/moto'
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 import { viaProxy } from '@platform/testing/proxy';
 
+// NOT YET PASSING, so kept out of the suite (this file's name ends in .wip.ts, which no vitest
+// project collects; rename it to *.integration.test.ts to run it). What works, seen in its runs:
+// the api-server on RUNNER=ecs launches on moto and the recorded overrides hold only the
+// build's own (BUILD_TASK alone: the build principal, minted keys, its signing key); the image
+// under podman clones, installs and builds, and its signed events reach the writer over Kafka
+// as the build principal (the build's log is in ClickHouse). What fails: S3 answers
+// InvalidToken to the minted session here, in this test process and in the container, although
+// the token is the one moto's STS stored for that key (checked through /moto-api/data.json),
+// while the same mint-then-put (same code, same moto, same token length and duration) passes
+// in a standalone tsx script. Not yet understood.
+//
 // The production build path end to end. The api-server runs RUNNER=ecs against moto's ECS
 // and STS (no real AWS here: moto records the task and runs no container), with a Kafka of
 // this test's own set up as `npm run infra:up` sets up the shared one (SASL/SCRAM, ACLs) and
@@ -36,11 +48,15 @@ describe('the ECS build task under podman, on Kafka with ACLs and S3 with minted
   let platform: TestPlatform;
   let repo: string;
   const topic = `build-events-ecs-${run}`;
+  let s3Bucket: string;
+  let s3Endpoint: string;
 
   beforeAll(async () => {
     if (spawnSync('podman', ['--version']).status !== 0) throw new Error('podman is not installed: npm run runner:podman-setup');
     execFileSync('bash', [join(ROOT, 'packages/runner/container/build-image.sh')], { env: { ...process.env, IMAGE }, stdio: ['ignore', 'ignore', 'inherit'] });
     const s3 = integrationEnv('S3_ENDPOINT', 'S3_BUCKET', 'AWS_REGION');
+    s3Bucket = s3.S3_BUCKET;
+    s3Endpoint = s3.S3_ENDPOINT;
     [kafka, moto] = await Promise.all([startPrivateKafka({ auth: true }), startMoto(process.env)]);
     ecs = await prepareEcs(moto.endpoint);
     repo = gitRepoFromFixture('vanilla-site');
@@ -168,6 +184,12 @@ describe('the ECS build task under podman, on Kafka with ACLs and S3 with minted
     expect(task.transport).toMatchObject({ driver: 'kafka', sasl: { username: kafka.auth!.build.username } });
     expect(task.storage).toMatchObject({ driver: 's3', credentials: { sessionToken: expect.any(String) } });
     expect(env[BUILD_TASK_ENV]).not.toContain(kafka.auth!.platform.password);
+
+    // What the build will do with them, done first from here: the recorded keys write its own prefix.
+    const keys = task.storage.driver === 's3' ? task.storage.credentials! : undefined;
+    const probe = createS3ObjectStore({ bucket: s3Bucket, region: 'us-east-1', endpoint: s3Endpoint, forcePathStyle: true, credentials: keys! });
+    await probe.put(`deployments/${deploymentId}/probe.txt`, Buffer.from('probe'));
+    await probe.close?.();
 
     const build = await runAsFargate(env);
     const done = await waitForDeployment(platform.api, deploymentId, 30_000).catch(() => ({ status: 'never finished' }));
