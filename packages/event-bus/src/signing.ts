@@ -64,7 +64,10 @@ const MAX_CACHED_KEYS = 10_000;
 
 function cachedKey(platformSecret: string, ids: { deploymentId: string; projectId: string }): string {
   let keys = derivedKeys.get(platformSecret);
-  if (!keys) derivedKeys.set(platformSecret, (keys = new Map()));
+  if (!keys) {
+    keys = new Map();
+    derivedKeys.set(platformSecret, keys);
+  }
   const id = `${ids.deploymentId}\0${ids.projectId}`;
   let key = keys.get(id);
   if (!key) {
