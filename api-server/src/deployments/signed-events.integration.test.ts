@@ -127,6 +127,9 @@ describe('signed build events through Kafka with ACLs', () => {
       if (Date.now() > deadline) throw new Error('A never became READY');
       await sleep(50);
     }
+    // B's events sit on other partitions (keyed by B), consumed in parallel with A's: wait until all five drops are counted.
+    const rejected = async () => (await metrics.buildEventsRejected.get()).values.reduce((sum, v) => sum + v.value, 0);
+    while ((await rejected()) < 5 && Date.now() < deadline) await sleep(50);
     await consumer.stop();
 
     expect((await logStore.read(a.id)).map((l) => [l.seq, l.message])).toEqual([[2, 'genuine line']]);
