@@ -16,8 +16,18 @@ function kafkaBrokers(): string {
   return match[1]!;
 }
 
+/** The platform's login on the shared broker (`infra:up` runs it with SASL/SCRAM), from the environment or `.infra/env`. */
+function kafkaSasl(): { sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } } {
+  const file = new URL('../.infra/env', import.meta.url);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const setting = (name: string) => process.env[name] ?? new RegExp(`${name}=(\\S+)`).exec(text)?.[1];
+  const [username, password] = [setting('KAFKA_USERNAME'), setting('KAFKA_PASSWORD')];
+  if (!username || !password) return {};
+  return { sasl: { mechanism: (setting('KAFKA_SASL_MECHANISM') ?? 'plain') as 'plain', username, password } };
+}
+
 const LINES = 5_000;
-const bus = createKafkaEventBus({ brokers: kafkaBrokers().split(','), clientId: 'bench-relay' });
+const bus = createKafkaEventBus({ brokers: kafkaBrokers().split(','), clientId: 'bench-relay', ...kafkaSasl() });
 
 /** Lines per second from the build's pipe to acknowledged Kafka writes. */
 async function relay(batched: boolean): Promise<number> {

@@ -18,12 +18,24 @@ interface Plan {
   rate: number;
   seconds: number;
   batchSize?: number;
+  /** The build principal and the deployment's signing key, as an ECS task's BUILD_TASK carries them. */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  signingKey?: string;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as Plan;
 const message = (i: number) => `[build] asset chunk-${i % 977}.js emitted, ${(i % 5000) / 10} kB, ${i % 90} ms since the previous one`;
-const bus = createKafkaEventBus({ brokers: plan.brokers, clientId: 'bench-build-server', topicNames: { 'build-events': plan.topic } });
-const emitter = new BuildEventEmitter(bus, { deploymentId: plan.deploymentId, projectId: plan.projectId }, plan.batchSize ? { batchSize: plan.batchSize } : {});
+const bus = createKafkaEventBus({
+  brokers: plan.brokers,
+  clientId: 'bench-build-server',
+  topicNames: { 'build-events': plan.topic },
+  ...(plan.sasl ? { sasl: plan.sasl } : {}),
+});
+const emitter = new BuildEventEmitter(
+  bus,
+  { deploymentId: plan.deploymentId, projectId: plan.projectId },
+  { ...(plan.batchSize ? { batchSize: plan.batchSize } : {}), ...(plan.signingKey ? { signingKey: plan.signingKey } : {}) },
+);
 
 await emitter.status('BUILDING'); // connects the producer before the clock starts
 const started = performance.now();

@@ -14,7 +14,12 @@
  * Runs on the embedded (in-process) bus, with the emitter in this process, and on Apache Kafka
  * when KAFKA_BROKERS is set or `.infra/env` has it (a topic of its own per run), with the
  * emitter in a process of its own (bench/logs-emitter.ts) as a build container would run it. Goals: ≥ 50,000 lines/s, p99 ≤ 100 ms.
- * Environment: BENCH_LOG_LINES (200000), BENCH_LOG_RATE (1000), BENCH_LOG_SECONDS (10), BENCH_ROUNDS (2), BENCH_KAFKA (auto|0),
+ * Then, unless BENCH_KAFKA_AUTH=0, the cost of authentication and signatures: two private
+ * brokers of the same size, one after the other (from the jars `npm run infra:up` caches),
+ * the first PLAINTEXT with unsigned events, the second as `infra:up` runs the shared one
+ * (SASL/SCRAM, the StandardAuthorizer, the build principal with its ACL) with every event
+ * signed by the emitter and verified by the writer and the live feed.
+ * Environment: BENCH_LOG_LINES (200000), BENCH_LOG_RATE (1000), BENCH_LOG_SECONDS (10), BENCH_ROUNDS (2), BENCH_KAFKA (auto|0), BENCH_KAFKA_AUTH (auto|0),
  * BENCH_EMITTER_BATCH (lines per emitter send in the throughput run; default: the emitter's own).
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +36,8 @@ import { io } from 'socket.io-client';
 import { randomId, type BuildEvent } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createClickHouse, createLogStore, migrateClickHouse, type ClickHouse } from '@platform/clickhouse';
-import { createInProcessEventBus, createKafkaEventBus, type EventBus } from '@platform/event-bus';
+import { createInProcessEventBus, createKafkaEventBus, deploymentEventKey, grantBuildProducer, type EventBus } from '@platform/event-bus';
+import { startPrivateKafka } from '@platform/testing/kafka';
 import { DeploymentsRepo } from '../api-server/src/deployments/deployments-repo.ts';
 import { LogClient } from '@platform/testing/log-client';
 import { startLiveHarness, type LiveHarness } from '@platform/testing/platform';
@@ -49,12 +55,25 @@ const ROUNDS = num('BENCH_ROUNDS', 2);
 /** Lines per emitter send; unset: the build-server's own default. */
 const EMITTER_BATCH = process.env.BENCH_EMITTER_BATCH ? num('BENCH_EMITTER_BATCH', 500) : undefined;
 
-function kafkaBrokers(): string | undefined {
-  if (process.env.BENCH_KAFKA === '0') return undefined;
-  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+/** A setting from the environment, else from `.infra/env`. */
+function infraSetting(name: string): string | undefined {
+  if (process.env[name]) return process.env[name];
   const file = join(root, '.infra', 'env');
   if (!existsSync(file)) return undefined;
-  return /KAFKA_BROKERS=['"]?([^'"\n]+)/.exec(readFileSync(file, 'utf8'))?.[1];
+  return new RegExp(`${name}=['"]?([^'"\n]+)`).exec(readFileSync(file, 'utf8'))?.[1];
+}
+
+function kafkaBrokers(): string | undefined {
+  if (process.env.BENCH_KAFKA === '0') return undefined;
+  return infraSetting('KAFKA_BROKERS');
+}
+
+/** The platform's login on the shared broker, which `infra:up` runs with SASL/SCRAM. */
+function sharedKafkaSasl(): { sasl?: KafkaLogin } {
+  const username = infraSetting('KAFKA_USERNAME');
+  const password = infraSetting('KAFKA_PASSWORD');
+  if (!username || !password) return {};
+  return { sasl: { mechanism: (infraSetting('KAFKA_SASL_MECHANISM') ?? 'plain') as KafkaLogin['mechanism'], username, password } };
 }
 
 const message = (i: number) => `[build] asset chunk-${i % 977}.js emitted, ${(i % 5000) / 10} kB, ${i % 90} ms since the previous one`;
@@ -143,13 +162,23 @@ const inProcessBuild =
     return { startedAt, publishedAfterMs: Date.now() - startedAt };
   };
 
+type KafkaLogin = { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+
+/** What the build side of a secured run gets: the build principal, and the secret its keys derive from. */
+interface BuildAuth {
+  sasl: { mechanism: 'scram-sha-512'; username: string; password: string };
+  signingSecret: string;
+}
+
 /** The emitter in a process of its own publishing to Kafka, as a build container does. */
 const childProcessBuild =
-  (brokers: string[], topic: string): BuildSide =>
+  (brokers: string[], topic: string, auth?: BuildAuth, sasl?: KafkaLogin): BuildSide =>
   async (ids, kind) => {
     const plan = {
       brokers,
       topic,
+      ...(sasl ? { sasl } : {}),
+      ...(auth ? { sasl: auth.sasl, signingKey: deploymentEventKey(auth.signingSecret, ids) } : {}),
       ...ids,
       kind,
       lines: LINES,
@@ -174,8 +203,12 @@ const childProcessBuild =
     return facts;
   };
 
-async function measure(label: string, apiBus: EventBus, build: BuildSide): Promise<Figures> {
-  const h = await startLiveHarness({ bus: apiBus, clickhouse });
+async function measure(label: string, apiBus: EventBus, build: BuildSide, signingSecret?: string): Promise<Figures> {
+  const h = await startLiveHarness({
+    bus: apiBus,
+    clickhouse,
+    ...(signingSecret ? { replicaOptions: () => ({ buildEventsSigningSecret: signingSecret }) } : {}),
+  });
   try {
     // 1. Throughput, emitter → bus → consumer → ClickHouse, in rounds alternating with the
     // raw-insert baseline (this machine's load varies): the best round of each counts.
@@ -221,6 +254,36 @@ async function pipelineRate(label: string, h: LiveHarness, build: BuildSide): Pr
   return linesPerSec;
 }
 
+/** One private broker's run: PLAINTEXT and unsigned, or with SASL/SCRAM, ACLs and signatures. */
+async function privateKafkaRun(secured: boolean): Promise<Figures> {
+  const kafka = await startPrivateKafka({ auth: secured });
+  const topic = `build-events-bench-${randomId(8)}`;
+  const label = secured ? 'private kafka, SASL/SCRAM + ACLs + signatures' : 'private kafka, PLAINTEXT, unsigned';
+  const platform = kafka.auth ? { sasl: { mechanism: 'scram-sha-512' as const, ...kafka.auth.platform } } : {};
+  const apiBus = createKafkaEventBus({ brokers: [kafka.brokers], clientId: 'bench-api', topicNames: { 'build-events': topic }, ...platform });
+  try {
+    let auth: BuildAuth | undefined;
+    if (kafka.auth) {
+      // The platform creates the topic; the build principal may then only produce to it.
+      await apiBus.publish('build-events', [{ key: 'setup', value: '{}' }]);
+      await grantBuildProducer({ brokers: [kafka.brokers], clientId: 'bench-acl', ...platform }, { principal: kafka.auth.build.username, topic });
+      auth = { sasl: { mechanism: 'scram-sha-512', ...kafka.auth.build }, signingSecret: randomId(40) };
+    }
+    return await measure(label, apiBus, childProcessBuild([kafka.brokers], topic, auth), auth?.signingSecret);
+  } finally {
+    await apiBus.close();
+    await kafka.destroy();
+  }
+}
+
+/** Authentication, ACLs and signatures on vs off, on brokers of the same size in the same run. */
+async function authCost(): Promise<string> {
+  const off = await privateKafkaRun(false);
+  const on = await privateKafkaRun(true);
+  const ratio = on.linesPerSec / off.linesPerSec;
+  return `auth+signatures cost: ${fmt(on.linesPerSec)} vs ${fmt(off.linesPerSec)} lines/s (${ratio.toFixed(2)}x), p99 ${on.p99} vs ${off.p99} ms`;
+}
+
 // One chDB for the whole run: chDB binds one data folder per process.
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-logs-'));
 const clickhouse = createClickHouse({ driver: 'chdb', path: join(dataDir, 'chdb') });
@@ -240,15 +303,19 @@ await embedded.close();
 const brokers = kafkaBrokers();
 if (brokers) {
   const topic = `build-events-bench-${randomId(8)}`;
-  const apiBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'bench-api', topicNames: { 'build-events': topic } });
+  const apiBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'bench-api', topicNames: { 'build-events': topic }, ...sharedKafkaSasl() });
   try {
-    summary.push(summarise('kafka:', await measure(`kafka ${brokers}`, apiBus, childProcessBuild(brokers.split(','), topic))));
+    // The emitter logs in as the platform here (unsigned events): the cost of the build principal and signatures is measured below.
+    const { sasl } = sharedKafkaSasl();
+    const build = childProcessBuild(brokers.split(','), topic, undefined, sasl);
+    summary.push(summarise('kafka:', await measure(`kafka ${brokers}`, apiBus, build)));
   } finally {
     await apiBus.close();
   }
 } else {
   summary.push('kafka: not run (no KAFKA_BROKERS)');
 }
+if (process.env.BENCH_KAFKA_AUTH !== '0') summary.push(await authCost());
 await clickhouse.close();
 console.log(`bench:logs ${summary.join(' | ')}`);
 // kafkajs and socket.io clients may keep timers alive after closing; everything is flushed by now.

@@ -4,7 +4,7 @@ import { buildEventSchema, type BuildEvent } from '@platform/contracts';
 import { createPostgresDb } from '@platform/db';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
-import { integrationEnv } from '@platform/testing/infra-env';
+import { integrationEnv, sharedKafkaEnv, sharedKafkaSasl } from '@platform/testing/infra-env';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
@@ -46,7 +46,7 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
 
     platform = await startEmbeddedPlatform({
       DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      ...sharedKafkaEnv(),
       KAFKA_TOPIC_LOGS: topics.logs,
       KAFKA_TOPIC_REQUESTS: topics.requests,
       S3_BUCKET: env.S3_BUCKET,
@@ -146,7 +146,8 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
 
 /** Reads a topic from its beginning with a throwaway group until `enough` holds (or 30 s). */
 async function readTopic(brokers: string, topic: string, keep: (e: BuildEvent) => boolean, enough: (events: BuildEvent[]) => boolean): Promise<BuildEvent[]> {
-  const bus: EventBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'e2e-reader' });
+  const sasl = sharedKafkaSasl();
+  const bus: EventBus = createKafkaEventBus({ brokers: brokers.split(','), clientId: 'e2e-reader', ...(sasl ? { sasl } : {}) });
   const events: BuildEvent[] = [];
   try {
     await bus.subscribe(topic, { groupId: `e2e-reader-${randomBytes(4).toString('hex')}`, fromBeginning: true }, async (batch) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresDb } from '@platform/db';
-import { integrationEnv } from '@platform/testing/infra-env';
+import { integrationEnv, sharedKafkaEnv } from '@platform/testing/infra-env';
 import { viaProxy } from '@platform/testing/proxy';
 import { freePort } from '@platform/testing/ports';
 
@@ -58,7 +58,10 @@ describe('services started alone in distributed mode', () => {
   });
 
   it('the api-server runs on PostgreSQL, Kafka and S3, answers, and stops cleanly on SIGTERM', async () => {
-    const env = integrationEnv('DATABASE_URL', 'KAFKA_BROKERS', 'S3_ENDPOINT', 'S3_BUCKET', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY');
+    const env = {
+      ...integrationEnv('DATABASE_URL', 'KAFKA_BROKERS', 'S3_ENDPOINT', 'S3_BUCKET', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'),
+      ...sharedKafkaEnv(),
+    };
     const run = randomBytes(4).toString('hex');
     const admin = await createPostgresDb({ connectionString: env.DATABASE_URL, maxConnections: 1 });
     await admin.query(`CREATE DATABASE svc_${run}`);

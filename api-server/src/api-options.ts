@@ -2,7 +2,7 @@ import type { ClickHouse } from '@platform/clickhouse';
 import type { Db } from '@platform/db';
 import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
-import type { ObjectStore } from '@platform/object-store';
+import type { ObjectStore, UploadCredentialMinter } from '@platform/object-store';
 import type { Runner, RunnerIsolation } from '@platform/runner';
 import type { AccessOptions } from './config.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
@@ -20,6 +20,8 @@ export interface ApiDeps {
   clickhouse: ClickHouse;
   runner: Runner;
   logger: Logger;
+  /** Mints each build's S3 credentials (S3_UPLOAD_ROLE_ARN); absent: builds get the storage settings as they are. */
+  uploadCredentials?: UploadCredentialMinter;
 }
 
 export interface ApiOptions {
@@ -35,6 +37,8 @@ export interface ApiOptions {
   access: AccessOptions;
   /** Retry timing of outgoing notifications (tests shorten it). */
   notifications?: Omit<NotifierOptions, 'allowPrivateUrls'>;
+  /** BUILD_EVENTS_SIGNING_SECRET: build events must carry their deployment's signature (see deployments/event-guard.ts). */
+  buildEventsSigningSecret?: string;
   /** Tuning of the build-event writer (batch size, linger, retry backoff). */
   buildEvents?: BuildEventsConsumerOptions;
   /** Consumer group of this replica's live feed; unique per replica (default: random). */

@@ -8,6 +8,7 @@ import type { ApiDeps, ApiOptions } from './api-options.ts';
 import { createApp } from './app.ts';
 import { compose, type Composition } from './composition.ts';
 import { startBuildEventsConsumer, type BuildEventsConsumer } from './deployments/build-events-consumer.ts';
+import type { EventGuard } from './deployments/event-guard.ts';
 import { createLiveLogs, type LiveLogs } from './live-logs/index.ts';
 
 export type { ApiDeps, ApiOptions } from './api-options.ts';
@@ -20,6 +21,14 @@ export interface ApiServer {
 }
 
 /** The build-log path (sockets, live feed, history, logs routes): wired here, owned by live-logs/. */
+/** The signature check of one consumer of the build-events topic, counting its drops in /metrics. */
+function eventGuard(c: Composition, options: ApiOptions, consumer: 'writer' | 'live'): EventGuard {
+  return {
+    ...(options.buildEventsSigningSecret ? { signingSecret: options.buildEventsSigningSecret } : {}),
+    rejected: (reason) => c.metrics.buildEventsRejected.inc({ reason, consumer }),
+  };
+}
+
 function liveLogsFor(c: Composition, deps: ApiDeps, options: ApiOptions, logger: Logger): LiveLogs {
   const { deployments, projects, logStore } = c.repos;
   const auth = c.services.auth;
@@ -29,6 +38,7 @@ function liveLogsFor(c: Composition, deps: ApiDeps, options: ApiOptions, logger:
       logStore,
       deployments,
       logger,
+      guard: eventGuard(c, options, 'live'),
       access: {
         userFor: (token) => auth.userFor(token),
         stillValid: (token) => auth.stillValid(token),
@@ -57,6 +67,7 @@ async function startConsumers(c: Composition, live: LiveLogs, deps: ApiDeps, opt
       },
       // Every replica's live feed holds a terminal status until a writer says it applied it.
       onApplied: live.onApplied,
+      guard: eventGuard(c, options, 'writer'),
     },
     options.buildEvents,
   );

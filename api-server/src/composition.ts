@@ -96,6 +96,7 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     bus: deps.bus,
     history,
     logger: logger.child({ component: 'lifecycle' }),
+    ...(options.buildEventsSigningSecret ? { eventSigningSecret: options.buildEventsSigningSecret } : {}),
     onFinished: (row) => {
       metrics.reconciled.inc({ status: row.status });
       scheduler?.kick();
@@ -112,6 +113,7 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
       projects,
       runner: deps.runner,
       lifecycle,
+      ...(deps.uploadCredentials ? { uploadCredentials: deps.uploadCredentials } : {}),
       logger: logger.child({ component: 'scheduler' }),
       events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
       // Production builds get the production variables, every other build the preview ones.

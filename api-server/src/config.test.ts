@@ -143,8 +143,8 @@ describe('api-server config', () => {
 });
 
 describe('build task settings', () => {
-  it('hand the local runner’s child the S3 keys and the pipe; ECS tasks the Kafka settings and no keys', () => {
-    const config = loadApiConfig(DISTRIBUTED);
+  it('hand the local runner’s child the S3 keys and the pipe; ECS tasks the build principal and no keys', () => {
+    const config = loadApiConfig({ ...DISTRIBUTED, KAFKA_BUILD_USERNAME: 'builds', KAFKA_BUILD_PASSWORD: 'builds-pw' });
     expect(buildTaskSettings(config, 'local')).toEqual({ storage: config.drivers.storage, transport: { driver: 'pipe' } });
     const ecs = buildTaskSettings(config, 'ecs');
     expect(ecs.storage).not.toHaveProperty('credentials');
@@ -154,9 +154,32 @@ describe('build task settings', () => {
       brokers: ['kafka-1:9092', 'kafka-2:9092'],
       clientId: 'build-server',
       ssl: true,
-      sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'pw' },
+      sasl: { mechanism: 'scram-sha-512', username: 'builds', password: 'builds-pw' },
       topic: 'build-logs',
     });
+    expect(JSON.stringify(ecs)).not.toMatch(/"svc"|"pw"|AKIAEXAMPLE|shh/);
+  });
+
+  it("never hand an ECS task the platform's Kafka user", () => {
+    expect(() => buildTaskSettings(loadApiConfig(DISTRIBUTED), 'ecs')).toThrow(/KAFKA_BUILD_USERNAME/);
+  });
+
+  it('keep the api-server’s S3 keys from every build once an upload role mints theirs', () => {
+    const config = loadApiConfig({ ...DISTRIBUTED, S3_UPLOAD_ROLE_ARN: 'arn:aws:iam::123456789012:role/upload' });
+    for (const runner of ['local', 'container'] as const) expect(buildTaskSettings(config, runner).storage).not.toHaveProperty('credentials');
+  });
+
+  it('require an upload role, the build principal and a signing secret for RUNNER=ecs, naming each', () => {
+    const ecs = { ...DISTRIBUTED, RUNNER: 'ecs', ECS_CLUSTER: 'builds', ECS_TASK_DEFINITION: 'build-server', ECS_SUBNETS: 'subnet-1' };
+    expect(failure(ecs)).toBe(
+      'invalid configuration: S3_UPLOAD_ROLE_ARN: is required when RUNNER=ecs (builds get per-deployment upload credentials, see infra/iam/README.md); ' +
+        "KAFKA_BUILD_USERNAME: is required when RUNNER=ecs and KAFKA_USERNAME is set (a build never gets the platform's Kafka user); " +
+        'BUILD_EVENTS_SIGNING_SECRET: is required when RUNNER=ecs (the build principal may write the build-events topic: events must prove their deployment)',
+    );
+    expect(failure({ ...DISTRIBUTED, KAFKA_BUILD_USERNAME: 'builds' })).toBe(
+      'invalid configuration: KAFKA_BUILD_PASSWORD: is required with KAFKA_BUILD_USERNAME',
+    );
+    expect(failure({ ...DISTRIBUTED, S3_UPLOAD_ROLE_ARN: 'upload' })).toMatch(/^invalid configuration: S3_UPLOAD_ROLE_ARN: must be an IAM role ARN/);
   });
 
   it('refuse ECS builds on drivers an ECS task cannot reach', () => {
@@ -311,7 +334,14 @@ describe('api-server config: runners and the scheduler', () => {
     expect(() => loadApiConfig(ecs)).toThrow(
       'invalid configuration: RUNNER: ecs needs KAFKA_BROKERS: an ECS task publishes its build events to Kafka; RUNNER: ecs needs S3_BUCKET: an ECS task uploads its output to S3',
     );
-    const config = loadApiConfig({ ...ecs, KAFKA_BROKERS: 'kafka:9092', S3_BUCKET: 'builds', AWS_REGION: 'eu-west-1' });
+    const config = loadApiConfig({
+      ...ecs,
+      KAFKA_BROKERS: 'kafka:9092',
+      S3_BUCKET: 'builds',
+      AWS_REGION: 'eu-west-1',
+      S3_UPLOAD_ROLE_ARN: 'arn:aws:iam::123456789012:role/upload',
+      BUILD_EVENTS_SIGNING_SECRET: 's'.repeat(32),
+    });
     expect(config.ECS_SUBNETS).toEqual(['subnet-1', 'subnet-2']);
     expect(buildTaskSettings(config, config.RUNNER).transport).toMatchObject({ driver: 'kafka', brokers: ['kafka:9092'] });
   });

@@ -81,6 +81,18 @@ const apiEnvShape = {
   ECS_CAPACITY_PROVIDER: optional(z.string().optional()),
   // RUNNER=ecs: ECS API endpoint (moto, LocalStack); the AWS default when unset.
   ECS_ENDPOINT: optional(z.string().url().optional()),
+  // The upload role builds write their output with (infra/iam/build-upload-role-*.json): the api-server assumes it per deployment with the session tags deployment-id and project-id, for the build's timeout, and hands only those credentials to the build. Required with RUNNER=ecs; with RUNNER=container and S3, builds otherwise get the api-server's own keys.
+  S3_UPLOAD_ROLE_ARN: optional(
+    z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+      .optional(),
+  ),
+  // STS endpoint for S3_UPLOAD_ROLE_ARN (moto, LocalStack); the AWS default when unset.
+  STS_ENDPOINT: optional(z.string().url().optional()),
+  // The builds' Kafka principal (SASL, the KAFKA_SASL_MECHANISM of the platform's): ACLs let it only produce to the build-events topic. Required with RUNNER=ecs when KAFKA_USERNAME is set; the platform's own KAFKA_USERNAME never reaches a build.
+  KAFKA_BUILD_USERNAME: optional(z.string().min(1).optional()),
+  KAFKA_BUILD_PASSWORD: optional(z.string().min(1).optional()),
   // RUNNER=container: the engine CLI. Default podman (its exit codes are the container's).
   CONTAINER_ENGINE: optional(z.enum(['podman', 'docker']).default('podman')),
   // RUNNER=container: the build-server image (packages/runner/container/build-image.sh makes it).
@@ -159,6 +171,8 @@ const apiEnvShape = {
       .regex(/^\d+[kmg]?$/i, 'must be like 512m or 1g')
       .default('1g'),
   ).transform(bytes),
+  // Platform secret from which each build's event-signing key is derived (HMAC-SHA256 with the deployment and project ids), at least 32 characters; the same on every replica. Set: every build event must carry its deployment's signature (unsigned, forged and replayed events are dropped and counted in /metrics). Unset: events are taken unsigned.
+  BUILD_EVENTS_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.
@@ -274,7 +288,22 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
     // The build's events and output must cross machines: the pipe and a local folder cannot.
     if (!env.KAFKA_BROKERS) complain('RUNNER', 'ecs needs KAFKA_BROKERS: an ECS task publishes its build events to Kafka');
     if (!env.S3_BUCKET) complain('RUNNER', 'ecs needs S3_BUCKET: an ECS task uploads its output to S3');
+    // What an ECS task carries is its build's alone: minted upload keys, the build principal, its signing key.
+    if (!env.S3_UPLOAD_ROLE_ARN)
+      complain('S3_UPLOAD_ROLE_ARN', 'is required when RUNNER=ecs (builds get per-deployment upload credentials, see infra/iam/README.md)');
+    if (env.KAFKA_USERNAME && !env.KAFKA_BUILD_USERNAME)
+      complain('KAFKA_BUILD_USERNAME', "is required when RUNNER=ecs and KAFKA_USERNAME is set (a build never gets the platform's Kafka user)");
+    if (!env.BUILD_EVENTS_SIGNING_SECRET)
+      complain(
+        'BUILD_EVENTS_SIGNING_SECRET',
+        'is required when RUNNER=ecs (the build principal may write the build-events topic: events must prove their deployment)',
+      );
   }
+  if (env.KAFKA_BUILD_USERNAME && !env.KAFKA_BUILD_PASSWORD) complain('KAFKA_BUILD_PASSWORD', 'is required with KAFKA_BUILD_USERNAME');
+  if (env.KAFKA_BUILD_PASSWORD && !env.KAFKA_BUILD_USERNAME) complain('KAFKA_BUILD_USERNAME', 'is required with KAFKA_BUILD_PASSWORD');
+  if (env.KAFKA_BUILD_USERNAME && !env.KAFKA_USERNAME) complain('KAFKA_BUILD_USERNAME', 'needs KAFKA_USERNAME (a broker without SASL has no principals)');
+  if (env.S3_UPLOAD_ROLE_ARN && !env.S3_BUCKET) complain('S3_UPLOAD_ROLE_ARN', 'needs S3_BUCKET');
+  if (env.STS_ENDPOINT && !env.S3_UPLOAD_ROLE_ARN) complain('STS_ENDPOINT', 'needs S3_UPLOAD_ROLE_ARN');
   if (env.ECS_LAUNCH_TYPE && env.ECS_CAPACITY_PROVIDER) complain('ECS_CAPACITY_PROVIDER', 'cannot be combined with ECS_LAUNCH_TYPE');
   if (!env.CLICKHOUSE_URL && !env.CLICKHOUSE_HOST) {
     for (const name of ['CLICKHOUSE_DATABASE', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'] as const) {

@@ -5,7 +5,7 @@ import { createClickHouse } from '@platform/clickhouse';
 import { createPgliteDb, createPostgresDb } from '@platform/db';
 import { createInProcessEventBus, createKafkaEventBusFromSettings, type EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
-import { createObjectStore, type ObjectStore } from '@platform/object-store';
+import { createObjectStore, createStsUploadCredentials, type ObjectStore, type UploadCredentialMinter } from '@platform/object-store';
 import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner, type RunnerIsolation } from '@platform/runner';
 import { probeSandbox } from '@platform/sandbox';
 import type { ApiDeps, ApiOptions } from './api-options.ts';
@@ -39,6 +39,10 @@ export async function createDrivers(config: ApiConfig, logger: Logger, shared: {
       : createInProcessEventBus());
   // Before anything opens a database: a platform that cannot sandbox builds refuses open sign-up.
   const runner = await createRunner(config, bus, logger);
+  const uploadCredentials = createUploadCredentials(config);
+  if (config.RUNNER === 'container' && drivers.storage.driver === 's3' && !uploadCredentials) {
+    logger.warn("RUNNER=container with S3 and no S3_UPLOAD_ROLE_ARN: every build gets the api-server's own S3 keys; set an upload role");
+  }
 
   const dbLog = logger.child({ component: 'db' });
   const db =
@@ -57,6 +61,7 @@ export async function createDrivers(config: ApiConfig, logger: Logger, shared: {
     clickhouse: createClickHouse(drivers.clickhouse),
     runner,
     logger,
+    ...(uploadCredentials ? { uploadCredentials } : {}),
   };
 }
 
@@ -211,23 +216,46 @@ export type RunnerKind = ApiConfig['RUNNER'];
  */
 export function buildTaskSettings(config: ApiConfig, runner: RunnerKind): Pick<BuildTask, 'storage' | 'transport'> {
   const { storage, bus } = config.drivers;
-  if (runner !== 'ecs') return { storage, transport: { driver: 'pipe' } };
+  // With an upload role, the scheduler mints each build's keys: the api-server's own never go.
+  const storageForBuilds = storage.driver === 's3' && config.S3_UPLOAD_ROLE_ARN ? withoutCredentials(storage) : storage;
+  if (runner !== 'ecs') return { storage: storageForBuilds, transport: { driver: 'pipe' } };
   if (bus.driver !== 'kafka') throw new Error('builds on ECS need KAFKA_BROKERS: the in-process bus cannot reach them');
   if (storage.driver !== 's3') throw new Error('builds on ECS need S3_BUCKET: a local folder cannot be reached from them');
-  const { credentials: _fromTaskRole, ...s3 } = storage;
   const { kafka } = bus;
+  if (kafka.sasl && !(config.KAFKA_BUILD_USERNAME && config.KAFKA_BUILD_PASSWORD)) {
+    throw new Error("builds on ECS need KAFKA_BUILD_USERNAME and KAFKA_BUILD_PASSWORD: the platform's Kafka user is not handed to builds");
+  }
   return {
-    storage: s3,
+    storage: withoutCredentials(storage),
     transport: {
       driver: 'kafka',
       brokers: kafka.brokers,
       clientId: 'build-server',
       ssl: kafka.ssl,
       ...(kafka.caFile ? { caFile: kafka.caFile } : {}),
-      ...(kafka.sasl ? { sasl: kafka.sasl } : {}),
+      ...(kafka.sasl ? { sasl: { mechanism: kafka.sasl.mechanism, username: config.KAFKA_BUILD_USERNAME!, password: config.KAFKA_BUILD_PASSWORD! } } : {}),
       topic: kafka.topics.buildEvents,
     },
   };
+}
+
+function withoutCredentials(storage: Extract<BuildTask['storage'], { driver: 's3' }>): BuildTask['storage'] {
+  const { credentials: _platformKeys, ...rest } = storage;
+  return rest;
+}
+
+/** The per-deployment upload credentials (S3_UPLOAD_ROLE_ARN), minted with the api-server's own AWS credentials. */
+export function createUploadCredentials(config: ApiConfig): UploadCredentialMinter | undefined {
+  if (!config.S3_UPLOAD_ROLE_ARN) return undefined;
+  const credentials = s3CredentialsFromEnv(config);
+  return createStsUploadCredentials({
+    roleArn: config.S3_UPLOAD_ROLE_ARN,
+    client: {
+      region: config.AWS_REGION ?? 'us-east-1',
+      ...(config.STS_ENDPOINT ? { endpoint: config.STS_ENDPOINT } : {}),
+      ...(credentials ? { credentials } : {}),
+    },
+  });
 }
 
 /**
@@ -245,6 +273,7 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       maxConcurrentBuilds: config.MAX_CONCURRENT_BUILDS,
       ...(config.MAX_CONCURRENT_BUILDS_PER_PROJECT ? { maxConcurrentBuildsPerProject: config.MAX_CONCURRENT_BUILDS_PER_PROJECT } : {}),
       maxLaunchAttempts: config.BUILD_LAUNCH_ATTEMPTS,
+      ...(config.BUILD_EVENTS_SIGNING_SECRET ? { eventSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
       // Local builds share this machine's disk: launches pause while their scratch disk runs low.
       ...(config.RUNNER === 'local' && config.BUILD_MIN_FREE_DISK > 0
         ? { lowDisk: { minFreeBytes: config.BUILD_MIN_FREE_DISK, freeBytes: buildFreeSpace([config.scratchDir, config.dataDir]) } }
@@ -256,5 +285,6 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       },
     },
     reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
+    ...(config.BUILD_EVENTS_SIGNING_SECRET ? { buildEventsSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
   };
 }

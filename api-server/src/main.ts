@@ -30,6 +30,7 @@ logger.info({ port }, 'api-server listening');
 onShutdown(logger, [
   { name: 'stop api (http, sockets, consumer, scheduler)', run: () => api.close() },
   { name: 'stop running builds', run: () => deps.runner.close() },
+  { name: 'close the upload-credentials client', run: async () => deps.uploadCredentials?.close() },
   { name: 'flush event bus', run: () => deps.bus.close() },
   { name: 'close object store', run: async () => deps.store.close?.() },
   { name: 'close clickhouse', run: () => deps.clickhouse.close() },

@@ -15,6 +15,8 @@ export interface ApiMetrics {
   handler: RequestHandler;
   launchFailures: Counter<'retryable'>;
   reconciled: Counter<'status'>;
+  /** Build events dropped before they were applied or shown, by why and by which consumer. */
+  buildEventsRejected: Counter<'reason' | 'consumer'>;
 }
 
 const DURATION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800];
@@ -69,6 +71,23 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
       }
     },
   });
+  const { launchFailures, reconciled, buildEventsRejected } = counters(registry);
+
+  const handler: RequestHandler = async (_req, res, next) => {
+    try {
+      // The histogram's collect reads new rows: one scrape at a time keeps the cursor honest.
+      const text = scrapes.then(() => registry.metrics());
+      scrapes = text.catch(() => undefined);
+      res.set('content-type', registry.contentType).send(await text);
+    } catch (err) {
+      next(err);
+    }
+  };
+  return { registry, handler, launchFailures, reconciled, buildEventsRejected };
+}
+
+/** The counters this replica increments itself. */
+function counters(registry: Registry) {
   const launchFailures = new Counter({
     name: 'platform_build_launch_failures_total',
     help: 'Build launches that failed (runner refused or failed to start a task), by whether a retry follows.',
@@ -81,16 +100,11 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
     labelNames: ['status'],
     registers: [registry],
   });
-
-  const handler: RequestHandler = async (_req, res, next) => {
-    try {
-      // The histogram's collect reads new rows: one scrape at a time keeps the cursor honest.
-      const text = scrapes.then(() => registry.metrics());
-      scrapes = text.catch(() => undefined);
-      res.set('content-type', registry.contentType).send(await text);
-    } catch (err) {
-      next(err);
-    }
-  };
-  return { registry, handler, launchFailures, reconciled };
+  const buildEventsRejected = new Counter({
+    name: 'platform_build_events_rejected_total',
+    help: 'Build events dropped, never applied nor shown: malformed, unsigned, bad_signature (forged, tampered, for another deployment), replayed; by consumer (writer, live).',
+    labelNames: ['reason', 'consumer'],
+    registers: [registry],
+  });
+  return { launchFailures, reconciled, buildEventsRejected };
 }

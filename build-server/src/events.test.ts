@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEvent, StatusEvent } from '@platform/contracts';
+import { deploymentEventKey, verifyBuildEvent } from '@platform/event-bus';
 import { capturingBus } from '@platform/testing/build';
 import { BuildEventEmitter } from './events.ts';
 
@@ -13,6 +14,17 @@ describe('BuildEventEmitter', () => {
     await events.status('READY');
     expect(bus.events.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
     expect(bus.events.at(-1)).toMatchObject({ type: 'status', status: 'READY' });
+  });
+
+  it('signs every event with the task key, over the masked text, so the consumer verifies it', async () => {
+    const secret = 'platform-signing-secret-0123456789abcdef';
+    const bus = capturingBus();
+    const events = new BuildEventEmitter(bus, ids, { signingKey: deploymentEventKey(secret, ids) });
+    events.maskValues(['hunter2-secret']);
+    events.log('stdout', 'token hunter2-secret');
+    await events.status('READY');
+    expect(bus.events.map((e) => verifyBuildEvent(e, secret))).toEqual(['valid', 'valid']);
+    expect((bus.events[0] as LogEvent).message).toBe('token ***');
   });
 
   it('masks secret values in every spelling, in lines and in status details', async () => {

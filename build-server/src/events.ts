@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_EVENTS_TOPIC, type BuildEvent, type DeploymentStatus, type LogStream } from '@platform/contracts';
-import type { EventBus } from '@platform/event-bus';
+import { signBuildEvent, type EventBus } from '@platform/event-bus';
 
 const MAX_LINE_CHARS = 16_384;
 /** Shorter values are too common to be secrets and masking them would garble every line. */
@@ -31,7 +31,14 @@ export class BuildEventEmitter {
   constructor(
     private readonly bus: EventBus,
     private readonly ids: { deploymentId: string; projectId: string },
-    private readonly options: { batchSize?: number; lingerMs?: number; topic?: string; caps?: LogCaps } = {},
+    private readonly options: {
+      batchSize?: number;
+      lingerMs?: number;
+      topic?: string;
+      caps?: LogCaps;
+      /** The task's `eventSigningKey`: every event leaves signed with it (after masking). */
+      signingKey?: string;
+    } = {},
   ) {}
 
   /**
@@ -112,7 +119,8 @@ export class BuildEventEmitter {
   }
 
   private push(event: BuildEvent): void {
-    this.pending.push(event);
+    const { signingKey } = this.options;
+    this.pending.push(signingKey ? signBuildEvent(event, signingKey) : event);
     if (this.pending.length >= (this.options.batchSize ?? 500)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.lingerMs ?? 10);
   }

@@ -44,7 +44,14 @@ async function main(): Promise<number> {
 
   const store: ObjectStore = createObjectStore(task.storage);
   const bus: EventBus = createBus(task.transport);
-  const events = new BuildEventEmitter(bus, { deploymentId: task.deploymentId, projectId: task.projectId }, { caps: config.logCaps });
+  const events = new BuildEventEmitter(
+    bus,
+    { deploymentId: task.deploymentId, projectId: task.projectId },
+    {
+      caps: config.logCaps,
+      ...(task.eventSigningKey ? { signingKey: task.eventSigningKey } : {}),
+    },
+  );
   const root = await mkdtemp(join(config.workDir, 'build-'));
   let sandbox: Sandbox | undefined;
   try {

@@ -37,9 +37,10 @@ pg_check() {
 kafka_cli_check() {
   log "Kafka CLI"
   local topic=infra-selftest-cli-$$ cli=$INFRA_SCRIPTS_DIR/kafka-cli.sh out
-  seq 1 100 | "$cli" producer --bootstrap-server "$KAFKA_BROKERS" --topic "$topic" --producer-property acks=all
-  out=$("$cli" consumer --bootstrap-server "$KAFKA_BROKERS" --topic "$topic" --from-beginning --max-messages 100 --timeout-ms 20000 2>/dev/null)
-  "$cli" topics --bootstrap-server "$KAFKA_BROKERS" --delete --topic "$topic" || true
+  kafka_credentials # the CLI logs in as the broker's own super user (SASL)
+  seq 1 100 | "$cli" producer --bootstrap-server "$KAFKA_BROKERS" --producer.config "$KAFKA_ADMIN_CONFIG" --topic "$topic" --producer-property acks=all
+  out=$("$cli" consumer --bootstrap-server "$KAFKA_BROKERS" --consumer.config "$KAFKA_ADMIN_CONFIG" --topic "$topic" --from-beginning --max-messages 100 --timeout-ms 20000 2>/dev/null)
+  "$cli" topics --bootstrap-server "$KAFKA_BROKERS" --command-config "$KAFKA_ADMIN_CONFIG" --delete --topic "$topic" || true
   [[ $(wc -l <<<"$out") == 100 ]] && echo "ok   kafka: console producer/consumer (auto-created topic)"
 }
 

@@ -97,7 +97,8 @@ kafka_up() {
     kafka_start
     kafka_wait_ready --deep
   fi
-  log "Kafka $KAFKA_VERSION ready on $KAFKA_BROKERS"
+  kafka_ensure_principals
+  log "Kafka $KAFKA_VERSION ready on $KAFKA_BROKERS (SASL/SCRAM, ACLs on)"
 }
 
 # ----------------------------------------------------------------------------- moto
@@ -135,10 +136,16 @@ EOF
 
 write_env() {
   local env=$INFRA_STATE_DIR/env
+  kafka_credentials # the SASL passwords, also when Kafka itself was skipped
   mkdir -p "$INFRA_STATE_DIR"
   cat >"$env.tmp" <<EOF
 export DATABASE_URL=$DATABASE_URL
 export KAFKA_BROKERS=$KAFKA_BROKERS
+export KAFKA_USERNAME=$KAFKA_PLATFORM_USER
+export KAFKA_PASSWORD=${KAFKA_PLATFORM_PASSWORD:-}
+export KAFKA_SASL_MECHANISM=scram-sha-512
+export KAFKA_BUILD_USERNAME=$KAFKA_BUILD_USER
+export KAFKA_BUILD_PASSWORD=${KAFKA_BUILD_PASSWORD:-}
 export S3_ENDPOINT=$VERSITYGW_URL
 export S3_FORCE_PATH_STYLE=true
 export S3_BUCKET=$S3_BUCKET

@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_EVENTS_TOPIC, buildEventSchema, isTerminalStatus, parseJsonWith, randomId, type BuildEvent } from '@platform/contracts';
-import type { BusMessage, EventBus, Subscription } from '@platform/event-bus';
+import { BUILD_EVENTS_TOPIC, isTerminalStatus, randomId, type BuildEvent } from '@platform/contracts';
+import type { EventBus, Subscription } from '@platform/event-bus';
 import type { LogStore } from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
 import type { ProjectsRepo } from '../projects/projects-repo.ts';
 import type { DeploymentsRepo } from './deployments-repo.ts';
+import { parseBuildEvents, ReplayGuard, type EventGuard } from './event-guard.ts';
 import type { RoutePublisher } from './route-publisher.ts';
+
+export { parseBuildEvents } from './event-guard.ts';
 
 /** Every api-server replica shares this group: each event is written to ClickHouse and the DB once. */
 export const BUILD_EVENTS_WRITER_GROUP = 'api-build-events-writer';
@@ -58,6 +61,8 @@ export interface BuildEventsWriterDeps {
    * replica's live feed. It must not throw.
    */
   onApplied?: (events: readonly BuildEvent[]) => Promise<void>;
+  /** Signature checks and the count of dropped events (see event-guard.ts). */
+  guard?: EventGuard;
 }
 
 /**
@@ -77,11 +82,12 @@ export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, opti
     lingerMs: options.lingerMs ?? 100,
   });
 
+  const replays = new ReplayGuard(deps.guard?.rejected);
   const subscription: Subscription = await deps.bus.subscribe(
     BUILD_EVENTS_TOPIC,
     { groupId: options.groupId ?? BUILD_EVENTS_WRITER_GROUP, fromBeginning: true, maxBatchSize: options.maxBatchRows ?? 20_000 },
     async (messages) => {
-      const events = parseBuildEvents(messages, log);
+      const events = replays.fresh(parseBuildEvents(messages, log, deps.guard), log);
       // ClickHouse before the DB: a terminal status in the DB promises the full log is stored.
       await batcher.add(events);
       let finished = false;
@@ -92,6 +98,7 @@ export async function startBuildEventsConsumer(deps: BuildEventsWriterDeps, opti
         },
         retry,
       );
+      replays.applied(events);
       await deps.onApplied?.(events);
       if (finished) deps.onTerminal();
     },
@@ -146,17 +153,6 @@ async function applyStatuses(deps: Pick<BuildEventsWriterDeps, 'deployments' | '
     if (row && isTerminalStatus(row.status)) finished = true;
   }
   return finished;
-}
-
-/** The valid build events of a bus batch; a malformed one is dropped (and logged), never retried. */
-export function parseBuildEvents(messages: readonly BusMessage[], log: Logger): BuildEvent[] {
-  const events: BuildEvent[] = [];
-  for (const message of messages) {
-    const event = parseJsonWith(buildEventSchema, message.value);
-    if (event) events.push(event);
-    else log.warn({ key: message.key }, 'dropping a malformed build event');
-  }
-  return events;
 }
 
 interface Waiter {

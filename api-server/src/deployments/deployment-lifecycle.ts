@@ -1,5 +1,5 @@
 import { BUILD_EVENTS_TOPIC, type BuildEvent } from '@platform/contracts';
-import type { EventBus } from '@platform/event-bus';
+import { platformEventSigner, type EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { Runner } from '@platform/runner';
 import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
@@ -13,6 +13,8 @@ export interface DeploymentLifecycleDeps {
   logger: Logger;
   /** Called when the platform ended a deployment (a build slot is free). */
   onFinished?: (row: DeploymentRow) => void;
+  /** BUILD_EVENTS_SIGNING_SECRET: the notices are signed with the deployment's key, as its build's events are. */
+  eventSigningSecret?: string;
 }
 
 /**
@@ -23,7 +25,11 @@ export interface DeploymentLifecycleDeps {
  * through it, and neither knows the other.
  */
 export class DeploymentLifecycle {
-  constructor(private readonly deps: DeploymentLifecycleDeps) {}
+  private readonly signEvent: <E extends BuildEvent>(event: E) => E;
+
+  constructor(private readonly deps: DeploymentLifecycleDeps) {
+    this.signEvent = platformEventSigner(deps.eventSigningSecret);
+  }
 
   /**
    * Ends a deployment that has not ended. The row changes at once; the notice follows when
@@ -77,7 +83,7 @@ export class DeploymentLifecycle {
     const events = noticeEvents(row, Math.max(maxSeq, row.last_event_seq) + 1, Date.now());
     await this.deps.bus.publish(
       BUILD_EVENTS_TOPIC,
-      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(e) })),
+      events.map((e) => ({ key: e.deploymentId, value: JSON.stringify(this.signEvent(e)) })),
     );
     await this.deps.deployments.noticeAppended(row.id, events.at(-1)!.seq);
   }

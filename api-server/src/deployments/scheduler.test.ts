@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_EVENTS_TOPIC, buildEventSchema, type BuildEvent, type BuildTaskRequest } from '@platform/contracts';
 import { createPgliteDb, migrate, type Db } from '@platform/db';
-import { createInProcessEventBus, type EventBus } from '@platform/event-bus';
+import { createInProcessEventBus, deploymentEventKey, type EventBus } from '@platform/event-bus';
+import type { UploadCredentialMinter, UploadScope } from '@platform/object-store';
 import { createLogger } from '@platform/logger';
 import { RunnerStartError, type Runner, type RunnerTaskState } from '@platform/runner';
 import { ProjectsRepo } from '../projects/projects-repo.ts';
@@ -120,6 +121,9 @@ function make(
     attempts?: number;
     retryMs?: number;
     lowDisk?: SchedulerOptions['lowDisk'];
+    uploadCredentials?: UploadCredentialMinter;
+    eventSigningSecret?: string;
+    storage?: SchedulerOptions['taskSettings']['storage'];
   } = {},
 ) {
   let scheduler: Scheduler | undefined;
@@ -129,11 +133,16 @@ function make(
     { intervalMs: 60_000, settleMs: options.settleMs ?? 0, launchStaleMs: 60_000, buildTimeoutMs: options.timeoutMs ?? 60_000, timeoutGraceMs: 0 },
   );
   scheduler = new Scheduler(
-    { deployments, projects, runner, lifecycle, logger },
+    { deployments, projects, runner, lifecycle, logger, ...(options.uploadCredentials ? { uploadCredentials: options.uploadCredentials } : {}) },
     {
+      ...(options.eventSigningSecret ? { eventSigningSecret: options.eventSigningSecret } : {}),
       maxConcurrentBuilds: options.global ?? 2,
       maxConcurrentBuildsPerProject: options.perProject ?? options.global ?? 2,
-      taskSettings: { storage: { driver: 'local', dir: '/tmp/unused' }, transport: { driver: 'pipe' }, timeoutMs: options.timeoutMs ?? 60_000 },
+      taskSettings: {
+        storage: options.storage ?? { driver: 'local', dir: '/tmp/unused' },
+        transport: { driver: 'pipe' },
+        timeoutMs: options.timeoutMs ?? 60_000,
+      },
       maxLaunchAttempts: options.attempts ?? 3,
       retryBaseDelayMs: options.retryMs ?? 20,
       maxRetryDelayMs: (options.retryMs ?? 20) * 2,
@@ -266,6 +275,51 @@ describe('scheduler: failed launches', () => {
       status: 'ERROR',
       error_message: 'could not start the build: ECS RunTask failed: AccessDeniedException: not authorized to perform ecs:RunTask',
     });
+  });
+});
+
+describe('scheduler: what a task carries of its own', () => {
+  const s3 = { driver: 's3' as const, bucket: 'b', region: 'us-east-1', forcePathStyle: false };
+
+  it("mints each S3 build's upload credentials for its deployment and timeout, and derives its signing key", async () => {
+    const asked: UploadScope[] = [];
+    const minter: UploadCredentialMinter = {
+      mint: async (scope) => {
+        asked.push(scope);
+        return { accessKeyId: `ASIA${scope.deploymentId}`, secretAccessKey: 'minted', sessionToken: 'session', expiresAt: Date.now() + 60_000 };
+      },
+      close() {},
+    };
+    const { scheduler } = make({ uploadCredentials: minter, storage: s3, timeoutMs: 120_000, eventSigningSecret: 's'.repeat(40) });
+    const p = await project('mint');
+    const d = await queue(p.id);
+    await scheduler.runPass();
+    expect(asked).toEqual([{ deploymentId: d.id, projectId: p.id, validForMs: 120_000 }]);
+    const task = runner.started.find((t) => t.deploymentId === d.id)!;
+    expect(task.storage).toEqual({ ...s3, credentials: { accessKeyId: `ASIA${d.id}`, secretAccessKey: 'minted', sessionToken: 'session' } });
+    expect(task.eventSigningKey).toBe(deploymentEventKey('s'.repeat(40), { deploymentId: d.id, projectId: p.id }));
+  });
+
+  it('retries a launch whose credentials STS could not mint for now, and ends it when STS refuses', async () => {
+    const failures = [Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } })];
+    const minter: UploadCredentialMinter = {
+      mint: async () => {
+        const err = failures.shift();
+        if (err) throw err;
+        throw Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      },
+      close() {},
+    };
+    const { scheduler } = make({ uploadCredentials: minter, storage: s3 });
+    const d = await queue((await project('sts')).id);
+    await scheduler.runPass();
+    expect((await deployments.get(d.id))?.launch_error).toMatch(/could not mint the build's upload credentials: Throttling/);
+    await sleep(60);
+    await scheduler.runPass();
+    const ended = await deployments.get(d.id);
+    expect(ended?.status).toBe('ERROR');
+    expect(ended?.error_message).toMatch(/AccessDenied/);
+    expect(runner.started.some((t) => t.deploymentId === d.id)).toBe(false);
   });
 });
 

@@ -1,4 +1,6 @@
 import { parseCommandLine, type BuildTask, type BuildTaskRequest } from '@platform/contracts';
+import { deploymentEventKey } from '@platform/event-bus';
+import type { UploadCredentialMinter } from '@platform/object-store';
 import type { Logger } from '@platform/logger';
 import { RunnerStartError, type Runner } from '@platform/runner';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
@@ -20,6 +22,8 @@ export interface SchedulerOptions {
   retryBaseDelayMs?: number;
   /** Default 60 s. */
   maxRetryDelayMs?: number;
+  /** BUILD_EVENTS_SIGNING_SECRET: each task then carries its deployment's event-signing key (and nothing that signs for another). */
+  eventSigningSecret?: string;
   /**
    * Launches pause while the builds' scratch disk has less than `minFreeBytes` free (the
    * waiting deployments say why), and resume once it has more. Unset or 0: never paused.
@@ -53,6 +57,8 @@ export class Scheduler {
       projects: Pick<ProjectsRepo, 'get'>;
       runner: Runner;
       lifecycle: Pick<DeploymentLifecycle, 'finish'>;
+      /** Each S3 build's own upload credentials (S3_UPLOAD_ROLE_ARN), minted at launch for its timeout. */
+      uploadCredentials?: UploadCredentialMinter;
       logger: Logger;
       /** The project's build env vars for this deployment (decrypted); none by default. */
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
@@ -140,7 +146,8 @@ export class Scheduler {
     try {
       if (!project) throw new RunnerStartError('its project was deleted', false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
-      ({ taskId } = await this.deps.runner.start(this.buildTask(project, deployment, buildEnv)));
+      const task = await this.withUploadCredentials(this.buildTask(project, deployment, buildEnv));
+      ({ taskId } = await this.deps.runner.start(task));
     } catch (err) {
       await this.launchFailed(deployment, err);
       return;
@@ -175,6 +182,24 @@ export class Scheduler {
     await this.deps.lifecycle.finish(deployment, 'ERROR', reason, { noTask: true });
   }
 
+  /** The task with credentials of its own for its storage: the upload role's session for this deployment. */
+  private async withUploadCredentials(task: BuildTaskRequest): Promise<BuildTaskRequest> {
+    const minter = this.deps.uploadCredentials;
+    if (!minter || task.storage.driver !== 's3') return task;
+    let credentials: Awaited<ReturnType<UploadCredentialMinter['mint']>>;
+    try {
+      credentials = await minter.mint({ deploymentId: task.deploymentId, projectId: task.projectId, validForMs: task.timeoutMs ?? 15 * 60_000 });
+    } catch (err) {
+      // STS throttling or an outage passes; a refusal (the role's trust, a bad ARN) does not.
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode;
+      const retryable = status === undefined || status >= 500 || status === 429 || /throttl/i.test(e.name ?? '');
+      throw new RunnerStartError(`could not mint the build's upload credentials: ${e.name ?? 'Error'}: ${(err as Error).message}`, retryable);
+    }
+    const { expiresAt: _expiresAt, ...keys } = credentials;
+    return { ...task, storage: { ...task.storage, credentials: keys } };
+  }
+
   private buildTask(project: ProjectRow, deployment: DeploymentRow, buildEnv: Record<string, string>): BuildTaskRequest {
     return {
       deploymentId: deployment.id,
@@ -191,6 +216,9 @@ export class Scheduler {
       buildEnv,
       useBuildCache: deployment.use_build_cache,
       ...this.options.taskSettings,
+      ...(this.options.eventSigningSecret
+        ? { eventSigningKey: deploymentEventKey(this.options.eventSigningSecret, { deploymentId: deployment.id, projectId: project.id }) }
+        : {}),
     };
   }
 }

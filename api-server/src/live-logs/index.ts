@@ -20,6 +20,7 @@ import type { LogStore } from '@platform/clickhouse';
 import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { DeploymentsRepo } from '../deployments/deployments-repo.ts';
+import type { EventGuard } from '../deployments/event-guard.ts';
 import { AppliedGate, type AppliedGateOptions } from './applied-gate.ts';
 import { appliedAnnouncer, liveGroupId, startAppliedFeed, startLiveFeed } from './live-feed.ts';
 import { logsRoutes } from './logs-routes.ts';
@@ -46,6 +47,8 @@ export interface LiveLogsDeps {
   deployments: Pick<DeploymentsRepo, 'get'>;
   access?: LiveLogsAccess;
   logger: Logger;
+  /** Signature checks on the live feed: a forged line is never shown (see deployments/event-guard.ts). */
+  guard?: EventGuard;
 }
 
 export interface LiveLogs {
@@ -100,7 +103,13 @@ async function startFeeds(deps: LiveLogsDeps, options: LiveLogsOptions, gate: Ap
   const groupId = options.groupId ?? liveGroupId();
   // Applied events first: one that arrives before its status is seen live is simply kept.
   const appliedFeed = await startAppliedFeed({ bus: deps.bus, logger: deps.logger, groupId, onApplied: (a) => gate.noteApplied(a.deploymentId, a.upToSeq) });
-  const liveFeed = await startLiveFeed({ bus: deps.bus, logger: deps.logger, groupId, onEvents: (events) => sockets.deliver(events) });
+  const liveFeed = await startLiveFeed({
+    bus: deps.bus,
+    logger: deps.logger,
+    groupId,
+    onEvents: (events) => sockets.deliver(events),
+    ...(deps.guard ? { guard: deps.guard } : {}),
+  });
   const sweep = setInterval(() => void sockets.sweepFinished(), options.sweepIntervalMs ?? 5_000);
   sweep.unref();
   return async () => {

@@ -10,7 +10,7 @@ import {
 } from '@platform/contracts';
 import type { EventBus, Subscription } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
-import { parseBuildEvents } from '../deployments/build-events-consumer.ts';
+import { parseBuildEvents, type EventGuard } from '../deployments/event-guard.ts';
 
 /** A group of its own per replica, so every replica sees every event for its own sockets. */
 export const liveGroupId = (): string => `api-live-${randomId(12)}`;
@@ -26,10 +26,11 @@ export async function startLiveFeed(deps: {
   logger: Logger;
   groupId: string;
   onEvents: (events: BuildEvent[]) => void | Promise<void>;
+  guard?: EventGuard;
 }): Promise<Subscription> {
   const log = deps.logger.child({ component: 'live-feed' });
   return deps.bus.subscribe(BUILD_EVENTS_TOPIC, { groupId: deps.groupId, fromBeginning: false, maxBatchSize: 5_000 }, async (messages) => {
-    await deps.onEvents(parseBuildEvents(messages, log));
+    await deps.onEvents(parseBuildEvents(messages, log, deps.guard));
   });
 }
 

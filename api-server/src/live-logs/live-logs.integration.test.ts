@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '@platform/contracts';
 import { BuildEventEmitter } from '@platform/build-server';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
-import { integrationEnv } from '@platform/testing/infra-env';
+import { integrationEnv, optionalIntegrationEnv, sharedKafkaSasl } from '@platform/testing/infra-env';
 import { startPrivateKafka, type PrivateKafka } from '@platform/testing/kafka';
 import { DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import { LogClient, range } from '@platform/testing/log-client';
@@ -27,8 +27,19 @@ async function storedSeqs(h: LiveHarness, deploymentId: string): Promise<number[
 }
 
 /** A bus as a separate process would have it: the build-server publishes on one, the api-server consumes on another. */
-const kafkaBus = (brokers: string, topic: string, clientId: string): EventBus =>
-  createKafkaEventBus({ brokers: [brokers], clientId, topicNames: { 'build-events': topic }, handlerRetry: { initialMs: 50, maxMs: 1_000 } });
+const kafkaBus = (
+  brokers: string,
+  topic: string,
+  clientId: string,
+  sasl = brokers === optionalIntegrationEnv('KAFKA_BROKERS') ? sharedKafkaSasl() : undefined,
+): EventBus =>
+  createKafkaEventBus({
+    brokers: [brokers],
+    clientId,
+    topicNames: { 'build-events': topic },
+    handlerRetry: { initialMs: 50, maxMs: 1_000 },
+    ...(sasl ? { sasl } : {}),
+  });
 
 // Real Apache Kafka. The broker restart runs on a broker of this test's own, so the shared one
 // (KAFKA_BROKERS) stays up for every other test; the two-replica test uses the shared one.

@@ -15,6 +15,15 @@ const eventBase = {
   seq: z.number().int().positive(),
   /** Milliseconds since the epoch, set by the emitter. */
   ts: z.number().int().nonnegative(),
+  /**
+   * HMAC-SHA256 (hex) of the event's other fields under its deployment's key (see
+   * `@platform/event-bus`'s signing). Optional for a rolling deploy; a consumer with a signing
+   * secret configured refuses an event without it.
+   */
+  sig: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 };
 
 export const logStreamSchema = z.enum(['stdout', 'stderr', 'system']);

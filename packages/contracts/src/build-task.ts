@@ -169,6 +169,15 @@ export const buildTaskSchema = z.object({
     .default(15 * 60_000),
   storage: storageSettingsSchema,
   transport: transportSettingsSchema,
+  /**
+   * The key this build signs its events with (hex), derived by the api-server from the
+   * platform's signing secret and this deployment's and project's ids: it signs for this one
+   * deployment only. Absent where the platform signs nothing (no BUILD_EVENTS_SIGNING_SECRET).
+   */
+  eventSigningKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type BuildTask = z.input<typeof buildTaskSchema>;
 /** What the scheduler asks a runner to start: the runner adds the sandbox its host can give. */

@@ -1,4 +1,4 @@
-import { integrationEnv } from '@platform/testing/infra-env';
+import { integrationEnv, sharedKafkaSasl } from '@platform/testing/infra-env';
 import { describeEventBusContract } from './event-bus.contract.ts';
 import { createKafkaEventBus } from './kafka.ts';
 
@@ -10,6 +10,7 @@ describeEventBusContract(
       bus: createKafkaEventBus({
         brokers: KAFKA_BROKERS.split(','),
         clientId: 'event-bus-contract',
+        ...(sharedKafkaSasl() ? { sasl: sharedKafkaSasl()! } : {}),
         handlerRetry: { initialMs: 50, maxMs: 500 },
       }),
     };

@@ -351,7 +351,7 @@ class KafkaSubscription implements Subscription {
   }
 }
 
-function kafkaClientConfig(options: KafkaEventBusOptions): KafkaConfig {
+export function kafkaClientConfig(options: KafkaEventBusOptions): KafkaConfig {
   const log = options.log;
   const sasl: SASLOptions | undefined = options.sasl
     ? ({ mechanism: options.sasl.mechanism, username: options.sasl.username, password: options.sasl.password } as SASLOptions)

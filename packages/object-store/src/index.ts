@@ -3,3 +3,10 @@ export { ObjectNotFoundError, assertValidKey } from './object-store.ts';
 export { createLocalObjectStore } from './local.ts';
 export { createS3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
 export { createObjectStore } from './from-settings.ts';
+export {
+  createStsUploadCredentials,
+  UPLOAD_SESSION_TAGS,
+  type UploadCredentialMinter,
+  type UploadScope,
+  type StsUploadCredentialsOptions,
+} from './upload-credentials.ts';

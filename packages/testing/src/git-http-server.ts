@@ -17,13 +17,14 @@ export interface GitHttpServer {
  * repositories under `projectRoot` only to requests carrying `Authorization: Basic` with the
  * given password, like a private GitHub repository with a token.
  */
-export async function startGitHttpServer(projectRoot: string, requiredPassword: string): Promise<GitHttpServer> {
+/** `requiredPassword` null: a public repository, served to anyone (a build that clones without a token). */
+export async function startGitHttpServer(projectRoot: string, requiredPassword: string | null): Promise<GitHttpServer> {
   const authHeaders: (string | undefined)[] = [];
   const requestUrls: string[] = [];
   const server = createServer((req, res) => {
     authHeaders.push(req.headers.authorization);
     requestUrls.push(req.url ?? '');
-    if (!isAuthorized(req.headers, requiredPassword)) {
+    if (requiredPassword !== null && !isAuthorized(req.headers, requiredPassword)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end('authentication required');
       return;
     }

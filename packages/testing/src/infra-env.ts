@@ -35,3 +35,26 @@ export function infraCacheDir(): string {
 export function optionalIntegrationEnv(name: string): string | undefined {
   return process.env[name] || undefined;
 }
+
+/**
+ * The shared broker as a service's environment: KAFKA_BROKERS and, since `npm run infra:up`
+ * runs it with SASL/SCRAM and ACLs, the platform's super user (KAFKA_USERNAME,
+ * KAFKA_PASSWORD, KAFKA_SASL_MECHANISM) when `.infra/env` has them.
+ */
+export function sharedKafkaEnv(): Record<string, string> {
+  const { KAFKA_BROKERS } = integrationEnv('KAFKA_BROKERS');
+  const env: Record<string, string> = { KAFKA_BROKERS };
+  for (const name of ['KAFKA_USERNAME', 'KAFKA_PASSWORD', 'KAFKA_SASL_MECHANISM'] as const) {
+    const value = optionalIntegrationEnv(name);
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
+/** The platform's SASL login on the shared broker, for a bus or client made directly; undefined on a PLAINTEXT broker. */
+export function sharedKafkaSasl(): { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined {
+  const env = sharedKafkaEnv();
+  if (!env.KAFKA_USERNAME || !env.KAFKA_PASSWORD) return undefined;
+  const mechanism = (env.KAFKA_SASL_MECHANISM ?? 'plain') as 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  return { mechanism, username: env.KAFKA_USERNAME, password: env.KAFKA_PASSWORD };
+}

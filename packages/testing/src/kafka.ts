@@ -4,6 +4,7 @@
  * disturb the shared one other tests use.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +20,20 @@ export interface PrivateKafka {
   saslSsl?: string;
   /** PEM of the CA that signed the broker's certificate (for 127.0.0.1). */
   caFile?: string;
+  /**
+   * With `auth`: the only client listener (SASL_PLAINTEXT, SCRAM-SHA-512), the authorizer on
+   * (KRaft's StandardAuthorizer, nothing allowed without an ACL), and its two SCRAM users:
+   * `platform`, a super user, and `build`, who may do nothing until ACLs grant it.
+   */
+  auth?: { brokers: string; platform: KafkaUser; build: KafkaUser };
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
+}
+
+export interface KafkaUser {
+  username: string;
+  password: string;
 }
 
 /** The SASL user every mechanism of a secured private broker knows. */
@@ -103,15 +115,40 @@ function listenerProperties({ port, controllerPort, saslPort, saslSslPort }: Por
   ];
 }
 
+/**
+ * The listener lines of a broker with authentication and authorization on: no PLAINTEXT
+ * listener at all. The broker talks to its controller and to itself with SASL PLAIN as
+ * `broker` (KRaft's controller cannot use SCRAM: its credentials live in the metadata it
+ * serves); clients log in with SCRAM-SHA-512. `broker` and `platform` are super users.
+ */
+function authListenerProperties({ controllerPort, saslPort }: Ports, brokerUser: KafkaUser): string[] {
+  const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${brokerUser.username}" password="${brokerUser.password}" user_${brokerUser.username}="${brokerUser.password}";`;
+  return [
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=PLAIN',
+    'sasl.mechanism.controller.protocol=PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=${plain}`,
+    `listener.name.sasl_plaintext.plain.sasl.jaas.config=${plain}`,
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    `super.users=User:${brokerUser.username};User:platform`,
+    'allow.everyone.if.no.acl.found=false',
+  ];
+}
+
 /** server.properties of a one-node broker and controller with its data under `dir`. */
-function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string }): string {
+function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string }, brokerUser?: KafkaUser): string {
   return `${[
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controllerPort}`,
-    ...listenerProperties(ports, certs),
+    ...(brokerUser ? authListenerProperties(ports, brokerUser) : listenerProperties(ports, certs)),
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
+    `inter.broker.listener.name=${brokerUser ? 'SASL_PLAINTEXT' : 'PLAINTEXT'}`,
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -133,14 +170,17 @@ function brokerProperties(dir: string, ports: Ports, certs?: { brokerPem: string
 /** JVM arguments running a class from the Kafka jars. */
 const javaArgs = (libs: string, args: string[]) => ['-Xmx256m', '-cp', `${libs}/*`, ...args];
 
-/** Formats the broker's storage with a fresh cluster id (and the SCRAM user when secured). */
-function formatStorage(libs: string, props: string, secured: boolean): void {
+/** Formats the broker's storage with a fresh cluster id (and the SCRAM users when secured). */
+function formatStorage(libs: string, props: string, secured: boolean, scramUsers: readonly KafkaUser[] = []): void {
   const clusterId = execFileSync('java', javaArgs(libs, ['kafka.tools.StorageTool', 'random-uuid']), { encoding: 'utf8' })
     .trim()
     .split('\n')
     .pop()!;
   const { username, password } = KAFKA_TEST_USER;
-  const scram = secured ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${username},password=${password}]`]) : [];
+  const scram = [
+    ...(secured ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${username},password=${password}]`]) : []),
+    ...scramUsers.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]),
+  ];
   execFileSync('java', javaArgs(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, ...scram]), { stdio: 'pipe' });
 }
 
@@ -170,19 +210,28 @@ function brokerProcess(libs: string, props: string, logFile: string, port: numbe
   return { start, stop };
 }
 
-export async function startPrivateKafka(options: { security?: boolean } = {}): Promise<PrivateKafka> {
+const newUser = (username: string): KafkaUser => ({ username, password: randomBytes(12).toString('hex') });
+
+/**
+ * `security`: SASL and TLS listeners beside PLAINTEXT. `auth`: SASL/SCRAM only, with the
+ * authorizer on, as `npm run infra:up` runs the shared broker (see `PrivateKafka.auth`).
+ */
+export async function startPrivateKafka(options: { security?: boolean; auth?: boolean } = {}): Promise<PrivateKafka> {
+  if (options.security && options.auth) throw new Error('startPrivateKafka: security and auth are separate setups');
   const libs = kafkaLibs();
   const dir = mkdtempSync(join(tmpdir(), 'private-kafka-'));
   const ports: Ports = { port: await freePort(), controllerPort: await freePort(), saslPort: await freePort(), saslSslPort: await freePort() };
   const props = join(dir, 'server.properties');
   const certs = options.security ? makeCertificates(dir) : undefined;
-  writeFileSync(props, brokerProperties(dir, ports, certs));
-  formatStorage(libs, props, certs !== undefined);
-  const { start, stop } = brokerProcess(libs, props, join(dir, 'kafka.log'), ports.port);
+  const users = options.auth ? { broker: newUser('broker'), platform: newUser('platform'), build: newUser('build') } : undefined;
+  writeFileSync(props, brokerProperties(dir, ports, certs, users?.broker));
+  formatStorage(libs, props, certs !== undefined, users ? [users.platform, users.build] : []);
+  const { start, stop } = brokerProcess(libs, props, join(dir, 'kafka.log'), users ? ports.saslPort : ports.port);
   await start();
   return {
-    brokers: `127.0.0.1:${ports.port}`,
+    brokers: users ? `127.0.0.1:${ports.saslPort}` : `127.0.0.1:${ports.port}`,
     ...(certs ? { saslPlaintext: `127.0.0.1:${ports.saslPort}`, saslSsl: `127.0.0.1:${ports.saslSslPort}`, caFile: certs.caFile } : {}),
+    ...(users ? { auth: { brokers: `127.0.0.1:${ports.saslPort}`, platform: users.platform, build: users.build } } : {}),
     start,
     stop,
     async destroy() {

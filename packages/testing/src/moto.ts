@@ -1,7 +1,15 @@
 /** moto, the AWS mock, for the ECS runner: the one server here that stands in for a service (AWS ECS) no test can run for real. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateClusterCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { randomId } from '@platform/contracts';
 import { freePort } from './ports.ts';
 
@@ -80,6 +88,8 @@ export async function prepareEcs(endpoint: string) {
     /** Stops a task as ECS itself would (an OOM kill, a failed image pull). */
     stopTask: async (arn: string, reason: string) => void (await ecs.send(new StopTaskCommand({ cluster, task: arn, reason }))),
     describeTask: async (arn: string): Promise<Task | undefined> => (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks?.[0],
+    /** ARNs of the cluster's tasks (moto keeps them all: RUNNING until stopped). */
+    listTasks: async (): Promise<string[]> => (await ecs.send(new ListTasksCommand({ cluster }))).taskArns ?? [],
     taskDefinitionArn: registered.taskDefinition!.taskDefinitionArn!,
     subnet: await ec2('DescribeSubnets', 'subnetId'),
     securityGroup: await ec2('DescribeSecurityGroups', 'groupId'),

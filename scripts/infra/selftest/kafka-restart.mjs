@@ -10,6 +10,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kafka = new Kafka({
   clientId: 'infra-selftest',
   brokers: process.env.KAFKA_BROKERS.split(','),
+  // infra:up runs the broker with SASL/SCRAM: .infra/env names the platform's user.
+  ...(process.env.KAFKA_USERNAME
+    ? { sasl: { mechanism: process.env.KAFKA_SASL_MECHANISM ?? 'plain', username: process.env.KAFKA_USERNAME, password: process.env.KAFKA_PASSWORD } }
+    : {}),
   logLevel: logLevel.NOTHING,
   retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 30 },
 });
