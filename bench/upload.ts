@@ -15,8 +15,10 @@
  * the same region: tens of milliseconds per PUT), which is what concurrency hides; the second
  * round models it with a TCP relay that delays each direction by half of BENCH_RTT_MS.
  *
- * The S3 ObjectStore driver lives in packages/object-store on another branch; until it is
- * merged this file adapts @aws-sdk/client-s3 to the ObjectStore interface itself.
+ * Then the content-addressed uploader builds use now (same run, same endpoint): a project's
+ * first upload, a redeploy of the same files, and a redeploy with one file changed, each
+ * against the per-deployment upload with variants ("today's full upload"). The redeploys
+ * list the project's content once and send only what is new.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -25,17 +27,13 @@ import { Agent as HttpAgent } from 'node:http';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
   HeadBucketCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '@platform/object-store';
+import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
 import { listOutputFiles, uploadOutput } from '../build-server/src/upload.ts';
 import { contentTypeFor, cachePolicyFor } from '../build-server/src/content-types.ts';
 
@@ -80,52 +78,15 @@ async function latencyRelay(target: URL, delayMs: number): Promise<{ url: string
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** The ObjectStore interface over one bucket: what the build-server's uploader is given in production. */
-function s3ObjectStore(client: S3Client): ObjectStore {
-  return {
-    async put(key, body, options) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ...(options?.contentType ? { ContentType: options.contentType } : {}),
-          ...(options?.cacheControl ? { CacheControl: options.cacheControl } : {}),
-        }),
-      );
-    },
-    async get(key) {
-      try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return { body: out.Body as Readable, size: out.ContentLength ?? 0 };
-      } catch (err) {
-        if ((err as { name?: string }).name === 'NoSuchKey') return null;
-        throw err;
-      }
-    },
-    async getBuffer(key) {
-      const object = await this.get(key);
-      if (!object) return null;
-      const chunks: Buffer[] = [];
-      for await (const chunk of object.body) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    },
-    async list(prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-        token = page.NextContinuationToken;
-      } while (token);
-      return keys.sort();
-    },
-    async delete(keys) {
-      for (let i = 0; i < keys.length; i += 1000) {
-        await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
-      }
-    },
-  };
+/** The production S3 driver, on the endpoint the round goes through. */
+function s3ObjectStore(url: string): ObjectStore {
+  return createS3ObjectStore({
+    bucket,
+    region: process.env.AWS_REGION || 'us-east-1',
+    endpoint: url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test' },
+  });
 }
 
 /** A build output of small files: pages, scripts, styles, data, icons, 0.3 to 4 KB each. */
@@ -159,10 +120,14 @@ interface Round {
   seqMs: number;
   plainMs: number;
   fullMs: number;
+  /** Content-addressed: a project's first upload, the same files again, then one file changed. */
+  firstMs: number;
+  unchangedMs: number;
+  oneChangedMs: number;
 }
 
-async function round(label: string, client: S3Client, dir: string, files: { path: string; size: number }[]): Promise<Round> {
-  const store = s3ObjectStore(client);
+async function round(label: string, url: string, client: S3Client, dir: string, files: { path: string; size: number }[]): Promise<Round> {
+  const store = s3ObjectStore(url);
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   console.log(`-- ${label}`);
   // Baseline: one PutObject after another, same client and connection reuse.
@@ -201,7 +166,37 @@ async function round(label: string, client: S3Client, dir: string, files: { path
   if (stored.length !== full.stats.objects) throw new Error(`expected ${full.stats.objects} objects in the bucket, found ${stored.length}`);
   await store.delete([...(await store.list(`bench/${run}-seq/`)), ...(await store.list(`deployments/bench${run}plain/`)), ...stored]);
   console.log(`ratio: ${(seqMs / plainMs).toFixed(1)}x (with variants ${(seqMs / fullMs).toFixed(1)}x)`);
-  return { seqMs, plainMs, fullMs };
+  const redeploys = await contentRounds(store, run, dir, limits);
+  await store.close?.();
+  return { seqMs, plainMs, fullMs, ...redeploys };
+}
+
+/**
+ * The content-addressed uploader (what builds use now), in a project namespace of its own:
+ * the first upload (every content new, compressed), the same files again (nothing sent but
+ * the manifest), then one file changed (one content and its variants).
+ */
+async function contentRounds(store: ObjectStore, run: string, dir: string, limits: { maxFiles: number; maxTotalBytes: number; concurrency: number }) {
+  const projectId = `bench${run}`;
+  const timed = async (label: string, deploymentId: string) => {
+    const started = performance.now();
+    const { stats } = await uploadOutput({ store, deploymentId, projectId, dir, limits });
+    const ms = performance.now() - started;
+    console.log(`${label} ${(ms / 1000).toFixed(3)} s (${stats.newContents} new contents, ${stats.reusedContents} already stored, ${stats.objects} objects written)`);
+    return { ms, stats };
+  };
+  const first = await timed('content-addressed, first upload:    ', `bench${run}ca1`);
+  const unchanged = await timed('content-addressed, redeploy as is:   ', `bench${run}ca2`);
+  const changed = join(dir, 'page-0.html');
+  const original = readFileSync(changed);
+  writeFileSync(changed, `${original.toString()}<p>changed ${run}</p>`);
+  const oneChanged = await timed('content-addressed, 1 file changed:   ', `bench${run}ca3`).finally(() => writeFileSync(changed, original));
+  if (unchanged.stats.newContents !== 0 || oneChanged.stats.newContents !== 1) {
+    throw new Error(`expected 0 and 1 new contents on the redeploys, got ${unchanged.stats.newContents} and ${oneChanged.stats.newContents}`);
+  }
+  const keys = [...(await store.list(`content/${projectId}/`)), ...['ca1', 'ca2', 'ca3'].map((d) => `deployments/bench${run}${d}/_manifest.json`)];
+  await store.delete(keys);
+  return { firstMs: first.ms, unchangedMs: unchanged.ms, oneChangedMs: oneChanged.ms };
 }
 
 async function main(): Promise<void> {
@@ -218,10 +213,14 @@ async function main(): Promise<void> {
     const files = await listOutputFiles(dir);
     const bytes = files.reduce((s, f) => s + f.size, 0);
     console.log(`${files.length} files, ${(bytes / 1024).toFixed(0)} KB, endpoint ${endpoint}, bucket ${bucket}`);
-    const loopback = await round('loopback (server CPU bound)', direct, dir, files);
-    const remote = await round(`${rttMs} ms modeled round trip (object storage over the network)`, delayed, dir, files);
+    const loopback = await round('loopback (server CPU bound)', endpoint, direct, dir, files);
+    const remote = await round(`${rttMs} ms modeled round trip (object storage over the network)`, relay.url, delayed, dir, files);
     const r = (x: Round) => `${(x.seqMs / x.plainMs).toFixed(1)}x (with br+gzip variants ${(x.seqMs / x.fullMs).toFixed(1)}x)`;
-    console.log(`bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback`);
+    // "Today" is the per-deployment uploader with variants (fullMs): what every build did before content addressing.
+    const c = (x: Round) =>
+      `redeploy with 1 changed ${(x.fullMs / x.oneChangedMs).toFixed(0)}x faster than the full upload (goal >= 50x), unchanged ${(x.fullMs / x.unchangedMs).toFixed(0)}x, first upload ${(x.fullMs / x.firstMs).toFixed(2)}x (goal >= 1)`;
+    console.log(`content-addressed at ${rttMs} ms RTT: ${c(remote)}; on loopback: ${c(loopback)}`);
+    console.log(`bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback; ${c(remote)} at ${rttMs} ms RTT`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     direct.destroy();

@@ -1,5 +1,5 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { deploymentPrefix, type Manifest, type RoutingConfig } from '@platform/contracts';
+import { contentKey, deploymentPrefix, isSha256Hex, type Manifest, type RoutingConfig } from '@platform/contracts';
 import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern } from './pattern.ts';
 import { isSafeDecodedPath, isSafeManifestKey, normalizeRequestPath } from './request-path.ts';
 
@@ -10,7 +10,13 @@ export type Encoding = 'identity' | 'br' | 'gzip';
  * variant), with every response header computed once: hot requests only pick an array.
  */
 export interface Representation {
+  /** Also the file cache's key: content-addressed keys are shared by every deployment of a project. */
   objectKey: string;
+  /**
+   * Content-addressed files: the sha256 the bytes (a variant: once decompressed) must have
+   * before they are cached or sent. Version 1 files have none (their keys are the deployment's own).
+   */
+  verify?: { sha256: string; encoding: Encoding };
   size: number;
   encoding: Encoding;
   /** Strong ETag, distinct per encoding. */
@@ -81,6 +87,8 @@ const MEMO_MAX_PATH = 256;
  */
 export class Site {
   readonly deploymentId: string;
+  /** Version 2 (content-addressed) manifests: the project whose content namespace holds the files; null for version 1. */
+  readonly projectId: string | null;
   private readonly files = new Map<string, SiteFile>();
   private readonly routing: RoutingConfig;
   private readonly redirects: Redirect[] = [];
@@ -95,9 +103,17 @@ export class Site {
 
   constructor(manifest: Manifest) {
     this.deploymentId = manifest.deploymentId;
+    this.projectId = manifest.version === 2 ? (manifest.projectId ?? '') : null;
+    if (this.projectId !== null && !SAFE_PROJECT_ID.test(this.projectId)) {
+      this.problems.push(`project id ${JSON.stringify(this.projectId)} is not a safe key segment; no file is served`);
+    }
     for (const [path, file] of Object.entries(manifest.files)) {
       if (!isSafeManifestKey(path)) {
         this.problems.push(`file ${JSON.stringify(path)} has an unsafe path and is not served`);
+        continue;
+      }
+      if (this.projectId !== null && (!isSha256Hex(file.hash) || !SAFE_PROJECT_ID.test(this.projectId))) {
+        this.problems.push(`file ${JSON.stringify(path)} has no valid content hash and is not served`);
         continue;
       }
       const entry: SiteFile = { path, size: file.size, hash: file.hash, contentType: file.contentType, cacheControl: file.cacheControl };
@@ -253,6 +269,8 @@ export class Site {
 
   private buildFileResponse(file: SiteFile, status: 200 | 404, ruleHeaders: Map<string, [string, string]>): FileResponse {
     const prefix = deploymentPrefix(this.deploymentId);
+    const projectId = this.projectId;
+    const keyOf = (encoding: Encoding, path: string): string => (projectId === null ? prefix + path : contentKey(projectId, file.hash, encoding));
     const vary = file.br || file.gzip ? 'Accept-Encoding' : null;
     const represent = (encoding: Encoding, path: string, size: number): Representation => {
       const etag = encoding === 'identity' ? `"${file.hash}"` : `"${file.hash}-${encoding}"`;
@@ -277,7 +295,8 @@ export class Site {
         if (pair) notModified.set(name, pair);
       }
       return {
-        objectKey: prefix + path,
+        objectKey: keyOf(encoding, path),
+        ...(projectId === null ? {} : { verify: { sha256: file.hash, encoding } }),
         size,
         encoding,
         etag,
@@ -298,6 +317,9 @@ export class Site {
     };
   }
 }
+
+/** Project ids as the api-server makes them; anything else could climb out of `content/`. */
+const SAFE_PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Headers the proxy owns: a project's header rule cannot change how the body is framed. */
 const FRAMING_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'etag', 'x-cache']);

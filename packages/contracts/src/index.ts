@@ -4,6 +4,7 @@ export * from './build-events.ts';
 export * from './api.ts';
 export * from './routes.ts';
 export * from './manifest.ts';
+export * from './content.ts';
 export * from './commands.ts';
 export * from './git-url.ts';
 export * from './infra-env.ts';

@@ -3,3 +3,4 @@ export { ObjectNotFoundError, assertValidKey } from './object-store.ts';
 export { createLocalObjectStore } from './local.ts';
 export { createS3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
 export { createObjectStore } from './from-settings.ts';
+export { ContentStore, MIN_COMPRESS_BYTES, sha256Hex, type ContentVariants, type StoredContent } from './content-store.ts';

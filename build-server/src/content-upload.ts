@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { manifestKey, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
+import { ContentStore, MIN_COMPRESS_BYTES, type ObjectStore } from '@platform/object-store';
+import { cachePolicyFor, contentTypeFor, isCompressible } from './content-types.ts';
+import { ByteBudget, MAX_BYTES_IN_FLIGHT, withRetries, type OutputFile, type RetryPolicy, type UploadLimits, type UploadStats } from './upload.ts';
+
+/**
+ * The content-addressed upload (manifest version 2): one listing of the project's content
+ * namespace, then each file read and hashed; only content that is not stored yet is
+ * compressed and written (write-once), and the manifest (path → sha256) is written last.
+ * Nothing is removed on a failure: content is shared with other deployments, and content no
+ * manifest names is left to the garbage collector.
+ */
+export async function uploadContentAddressed(
+  options: {
+    store: ObjectStore;
+    deploymentId: string;
+    projectId: string;
+    dir: string;
+    limits: UploadLimits;
+    retry: RetryPolicy;
+    routing?: RoutingConfig;
+    compress?: boolean;
+    onProgress?: (done: number, total: number) => void;
+  },
+  files: readonly OutputFile[],
+  totalBytes: number,
+): Promise<{ manifest: Manifest; stats: UploadStats }> {
+  const stats: UploadStats = { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0, newContents: 0, reusedContents: 0 };
+  const retrying = (key: string, body: Buffer) =>
+    withRetries(
+      () => options.store.put(key, body, { ifAbsent: true }),
+      options.retry,
+      () => stats.retries++,
+    ).then(() => {
+      stats.objects++;
+    });
+  const contents = await new ContentStore(options.store, options.projectId, retrying).load();
+  const entries: Record<string, ManifestFile> = {};
+  const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      await budget.acquire(file.size);
+      try {
+        const body = await readFile(join(options.dir, ...file.path.split('/')));
+        const contentType = contentTypeFor(file.path);
+        const compress = (options.compress ?? true) && body.length >= MIN_COMPRESS_BYTES && isCompressible(contentType);
+        const stored = await contents.save(body, compress);
+        if (stored.written) {
+          stats.newContents!++;
+          if (stored.variants.br) stats.brotliVariants++;
+          if (stored.variants.gzip) stats.gzipVariants++;
+        } else stats.reusedContents!++;
+        entries[file.path] = manifestEntry(file.path, stored, contentType);
+      } finally {
+        budget.release(file.size);
+      }
+      options.onProgress?.(++done, files.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.limits.concurrency, files.length)) }, worker));
+  const manifest: Manifest = {
+    version: 2,
+    deploymentId: options.deploymentId,
+    projectId: options.projectId,
+    createdAt: new Date().toISOString(),
+    files: Object.fromEntries(
+      Object.keys(entries)
+        .sort()
+        .map((k) => [k, entries[k]!]),
+    ),
+    ...(options.routing ? { routing: options.routing } : {}),
+  };
+  await withRetries(
+    () => options.store.put(manifestKey(options.deploymentId), JSON.stringify(manifest), { contentType: 'application/json', cacheControl: 'no-store' }),
+    options.retry,
+  );
+  stats.objects++;
+  return { manifest, stats };
+}
+
+/** A version 2 manifest entry: the content's hash and size, its type and cache policy by path, its variants. */
+export function manifestEntry(path: string, stored: { hash: string; size: number; variants: { br?: { size: number }; gzip?: { size: number } } }, contentType: string): ManifestFile {
+  const entry: ManifestFile = { size: stored.size, hash: stored.hash, contentType, cacheControl: cachePolicyFor(path, contentType) };
+  const encodings: NonNullable<ManifestFile['encodings']> = {};
+  if (stored.variants.br) encodings.br = { path: `${stored.hash}.br`, size: stored.variants.br.size };
+  if (stored.variants.gzip) encodings.gzip = { path: `${stored.hash}.gz`, size: stored.variants.gzip.size };
+  if (encodings.br || encodings.gzip) entry.encodings = encodings;
+  return entry;
+}
