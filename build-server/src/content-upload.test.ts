@@ -77,6 +77,27 @@ describe('content-addressed upload (manifest version 2)', () => {
     expect(changed.stats).toMatchObject({ newContents: 1, reusedContents: 3, brotliVariants: 1, gzipVariants: 1 });
   });
 
+  it('with an earlier deployment of the project named, reads its manifest instead of listing the namespace', async () => {
+    const inner = createLocalObjectStore({ rootDir: tempDir('store') });
+    const rec = countingStore(inner);
+    let listings = 0;
+    rec.store.listSizes = (prefix) => {
+      listings++;
+      return inner.listSizes(prefix);
+    };
+    const dir = site();
+    await uploadOutput({ store: rec.store, deploymentId: 'dep1', projectId: PROJECT, dir, limits });
+    expect(listings).toBe(1);
+    rec.puts.length = 0;
+    const again = await uploadOutput({ store: rec.store, deploymentId: 'dep2', projectId: PROJECT, reuseContentOf: 'dep1', dir, limits });
+    expect(listings).toBe(1);
+    expect(rec.puts).toEqual([manifestKey('dep2')]);
+    expect(again.manifest.files['index.html']!.encodings?.gzip).toBeDefined();
+    // A manifest of another project names nothing of this one: back to a listing.
+    await uploadOutput({ store: rec.store, deploymentId: 'dep3', projectId: 'prj_other', reuseContentOf: 'dep1', dir, limits });
+    expect(listings).toBe(2);
+  });
+
   it('another project does not reuse (or see) this project content', async () => {
     const rec = countingStore(createLocalObjectStore({ rootDir: tempDir('store') }));
     const dir = site();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { manifestKey, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
+import { manifestKey, manifestSchema, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
 import { ContentStore, MIN_COMPRESS_BYTES, type ObjectStore } from '@platform/object-store';
 import { cachePolicyFor, contentTypeFor, isCompressible } from './content-types.ts';
 import { ByteBudget, MAX_BYTES_IN_FLIGHT, withRetries, type OutputFile, type RetryPolicy, type UploadLimits, type UploadStats } from './upload.ts';
@@ -22,6 +22,8 @@ export async function uploadContentAddressed(
     retry: RetryPolicy;
     routing?: RoutingConfig;
     compress?: boolean;
+    /** An earlier READY deployment of the project: its manifest says which contents are stored. */
+    reuseContentOf?: string;
     onProgress?: (done: number, total: number) => void;
   },
   files: readonly OutputFile[],
@@ -36,7 +38,7 @@ export async function uploadContentAddressed(
     ).then(() => {
       stats.objects++;
     });
-  const contents = await new ContentStore(options.store, options.projectId, retrying).load();
+  const contents = await knownContents(new ContentStore(options.store, options.projectId, retrying), options.store, options.reuseContentOf);
   const entries: Record<string, ManifestFile> = {};
   const budget = new ByteBudget(MAX_BYTES_IN_FLIGHT);
   let next = 0;
@@ -81,6 +83,29 @@ export async function uploadContentAddressed(
   );
   stats.objects++;
   return { manifest, stats };
+}
+
+/**
+ * What the project has stored: from the earlier deployment's manifest when there is a usable
+ * one (one read), else from a listing of the namespace. A manifest that lies (names content
+ * that is not there) costs its own project a 502 for those files, never another's bytes: the
+ * proxy checks every content against its hash.
+ */
+async function knownContents(contents: ContentStore, store: ObjectStore, reuseContentOf: string | undefined): Promise<ContentStore> {
+  if (reuseContentOf !== undefined) {
+    const raw = await store.getBuffer(manifestKey(reuseContentOf)).catch(() => null);
+    const parsed = raw ? manifestSchema.safeParse(parseJsonOrNull(raw)) : null;
+    if (parsed?.success && contents.loadFromManifest(parsed.data)) return contents;
+  }
+  return contents.load();
+}
+
+function parseJsonOrNull(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** A version 2 manifest entry: the content's hash and size, its type and cache policy by path, its variants. */

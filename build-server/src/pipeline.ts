@@ -250,6 +250,7 @@ async function upload(
     store: deps.store,
     deploymentId: task.deploymentId,
     projectId: task.projectId,
+    ...(task.reuseContentOf ? { reuseContentOf: task.reuseContentOf } : {}),
     dir: output.dir,
     limits: deps.limits,
     ...(projectConfig ? { routing: projectConfig.routing } : {}),

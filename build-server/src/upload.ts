@@ -103,6 +103,8 @@ export async function uploadOutput(options: {
    * under the deployment's own prefix (the layout before content addressing).
    */
   projectId?: string;
+  /** Content-addressed: an earlier READY deployment of the project whose manifest says which contents are stored. */
+  reuseContentOf?: string;
   /** Told after each file, for a progress display. */
   onProgress?: (done: number, total: number) => void;
 }): Promise<{ manifest: Manifest; stats: UploadStats }> {

@@ -140,7 +140,8 @@ export class Scheduler {
     try {
       if (!project) throw new RunnerStartError('its project was deleted', false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
-      ({ taskId } = await this.deps.runner.start(this.buildTask(project, deployment, buildEnv)));
+      const previous = await this.deps.deployments.newestReady(project.id);
+      ({ taskId } = await this.deps.runner.start({ ...this.buildTask(project, deployment, buildEnv), ...(previous ? { reuseContentOf: previous } : {}) }));
     } catch (err) {
       await this.launchFailed(deployment, err);
       return;

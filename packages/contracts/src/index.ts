@@ -12,3 +12,6 @@ export * from './request-log.ts';
 export * from './parse-json.ts';
 export * from './live-logs.ts';
 export * from './writer-applied.ts';
+export * from './content-types.ts';
+export * from './vercel-config.ts';
+export * from './uploads.ts';

@@ -98,13 +98,13 @@ class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * A conditional PUT (`If-None-Match: *`): S3 refuses it with 412 when the key exists, so two
-   * writers racing for one key cannot both land. Write-once objects are content files, sent
-   * whole (a multipart upload is not conditional everywhere); a server that ignores the
-   * header is still guarded by the HEAD before it.
+   * A conditional PUT (`If-None-Match: *`, S3 since 2024, moto, MinIO): refused with 412 when
+   * the key exists, so an existing object is never replaced and two writers racing for one key
+   * cannot both land. Write-once objects are content files, sent whole in one request (a
+   * multipart upload is not conditional on every server). One request, no HEAD before it:
+   * a build's first upload sends thousands of them.
    */
   private async putIfAbsent(key: string, body: Buffer | string | Readable, meta: { Bucket: string; Key: string }): Promise<void> {
-    if ((await this.headObject(key)) !== null) return;
     const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : typeof body === 'string' ? Buffer.from(body) : body;
     try {
       await this.client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length, IfNoneMatch: '*' }));

@@ -1,0 +1,40 @@
+import { InvalidInputError, TooLargeError } from '../domain-error.ts';
+
+export class ContentHashMismatch extends InvalidInputError {
+  constructor(claimed: string, actual: string) {
+    super('content_hash_mismatch', `the uploaded bytes have sha256 ${actual}, not ${claimed}: nothing was stored`);
+  }
+}
+
+export class InvalidContentHash extends InvalidInputError {
+  constructor() {
+    super('invalid_hash', 'the content hash must be a lowercase hex sha256 (64 characters)');
+  }
+}
+
+export class MissingContents extends InvalidInputError {
+  constructor(paths: readonly string[]) {
+    const shown = paths.slice(0, 5).join(', ');
+    super('missing_contents', `${paths.length} file(s) name content that was never uploaded: ${shown}${paths.length > 5 ? ', …' : ''}`, {
+      paths: paths.slice(0, 100),
+    });
+  }
+}
+
+export class InvalidRoutingConfig extends InvalidInputError {
+  constructor(message: string) {
+    super('invalid_vercel_json', message);
+  }
+}
+
+export class EmptyDeployment extends InvalidInputError {
+  constructor() {
+    super('empty_deployment', 'a deployment needs at least one file');
+  }
+}
+
+export class UploadTooLarge extends TooLargeError {
+  constructor(message: string) {
+    super('upload_too_large', message);
+  }
+}

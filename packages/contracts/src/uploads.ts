@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+// Direct uploads (the CLI's `deploy`): a manifest of hashes in, the missing contents out,
+// those uploaded one by one (each checked against its hash), then a deployment made from the
+// manifest. The contents land in the project's content namespace (`content.ts`).
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A path in the deployment: `/`-separated, relative, no `.`/`..` segments, no backslash or NUL. */
+export const uploadPathSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^(?!\/)(?!.*\/\/)(?!.*\/$)[^\\\x00]+$/, 'must be a relative path with "/" separators')
+  .refine((p) => p.split('/').every((part) => part !== '.' && part !== '..'), 'must not contain "." or ".." segments')
+  .refine((p) => p !== '_manifest.json', '_manifest.json is reserved for the platform');
+
+export const uploadCheckBodySchema = z.object({
+  files: z.array(z.object({ hash: sha256, size })).max(100_000),
+});
+export type UploadCheckBody = z.infer<typeof uploadCheckBodySchema>;
+
+export const uploadCheckResultSchema = z.object({
+  /** The hashes the project's namespace lacks: upload these. */
+  missing: z.array(z.string()),
+});
+
+export const uploadedContentSchema = z.object({
+  hash: z.string(),
+  size: z.number().int(),
+  /** false: the content was stored already, nothing was written. */
+  stored: z.boolean(),
+});
+
+export const directDeploymentBodySchema = z.object({
+  /** Every file of the deployment by path; `vercel.json` among them is its routing config, as in a build. */
+  files: z.record(uploadPathSchema, z.object({ hash: sha256, size })),
+  /** Default preview; production moves the production hostname when it is READY. */
+  target: z.enum(['production', 'preview']).default('preview'),
+});
+export type DirectDeploymentBody = z.infer<typeof directDeploymentBodySchema>;
