@@ -156,6 +156,32 @@ const DEPLOYMENT_OPERATIONS: Operation[] = [
   },
 ];
 
+/** Direct uploads: the CLI's `deploy` (a folder, no build). */
+const UPLOAD_OPERATIONS: Operation[] = [
+  {
+    method: 'post',
+    path: '/projects/{projectId}/uploads/missing',
+    summary: 'Which of these contents (sha256 and size) the project has not stored: upload those',
+    body: c.uploadCheckBodySchema,
+    responses: { 200: c.uploadCheckResultSchema },
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/uploads/{hash}',
+    summary:
+      'Store one content: the raw request body (any content type), refused unless its sha256 is {hash}; ?path=<file path> makes brotli/gzip variants of text types. 201 stored, 200 already there',
+    responses: { 201: c.uploadedContentSchema, 200: c.uploadedContentSchema },
+    errors: [413],
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/deployments/upload',
+    summary: 'Deploy uploaded files (path → sha256, vercel.json honoured as in a build); READY once its events are applied',
+    body: c.directDeploymentBodySchema,
+    responses: { 202: deploymentOut },
+  },
+];
+
 /** Build-time environment variables. */
 const ENV_VAR_OPERATIONS: Operation[] = [
   {
@@ -261,6 +287,7 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   ...AUTH_OPERATIONS,
   ...projectOperations(projectBodies),
   ...DEPLOYMENT_OPERATIONS,
+  ...UPLOAD_OPERATIONS,
   ...ENV_VAR_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
