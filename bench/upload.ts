@@ -86,19 +86,21 @@ async function latencyRelay(target: URL, delayMs: number): Promise<{ url: string
 function s3ObjectStore(client: S3Client): ObjectStore {
   return {
     async put(key, body, options) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ...(options?.contentType ? { ContentType: options.contentType } : {}),
-          ...(options?.cacheControl ? { CacheControl: options.cacheControl } : {}),
-          ...(options?.ifAbsent ? { IfNoneMatch: '*' } : {}),
-        }),
-      ).catch((err: { name?: string }) => {
-        // Write-once: an existing object is kept, as the platform's S3 driver does.
-        if (!(options?.ifAbsent && err.name === 'PreconditionFailed')) throw err;
-      });
+      await client
+        .send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ...(options?.contentType ? { ContentType: options.contentType } : {}),
+            ...(options?.cacheControl ? { CacheControl: options.cacheControl } : {}),
+            ...(options?.ifAbsent ? { IfNoneMatch: '*' } : {}),
+          }),
+        )
+        .catch((err: { name?: string }) => {
+          // Write-once: an existing object is kept, as the platform's S3 driver does.
+          if (!(options?.ifAbsent && err.name === 'PreconditionFailed')) throw err;
+        });
     },
     async get(key) {
       try {
@@ -136,7 +138,6 @@ function s3ObjectStore(client: S3Client): ObjectStore {
     },
   };
 }
-
 
 /** A build output of small files: pages, scripts, styles, data, icons, 0.3 to 4 KB each. */
 function makeSite(count: number): string {
@@ -231,7 +232,9 @@ async function contentRounds(store: ObjectStore, run: string, dir: string, limit
     const started = performance.now();
     const { stats } = await uploadOutput({ store, deploymentId, projectId, dir, limits, ...(reuseContentOf ? { reuseContentOf } : {}) });
     const ms = performance.now() - started;
-    console.log(`${label} ${(ms / 1000).toFixed(3)} s (${stats.newContents} new contents, ${stats.reusedContents} already stored, ${stats.objects} objects written)`);
+    console.log(
+      `${label} ${(ms / 1000).toFixed(3)} s (${stats.newContents} new contents, ${stats.reusedContents} already stored, ${stats.objects} objects written)`,
+    );
     return { ms, stats };
   };
   const first = await timed('content-addressed, first upload:    ', `bench${run}ca1`);
@@ -269,7 +272,9 @@ async function main(): Promise<void> {
     const c = (x: Round) =>
       `redeploy with 1 changed ${(x.fullMs / x.oneChangedMs).toFixed(0)}x faster than the full upload (goal >= 50x), unchanged ${(x.fullMs / x.unchangedMs).toFixed(0)}x, first upload ${(x.fullMs / x.firstMs).toFixed(2)}x (goal >= 1)`;
     console.log(`content-addressed at ${rttMs} ms RTT: ${c(remote)}; on loopback: ${c(loopback)}`);
-    console.log(`bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback; ${c(remote)} at ${rttMs} ms RTT`);
+    console.log(
+      `bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback; ${c(remote)} at ${rttMs} ms RTT`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     direct.destroy();

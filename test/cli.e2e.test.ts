@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '@platform/testing/cli';
 import { gitRepoFromFixture, ROOT } from '@platform/testing/fixtures';
-import { createProject, deploy, http } from '@platform/testing/http';
+import { createProject, deploy } from '@platform/testing/http';
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
 import { viaProxy } from '@platform/testing/proxy';
 
@@ -155,7 +155,9 @@ describe('plat CLI against the embedded platform', () => {
       expect(lines.at(-1)).toMatch(/^Error: /);
       return lines.at(-1)!;
     };
-    expect(oneLine(await plat(['deploy', site, '--project', slug, '--token', 'plt_not-a-real-token']))).toMatch(/^Error: not signed in or the token is invalid/);
+    expect(oneLine(await plat(['deploy', site, '--project', slug, '--token', 'plt_not-a-real-token']))).toMatch(
+      /^Error: not signed in or the token is invalid/,
+    );
     expect(oneLine(await plat(['deploy', join(work, 'no-such-folder'), '--project', slug]))).toContain('no such folder');
     const big = join(work, 'big');
     cpSync(join(site, '.plat'), join(big, '.plat'), { recursive: true });

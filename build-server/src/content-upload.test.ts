@@ -46,7 +46,10 @@ describe('content-addressed upload (manifest version 2)', () => {
     expect(stored).toMatchObject({ version: 2, projectId: PROJECT });
     const index = stored.files['index.html']!;
     expect(stored.files['copy.html']!.hash).toBe(index.hash);
-    expect(index.encodings).toEqual({ br: { path: `${index.hash}.br`, size: expect.any(Number) }, gzip: { path: `${index.hash}.gz`, size: expect.any(Number) } });
+    expect(index.encodings).toEqual({
+      br: { path: `${index.hash}.br`, size: expect.any(Number) },
+      gzip: { path: `${index.hash}.gz`, size: expect.any(Number) },
+    });
     const body = (await rec.store.getBuffer(contentKey(PROJECT, index.hash)))!;
     expect(sha256Hex(body)).toBe(index.hash);
     expect(brotliDecompressSync((await rec.store.getBuffer(contentKey(PROJECT, index.hash, 'br')))!)).toEqual(body);
@@ -73,7 +76,9 @@ describe('content-addressed upload (manifest version 2)', () => {
     rec.puts.length = 0;
     const changed = await uploadOutput({ store: rec.store, deploymentId: 'dep3', projectId: PROJECT, dir, limits });
     const hash = changed.manifest.files['assets/app-3f9a1c2b.js']!.hash;
-    expect(rec.puts.sort()).toEqual([contentKey(PROJECT, hash), contentKey(PROJECT, hash, 'br'), contentKey(PROJECT, hash, 'gzip'), manifestKey('dep3')].sort());
+    expect(rec.puts.sort()).toEqual(
+      [contentKey(PROJECT, hash), contentKey(PROJECT, hash, 'br'), contentKey(PROJECT, hash, 'gzip'), manifestKey('dep3')].sort(),
+    );
     expect(changed.stats).toMatchObject({ newContents: 1, reusedContents: 3, brotliVariants: 1, gzipVariants: 1 });
   });
 

@@ -29,7 +29,16 @@ export async function uploadContentAddressed(
   files: readonly OutputFile[],
   totalBytes: number,
 ): Promise<{ manifest: Manifest; stats: UploadStats }> {
-  const stats: UploadStats = { files: files.length, bytes: totalBytes, objects: 0, brotliVariants: 0, gzipVariants: 0, retries: 0, newContents: 0, reusedContents: 0 };
+  const stats: UploadStats = {
+    files: files.length,
+    bytes: totalBytes,
+    objects: 0,
+    brotliVariants: 0,
+    gzipVariants: 0,
+    retries: 0,
+    newContents: 0,
+    reusedContents: 0,
+  };
   const retrying = (key: string, body: Buffer) =>
     withRetries(
       () => options.store.put(key, body, { ifAbsent: true }),
@@ -65,6 +74,16 @@ export async function uploadContentAddressed(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.limits.concurrency, files.length)) }, worker));
+  const manifest = await writeManifest(options, entries);
+  stats.objects++;
+  return { manifest, stats };
+}
+
+/** The version 2 manifest, entries sorted by path, written last (with retries): the deployment is complete. */
+async function writeManifest(
+  options: { store: ObjectStore; deploymentId: string; projectId: string; retry: RetryPolicy; routing?: RoutingConfig },
+  entries: Record<string, ManifestFile>,
+): Promise<Manifest> {
   const manifest: Manifest = {
     version: 2,
     deploymentId: options.deploymentId,
@@ -81,8 +100,7 @@ export async function uploadContentAddressed(
     () => options.store.put(manifestKey(options.deploymentId), JSON.stringify(manifest), { contentType: 'application/json', cacheControl: 'no-store' }),
     options.retry,
   );
-  stats.objects++;
-  return { manifest, stats };
+  return manifest;
 }
 
 /**
@@ -109,7 +127,11 @@ function parseJsonOrNull(raw: Buffer): unknown {
 }
 
 /** A version 2 manifest entry: the content's hash and size, its type and cache policy by path, its variants. */
-export function manifestEntry(path: string, stored: { hash: string; size: number; variants: { br?: { size: number }; gzip?: { size: number } } }, contentType: string): ManifestFile {
+export function manifestEntry(
+  path: string,
+  stored: { hash: string; size: number; variants: { br?: { size: number }; gzip?: { size: number } } },
+  contentType: string,
+): ManifestFile {
   const entry: ManifestFile = { size: stored.size, hash: stored.hash, contentType, cacheControl: cachePolicyFor(path, contentType) };
   const encodings: NonNullable<ManifestFile['encodings']> = {};
   if (stored.variants.br) encodings.br = { path: `${stored.hash}.br`, size: stored.variants.br.size };

@@ -25,13 +25,23 @@ function tempStore(): ObjectStore {
 }
 
 /** A version 2 deployment as the uploader writes it: content once per hash, then a manifest of path → hash. */
-async function writeContentDeployment(store: ObjectStore, deploymentId: string, files: Record<string, string | Buffer>, projectId = PROJECT): Promise<Manifest> {
+async function writeContentDeployment(
+  store: ObjectStore,
+  deploymentId: string,
+  files: Record<string, string | Buffer>,
+  projectId = PROJECT,
+): Promise<Manifest> {
   const contents = await new ContentStore(store, projectId).load();
   const entries: Record<string, ManifestFile> = {};
   for (const [path, body] of Object.entries(files)) {
     const bytes = Buffer.from(body);
     const stored = await contents.save(bytes, path.endsWith('.html') || path.endsWith('.js'));
-    const entry: ManifestFile = { size: stored.size, hash: stored.hash, contentType: path.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream', cacheControl: 'public, max-age=0, must-revalidate' };
+    const entry: ManifestFile = {
+      size: stored.size,
+      hash: stored.hash,
+      contentType: path.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream',
+      cacheControl: 'public, max-age=0, must-revalidate',
+    };
     if (stored.variants.br) entry.encodings = { br: { path: `${stored.hash}.br`, size: stored.variants.br.size } };
     entries[path] = entry;
   }

@@ -20,7 +20,7 @@ export interface CliEnvironment {
 
 /** The only reader of the environment. */
 export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTty = process.stderr.isTTY === true): CliEnvironment {
-  const xdg = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
+  const xdg = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
   return {
     apiUrl: env.PLAT_API_URL || undefined,
     token: env.PLAT_TOKEN || undefined,

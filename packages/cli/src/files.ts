@@ -60,7 +60,12 @@ export async function hashFiles(files: readonly Omit<LocalFile, 'hash'>[], onPro
     while (next < files.length) {
       const i = next++;
       const file = files[i]!;
-      out[i] = { ...file, hash: createHash('sha256').update(await readFile(file.absolute)).digest('hex') };
+      out[i] = {
+        ...file,
+        hash: createHash('sha256')
+          .update(await readFile(file.absolute))
+          .digest('hex'),
+      };
       onProgress(++done);
     }
   };

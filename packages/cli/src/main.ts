@@ -12,7 +12,8 @@ import { LOGS_HELP, logs } from './commands/logs.ts';
 
 interface Command {
   help: string;
-  run: (ctx: CommandContext) => Promise<number | void>;
+  /** Resolves to the exit code, or to nothing for 0. */
+  run: (ctx: CommandContext) => Promise<unknown>;
   booleans?: string[];
   values?: string[];
 }
@@ -69,7 +70,8 @@ export async function main(argv: readonly string[], environment: CliEnvironment 
       out.result(command.help);
       return 0;
     }
-    return (await command.run(createContext(args, environment, out))) ?? 0;
+    const code = await command.run(createContext(args, environment, out));
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (err instanceof CliError) {
       out.error(err.message);

@@ -137,7 +137,10 @@ export const buildTaskSchema = z.object({
    * manifest names as stored already and sends only the others (no listing of the project's
    * content). Absent: the upload lists the project's content namespace once.
    */
-  reuseContentOf: z.string().regex(/^[a-z0-9]{8,64}$/).optional(),
+  reuseContentOf: z
+    .string()
+    .regex(/^[a-z0-9]{8,64}$/)
+    .optional(),
   /** Restore and save the dependency cache; false for a "redeploy without cache". */
   useBuildCache: z.boolean().default(true),
   /**

@@ -56,7 +56,11 @@ export class ContentStore {
    * small read instead of a page per 1,000 keys. A manifest of another project or of the old
    * layout names nothing here and is ignored (false).
    */
-  loadFromManifest(manifest: { version: number; projectId?: string | undefined; files: Record<string, { hash: string; size: number; encodings?: { br?: { size: number }; gzip?: { size: number } } | undefined }> }): boolean {
+  loadFromManifest(manifest: {
+    version: number;
+    projectId?: string | undefined;
+    files: Record<string, { hash: string; size: number; encodings?: { br?: { size: number }; gzip?: { size: number } } | undefined }>;
+  }): boolean {
     if (manifest.version !== 2 || manifest.projectId !== this.projectId) return false;
     for (const file of Object.values(manifest.files)) {
       if (!isSha256Hex(file.hash)) continue;

@@ -78,18 +78,23 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
     },
 
     async listSizes(prefix) {
-      const sizes = new Map<string, number>();
-      for (const key of await this.list(prefix)) {
-        const info = await stat(pathOf(key)).catch(() => null);
-        if (info) sizes.set(key, info.size);
-      }
-      return sizes;
+      return sizesOf(await this.list(prefix), pathOf);
     },
 
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
     },
   };
+}
+
+/** Each key's size; a key removed since it was listed is left out. */
+async function sizesOf(keys: readonly string[], pathOf: (key: string) => string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const key of keys) {
+    const info = await stat(pathOf(key)).catch(() => null);
+    if (info) sizes.set(key, info.size);
+  }
+  return sizes;
 }
 
 /** `link` fails when the target exists, atomically: the existing object stays as it was. */

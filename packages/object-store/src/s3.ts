@@ -81,7 +81,7 @@ class S3ObjectStore implements ObjectStore {
       ...(opts.contentType ? { ContentType: opts.contentType } : {}),
       ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
     };
-    if (opts.ifAbsent) return this.putIfAbsent(key, body, meta);
+    if (opts.ifAbsent) return this.putIfAbsent(body, meta);
     if (body instanceof Readable || Buffer.byteLength(body) >= this.multipartThreshold) {
       // Streams of unknown length and big bodies: parts are buffered and retried one by one.
       await new Upload({
@@ -104,7 +104,7 @@ class S3ObjectStore implements ObjectStore {
    * multipart upload is not conditional on every server). One request, no HEAD before it:
    * a build's first upload sends thousands of them.
    */
-  private async putIfAbsent(key: string, body: Buffer | string | Readable, meta: { Bucket: string; Key: string }): Promise<void> {
+  private async putIfAbsent(body: Buffer | string | Readable, meta: { Bucket: string; Key: string }): Promise<void> {
     const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : typeof body === 'string' ? Buffer.from(body) : body;
     try {
       await this.client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length, IfNoneMatch: '*' }));

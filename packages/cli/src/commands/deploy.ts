@@ -74,7 +74,13 @@ async function missingContents(api: ApiClient, projectId: string, files: readonl
 }
 
 /** Uploads each missing content once (by its first path), a few at a time; returns how many. */
-async function uploadMissing(api: ApiClient, projectId: string, files: readonly LocalFile[], missing: ReadonlySet<string>, ctx: CommandContext): Promise<number> {
+async function uploadMissing(
+  api: ApiClient,
+  projectId: string,
+  files: readonly LocalFile[],
+  missing: ReadonlySet<string>,
+  ctx: CommandContext,
+): Promise<number> {
   const byHash = new Map<string, LocalFile>();
   for (const file of files) if (missing.has(file.hash) && !byHash.has(file.hash)) byHash.set(file.hash, file);
   const queue = [...byHash.values()];
@@ -104,7 +110,8 @@ async function waitForEnd(api: ApiClient, deploymentId: string, ctx: CommandCont
       ctx.out.note(`Deployment ${deployment.id}: ${deployment.status}`);
     }
     if (['READY', 'ERROR', 'CANCELED'].includes(deployment.status)) return deployment;
-    if (Date.now() > deadline) throw new CliError(`deployment ${deploymentId} is still ${deployment.status} after 10 minutes; follow it with plat logs ${deploymentId} --follow`);
+    if (Date.now() > deadline)
+      throw new CliError(`deployment ${deploymentId} is still ${deployment.status} after 10 minutes; follow it with plat logs ${deploymentId} --follow`);
     await sleep(delay);
   }
 }

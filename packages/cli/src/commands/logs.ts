@@ -59,7 +59,8 @@ async function follow(api: ApiClient, deploymentId: string, ctx: CommandContext)
       };
       socket.on('connect', subscribe);
       socket.on('connect_error', (err) => {
-        if (/unauthenticated|invalid/i.test(err.message)) reject(new CliError(`the API refused the socket (${err.message}): run plat login, or set PLAT_TOKEN`));
+        if (/unauthenticated|invalid/i.test(err.message))
+          reject(new CliError(`the API refused the socket (${err.message}): run plat login, or set PLAT_TOKEN`));
       });
       socket.on('log', (line: LiveLogMessage) => {
         if (line.deploymentId !== deploymentId || line.seq <= lastSeq) return;
