@@ -22,6 +22,11 @@ export class UploadsRepo {
     return new ContentStore(this.store, projectId).save(body, compress, hash);
   }
 
+  /** Whether this content is stored (a listing of its own key and variants only: cheap). */
+  async has(projectId: string, hash: string, size: number): Promise<boolean> {
+    return (await this.store.listSizes(contentKey(projectId, hash))).get(contentKey(projectId, hash)) === size;
+  }
+
   read(projectId: string, hash: string): Promise<Buffer | null> {
     return this.store.getBuffer(contentKey(projectId, hash));
   }

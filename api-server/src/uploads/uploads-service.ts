@@ -70,6 +70,7 @@ export class UploadsService {
     if (body.length > this.deps.limits.maxFileBytes) throw tooLarge('the file', body.length, this.deps.limits.maxFileBytes);
     const actual = sha256Hex(body);
     if (actual !== hash) throw new ContentHashMismatch(hash, actual);
+    if (await this.deps.uploads.has(project.id, hash, body.length)) return { hash, size: body.length, stored: false };
     const compress = path !== undefined && body.length >= MIN_COMPRESS_BYTES && isCompressible(contentTypeFor(path));
     const stored = await this.deps.uploads.save(project.id, body, hash, compress);
     return { hash, size: body.length, stored: stored.written };
