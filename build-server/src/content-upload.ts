@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { manifestKey, manifestSchema, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
+import { contentManifestEntry, manifestKey, manifestSchema, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
 import { ContentStore, MIN_COMPRESS_BYTES, type ObjectStore } from '@platform/object-store';
-import { cachePolicyFor, contentTypeFor, isCompressible } from './content-types.ts';
+import { contentTypeFor, isCompressible } from './content-types.ts';
 import { ByteBudget, MAX_BYTES_IN_FLIGHT, withRetries, type OutputFile, type RetryPolicy, type UploadLimits, type UploadStats } from './upload.ts';
 
 /**
@@ -66,7 +66,7 @@ export async function uploadContentAddressed(
           if (stored.variants.br) stats.brotliVariants++;
           if (stored.variants.gzip) stats.gzipVariants++;
         } else stats.reusedContents!++;
-        entries[file.path] = manifestEntry(file.path, stored, contentType);
+        entries[file.path] = contentManifestEntry(file.path, stored);
       } finally {
         budget.release(file.size);
       }
@@ -124,18 +124,4 @@ function parseJsonOrNull(raw: Buffer): unknown {
   } catch {
     return null;
   }
-}
-
-/** A version 2 manifest entry: the content's hash and size, its type and cache policy by path, its variants. */
-export function manifestEntry(
-  path: string,
-  stored: { hash: string; size: number; variants: { br?: { size: number }; gzip?: { size: number } } },
-  contentType: string,
-): ManifestFile {
-  const entry: ManifestFile = { size: stored.size, hash: stored.hash, contentType, cacheControl: cachePolicyFor(path, contentType) };
-  const encodings: NonNullable<ManifestFile['encodings']> = {};
-  if (stored.variants.br) encodings.br = { path: `${stored.hash}.br`, size: stored.variants.br.size };
-  if (stored.variants.gzip) encodings.gzip = { path: `${stored.hash}.gz`, size: stored.variants.gzip.size };
-  if (encodings.br || encodings.gzip) entry.encodings = encodings;
-  return entry;
 }

@@ -42,7 +42,7 @@ async function writeContentDeployment(
       contentType: path.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream',
       cacheControl: 'public, max-age=0, must-revalidate',
     };
-    if (stored.variants.br) entry.encodings = { br: { path: `${stored.hash}.br`, size: stored.variants.br.size } };
+    if (stored.variants.br) entry.encodings = { br: { path: '.br', size: stored.variants.br.size } };
     entries[path] = entry;
   }
   const manifest: Manifest = { version: 2, deploymentId, projectId, createdAt: new Date().toISOString(), files: entries };

@@ -120,7 +120,8 @@ export class Site {
       for (const encoding of ['br', 'gzip'] as const) {
         const variant = file.encodings?.[encoding];
         if (!variant) continue;
-        if (isSafeManifestKey(variant.path)) entry[encoding] = { path: variant.path, size: variant.size };
+        // Version 2 derives every key from the hash; the path is only informative there.
+        if (this.projectId !== null || isSafeManifestKey(variant.path)) entry[encoding] = { path: variant.path, size: variant.size };
         else this.problems.push(`variant ${JSON.stringify(variant.path)} has an unsafe path and is not served`);
       }
       this.files.set(path, entry);

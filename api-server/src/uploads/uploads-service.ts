@@ -1,20 +1,19 @@
 import {
   BUILD_EVENTS_TOPIC,
-  cachePolicyFor,
   compileVercelConfig,
+  contentManifestEntry,
   contentTypeFor,
   isCompressible,
   VercelConfigError,
   type BuildEvent,
   type DirectDeploymentBody,
   type Manifest,
-  type ManifestFile,
   type RoutingConfig,
   type UploadCheckBody,
 } from '@platform/contracts';
 import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
-import { MIN_COMPRESS_BYTES, sha256Hex, type ContentStore } from '@platform/object-store';
+import { MIN_COMPRESS_BYTES, sha256Hex } from '@platform/object-store';
 import type { DeploymentLifecycle } from '../deployments/deployment-lifecycle.ts';
 import type { DeploymentRow, DeploymentsRepo } from '../deployments/deployments-repo.ts';
 import type { ProjectRow } from '../projects/projects-repo.ts';
@@ -94,7 +93,9 @@ export class UploadsService {
       deploymentId: row.id,
       projectId: project.id,
       createdAt: new Date().toISOString(),
-      files: Object.fromEntries(served.map((path) => [path, manifestEntry(path, body.files[path]!, contents)])),
+      files: Object.fromEntries(
+        served.map((path) => [path, contentManifestEntry(path, { ...body.files[path]!, variants: contents.variantsOf(body.files[path]!.hash) })]),
+      ),
       ...(routing ? { routing } : {}),
     };
     try {
@@ -159,16 +160,4 @@ export class UploadsService {
 
 function tooLarge(what: string, size: number, limit: number): UploadTooLarge {
   return new UploadTooLarge(`${what} is ${size} bytes, more than the limit of ${limit} bytes`);
-}
-
-/** A manifest entry from a stored content: type and cache policy by path, variants from the listing. */
-function manifestEntry(path: string, file: { hash: string; size: number }, contents: ContentStore): ManifestFile {
-  const contentType = contentTypeFor(path);
-  const entry: ManifestFile = { size: file.size, hash: file.hash, contentType, cacheControl: cachePolicyFor(path, contentType) };
-  const variants = contents.variantsOf(file.hash);
-  const encodings: NonNullable<ManifestFile['encodings']> = {};
-  if (variants.br) encodings.br = { path: `${file.hash}.br`, size: variants.br.size };
-  if (variants.gzip) encodings.gzip = { path: `${file.hash}.gz`, size: variants.gzip.size };
-  if (encodings.br || encodings.gzip) entry.encodings = encodings;
-  return entry;
 }

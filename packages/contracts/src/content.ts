@@ -1,3 +1,5 @@
+import { cachePolicyFor, contentTypeFor } from './content-types.ts';
+
 /**
  * Content-addressed file storage (manifest version 2).
  *
@@ -7,6 +9,9 @@
  * content/<projectId>/<sha256>.gz    its gzip variant (same)
  * deployments/<deploymentId>/_manifest.json   version 2: path → sha256 (plus size, type, variants)
  * ```
+ *
+ * In a version 2 manifest a variant's `path` is only the suffix of its key (`.br`, `.gz`):
+ * readers derive every key from the project id and the hash, never from a manifest string.
  *
  * Every content object is written once (`put(..., { ifAbsent: true })`): the first write of a
  * key wins and nothing replaces it later, and the proxy checks the bytes against the name (a
@@ -40,3 +45,24 @@ export const contentKey = (projectId: string, sha256: string, encoding: ContentE
 /** A lowercase hex sha256: the only names content objects have. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 export const isSha256Hex = (value: string): boolean => SHA256_HEX.test(value);
+
+/** The `encodings` of a version 2 manifest entry from the variants stored for a content. */
+export function contentEncodings(variants: {
+  br?: { size: number };
+  gzip?: { size: number };
+}): { br?: { path: string; size: number }; gzip?: { path: string; size: number } } | undefined {
+  const encodings: { br?: { path: string; size: number }; gzip?: { path: string; size: number } } = {};
+  if (variants.br) encodings.br = { path: VARIANT_SUFFIX.br, size: variants.br.size };
+  if (variants.gzip) encodings.gzip = { path: VARIANT_SUFFIX.gzip, size: variants.gzip.size };
+  return encodings.br || encodings.gzip ? encodings : undefined;
+}
+
+/** A version 2 manifest entry: type and cache policy by path (as `content-types.ts` decides), variants as stored. */
+export function contentManifestEntry(
+  path: string,
+  stored: { hash: string; size: number; variants: { br?: { size: number }; gzip?: { size: number } } },
+): { size: number; hash: string; contentType: string; cacheControl: string; encodings?: ReturnType<typeof contentEncodings> } {
+  const contentType = contentTypeFor(path);
+  const encodings = contentEncodings(stored.variants);
+  return { size: stored.size, hash: stored.hash, contentType, cacheControl: cachePolicyFor(path, contentType), ...(encodings ? { encodings } : {}) };
+}
