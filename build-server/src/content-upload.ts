@@ -115,7 +115,9 @@ async function knownContents(contents: ContentStore, store: ObjectStore, reuseCo
     const parsed = raw ? manifestSchema.safeParse(parseJsonOrNull(raw)) : null;
     if (parsed?.success && contents.loadFromManifest(parsed.data)) return contents;
   }
-  return contents.load();
+  // Credentials that may not list (or a failing listing) cost the speed-up, not the build:
+  // with nothing known, every content is written, and write-once keeps what was there.
+  return contents.load().catch(() => contents);
 }
 
 function parseJsonOrNull(raw: Buffer): unknown {
