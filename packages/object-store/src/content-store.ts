@@ -30,9 +30,10 @@ export const sha256Hex = (body: Buffer): string => createHash('sha256').update(b
 /**
  * One project's content-addressed files (`content/<projectId>/<sha256>`, layout in
  * `@platform/contracts` `content.ts`). `load()` lists the namespace once; `save()` then
- * writes only content that is not there yet, and compresses only that. Variants are written
- * before the file itself, so a stored file always has its variants: a writer that died
- * between the two left no file, and the next one writes both again.
+ * writes only content that is not there yet, and compresses only that. A file and its
+ * variants are written in parallel: a manifest names a variant only when its write (or a
+ * listing) showed it stored, so a writer that died between them costs compression, never a
+ * missing object.
  */
 export class ContentStore {
   private sizes = new Map<string, number>();
@@ -103,9 +104,9 @@ export class ContentStore {
   private async write(body: Buffer, compress: boolean, hash: string): Promise<StoredContent> {
     if (!isSha256Hex(hash)) throw new Error(`not a sha256: ${hash}`);
     const variants: ContentVariants = {};
+    const writes: Promise<void>[] = [this.put(contentKey(this.projectId, hash), body)];
     if (compress && body.length >= MIN_COMPRESS_BYTES) {
       const [br, gz] = await compressBoth(body);
-      const writes: Promise<void>[] = [];
       const add = (encoding: Exclude<ContentEncoding, 'identity'>, bytes: Buffer) => {
         if (bytes.length >= body.length) return;
         variants[encoding] = { size: bytes.length };
@@ -113,9 +114,8 @@ export class ContentStore {
       };
       add('br', br);
       add('gzip', gz);
-      await Promise.all(writes);
     }
-    await this.put(contentKey(this.projectId, hash), body);
+    await Promise.all(writes);
     const key = contentKey(this.projectId, hash);
     this.sizes.set(key, body.length);
     for (const encoding of ['br', 'gzip'] as const) {
