@@ -1,6 +1,7 @@
-import { InvalidInputError, TooLargeError } from '../domain-error.ts';
+import { ConflictError, InvalidInputError, TooLargeError } from '../domain-error.ts';
 
-export class ContentHashMismatch extends InvalidInputError {
+/** 409: the resource `/uploads/<hash>` is the content with that hash; other bytes conflict with it. */
+export class ContentHashMismatch extends ConflictError {
   constructor(claimed: string, actual: string) {
     super('content_hash_mismatch', `the uploaded bytes have sha256 ${actual}, not ${claimed}: nothing was stored`);
   }
@@ -12,7 +13,8 @@ export class InvalidContentHash extends InvalidInputError {
   }
 }
 
-export class MissingContents extends InvalidInputError {
+/** 409: valid, but the project's state lacks contents it names (upload them first). */
+export class MissingContents extends ConflictError {
   constructor(paths: readonly string[]) {
     const shown = paths.slice(0, 5).join(', ');
     super('missing_contents', `${paths.length} file(s) name content that was never uploaded: ${shown}${paths.length > 5 ? ', …' : ''}`, {

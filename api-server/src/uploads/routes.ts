@@ -37,7 +37,13 @@ export function uploadRoutes(deps: { uploads: UploadsService; urls: Urls }): Rou
   });
 
   // Any content type: the bytes are the file. The limit is the largest file a deployment may hold.
-  router.post('/projects/:projectId/uploads/:hash', express.raw({ type: () => true, limit: uploads.limits.maxFileBytes }), async (req, res) => {
+  // A declared length over the limit is refused before a byte is read, naming the limit.
+  const declaredSize: RequestHandler = (req, _res, next) => {
+    const length = Number(req.get('content-length') ?? 0);
+    next(length > uploads.limits.maxFileBytes ? uploads.tooLarge(length) : undefined);
+  };
+  const rawBody = express.raw({ type: () => true, limit: uploads.limits.maxFileBytes });
+  router.post('/projects/:projectId/uploads/:hash', declaredSize, rawBody, async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const path = typeof req.query.path === 'string' ? req.query.path : undefined;
     const stored = await uploads.upload(ownedProject(res), String(req.params.hash), body, path);

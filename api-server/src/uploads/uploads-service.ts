@@ -54,9 +54,14 @@ export class UploadsService {
     return this.deps.limits;
   }
 
+  /** The error for a file of `size` bytes over the file limit. */
+  tooLarge(size: number): UploadTooLarge {
+    return tooLarge('the file', size, this.deps.limits.maxFileBytes);
+  }
+
   /** The hashes (each once) of the listed contents the project's namespace does not hold. */
   async missing(project: ProjectRow, body: UploadCheckBody): Promise<string[]> {
-    this.checkSizes(body.files.map((f) => ({ path: f.hash, size: f.size })));
+    // Only a question: the limits apply to the uploads and the deployment that follow.
     const contents = await this.deps.uploads.contents(project.id);
     const missing = new Set<string>();
     for (const file of body.files) if (!contents.has(file.hash, file.size)) missing.add(file.hash);
@@ -79,10 +84,11 @@ export class UploadsService {
   async deploy(project: ProjectRow, body: DirectDeploymentBody): Promise<DeploymentRow> {
     const paths = Object.keys(body.files).sort();
     if (paths.length === 0) throw new EmptyDeployment();
-    this.checkSizes(paths.map((path) => ({ path, size: body.files[path]!.size })));
     const contents = await this.deps.uploads.contents(project.id);
     const absent = paths.filter((p) => !contents.has(body.files[p]!.hash, body.files[p]!.size));
     if (absent.length > 0) throw new MissingContents(absent);
+    // Every content was stored within the file limit; the deployment's own limits remain.
+    this.checkSizes(paths.map((path) => ({ path, size: body.files[path]!.size })));
     const routing = await this.routingFrom(project, body);
     const served = paths.filter((p) => p !== 'vercel.json');
     if (served.length === 0) throw new EmptyDeployment();

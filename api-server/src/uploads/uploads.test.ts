@@ -61,11 +61,11 @@ describe('direct uploads API', () => {
     expect(logs.json.lines.map((l: { message: string }) => l.message).join('\n')).toContain('Deployed 1 uploaded files');
   });
 
-  it('refuses bytes that are not the content their hash names, storing nothing (400)', async () => {
+  it('refuses bytes that are not the content their hash names, storing nothing (409)', async () => {
     const real = Buffer.from('<h1>the real bytes</h1>');
     const forged = Buffer.from('<h1>forged bytes!!</h1>');
     const res = await upload(platform.api, platform.token, projectId, sha(real), forged);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(409);
     expect(res.json.error?.code).toBe('content_hash_mismatch');
     expect(await platform.deps.store.getBuffer(contentKey(projectId, sha(real)))).toBeNull();
     expect((await upload(platform.api, platform.token, projectId, 'not-a-hash', real)).status).toBe(400);
@@ -74,7 +74,7 @@ describe('direct uploads API', () => {
   it('an upload under a hash another deployment serves cannot change what it serves', async () => {
     // The served page's hash again, with other bytes: refused; with the same bytes: a no-op.
     const forged = Buffer.alloc(page.length, 0x41);
-    expect((await upload(platform.api, platform.token, projectId, sha(page), forged)).status).toBe(400);
+    expect((await upload(platform.api, platform.token, projectId, sha(page), forged)).status).toBe(409);
     expect((await platform.deps.store.getBuffer(contentKey(projectId, sha(page))))!.equals(page)).toBe(true);
     const home = await viaProxy(platform.proxyPort, `${slug}.localhost`, '/', { 'accept-encoding': 'identity' });
     expect(home.body.equals(page)).toBe(true);
@@ -91,7 +91,7 @@ describe('direct uploads API', () => {
     // Their own project cannot name content they never uploaded (the namespaces are per project).
     const theirs = await createProject(platform.api, { name: 'Intruder', gitUrl: 'https://git.example.com/x.git' }, auth);
     const borrowed = await http(platform.api, 'POST', `/projects/${theirs.id}/deployments/upload`, { files: { 'index.html': files[0] } }, auth);
-    expect(borrowed.status).toBe(400);
+    expect(borrowed.status).toBe(409);
     expect(borrowed.json.error.code).toBe('missing_contents');
     expect((await http(platform.api, 'POST', `/projects/${theirs.id}/uploads/missing`, { files }, auth)).json.missing).toEqual([sha(page)]);
   });
@@ -101,13 +101,12 @@ describe('direct uploads API', () => {
     const post = (body: unknown) => http(platform.api, 'POST', `/projects/${projectId}/deployments/upload`, body);
     expect((await post({ files: { '../escape.html': entry } })).status).toBe(400);
     expect((await post({ files: { '_manifest.json': entry } })).status).toBe(400);
-    expect((await post({ files: {} })).json.error.code).toBe('empty_deployment');
+    expect((await post({ files: {} })).status).toBe(400);
     expect((await post({ files: { 'a.html': { hash: sha(Buffer.from('never uploaded')), size: 14 } } })).json.error.code).toBe('missing_contents');
     const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`f${i}.html`, entry]));
-    expect((await post({ files: tooMany })).status).toBe(413);
-    const big = await http(platform.api, 'POST', `/projects/${projectId}/uploads/missing`, { files: [{ hash: sha(page), size: 100_001 }] });
-    expect(big.status).toBe(413);
-    expect(big.json.error.message).toContain('more than the limit of 100000 bytes');
+    const refusedMany = await post({ files: tooMany });
+    expect(refusedMany.status).toBe(413);
+    expect(refusedMany.json.error.message).toContain('51 files, more than the limit of 50');
     expect((await upload(platform.api, platform.token, projectId, sha(Buffer.alloc(100_001)), Buffer.alloc(100_001))).status).toBe(413);
 
     const badConfig = Buffer.from('{"redirects": [{"source": "no-slash", "destination": "/"}]}');

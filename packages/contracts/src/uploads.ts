@@ -26,6 +26,9 @@ export const uploadCheckResultSchema = z.object({
   missing: z.array(z.string()),
 });
 
+/** The `{hash}` of `POST /projects/:id/uploads/:hash`. */
+export const contentHashParamSchema = sha256;
+
 export const uploadedContentSchema = z.object({
   hash: z.string(),
   size: z.number().int(),
@@ -35,7 +38,10 @@ export const uploadedContentSchema = z.object({
 
 export const directDeploymentBodySchema = z.object({
   /** Every file of the deployment by path; `vercel.json` among them is its routing config, as in a build. */
-  files: z.record(uploadPathSchema, z.object({ hash: sha256, size })),
+  files: z
+    .record(uploadPathSchema, z.object({ hash: sha256, size }))
+    .refine((files) => Object.keys(files).length > 0, 'must name at least one file')
+    .meta({ minProperties: 1 }),
   /** Default preview; production moves the production hostname when it is READY. */
   target: z.enum(['production', 'preview']).default('preview'),
 });

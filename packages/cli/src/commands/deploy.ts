@@ -91,7 +91,11 @@ async function uploadMissing(
     while (next < queue.length) {
       const file = queue[next++]!;
       const body = await readFile(file.absolute);
-      await api.request('POST', `/projects/${encodeURIComponent(projectId)}/uploads/${file.hash}`, { body, query: { path: file.path } });
+      await api
+        .request('POST', `/projects/${encodeURIComponent(projectId)}/uploads/${file.hash}`, { body, query: { path: file.path } })
+        .catch((err: unknown) => {
+          throw err instanceof CliError ? new CliError(`${file.path}: ${err.message}`) : err;
+        });
       ctx.out.progress('Uploading', ++done, queue.length);
     }
   };
