@@ -29,6 +29,11 @@ export interface UploadLimits {
   maxTotalBytes: number;
 }
 
+/** A deployment's files by path (the request's list, a repeated path taking its last entry). */
+interface DeploymentFiles {
+  files: Record<string, { hash: string; size: number }>;
+}
+
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 100 * 1024 ** 2, maxFiles: 20_000, maxTotalBytes: 1024 ** 3 };
 
 /**
@@ -81,7 +86,8 @@ export class UploadsService {
   }
 
   /** A deployment of exactly these files; every content must be stored already. */
-  async deploy(project: ProjectRow, body: DirectDeploymentBody): Promise<DeploymentRow> {
+  async deploy(project: ProjectRow, request: DirectDeploymentBody): Promise<DeploymentRow> {
+    const body = { target: request.target, files: Object.fromEntries(request.files.map((f) => [f.path, { hash: f.hash, size: f.size }])) };
     const paths = Object.keys(body.files).sort();
     if (paths.length === 0) throw new EmptyDeployment();
     const contents = await this.deps.uploads.contents(project.id);
@@ -117,7 +123,7 @@ export class UploadsService {
   }
 
   /** `vercel.json` among the files, compiled exactly as a build compiles it. */
-  private async routingFrom(project: ProjectRow, body: DirectDeploymentBody): Promise<RoutingConfig | null> {
+  private async routingFrom(project: ProjectRow, body: DeploymentFiles): Promise<RoutingConfig | null> {
     const file = body.files['vercel.json'];
     if (!file) return null;
     const bytes = await this.deps.uploads.read(project.id, file.hash);
@@ -137,7 +143,7 @@ export class UploadsService {
   }
 
   /** BUILDING, one log line, READY: the stream a build's consumer turns into routes and state. */
-  private async publishOutcome(row: DeploymentRow, files: number, body: DirectDeploymentBody): Promise<void> {
+  private async publishOutcome(row: DeploymentRow, files: number, body: DeploymentFiles): Promise<void> {
     const bytes = Object.values(body.files).reduce((sum, f) => sum + f.size, 0);
     const base = { deploymentId: row.id, projectId: row.project_id };
     const now = Date.now();

@@ -46,7 +46,10 @@ describe('direct uploads API', () => {
     expect((await http(platform.api, 'POST', `/projects/${projectId}/uploads/missing`, { files })).json.missing).toEqual([]);
 
     const created = await http(platform.api, 'POST', `/projects/${projectId}/deployments/upload`, {
-      files: { 'index.html': files[0], 'vercel.json': files[1] },
+      files: [
+        { path: 'index.html', ...files[0] },
+        { path: 'vercel.json', ...files[1] },
+      ],
       target: 'production',
     });
     expect(created.status).toBe(202);
@@ -86,11 +89,11 @@ describe('direct uploads API', () => {
     const files = [{ hash: sha(page), size: page.length }];
     expect((await http(platform.api, 'POST', `/projects/${projectId}/uploads/missing`, { files }, auth)).status).toBe(404);
     expect((await upload(platform.api, other.token, projectId, sha(page), page)).status).toBe(404);
-    const deployAttempt = await http(platform.api, 'POST', `/projects/${projectId}/deployments/upload`, { files: { 'index.html': files[0] } }, auth);
+    const deployAttempt = await http(platform.api, 'POST', `/projects/${projectId}/deployments/upload`, { files: [{ path: 'index.html', ...files[0] }] }, auth);
     expect(deployAttempt.status).toBe(404);
     // Their own project cannot name content they never uploaded (the namespaces are per project).
     const theirs = await createProject(platform.api, { name: 'Intruder', gitUrl: 'https://git.example.com/x.git' }, auth);
-    const borrowed = await http(platform.api, 'POST', `/projects/${theirs.id}/deployments/upload`, { files: { 'index.html': files[0] } }, auth);
+    const borrowed = await http(platform.api, 'POST', `/projects/${theirs.id}/deployments/upload`, { files: [{ path: 'index.html', ...files[0] }] }, auth);
     expect(borrowed.status).toBe(409);
     expect(borrowed.json.error.code).toBe('missing_contents');
     expect((await http(platform.api, 'POST', `/projects/${theirs.id}/uploads/missing`, { files }, auth)).json.missing).toEqual([sha(page)]);
@@ -99,11 +102,13 @@ describe('direct uploads API', () => {
   it('answers bad manifests with a 4xx naming the problem', async () => {
     const entry = { hash: sha(page), size: page.length };
     const post = (body: unknown) => http(platform.api, 'POST', `/projects/${projectId}/deployments/upload`, body);
-    expect((await post({ files: { '../escape.html': entry } })).status).toBe(400);
-    expect((await post({ files: { '_manifest.json': entry } })).status).toBe(400);
-    expect((await post({ files: {} })).status).toBe(400);
-    expect((await post({ files: { 'a.html': { hash: sha(Buffer.from('never uploaded')), size: 14 } } })).json.error.code).toBe('missing_contents');
-    const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`f${i}.html`, entry]));
+    for (const path of ['../escape.html', 'a/./b', 'a//b', '/abs', 'a\\b', '.', 'dir/']) {
+      expect((await post({ files: [{ path, ...entry }] })).status, path).toBe(400);
+    }
+    expect((await post({ files: [] })).status).toBe(400);
+    const never = { path: 'a.html', hash: sha(Buffer.from('never uploaded')), size: 14 };
+    expect((await post({ files: [never] })).json.error.code).toBe('missing_contents');
+    const tooMany = Array.from({ length: 51 }, (_, i) => ({ path: `f${i}.html`, ...entry }));
     const refusedMany = await post({ files: tooMany });
     expect(refusedMany.status).toBe(413);
     expect(refusedMany.json.error.message).toContain('51 files, more than the limit of 50');
@@ -111,7 +116,12 @@ describe('direct uploads API', () => {
 
     const badConfig = Buffer.from('{"redirects": [{"source": "no-slash", "destination": "/"}]}');
     await upload(platform.api, platform.token, projectId, sha(badConfig), badConfig, 'vercel.json');
-    const refused = await post({ files: { 'index.html': entry, 'vercel.json': { hash: sha(badConfig), size: badConfig.length } } });
+    const refused = await post({
+      files: [
+        { path: 'index.html', ...entry },
+        { path: 'vercel.json', hash: sha(badConfig), size: badConfig.length },
+      ],
+    });
     expect(refused.status).toBe(400);
     expect(refused.json.error).toMatchObject({ code: 'invalid_vercel_json', message: expect.stringContaining('redirects[0].source') });
   });

@@ -7,14 +7,18 @@ import { z } from 'zod';
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** A path in the deployment: `/`-separated, relative, no `.`/`..` segments, no backslash or NUL. */
+/** One path segment: not empty, not `.` or `..`, no `/`, backslash or NUL. */
+const SEGMENT = String.raw`(?:[^/\\.\x00][^/\\\x00]*|\.[^/\\.\x00][^/\\\x00]*|\.\.[^/\\\x00]+)`;
+
+/**
+ * A path in the deployment: `/`-separated relative segments, none `.` or `..`. One pattern
+ * (no lookarounds), so the OpenAPI document states exactly what the route accepts.
+ */
 export const uploadPathSchema = z
   .string()
   .min(1)
   .max(1024)
-  .regex(/^(?!\/)(?!.*\/\/)(?!.*\/$)[^\\\x00]+$/, 'must be a relative path with "/" separators')
-  .refine((p) => p.split('/').every((part) => part !== '.' && part !== '..'), 'must not contain "." or ".." segments')
-  .refine((p) => p !== '_manifest.json', '_manifest.json is reserved for the platform');
+  .regex(new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`), 'must be a relative path of "/"-separated names, none "." or ".."');
 
 export const uploadCheckBodySchema = z.object({
   files: z.array(z.object({ hash: sha256, size })).max(100_000),
@@ -37,11 +41,14 @@ export const uploadedContentSchema = z.object({
 });
 
 export const directDeploymentBodySchema = z.object({
-  /** Every file of the deployment by path; `vercel.json` among them is its routing config, as in a build. */
+  /**
+   * Every file of the deployment; a path given twice takes its last entry. `vercel.json`
+   * among them is the routing config, as in a build (and is not served).
+   */
   files: z
-    .record(uploadPathSchema, z.object({ hash: sha256, size }))
-    .refine((files) => Object.keys(files).length > 0, 'must name at least one file')
-    .meta({ minProperties: 1 }),
+    .array(z.object({ path: uploadPathSchema, hash: sha256, size }))
+    .min(1)
+    .max(100_000),
   /** Default preview; production moves the production hostname when it is READY. */
   target: z.enum(['production', 'preview']).default('preview'),
 });

@@ -49,7 +49,7 @@ export async function deploy(ctx: CommandContext): Promise<number> {
 
   const target = ctx.args.flags.get('prod') === true ? 'production' : 'preview';
   const created = await api.request<{ deployment: Deployment }>('POST', `/projects/${encodeURIComponent(projectId)}/deployments/upload`, {
-    json: { files: Object.fromEntries(files.map((f) => [f.path, { hash: f.hash, size: f.size }])), target },
+    json: { files: files.map((f) => ({ path: f.path, hash: f.hash, size: f.size })), target },
   });
   ctx.out.note(`Uploaded ${uploaded} of ${files.length} files (the rest were stored already); deployment ${created.deployment.id} created`);
   const final = ctx.args.flags.get('no-wait') === true ? created.deployment : await waitForEnd(api, created.deployment.id, ctx);
