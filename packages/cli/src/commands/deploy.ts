@@ -87,19 +87,23 @@ async function uploadMissing(
   let next = 0;
   let done = 0;
   if (queue.length > 0) ctx.out.progress('Uploading', 0, queue.length);
+  // The first failure stops every worker before it is reported: nothing prints after the error.
+  let failure: unknown;
   const worker = async () => {
-    while (next < queue.length) {
+    while (failure === undefined && next < queue.length) {
       const file = queue[next++]!;
-      const body = await readFile(file.absolute);
-      await api
-        .request('POST', `/projects/${encodeURIComponent(projectId)}/uploads/${file.hash}`, { body, query: { path: file.path } })
-        .catch((err: unknown) => {
-          throw err instanceof CliError ? new CliError(`${file.path}: ${err.message}`) : err;
-        });
+      try {
+        const body = await readFile(file.absolute);
+        await api.request('POST', `/projects/${encodeURIComponent(projectId)}/uploads/${file.hash}`, { body, query: { path: file.path } });
+      } catch (err) {
+        failure ??= err instanceof CliError ? new CliError(`${file.path}: ${err.message}`) : err;
+        return;
+      }
       ctx.out.progress('Uploading', ++done, queue.length);
     }
   };
   await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, worker));
+  if (failure !== undefined) throw failure;
   return queue.length;
 }
 
