@@ -15,8 +15,10 @@
  * the same region: tens of milliseconds per PUT), which is what concurrency hides; the second
  * round models it with a TCP relay that delays each direction by half of BENCH_RTT_MS.
  *
- * The S3 ObjectStore driver lives in packages/object-store on another branch; until it is
- * merged this file adapts @aws-sdk/client-s3 to the ObjectStore interface itself.
+ * Then the content-addressed uploader builds use now (same run, same endpoint): a project's
+ * first upload, a redeploy of the same files, and a redeploy with one file changed, each
+ * against the per-deployment upload with variants ("today's full upload"). The redeploys
+ * list the project's content once and send only what is new.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -24,8 +26,8 @@ import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -84,15 +86,21 @@ async function latencyRelay(target: URL, delayMs: number): Promise<{ url: string
 function s3ObjectStore(client: S3Client): ObjectStore {
   return {
     async put(key, body, options) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ...(options?.contentType ? { ContentType: options.contentType } : {}),
-          ...(options?.cacheControl ? { CacheControl: options.cacheControl } : {}),
-        }),
-      );
+      await client
+        .send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ...(options?.contentType ? { ContentType: options.contentType } : {}),
+            ...(options?.cacheControl ? { CacheControl: options.cacheControl } : {}),
+            ...(options?.ifAbsent ? { IfNoneMatch: '*' } : {}),
+          }),
+        )
+        .catch((err: { name?: string }) => {
+          // Write-once: an existing object is kept, as the platform's S3 driver does.
+          if (!(options?.ifAbsent && err.name === 'PreconditionFailed')) throw err;
+        });
     },
     async get(key) {
       try {
@@ -111,14 +119,17 @@ function s3ObjectStore(client: S3Client): ObjectStore {
       return Buffer.concat(chunks);
     },
     async list(prefix) {
-      const keys: string[] = [];
+      return [...(await this.listSizes(prefix)).keys()].sort();
+    },
+    async listSizes(prefix) {
+      const sizes = new Map<string, number>();
       let token: string | undefined;
       do {
         const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+        for (const o of page.Contents ?? []) if (o.Key) sizes.set(o.Key, o.Size ?? 0);
         token = page.NextContinuationToken;
       } while (token);
-      return keys.sort();
+      return sizes;
     },
     async delete(keys) {
       for (let i = 0; i < keys.length; i += 1000) {
@@ -159,6 +170,10 @@ interface Round {
   seqMs: number;
   plainMs: number;
   fullMs: number;
+  /** Content-addressed: a project's first upload, the same files again, then one file changed. */
+  firstMs: number;
+  unchangedMs: number;
+  oneChangedMs: number;
 }
 
 async function round(label: string, client: S3Client, dir: string, files: { path: string; size: number }[]): Promise<Round> {
@@ -201,7 +216,39 @@ async function round(label: string, client: S3Client, dir: string, files: { path
   if (stored.length !== full.stats.objects) throw new Error(`expected ${full.stats.objects} objects in the bucket, found ${stored.length}`);
   await store.delete([...(await store.list(`bench/${run}-seq/`)), ...(await store.list(`deployments/bench${run}plain/`)), ...stored]);
   console.log(`ratio: ${(seqMs / plainMs).toFixed(1)}x (with variants ${(seqMs / fullMs).toFixed(1)}x)`);
-  return { seqMs, plainMs, fullMs };
+  const redeploys = await contentRounds(store, run, dir, limits);
+  return { seqMs, plainMs, fullMs, ...redeploys };
+}
+
+/**
+ * The content-addressed uploader (what builds use now), in a project namespace of its own:
+ * the first upload (every content new, compressed), the same files again (nothing sent but
+ * the manifest), then one file changed (one content and its variants).
+ */
+async function contentRounds(store: ObjectStore, run: string, dir: string, limits: { maxFiles: number; maxTotalBytes: number; concurrency: number }) {
+  const projectId = `bench${run}`;
+  // As the scheduler hands builds their project's newest READY deployment: its manifest says what is stored.
+  const timed = async (label: string, deploymentId: string, reuseContentOf?: string) => {
+    const started = performance.now();
+    const { stats } = await uploadOutput({ store, deploymentId, projectId, dir, limits, ...(reuseContentOf ? { reuseContentOf } : {}) });
+    const ms = performance.now() - started;
+    console.log(
+      `${label} ${(ms / 1000).toFixed(3)} s (${stats.newContents} new contents, ${stats.reusedContents} already stored, ${stats.objects} objects written)`,
+    );
+    return { ms, stats };
+  };
+  const first = await timed('content-addressed, first upload:    ', `bench${run}ca1`);
+  const unchanged = await timed('content-addressed, redeploy as is:   ', `bench${run}ca2`, `bench${run}ca1`);
+  const changed = join(dir, 'page-0.html');
+  const original = readFileSync(changed);
+  writeFileSync(changed, `${original.toString()}<p>changed ${run}</p>`);
+  const oneChanged = await timed('content-addressed, 1 file changed:   ', `bench${run}ca3`, `bench${run}ca2`).finally(() => writeFileSync(changed, original));
+  if (unchanged.stats.newContents !== 0 || oneChanged.stats.newContents !== 1) {
+    throw new Error(`expected 0 and 1 new contents on the redeploys, got ${unchanged.stats.newContents} and ${oneChanged.stats.newContents}`);
+  }
+  const keys = [...(await store.list(`content/${projectId}/`)), ...['ca1', 'ca2', 'ca3'].map((d) => `deployments/bench${run}${d}/_manifest.json`)];
+  await store.delete(keys);
+  return { firstMs: first.ms, unchangedMs: unchanged.ms, oneChangedMs: oneChanged.ms };
 }
 
 async function main(): Promise<void> {
@@ -221,7 +268,13 @@ async function main(): Promise<void> {
     const loopback = await round('loopback (server CPU bound)', direct, dir, files);
     const remote = await round(`${rttMs} ms modeled round trip (object storage over the network)`, delayed, dir, files);
     const r = (x: Round) => `${(x.seqMs / x.plainMs).toFixed(1)}x (with br+gzip variants ${(x.seqMs / x.fullMs).toFixed(1)}x)`;
-    console.log(`bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback`);
+    // "Today" is the per-deployment uploader with variants (fullMs): what every build did before content addressing.
+    const c = (x: Round) =>
+      `redeploy with 1 changed ${(x.fullMs / x.oneChangedMs).toFixed(0)}x faster than the full upload (goal >= 50x), unchanged ${(x.fullMs / x.unchangedMs).toFixed(0)}x, first upload ${(x.fullMs / x.firstMs).toFixed(2)}x (goal >= 1)`;
+    console.log(`content-addressed at ${rttMs} ms RTT: ${c(remote)}; on loopback: ${c(loopback)}`);
+    console.log(
+      `bench:upload ${files.length} files, uploader vs sequential PutObject: ${r(remote)} at ${rttMs} ms RTT; ${r(loopback)} on loopback; ${c(remote)} at ${rttMs} ms RTT`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     direct.destroy();

@@ -5,6 +5,8 @@ import { createPostgresDb } from '@platform/db';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
 import { integrationEnv, sharedKafkaEnv, sharedKafkaSasl } from '@platform/testing/infra-env';
+import { integrationEnv } from '@platform/testing/infra-env';
+import { deployedFile } from '@platform/testing/build';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
@@ -94,9 +96,9 @@ describe('deploy path in distributed mode (PostgreSQL + Kafka + S3 + chDB, local
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
     });
     try {
-      const keys = await s3.list(`deployments/${done.id}/`);
-      expect(keys).toContain(`deployments/${done.id}/index.html`);
-      expect(keys).toContain(`deployments/${done.id}/_manifest.json`);
+      // Content-addressed: the manifest under the deployment, the bytes under the project's content.
+      expect(await s3.list(`deployments/${done.id}/`)).toEqual([`deployments/${done.id}/_manifest.json`]);
+      expect((await deployedFile(s3, done.id, 'index.html'))?.length).toBeGreaterThan(0);
       const route = JSON.parse((await s3.getBuffer(`routes/${name}.localhost.json`))!.toString('utf8'));
       expect(route).toMatchObject({ deploymentId: done.id });
     } finally {

@@ -10,6 +10,7 @@ import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
 import type { LiveLogsOptions } from './live-logs/index.ts';
 import type { NotifierOptions } from './notifications/notifier.ts';
+import type { UploadLimits } from './uploads/uploads-service.ts';
 import type { Urls } from './urls.ts';
 
 /** The drivers the api-server runs on; they belong to the caller, which closes them. */
@@ -44,4 +45,6 @@ export interface ApiOptions {
   /** Consumer group of this replica's live feed; unique per replica (default: random). */
   liveGroupId?: string;
   liveLogs?: LiveLogsOptions;
+  /** Limits of direct uploads (CLI deploys); defaults as a build's output. */
+  uploads?: UploadLimits;
 }

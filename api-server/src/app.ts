@@ -17,6 +17,7 @@ import { trustProxy } from './http/trust-proxy.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { requireOwnedProject } from './projects/access.ts';
 import { projectRoutes } from './projects/routes.ts';
+import { manifestBodyParser, uploadRoutes } from './uploads/routes.ts';
 import { deployHookReceiver, githubReceiver, webhookOwnerRoutes } from './webhooks/routes.ts';
 
 /** What needs no user: health, metrics, the dashboard's pages, the spec, the webhooks, sign-in. */
@@ -37,6 +38,8 @@ function mountPublic(app: Express, c: Composition, options: ApiOptions, isolatio
   });
   // Signed over the raw bytes: mounted before the JSON parser.
   app.use(githubReceiver({ webhooks: services.webhooks, limiter: services.webhookLimiter }));
+  // Deployment manifests from the CLI are larger: parsed first, for signed-in callers only.
+  app.use(manifestBodyParser(requireUser(services.auth)));
   // Room for the largest valid body: a 32,768-character env var value, each character an
   // escaped surrogate pair (12 bytes).
   app.use(express.json({ limit: '512kb' }));
@@ -60,6 +63,7 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
   app.use(projectRoutes({ projects: services.projects, urls: options.urls, localGitRoots: options.localGitRoots }));
   app.use(deploymentRoutes({ deployments: services.deployments, projects: services.projects, urls: options.urls }));
   app.use(envVarRoutes({ envVars: services.envVars }));
+  app.use(uploadRoutes({ uploads: services.uploads, urls: options.urls }));
   app.use(webhookOwnerRoutes({ webhooks: services.webhooks }));
   app.use(notificationRoutes({ notifications: services.notifications }));
   app.use(analyticsRoutes({ analytics: services.analytics }));

@@ -22,6 +22,8 @@ import { NotificationsRepo } from './notifications/notifications-repo.ts';
 import { NotificationsService } from './notifications/notifications-service.ts';
 import { ProjectsRepo } from './projects/projects-repo.ts';
 import { ProjectsService } from './projects/projects-service.ts';
+import { UploadsRepo } from './uploads/uploads-repo.ts';
+import { DEFAULT_UPLOAD_LIMITS, UploadsService } from './uploads/uploads-service.ts';
 import { WebhooksRepo } from './webhooks/webhooks-repo.ts';
 import { WebhooksService } from './webhooks/webhooks-service.ts';
 
@@ -54,6 +56,7 @@ export interface Services {
   notifications: NotificationsService;
   webhooks: WebhooksService;
   analytics: AnalyticsService;
+  uploads: UploadsService;
   routes: RoutePublisher;
   /** Login: per account email and client address, and a looser cap per address. */
   loginLimiters: { account: RateLimiter; address: RateLimiter };
@@ -149,6 +152,14 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
     notifications: new NotificationsService({ notifications: repos.notifications, box, allowPrivateUrls: access.allowPrivateWebhookUrls }),
     webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger }),
     analytics: new AnalyticsService({ requestLogs: repos.requestLogs }),
+    uploads: new UploadsService({
+      uploads: new UploadsRepo(deps.store),
+      deployments: repos.deployments,
+      lifecycle: workers.lifecycle,
+      bus: deps.bus,
+      limits: options.uploads ?? DEFAULT_UPLOAD_LIMITS,
+      logger: logger.child({ component: 'uploads' }),
+    }),
     routes,
     loginLimiters: {
       account: new RateLimiter({ max: access.loginRateLimitPerMinute, windowMs: minute }),

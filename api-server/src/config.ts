@@ -130,6 +130,24 @@ const apiEnvShape = {
       .min(1_000)
       .default(15 * 60_000),
   ),
+  // Direct uploads (CLI deploys): largest single file, in bytes. Default 100 MiB.
+  UPLOAD_MAX_FILE_BYTES: optional(
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 ** 2),
+  ),
+  // Direct uploads: most files in one deployment. Default 20,000 (as a build's output).
+  UPLOAD_MAX_FILES: optional(z.coerce.number().int().positive().default(20_000)),
+  // Direct uploads: most bytes in one deployment. Default 1 GiB (as a build's output).
+  UPLOAD_MAX_TOTAL_BYTES: optional(
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 ** 3),
+  ),
   // Days build logs are kept in ClickHouse. Default 30.
   LOG_RETENTION_DAYS: optional(z.coerce.number().int().min(1).default(30)),
   // Accept local folders as git URLs, under LOCAL_GIT_ROOTS only. Default false (every account could name a folder of this machine's).

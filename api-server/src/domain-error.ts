@@ -2,7 +2,7 @@
  * What kind of failure a use-case reports. Services and repositories throw these (never an
  * HTTP type); the edge's error middleware alone decides which status each kind becomes.
  */
-export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict';
+export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large';
 
 /** A failure the caller can act on, with a stable `code` clients may branch on. */
 export abstract class DomainError extends Error {
@@ -43,4 +43,9 @@ export class NotFoundError extends DomainError {
 /** The request is valid but the current state forbids it (a taken name, a finished build). */
 export class ConflictError extends DomainError {
   readonly kind = 'conflict';
+}
+
+/** Input over a platform limit (an upload bigger than a file or a deployment may be). */
+export class TooLargeError extends DomainError {
+  readonly kind = 'too_large';
 }

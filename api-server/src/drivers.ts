@@ -286,5 +286,6 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
     },
     reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
     ...(config.BUILD_EVENTS_SIGNING_SECRET ? { buildEventsSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
+    uploads: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES, maxTotalBytes: config.UPLOAD_MAX_TOTAL_BYTES },
   };
 }

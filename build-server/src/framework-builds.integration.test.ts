@@ -4,7 +4,7 @@ import { routeKey, type RouteRecord } from '@platform/contracts';
 import { createInProcessEventBus } from '@platform/event-bus';
 import { createLogger } from '@platform/logger';
 import { createProxyServer } from '@platform/s3-reverse-proxy';
-import { buildRepo, type FixtureBuild } from '@platform/testing/build';
+import { buildRepo, deployedFile, type FixtureBuild } from '@platform/testing/build';
 import { removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 
 // Real builds: npm, pnpm and yarn install from the npm registry, so these need network
@@ -99,7 +99,7 @@ describe('pnpm monorepo fixture, built for real', () => {
     };
     const bundle = Object.keys(manifest.files).find((p) => p.startsWith('assets/') && p.endsWith('.js'))!;
     // The workspace package was linked and bundled.
-    expect((await first.store.getBuffer(`deployments/${first.task.deploymentId}/${bundle}`))!.toString()).toContain('monorepo ui');
+    expect((await deployedFile(first.store, first.task.deploymentId, bundle))!.toString()).toContain('monorepo ui');
 
     const second = await buildRepo(repo, { storageDir, task });
     expect(second.result, second.text).toBe('READY');
@@ -120,7 +120,7 @@ describe('yarn 1 fixture, built for real', () => {
     expect(first.text).toMatch(/yarn 1\.\d+\.\d+ from the npm package yarn \(newest 1\)/);
     expect(first.text).toContain('Running install command: yarn install --frozen-lockfile --non-interactive');
     expect(first.text).toContain('built with is-number');
-    expect((await first.store.getBuffer(`deployments/${first.task.deploymentId}/index.html`))!.toString()).toContain('is-number works');
+    expect((await deployedFile(first.store, first.task.deploymentId, 'index.html'))!.toString()).toContain('is-number works');
 
     const second = await buildRepo(repo, { storageDir, task: { projectId: 'yarn-proj' } });
     expect(second.result, second.text).toBe('READY');

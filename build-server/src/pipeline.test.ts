@@ -1,7 +1,7 @@
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
+import { contentKey, manifestKey, manifestSchema, type StatusEvent } from '@platform/contracts';
 import { buildRepo, type FixtureBuild } from '@platform/testing/build';
 import { git, removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 import { IMMUTABLE } from './content-types.ts';
@@ -53,7 +53,8 @@ describe('runBuild on fixture repositories', () => {
     });
     expect(manifest.files['css/site.css']).toMatchObject({
       contentType: 'text/css; charset=utf-8',
-      encodings: { br: { path: 'css/site.css.br' }, gzip: { path: 'css/site.css.gz' } },
+      // Content-addressed: the variants sit beside the content, named by its hash.
+      encodings: { br: { path: '.br' }, gzip: { path: '.gz' } },
     });
   });
 
@@ -72,7 +73,9 @@ describe('runBuild on fixture repositories', () => {
 
     const manifest = await manifestOf(build);
     expect(manifest.files['assets/app-3f9a1c2b.js']).toMatchObject({ cacheControl: IMMUTABLE });
-    expect(JSON.parse((await build.store.getBuffer(`deployments/${build.task.deploymentId}/data.json`))!.toString())).toEqual({
+    expect(manifest).toMatchObject({ version: 2, projectId: build.task.projectId });
+    const data = contentKey(build.task.projectId, manifest.files['data.json']!.hash);
+    expect(JSON.parse((await build.store.getBuffer(data))!.toString())).toEqual({
       built: true,
       label: 'from-env',
     });

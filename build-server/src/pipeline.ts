@@ -317,6 +317,8 @@ async function upload(
   const { manifest, stats } = await uploadOutput({
     store: deps.store,
     deploymentId: task.deploymentId,
+    projectId: task.projectId,
+    ...(task.reuseContentOf ? { reuseContentOf: task.reuseContentOf } : {}),
     dir: output.dir,
     limits: deps.limits,
     ...(routing ? { routing: routing.config } : {}),
@@ -328,6 +330,7 @@ async function upload(
   if (Object.keys(manifest.files).length === 0) throw new BuildFailure(`output directory "${output.name}" is empty`);
   events.system(
     `Uploaded ${stats.files} files (${formatBytes(stats.bytes)}) from "${output.name}" with ${stats.brotliVariants} brotli and ${stats.gzipVariants} gzip variants in ${seconds(Date.now() - uploadStarted)}` +
+      (stats.reusedContents ? `; ${stats.reusedContents} unchanged files were already stored` : '') +
       (stats.retries > 0 ? ` (${stats.retries} retried requests)` : ''),
   );
 }

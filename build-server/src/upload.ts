@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { deploymentPrefix, manifestKey, type Manifest, type ManifestFile, type RoutingConfig } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
+import { uploadContentAddressed } from './content-upload.ts';
 import { cachePolicyFor, contentTypeFor, isCompressible } from './content-types.ts';
 
 const brotli = promisify(brotliCompress);
@@ -30,7 +31,7 @@ export const MIN_COMPRESS_BYTES = 1024;
 /** Above this, brotli's slowest setting costs seconds per file; quality 9 is nearly as small and much faster. */
 const BROTLI_MAX_QUALITY_BYTES = 1024 * 1024;
 /** Bytes of file content held in memory at once across all parallel uploads. */
-const MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+export const MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
 export class OutputTooLargeError extends Error {}
 
@@ -43,6 +44,9 @@ export interface OutputFile {
 export interface UploadStats {
   files: number;
   bytes: number;
+  /** Content-addressed uploads: contents written now, and those already stored (nothing sent). */
+  newContents?: number;
+  reusedContents?: number;
   /** Objects written, variants and the manifest included. */
   objects: number;
   brotliVariants: number;
@@ -93,10 +97,23 @@ export async function uploadOutput(options: {
   /** Off for benchmarks of the transfer alone. */
   compress?: boolean;
   onSkip?: (path: string, why: string) => void;
+  /**
+   * Content-addressed (manifest version 2): the files go to `content/<projectId>/<sha256>`,
+   * and only content not stored yet is sent and compressed. Absent: version 1, every file
+   * under the deployment's own prefix (the layout before content addressing).
+   */
+  projectId?: string;
+  /** Content-addressed: an earlier READY deployment of the project whose manifest says which contents are stored. */
+  reuseContentOf?: string;
+  /** Told after each file, for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }): Promise<{ manifest: Manifest; stats: UploadStats }> {
   const { deploymentId, limits } = options;
   const files = await publishedFiles(options.dir, options.exclude ?? [], options.onSkip);
   const totalBytes = checkLimits(files, limits);
+  if (options.projectId !== undefined) {
+    return uploadContentAddressed({ ...options, projectId: options.projectId, retry: options.retry ?? DEFAULT_RETRY }, files, totalBytes);
+  }
   const writer = new DeploymentWriter({
     store: options.store,
     deploymentId,
@@ -261,7 +278,7 @@ class DeploymentWriter {
 }
 
 /** Waits until `size` more bytes fit; a file larger than the whole budget goes alone. */
-class ByteBudget {
+export class ByteBudget {
   private used = 0;
   private waiting: (() => void)[] = [];
   constructor(private readonly max: number) {}

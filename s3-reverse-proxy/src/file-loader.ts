@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '@platform/object-store';
+import { ContentIntegrityError, holdsContent, streamHoldsContent, verifyingStream } from './content-verify.ts';
 import type { FileCache } from './file-cache.ts';
 import type { Representation } from './site.ts';
 import { withTimeout } from './storage-timeout.ts';
@@ -28,6 +29,8 @@ export class SizeMismatchError extends Error {
 export class FileLoader {
   /** Concurrent misses of one file share one storage read. */
   private readonly loading = new Map<string, Promise<Buffer>>();
+  /** Large content-addressed objects already read whole and found to hold their hash's content: ranges of them need no check. */
+  private readonly verified = new Set<string>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -43,6 +46,9 @@ export class FileLoader {
         .then((buffer) => {
           if (buffer === null) throw new MissingObjectError(rep.objectKey);
           if (buffer.length !== rep.size) throw new SizeMismatchError(rep.objectKey, rep.size, buffer.length);
+          return rep.verify ? holdsContent(buffer, rep.verify).then((ok) => (ok ? buffer : Promise.reject(new ContentIntegrityError(rep.objectKey)))) : buffer;
+        })
+        .then((buffer) => {
           this.cache.set(rep.objectKey, buffer);
           return buffer;
         })
@@ -54,6 +60,7 @@ export class FileLoader {
 
   /** A file too big for the cache, streamed; with `range`, only those bytes. */
   async open(rep: Representation, range?: { start: number; end: number }): Promise<Readable> {
+    if (rep.verify && range !== undefined && !this.verified.has(rep.objectKey)) await this.verifyWhole(rep);
     const object = await withTimeout(this.store.get(rep.objectKey, range ? { range } : undefined), this.timeoutMs, 'a file');
     if (object === null) throw new MissingObjectError(rep.objectKey);
     // A whole file is checked against the manifest before its headers go out; a range is
@@ -62,6 +69,22 @@ export class FileLoader {
       object.body.destroy();
       throw new SizeMismatchError(rep.objectKey, rep.size, object.size);
     }
+    if (rep.verify && range === undefined && !this.verified.has(rep.objectKey)) {
+      return object.body.pipe(verifyingStream(rep.objectKey, rep.verify, () => this.markVerified(rep.objectKey)));
+    }
     return object.body;
+  }
+
+  /** Reads a large content object whole once, to check it before any range of it is served. */
+  private async verifyWhole(rep: Representation): Promise<void> {
+    const whole = await withTimeout(this.store.get(rep.objectKey), this.timeoutMs, 'a file');
+    if (whole === null) throw new MissingObjectError(rep.objectKey);
+    if (!(await streamHoldsContent(whole.body, rep.objectKey, rep.verify!))) throw new ContentIntegrityError(rep.objectKey);
+    this.markVerified(rep.objectKey);
+  }
+
+  private markVerified(key: string): void {
+    if (this.verified.size >= 10_000) this.verified.clear();
+    this.verified.add(key);
   }
 }

@@ -2,6 +2,7 @@ import type { CacheStatus } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { Exchange } from './exchange.ts';
 import type { FileCache } from './file-cache.ts';
+import { ContentIntegrityError } from './content-verify.ts';
 import { MissingObjectError, type FileLoader } from './file-loader.ts';
 import { encodingPreference, etagMatches, parseRange } from './http-semantics.ts';
 import { PAGES, storageFailurePage } from './pages.ts';
@@ -105,6 +106,11 @@ export class FileResponder {
     const deploymentId = ex.route?.deploymentId;
     if (err instanceof MissingObjectError) {
       this.logger.error({ deploymentId, key: rep.objectKey }, 'a file in the manifest is missing from storage');
+      return ex.sendPage(PAGES.badGateway);
+    }
+    if (err instanceof ContentIntegrityError) {
+      // Write-once content makes this a store that was written around the platform: loud, never served.
+      this.logger.error({ deploymentId, key: rep.objectKey }, 'stored bytes do not match their content hash; not served');
       return ex.sendPage(PAGES.badGateway);
     }
     this.logger.error({ err, deploymentId, key: rep.objectKey }, 'reading a file from storage failed');

@@ -93,6 +93,12 @@ export class RequestHandler {
   }
 
   private serve(ex: Exchange, site: Site): void {
+    // A content-addressed manifest reads its project's namespace only: a manifest naming
+    // another project (written around the platform) gets nothing of that project's.
+    if (site.projectId !== null && site.projectId !== ex.route!.projectId) {
+      this.logger.error({ host: ex.host, deploymentId: site.deploymentId }, 'a manifest names another project than its route; not served');
+      return ex.sendPage(PAGES.badGateway);
+    }
     const resolved = site.resolve(ex.rawPath, ex.route!.spa, { host: ex.host, query: ex.query, headers: ex.req.headers });
     switch (resolved.kind) {
       case 'file':

@@ -1,5 +1,5 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { deploymentPrefix, type Manifest, type RoutingConfig } from '@platform/contracts';
+import { contentKey, deploymentPrefix, isSha256Hex, type Manifest, type RoutingConfig } from '@platform/contracts';
 import { compilePattern, encodePathValue, matchPattern, substitute, type CompiledPattern, type PatternMatch } from './pattern.ts';
 import { isSafeDecodedPath, isSafeManifestKey, normalizeRequestPath } from './request-path.ts';
 import {
@@ -19,7 +19,13 @@ export type Encoding = 'identity' | 'br' | 'gzip';
  * variant), with every response header computed once: hot requests only pick an array.
  */
 export interface Representation {
+  /** Also the file cache's key: content-addressed keys are shared by every deployment of a project. */
   objectKey: string;
+  /**
+   * Content-addressed files: the sha256 the bytes (a variant: once decompressed) must have
+   * before they are cached or sent. Version 1 files have none (their keys are the deployment's own).
+   */
+  verify?: { sha256: string; encoding: Encoding };
   size: number;
   encoding: Encoding;
   /** Strong ETag, distinct per encoding. */
@@ -104,6 +110,8 @@ const MEMO_MAX_PATH = 256;
  */
 export class Site {
   readonly deploymentId: string;
+  /** Version 2 (content-addressed) manifests: the project whose content namespace holds the files; null for version 1. */
+  readonly projectId: string | null;
   private readonly files = new Map<string, SiteFile>();
   private readonly routing: RoutingConfig;
   private readonly redirects: Redirect[] = [];
@@ -120,16 +128,25 @@ export class Site {
 
   constructor(manifest: Manifest) {
     this.deploymentId = manifest.deploymentId;
+    this.projectId = manifest.version === 2 ? (manifest.projectId ?? '') : null;
+    if (this.projectId !== null && !SAFE_PROJECT_ID.test(this.projectId)) {
+      this.problems.push(`project id ${JSON.stringify(this.projectId)} is not a safe key segment; no file is served`);
+    }
     for (const [path, file] of Object.entries(manifest.files)) {
       if (!isSafeManifestKey(path)) {
         this.problems.push(`file ${JSON.stringify(path)} has an unsafe path and is not served`);
+        continue;
+      }
+      if (this.projectId !== null && (!isSha256Hex(file.hash) || !SAFE_PROJECT_ID.test(this.projectId))) {
+        this.problems.push(`file ${JSON.stringify(path)} has no valid content hash and is not served`);
         continue;
       }
       const entry: SiteFile = { path, size: file.size, hash: file.hash, contentType: file.contentType, cacheControl: file.cacheControl };
       for (const encoding of ['br', 'gzip'] as const) {
         const variant = file.encodings?.[encoding];
         if (!variant) continue;
-        if (isSafeManifestKey(variant.path)) entry[encoding] = { path: variant.path, size: variant.size };
+        // Version 2 derives every key from the hash; the path is only informative there.
+        if (this.projectId !== null || isSafeManifestKey(variant.path)) entry[encoding] = { path: variant.path, size: variant.size };
         else this.problems.push(`variant ${JSON.stringify(variant.path)} has an unsafe path and is not served`);
       }
       this.files.set(path, entry);
@@ -324,6 +341,8 @@ export class Site {
 
   private buildFileResponse(file: SiteFile, status: 200 | 404, ruleHeaders: Map<string, [string, string]>): FileResponse {
     const prefix = deploymentPrefix(this.deploymentId);
+    const projectId = this.projectId;
+    const keyOf = (encoding: Encoding, path: string): string => (projectId === null ? prefix + path : contentKey(projectId, file.hash, encoding));
     const vary = file.br || file.gzip ? 'Accept-Encoding' : null;
     const represent = (encoding: Encoding, path: string, size: number): Representation => {
       const etag = encoding === 'identity' ? `"${file.hash}"` : `"${file.hash}-${encoding}"`;
@@ -348,7 +367,8 @@ export class Site {
         if (pair) notModified.set(name, pair);
       }
       return {
-        objectKey: prefix + path,
+        objectKey: keyOf(encoding, path),
+        ...(projectId === null ? {} : { verify: { sha256: file.hash, encoding } }),
         size,
         encoding,
         etag,
@@ -369,6 +389,9 @@ export class Site {
     };
   }
 }
+
+/** Project ids as the api-server makes them; anything else could climb out of `content/`. */
+const SAFE_PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Headers the proxy owns: a project's header rule cannot change how the body is framed. */
 const FRAMING_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'etag', 'x-cache']);

@@ -48,6 +48,29 @@ export class DeploymentsRepo {
     return rows[0]!;
   }
 
+  /**
+   * A deployment made from uploaded files (no build): BUILDING from the start and never
+   * launched, so neither the scheduler nor the reconciler acts on it; its status events
+   * (published by the uploads feature) end it like any build's.
+   */
+  async createDirect(input: { projectId: string; target: 'production' | 'preview' }): Promise<DeploymentRow> {
+    const rows = await this.db.query<DeploymentRow>(
+      `INSERT INTO deployments (id, project_id, status, target, ref, commit_sha, use_build_cache, started_at)
+       VALUES ($1, $2, 'BUILDING', $3, NULL, NULL, false, now()) RETURNING *`,
+      [randomId(20), input.projectId, input.target],
+    );
+    return rows[0]!;
+  }
+
+  /** The id of the project's newest READY deployment (its manifest names content already stored); null when none. */
+  async newestReady(projectId: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM deployments WHERE project_id = $1 AND status = 'READY' ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`,
+      [projectId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   async get(id: string): Promise<DeploymentRow | null> {
     const rows = await this.db.query<DeploymentRow>('SELECT * FROM deployments WHERE id = $1', [id]);
     return rows[0] ?? null;

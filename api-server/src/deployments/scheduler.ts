@@ -146,7 +146,8 @@ export class Scheduler {
     try {
       if (!project) throw new RunnerStartError('its project was deleted', false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
-      const task = await this.withUploadCredentials(this.buildTask(project, deployment, buildEnv));
+      const previous = await this.deps.deployments.newestReady(project.id);
+      const task = await this.withUploadCredentials({ ...this.buildTask(project, deployment, buildEnv), ...(previous ? { reuseContentOf: previous } : {}) });
       ({ taskId } = await this.deps.runner.start(task));
     } catch (err) {
       await this.launchFailed(deployment, err);

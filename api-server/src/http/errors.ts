@@ -25,6 +25,7 @@ export const DOMAIN_ERROR_STATUS: Record<DomainErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  too_large: 413,
 };
 
 /** A domain error as the HttpError the edge answers with; anything else is returned as it is. */

@@ -13,6 +13,8 @@ interface Operation {
   body?: z.ZodType;
   /** The schema the route parses its query with. */
   query?: z.ZodObject;
+  /** Path parameters with a format of their own (default: any string). */
+  params?: Record<string, z.ZodType>;
   /** Success status → response body schema (null: no body). */
   responses: Record<number, z.ZodType | null>;
   /** Error statuses beyond the ones every operation of its kind has (see `errorStatuses`). */
@@ -156,6 +158,34 @@ const DEPLOYMENT_OPERATIONS: Operation[] = [
   },
 ];
 
+/** Direct uploads: the CLI's `deploy` (a folder, no build). */
+const UPLOAD_OPERATIONS: Operation[] = [
+  {
+    method: 'post',
+    path: '/projects/{projectId}/uploads/missing',
+    summary: 'Which of these contents (sha256 and size) the project has not stored: upload those',
+    body: c.uploadCheckBodySchema,
+    responses: { 200: c.uploadCheckResultSchema },
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/uploads/{hash}',
+    params: { hash: c.contentHashParamSchema },
+    summary:
+      'Store one content: the raw request body (any content type), refused unless its sha256 is {hash}; ?path=<file path> makes brotli/gzip variants of text types. 201 stored, 200 already there',
+    responses: { 201: c.uploadedContentSchema, 200: c.uploadedContentSchema },
+    errors: [409, 413],
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/deployments/upload',
+    summary: 'Deploy uploaded files (path → sha256, vercel.json honoured as in a build); READY once its events are applied',
+    body: c.directDeploymentBodySchema,
+    responses: { 202: deploymentOut },
+    errors: [409, 413],
+  },
+];
+
 /** Build-time environment variables. */
 const ENV_VAR_OPERATIONS: Operation[] = [
   {
@@ -261,6 +291,7 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   ...AUTH_OPERATIONS,
   ...projectOperations(projectBodies),
   ...DEPLOYMENT_OPERATIONS,
+  ...UPLOAD_OPERATIONS,
   ...ENV_VAR_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
@@ -320,7 +351,7 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
       name: m[1],
       in: 'path',
       required: true,
-      schema: { type: 'string' },
+      schema: op.params?.[m[1]!] ? schema(op.params[m[1]!]!, 'input') : { type: 'string' },
     }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

@@ -152,6 +152,15 @@ export const buildTaskSchema = z.object({
   outputDirectory: z.string().optional(),
   /** The user's build env vars, injected into install and build commands only. */
   buildEnv: z.record(z.string(), z.string()).default({}),
+  /**
+   * The project's newest READY deployment: the upload takes the contents its (version 2)
+   * manifest names as stored already and sends only the others (no listing of the project's
+   * content). Absent: the upload lists the project's content namespace once.
+   */
+  reuseContentOf: z
+    .string()
+    .regex(/^[a-z0-9]{8,64}$/)
+    .optional(),
   /** Restore and save the dependency cache; false for a "redeploy without cache". */
   useBuildCache: z.boolean().default(true),
   /**

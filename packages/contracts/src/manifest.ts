@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 /** A precompressed copy of a file, stored beside it. */
 export const manifestVariantSchema = z.object({
-  /** Object key below the deployment prefix, e.g. `assets/app.js.br`. */
+  /**
+   * Version 1: object key below the deployment prefix, e.g. `assets/app.js.br`. Version 2:
+   * informative only (`<sha256>.br`); the key is `contentKey(projectId, hash, encoding)`.
+   */
   path: z.string(),
   size: z.number().int().nonnegative(),
 });
@@ -78,10 +81,16 @@ export const routingConfigSchema = z.object({
 });
 export type RoutingConfig = z.output<typeof routingConfigSchema>;
 
-/** `deployments/<id>/_manifest.json`, written last by the build-server. */
+/**
+ * `deployments/<id>/_manifest.json`, written last by the build-server (or the uploads API).
+ * Version 1: each file under `deployments/<id>/<path>`. Version 2: content-addressed, each
+ * file at `content/<projectId>/<hash>` (see `content.ts` for the layout and its guarantees).
+ */
 export const manifestSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   deploymentId: z.string(),
+  /** Version 2: the project whose content namespace holds the files. */
+  projectId: z.string().optional(),
   createdAt: z.string(),
   /** Keyed by the path below the deployment prefix, without a leading slash. Variants are not listed here. */
   files: z.record(z.string(), manifestFileSchema),

@@ -10,3 +10,4 @@ export {
   type UploadScope,
   type StsUploadCredentialsOptions,
 } from './upload-credentials.ts';
+export { ContentStore, MIN_COMPRESS_BYTES, sha256Hex, type ContentVariants, type StoredContent } from './content-store.ts';

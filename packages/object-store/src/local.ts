@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,17 +19,17 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
   };
 
   return {
-    async put(key, body) {
+    async put(key, body, options) {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });
       const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         if (body instanceof Readable) await pipeline(body, createWriteStream(tmp));
         else await writeFile(tmp, body);
-        await rename(tmp, target);
-      } catch (err) {
+        if (options?.ifAbsent) await linkUnlessPresent(tmp, target);
+        else await rename(tmp, target);
+      } finally {
         await rm(tmp, { force: true });
-        throw err;
       }
     },
 
@@ -77,10 +77,33 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
       return keys.sort();
     },
 
+    async listSizes(prefix) {
+      return sizesOf(await this.list(prefix), pathOf);
+    },
+
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
     },
   };
+}
+
+/** Each key's size; a key removed since it was listed is left out. */
+async function sizesOf(keys: readonly string[], pathOf: (key: string) => string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const key of keys) {
+    const info = await stat(pathOf(key)).catch(() => null);
+    if (info) sizes.set(key, info.size);
+  }
+  return sizes;
+}
+
+/** `link` fails when the target exists, atomically: the existing object stays as it was. */
+async function linkUnlessPresent(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {

@@ -91,6 +91,24 @@ export function describeObjectStoreContract(driver: string, open: () => Promise<
       expect(JSON.parse((await store.getBuffer(key))!.toString())).toEqual({ deploymentId: 'new' });
     });
 
+    it('keeps the first write of a write-once key: a later put with ifAbsent changes nothing', async () => {
+      const key = `${prefix()}content/abc`;
+      await store.put(key, 'the original bytes', { ifAbsent: true });
+      await store.put(key, 'hostile replacement', { ifAbsent: true });
+      await store.put(key, Readable.from([Buffer.from('streamed replacement')]), { ifAbsent: true });
+      expect((await store.getBuffer(key))?.toString()).toBe('the original bytes');
+      expect(await store.list(key)).toEqual([key]);
+    });
+
+    it('lists the keys under a prefix with their sizes', async () => {
+      const p = prefix();
+      await store.put(`${p}a`, Buffer.alloc(3));
+      await store.put(`${p}b/c`, Buffer.alloc(0));
+      await store.put(`${p}b/d`, 'héllo');
+      expect(Object.fromEntries(await store.listSizes(p))).toEqual({ [`${p}a`]: 3, [`${p}b/c`]: 0, [`${p}b/d`]: 6 });
+      expect((await store.listSizes(`${p}zz`)).size).toBe(0);
+    });
+
     it('streams a byte range, reporting the size of the whole object', async () => {
       const key = `${prefix()}video.bin`;
       const bytes = randomBytes(1_000);

@@ -3,6 +3,11 @@ import type { Readable } from 'node:stream';
 export interface PutOptions {
   contentType?: string;
   cacheControl?: string;
+  /**
+   * Write-once: store the body only when no object has this key, and keep an existing one
+   * untouched (content-addressed files: the first write wins, a later one cannot replace it).
+   */
+  ifAbsent?: boolean;
 }
 
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
@@ -30,6 +35,8 @@ export interface ObjectStore {
   getBuffer(key: string): Promise<Buffer | null>;
   /** Every key under the prefix, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
+  /** Every key under the prefix with its size in bytes (one listing, no read of any object). */
+  listSizes(prefix: string): Promise<Map<string, number>>;
   delete(keys: readonly string[]): Promise<void>;
   close?(): Promise<void>;
 }

@@ -81,6 +81,7 @@ class S3ObjectStore implements ObjectStore {
       ...(opts.contentType ? { ContentType: opts.contentType } : {}),
       ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
     };
+    if (opts.ifAbsent) return this.putIfAbsent(body, meta);
     if (body instanceof Readable || Buffer.byteLength(body) >= this.multipartThreshold) {
       // Streams of unknown length and big bodies: parts are buffered and retried one by one.
       await new Upload({
@@ -94,6 +95,22 @@ class S3ObjectStore implements ObjectStore {
     }
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     await this.client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length }));
+  }
+
+  /**
+   * A conditional PUT (`If-None-Match: *`, S3 since 2024, moto, MinIO): refused with 412 when
+   * the key exists, so an existing object is never replaced and two writers racing for one key
+   * cannot both land. Write-once objects are content files, sent whole in one request (a
+   * multipart upload is not conditional on every server). One request, no HEAD before it:
+   * a build's first upload sends thousands of them.
+   */
+  private async putIfAbsent(body: Buffer | string | Readable, meta: { Bucket: string; Key: string }): Promise<void> {
+    const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : typeof body === 'string' ? Buffer.from(body) : body;
+    try {
+      await this.client.send(new PutObjectCommand({ ...meta, Body: bytes, ContentLength: bytes.length, IfNoneMatch: '*' }));
+    } catch (err) {
+      if (statusOf(err) !== 412 && (err as { name?: string }).name !== 'PreconditionFailed') throw err;
+    }
   }
 
   async get(key: string, opts?: { range?: ByteRange }): Promise<StoredObject | null> {
@@ -121,17 +138,21 @@ class S3ObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    // S3 orders by UTF-8 bytes; sort the same way as every other driver.
+    return [...(await this.listSizes(prefix)).keys()].sort();
+  }
+
+  async listSizes(prefix: string): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1_000, ...(token ? { ContinuationToken: token } : {}) }),
       );
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) sizes.set(object.Key, object.Size ?? 0);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    // S3 orders by UTF-8 bytes; sort the same way as every other driver.
-    return keys.sort();
+    return sizes;
   }
 
   async delete(keys: readonly string[]): Promise<void> {

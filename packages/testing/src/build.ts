@@ -1,5 +1,16 @@
 /** The build pipeline run in process on a fixture repository, its events captured instead of sent. */
-import { buildTaskSchema, type BuildEvent, type BuildTask, type LogEvent, type ParsedBuildTask, type StatusEvent } from '@platform/contracts';
+import {
+  buildTaskSchema,
+  contentKey,
+  deploymentPrefix,
+  manifestKey,
+  manifestSchema,
+  type BuildEvent,
+  type BuildTask,
+  type LogEvent,
+  type ParsedBuildTask,
+  type StatusEvent,
+} from '@platform/contracts';
 import { BuildEventEmitter, runBuild, type BuildDeps } from '@platform/build-server';
 import type { EventBus } from '@platform/event-bus';
 import { createLocalObjectStore, type ObjectStore } from '@platform/object-store';
@@ -90,4 +101,14 @@ export async function buildRepo(
   await emitter.flush();
   const logs = bus.events.filter((e): e is LogEvent => e.type === 'log');
   return { result, task, store, events: bus.events, logs, text: logs.map((l) => l.message).join('\n'), final: bus.events.at(-1) as StatusEvent };
+}
+
+/** A deployed file's bytes, read as the proxy finds them: through the manifest, in either layout. */
+export async function deployedFile(store: ObjectStore, deploymentId: string, path: string): Promise<Buffer | null> {
+  const raw = await store.getBuffer(manifestKey(deploymentId));
+  if (!raw) return null;
+  const manifest = manifestSchema.parse(JSON.parse(raw.toString('utf8')));
+  const file = manifest.files[path];
+  if (!file) return null;
+  return store.getBuffer(manifest.version === 2 ? contentKey(manifest.projectId!, file.hash) : `${deploymentPrefix(deploymentId)}${path}`);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HOST_ENV } from './infra-env.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 /** Sites the whole platform deploys (test/fixtures). */
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
