@@ -5,7 +5,6 @@ import { createPostgresDb } from '@platform/db';
 import { createKafkaEventBus, type EventBus } from '@platform/event-bus';
 import { createS3ObjectStore, type ObjectStore } from '@platform/object-store';
 import { integrationEnv, sharedKafkaEnv, sharedKafkaSasl } from '@platform/testing/infra-env';
-import { integrationEnv } from '@platform/testing/infra-env';
 import { deployedFile } from '@platform/testing/build';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http, signUpDefaultUser, waitForDeployment } from '@platform/testing/http';

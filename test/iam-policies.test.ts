@@ -49,8 +49,12 @@ describe('IAM policies', () => {
     const writes = upload.filter((s) => list(s.Action).includes('s3:PutObject')).flatMap((s) => list(s.Resource));
     expect(writes.sort()).toEqual([
       'arn:aws:s3:::${Bucket}/build-cache/${aws:PrincipalTag/project-id}/*',
+      'arn:aws:s3:::${Bucket}/content/${aws:PrincipalTag/project-id}/*',
       'arn:aws:s3:::${Bucket}/deployments/${aws:PrincipalTag/deployment-id}/*',
     ]);
+    // Content is write-once: a put is allowed only with If-None-Match (an existing object is never replaced).
+    const content = upload.find((s) => list(s.Resource).some((r) => r.includes('/content/')) && list(s.Action).includes('s3:PutObject'))!;
+    expect(content.Condition).toEqual({ Null: { 's3:if-none-match': 'false' } });
     const trust = policy('build-upload-role-trust.json')[0]!;
     expect(trust.Condition!['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['deployment-id', 'project-id'] });
     for (const file of ['build-upload-role-policy.json', 'build-task-role-policy.json']) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRepo } from '@platform/testing/build';
+import { buildRepo, deployedFile } from '@platform/testing/build';
 import { removeTempDirs, repoFromFixture, tempDir } from '@platform/testing/fixtures';
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '@platform/testing/npm-registry';
 import { TEST_SANDBOX } from '@platform/testing/sandbox';
@@ -37,7 +37,7 @@ describe('a build pinned to another Node.js major', () => {
     expect(build.text).toContain('build sees v22.99.0-fake');
     // The terminal status carries the version, for the deployment page.
     expect(build.final).toMatchObject({ status: 'READY', nodeVersion: '22.99.0' });
-    expect((await build.store.getBuffer(`deployments/${build.task.deploymentId}/index.html`))!.toString()).toBe('v22.99.0-fake\n');
+    expect((await deployedFile(build.store, build.task.deploymentId, 'index.html'))!.toString()).toBe('v22.99.0-fake\n');
     // The toolchain folder is not part of the output, and the build cache is keyed on Node 22.
     expect(build.text).toMatch(/Build cache: miss \(build-cache\/proj1\/deps-npm-node22-/);
   });

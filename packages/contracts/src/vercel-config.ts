@@ -114,7 +114,6 @@ export interface ProjectConfig {
 
 export class VercelConfigError extends Error {}
 
-
 export function compileVercelConfig(json: unknown): ProjectConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new VercelConfigError('vercel.json must be a JSON object');
   const parsed = vercelJsonSchema.safeParse(json);

@@ -111,6 +111,7 @@ describe('the upload role policy (infra/iam/build-upload-role-policy.json)', () 
     expect(allows('s3:PutObject', 'deployments/dplaaaaaaaa/index.html')).toBe(true);
     expect(allows('s3:PutObject', 'deployments/dplaaaaaaaa/_manifest.json')).toBe(true);
     expect(allows('s3:GetObject', 'build-cache/prj_a/npm.tar.zst')).toBe(true);
+    expect(allows('s3:PutObject', `content/prj_a/${'a'.repeat(64)}`)).toBe(true);
   });
 
   it("refuses another deployment's files, another project's cache, routes, reads of output and deletes", () => {
@@ -120,6 +121,8 @@ describe('the upload role policy (infra/iam/build-upload-role-policy.json)', () 
     expect(allows('s3:PutObject', 'build-cache/prj_b/npm.tar.zst')).toBe(false);
     expect(allows('s3:GetObject', 'build-cache/prj_b/npm.tar.zst')).toBe(false);
     expect(allows('s3:PutObject', 'routes/victim.example.com.json')).toBe(false);
+    expect(allows('s3:PutObject', `content/prj_b/${'a'.repeat(64)}`)).toBe(false);
+    expect(allows('s3:GetObject', `content/prj_b/${'a'.repeat(64)}`)).toBe(false);
     expect(allows('s3:GetObject', 'deployments/dplbbbbbbbb/index.html')).toBe(false);
     expect(allows('s3:DeleteObject', 'deployments/dplaaaaaaaa/index.html')).toBe(false);
   });
@@ -128,6 +131,7 @@ describe('the upload role policy (infra/iam/build-upload-role-policy.json)', () 
     for (const s of policy.Statement) {
       if (s.Resource.includes('/deployments/')) expect(s.Resource).toContain(`/deployments/${variable('aws:PrincipalTag/deployment-id')}/`);
       if (s.Resource.includes('/build-cache/')) expect(s.Resource).toContain(`/build-cache/${variable('aws:PrincipalTag/project-id')}/`);
+      if (s.Resource.includes('/content/')) expect(s.Resource).toContain(`/content/${variable('aws:PrincipalTag/project-id')}/`);
     }
   });
 });
