@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { assertValidKey, type ObjectStore } from './object-store.ts';
+import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.ts';
 
 /**
  * The embedded driver: one file per key under `rootDir`. Writes go to a temporary file in
@@ -16,6 +16,17 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
   const pathOf = (key: string): string => {
     assertValidKey(key);
     return join(root, ...key.split('/'));
+  };
+
+  /** The prefix may end in the middle of a name (`deployments/ab`), so its folder is walked. */
+  const listUnder = async (prefix: string): Promise<string[]> => {
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const keys: string[] = [];
+    await walk(dir ? pathOf(dir) : root, async (file) => {
+      const key = relative(root, file).split(sep).join('/');
+      if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
+    });
+    return keys;
   };
 
   return {
@@ -66,15 +77,21 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
     },
 
     async list(prefix) {
-      // The prefix may end in the middle of a name (`deployments/ab`), so walk its folder.
-      const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      const base = dir ? pathOf(dir) : root;
-      const keys: string[] = [];
-      await walk(base, async (file) => {
-        const key = relative(root, file).split(sep).join('/');
-        if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
-      });
-      return keys.sort();
+      return (await listUnder(prefix)).sort();
+    },
+
+    async listDetailed(prefix) {
+      const infos: ObjectInfo[] = [];
+      for (const key of (await listUnder(prefix)).sort()) {
+        try {
+          const s = await stat(join(root, ...key.split('/')));
+          infos.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+        } catch (err) {
+          // Deleted between the walk and the stat: it is not there any more.
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return infos;
     },
 
     async delete(keys) {

@@ -11,6 +11,13 @@ export interface ByteRange {
   end: number;
 }
 
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** When the object was last written (ms since the epoch). */
+  modifiedMs: number;
+}
+
 export interface StoredObject {
   body: Readable;
   /** Size of the whole object, whatever range was asked for. */
@@ -30,6 +37,8 @@ export interface ObjectStore {
   getBuffer(key: string): Promise<Buffer | null>;
   /** Every key under the prefix, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
+  /** Like `list`, with each object's size and when it was last written (storage usage, cache eviction). */
+  listDetailed(prefix: string): Promise<ObjectInfo[]>;
   delete(keys: readonly string[]): Promise<void>;
   close?(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertValidKey, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
+import { assertValidKey, type ByteRange, type ObjectInfo, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -121,17 +121,23 @@ class S3ObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listDetailed(prefix)).map((o) => o.key);
+  }
+
+  async listDetailed(prefix: string): Promise<ObjectInfo[]> {
+    const infos: ObjectInfo[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1_000, ...(token ? { ContinuationToken: token } : {}) }),
       );
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) infos.push({ key: object.Key, size: object.Size ?? 0, modifiedMs: object.LastModified?.getTime() ?? 0 });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     // S3 orders by UTF-8 bytes; sort the same way as every other driver.
-    return keys.sort();
+    return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(keys: readonly string[]): Promise<void> {
