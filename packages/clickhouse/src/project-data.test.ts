@@ -19,9 +19,29 @@ describe('project data in ClickHouse (chDB)', () => {
     const logs = createLogStore(client);
     const requests = createRequestLogStore(client);
     const data = createProjectDataStore(client);
-    const line = (deploymentId: string, projectId: string, seq: number) => ({ type: 'log' as const, deploymentId, projectId, seq, ts: Date.now(), stream: 'stdout' as const, message: 'x'.repeat(100) });
+    const line = (deploymentId: string, projectId: string, seq: number) => ({
+      type: 'log' as const,
+      deploymentId,
+      projectId,
+      seq,
+      ts: Date.now(),
+      stream: 'stdout' as const,
+      message: 'x'.repeat(100),
+    });
     await logs.insert([line('d1', 'p1', 1), line('d1', 'p1', 2), line('d2', 'p1', 1), line('d3', 'p2', 1)]);
-    const request = (id: string, projectId: string) => ({ id, ts: Date.now(), projectId, deploymentId: 'd', host: 'h', method: 'GET', path: '/', status: 200, bytes: 1, durationMs: 1, cache: 'HIT' as const });
+    const request = (id: string, projectId: string) => ({
+      id,
+      ts: Date.now(),
+      projectId,
+      deploymentId: 'd',
+      host: 'h',
+      method: 'GET',
+      path: '/',
+      status: 200,
+      bytes: 1,
+      durationMs: 1,
+      cache: 'HIT' as const,
+    });
     await requests.insert([request('r1', 'p1'), request('r2', 'p2')]);
 
     expect(await data.logBytes('p1')).toBe(3 * 132);
@@ -34,7 +54,17 @@ describe('project data in ClickHouse (chDB)', () => {
     expect(await data.logBytes('p1')).toBe(0);
     expect(await logs.read('d3')).toHaveLength(1);
     const count = async (projectId: string) =>
-      Number((await (await client.query({ query: 'SELECT count() AS n FROM request_logs WHERE project_id = {p:String}', query_params: { p: projectId }, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+      Number(
+        (
+          await (
+            await client.query({
+              query: 'SELECT count() AS n FROM request_logs WHERE project_id = {p:String}',
+              query_params: { p: projectId },
+              format: 'JSONEachRow',
+            })
+          ).json<{ n: string }>()
+        )[0]!.n,
+      );
     expect(await count('p1')).toBe(0);
     expect(await count('p2')).toBe(1);
   });

@@ -55,3 +55,12 @@ export const storageUsageSchema = z.object({
   measuredAt: z.string(),
 });
 export type StorageUsage = z.infer<typeof storageUsageSchema>;
+
+/** `build-cache/<project>/`: every dependency cache of one project (its id made key-safe). */
+export const buildCachePrefix = (projectId: string): string => `build-cache/${projectId.replace(/[^A-Za-z0-9_-]/g, '_')}/`;
+
+/**
+ * `<cache key>.used`, rewritten by a build on every cache hit (a hit does not rewrite the
+ * cache itself): the platform evicts a project's caches least recently used first.
+ */
+export const BUILD_CACHE_USE_SUFFIX = '.used';

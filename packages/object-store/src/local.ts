@@ -80,24 +80,26 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
       return (await listUnder(prefix)).sort();
     },
 
-    async listDetailed(prefix) {
-      const infos: ObjectInfo[] = [];
-      for (const key of (await listUnder(prefix)).sort()) {
-        try {
-          const s = await stat(join(root, ...key.split('/')));
-          infos.push({ key, size: s.size, modifiedMs: s.mtimeMs });
-        } catch (err) {
-          // Deleted between the walk and the stat: it is not there any more.
-          if (!isNotFound(err)) throw err;
-        }
-      }
-      return infos;
-    },
+    listDetailed: async (prefix) => statAll(root, (await listUnder(prefix)).sort()),
 
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
     },
   };
+}
+
+/** Size and write time of each key (one deleted meanwhile is left out: it is not there any more). */
+async function statAll(root: string, keys: readonly string[]): Promise<ObjectInfo[]> {
+  const infos: ObjectInfo[] = [];
+  for (const key of keys) {
+    try {
+      const s = await stat(join(root, ...key.split('/')));
+      infos.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return infos;
 }
 
 async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {

@@ -181,7 +181,11 @@ export function describeObjectStoreContract(driver: string, open: () => Promise<
     it('removes one deployment’s files and nothing of its neighbours', async () => {
       const p = prefix().slice(0, -1);
       const [mine, neighbour] = [`dpl_${p}a`, `dpl_${p}ab`];
-      await Promise.all([store.put(`deployments/${mine}/index.html`, 'x'), store.put(`deployments/${mine}/_manifest.json`, '{}'), store.put(`deployments/${neighbour}/index.html`, 'y')]);
+      await Promise.all([
+        store.put(`deployments/${mine}/index.html`, 'x'),
+        store.put(`deployments/${mine}/_manifest.json`, '{}'),
+        store.put(`deployments/${neighbour}/index.html`, 'y'),
+      ]);
       expect(await removeDeploymentFiles(store, mine)).toBe(2);
       expect(await store.list(`deployments/${mine}/`)).toEqual([]);
       expect(await store.list(`deployments/${neighbour}/`)).toEqual([`deployments/${neighbour}/index.html`]);
