@@ -17,6 +17,8 @@ export interface ApiServer {
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking work, drains the consumer, closes sockets. The drivers belong to the caller. */
   close(): Promise<void>;
+  /** One data-lifecycle pass now (deletions, retention, cache eviction, measuring); resolves when it ended. */
+  runDataLifecyclePass(): Promise<void>;
 }
 
 /** The build-log path (sockets, live feed, history, logs routes): wired here, owned by live-logs/. */
@@ -113,5 +115,6 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
     close: () => runSteps(steps, logger),
+    runDataLifecyclePass: () => dataLifecycle.runPass(),
   };
 }

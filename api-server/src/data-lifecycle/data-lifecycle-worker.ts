@@ -15,6 +15,8 @@ import type { StorageMeter } from './storage-usage.ts';
 export interface DataLifecycleWorkerOptions extends DataLifecycleSettings {
   /** Time between two passes. Default 5 minutes. */
   intervalMs?: number;
+  /** A build cache written less recently than this may be evicted. Default 10 minutes. */
+  cacheFreshMs?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export class DataLifecycleWorker {
     try {
       const settings = effectiveRetention(project, this.options.defaults);
       const deleted = await this.applyRetention(project, settings);
-      const { evicted } = await evictBuildCaches(this.deps.store, project.id, settings.buildCacheCapBytes, Date.now());
+      const { evicted } = await evictBuildCaches(this.deps.store, project.id, settings.buildCacheCapBytes, Date.now(), this.options.cacheFreshMs);
       if (deleted > 0 || evicted.length > 0) log.info({ deployments: deleted, caches: evicted.length }, 'retention applied');
       await this.deps.meter.measure(project);
     } catch (err) {

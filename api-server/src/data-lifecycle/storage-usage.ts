@@ -39,8 +39,12 @@ export class StorageQuota {
     if (quota === null) return null;
     const row = await this.deps.meter.measure(project);
     if (!row || totalBytes(row) <= quota) return null;
-    return `storage quota exceeded: the project holds ${mib(totalBytes(row))} (deployments ${mib(Number(row.deployments_bytes))}, build caches ${mib(Number(row.build_cache_bytes))}, logs ${mib(Number(row.log_bytes))}), more than its ${mib(quota)} quota (STORAGE_QUOTA); delete deployments or lower its retention, then deploy again`;
+    return `storage quota exceeded: the project holds ${size(totalBytes(row))} (deployments ${size(Number(row.deployments_bytes))}, build caches ${size(Number(row.build_cache_bytes))}, logs ${size(Number(row.log_bytes))}), more than its ${size(quota)} quota (STORAGE_QUOTA); delete deployments or lower its retention, then deploy again`;
   }
 }
 
-const mib = (n: number): string => `${(n / 1024 ** 2).toFixed(1)} MiB`;
+function size(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
