@@ -88,31 +88,31 @@ export async function projectSettingsPage({ id }) {
     return;
   }
   const projectUrl = href(`/projects/${encodeURIComponent(project.id)}`);
+  // The project as last saved: a rename changes what the delete confirmation asks for.
+  const state = { project };
   showPage(
     `${project.name} · Settings`,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Settings' }), h('p', { class: 'muted' }, h('a', { href: projectUrl, text: project.name })))),
-    ...settingsCards(project, retention),
+    ...settingsCards(state, retention),
     usageCard(project),
-    deleteCard(project),
+    deleteCard(state),
   );
 }
 
 /**
  * The cards of editable settings, in page order; another feature's card goes here.
- * @param {import('../server-types').Project} project @param {import('../server-types').Retention} retention
+ * @param {{ project: import('../server-types').Project }} state @param {import('../server-types').Retention} retention
  */
-function settingsCards(project, retention) {
+function settingsCards(state, retention) {
+  const id = state.project.id;
   const saveProject = async (/** @type {Record<string, unknown>} */ body) => {
-    project = (await patch(paths.project(project.id), body)).project;
-    return project;
+    state.project = (await patch(paths.project(id), body)).project;
+    return state.project;
   };
-  const saveRetention = async (/** @type {Record<string, unknown>} */ body) => {
-    retention = (await patch(paths.retention(project.id), body)).retention;
-    return retention;
-  };
+  const saveRetention = async (/** @type {Record<string, unknown>} */ body) => (await patch(paths.retention(id), body)).retention;
   return [
-    settingsCard('General', GENERAL, project, saveProject),
-    settingsCard('Build', BUILD, project, saveProject),
+    settingsCard('General', GENERAL, state.project, saveProject),
+    settingsCard('Build', BUILD, state.project, saveProject),
     settingsCard('Retention', RETENTION, retention, saveRetention, 'Deployments an alias or domain serves are always kept.'),
   ];
 }
@@ -196,13 +196,13 @@ function usageCard(project) {
   return h('section', { class: 'card', attrs: { 'aria-label': 'Storage' } }, h('h2', { text: 'Storage' }), body);
 }
 
-/** Deleting asks for the project's name first: the button stays disabled until it matches. @param {import('../server-types').Project} project */
-function deleteCard(project) {
+/** Deleting asks for the project's name first: the button stays disabled until it matches. @param {{ project: import('../server-types').Project }} state */
+function deleteCard(state) {
   const message = messageSlot();
   const confirm = h('input', { type: 'text', autocomplete: 'off' });
   const button = h('button', { type: 'submit', class: 'danger', text: 'Delete project', disabled: true });
   confirm.addEventListener('input', () => {
-    button.disabled = confirm.value !== project.name;
+    button.disabled = confirm.value !== state.project.name;
   });
   return h(
     'section',
@@ -216,14 +216,14 @@ function deleteCard(project) {
       {
         onSubmit: (e) => {
           e.preventDefault();
-          if (confirm.value !== project.name) return;
+          if (confirm.value !== state.project.name) return;
           void busy(button, message, async () => {
-            await del(paths.project(project.id));
+            await del(paths.project(state.project.id));
             navigate('/');
           });
         },
       },
-      field(`Type the project's name (${project.name}) to confirm`, confirm),
+      field("Type the project's name to confirm", confirm),
       message.element,
       button,
     ),
