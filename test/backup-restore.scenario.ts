@@ -31,7 +31,11 @@ const logger = createLogger({ level: 'warn' });
 function recordingRunner(): Runner & { tasks: BuildTaskRequest[] } {
   const tasks: BuildTaskRequest[] = [];
   const idle = idleRunner();
-  return { ...idle, tasks, start: async (task) => (tasks.push(task), idle.start(task)) };
+  const start: Runner['start'] = async (task) => {
+    tasks.push(task);
+    return idle.start(task);
+  };
+  return { ...idle, tasks, start };
 }
 
 /** The platform on `dataDir` (and `env`'s database), in this process, with a proxy; chDB is the test's one client. */

@@ -142,7 +142,7 @@ function settingsCard(title, fields, current, save, intro) {
             /** @type {Record<string, unknown>} */
             const body = {};
             for (const { f, input } of inputs) {
-              const value = valueOf(f, input);
+              const value = submittedValue(f, input);
               if (value !== f.read(current)) body[f.key] = value;
             }
             if (Object.keys(body).length === 0) return message.show('info', 'Nothing changed.');
@@ -172,7 +172,7 @@ function inputFor(f, current) {
 }
 
 /** What a field sends: null when a nullable field is empty, numbers scaled back, the rest as typed. @template T @param {SettingField<T>} f @param {HTMLInputElement} input */
-function valueOf(f, input) {
+function submittedValue(f, input) {
   if (f.kind === 'checkbox') return input.checked;
   const text = input.value.trim();
   if (text === '' && f.nullable) return null;
