@@ -7,7 +7,7 @@
  * Builds run on the idle runner and are finished by the test (files, then events), so
  * retention sees many deployments in seconds.
  */
-import { randomId, branchSlug, buildCachePrefix, type Deployment, type Project } from '@platform/contracts';
+import { BUILD_EVENTS_TOPIC, randomId, branchSlug, buildCachePrefix, type Deployment, type Project } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, http } from '@platform/testing/http';
@@ -39,7 +39,8 @@ export function describeDataLifecycle(label: string, env: () => Record<string, s
         },
       });
       api = platform.api;
-    });
+      // A platform start takes seconds, or a minute on a busy two-core machine.
+    }, 180_000);
     afterAll(() => platform?.close());
 
     const pass = () => platform.replicas.at(-1)!.api.runDataLifecyclePass();
@@ -95,6 +96,32 @@ export function describeDataLifecycle(label: string, env: () => Record<string, s
       expect(await filesOf(main[2]!.id)).toEqual([]);
       expect((await http(api, 'GET', `/deployments/${main[2]!.id}`)).status).toBe(404);
       expect(await serves(host(project.url), main[0]!.id)).toBe(true);
+    });
+
+    it('loses nothing of a build that is uploading while a pass runs', async () => {
+      const project = await newProject('uploading');
+      for (let i = 0; i < 3; i++) await idleBuild(platform, project.id, { ref: 'main' });
+      // A fourth build is mid-upload: half its files are there, no manifest yet, still BUILDING.
+      const { deployment } = (await http(api, 'POST', '/deploy', { projectId: project.id, ref: 'main' })).json;
+      await expect
+        .poll(async () => (await platform.db.query<{ task_id: string | null }>('SELECT task_id FROM deployments WHERE id = $1', [deployment.id]))[0]?.task_id)
+        .toBeTruthy();
+      await platform.deps.bus.publish(BUILD_EVENTS_TOPIC, [
+        {
+          key: deployment.id,
+          value: JSON.stringify({ type: 'status', deploymentId: deployment.id, projectId: project.id, seq: 1, ts: Date.now(), status: 'BUILDING' }),
+        },
+      ]);
+      await expect.poll(async () => (await http(api, 'GET', `/deployments/${deployment.id}`)).json.deployment.status).toBe('BUILDING');
+      await store().put(`deployments/${deployment.id}/assets/a.js`, 'a');
+      await pass();
+      expect(await filesOf(deployment.id)).toEqual([`deployments/${deployment.id}/assets/a.js`]);
+      expect((await http(api, 'GET', `/deployments/${deployment.id}`)).json.deployment.status).toBe('BUILDING');
+      // Retention did run: of the three READY ones the oldest went (2 kept per branch; the
+      // rollback window's one is the second, kept already), the uploading build stayed.
+      const listed = (await http(api, 'GET', `/projects/${project.id}/deployments`)).json.deployments.map((d: Deployment) => d.id);
+      expect(listed).toHaveLength(3);
+      expect(listed[0]).toBe(deployment.id);
     });
 
     it('fails a promote of a deployment being deleted cleanly, and never leaves production on a deleted one', async () => {
