@@ -80,9 +80,13 @@ export class DataLifecycleWorker {
   private async finishProjectDeletions(): Promise<void> {
     for (const project of await this.deps.repo.listDeletingProjects()) {
       if (this.worker.stopped) return;
-      const done = await this.deps.projects.finish(project);
-      // A build stopped moments ago may still be uploading: its project goes on a later pass.
-      if (!done) this.worker.kickIn(5_000);
+      try {
+        // False: a build stopped moments ago may still be uploading; its project goes on a later pass.
+        if (!(await this.deps.projects.finish(project))) this.worker.kickIn(5_000);
+      } catch (err) {
+        // One project's failure (a store outage) holds up neither the others nor retention; the timer retries it.
+        this.deps.logger.error({ err, projectId: project.id }, 'deleting a project failed; it will be retried');
+      }
     }
   }
 
