@@ -131,6 +131,9 @@ function s3ObjectStore(client: S3Client): ObjectStore {
       } while (token);
       return sizes;
     },
+    async listDetailed() {
+      throw new Error('the upload bench never measures sizes');
+    },
     async delete(keys) {
       for (let i = 0; i < keys.length; i += 1000) {
         await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));

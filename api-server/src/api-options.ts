@@ -5,6 +5,7 @@ import type { Logger } from '@platform/logger';
 import type { ObjectStore, UploadCredentialMinter } from '@platform/object-store';
 import type { Runner, RunnerIsolation } from '@platform/runner';
 import type { AccessOptions } from './config.ts';
+import type { DataLifecycleWorkerOptions } from './data-lifecycle/data-lifecycle-worker.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
@@ -47,4 +48,6 @@ export interface ApiOptions {
   liveLogs?: LiveLogsOptions;
   /** Limits of direct uploads (CLI deploys); defaults as a build's output. */
   uploads?: UploadLimits;
+  /** Retention defaults, quota, pass interval (see data-lifecycle/). Default: the config defaults. */
+  dataLifecycle?: DataLifecycleWorkerOptions & { deletionSettleMs?: number };
 }

@@ -18,6 +18,8 @@ export interface ApiServer {
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking work, drains the consumer, closes sockets. The drivers belong to the caller. */
   close(): Promise<void>;
+  /** One data-lifecycle pass now (deletions, retention, cache eviction, measuring); resolves when it ended. */
+  runDataLifecyclePass(): Promise<void>;
 }
 
 /** The build-log path (sockets, live feed, history, logs routes): wired here, owned by live-logs/. */
@@ -99,16 +101,18 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const server = createServer(createApp(c, live.routes, options, options.isolation ?? deps.runner.isolation, logger));
   await live.attach(server);
   const consumers = await startConsumers(c, live, deps, options, logger);
-  const { scheduler, reconciler, notifier } = c.workers;
+  const { scheduler, reconciler, notifier, dataLifecycle } = c.workers;
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
   scheduler.start();
   notifier.start();
+  dataLifecycle.start();
 
   const steps: ShutdownStep[] = [
     { name: 'stop the scheduler', run: () => scheduler.stop() },
     { name: 'stop the reconciler', run: () => reconciler.stop() },
     { name: 'stop the notifier', run: () => notifier.stop() },
+    { name: 'stop the data-lifecycle worker', run: () => dataLifecycle.stop() },
     { name: 'stop the live feeds, close live-log sockets', run: () => live.close() },
     { name: 'close the http server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
     { name: 'drain the build-event writer', run: () => consumers.buildEvents.stop() },
@@ -122,5 +126,6 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
     close: () => runSteps(steps, logger),
+    runDataLifecyclePass: () => dataLifecycle.runPass(),
   };
 }

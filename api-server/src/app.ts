@@ -6,6 +6,7 @@ import { requireUser } from './auth/require-user.ts';
 import { authRoutes } from './auth/routes.ts';
 import type { Composition } from './composition.ts';
 import { dashboardRoutes } from './dashboard/dashboard.ts';
+import { dataLifecycleRoutes } from './data-lifecycle/routes.ts';
 import { requireOwnedDeployment } from './deployments/access.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
@@ -67,6 +68,7 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
   app.use(webhookOwnerRoutes({ webhooks: services.webhooks }));
   app.use(notificationRoutes({ notifications: services.notifications }));
   app.use(analyticsRoutes({ analytics: services.analytics }));
+  app.use(dataLifecycleRoutes({ dataLifecycle: services.dataLifecycle }));
 }
 
 /** The HTTP surface: request ids and logging, the public routes, the owned routes, one error middleware. */

@@ -1,10 +1,21 @@
-import { createLogStore, createRequestLogStore, type LogStore, type RequestLogStore } from '@platform/clickhouse';
+import {
+  createLogStore,
+  createProjectDataStore,
+  createRequestLogStore,
+  type LogStore,
+  type ProjectDataStore,
+  type RequestLogStore,
+} from '@platform/clickhouse';
 import type { Logger } from '@platform/logger';
 import { AnalyticsService } from './analytics/analytics-service.ts';
 import type { ApiDeps, ApiOptions } from './api-options.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { UsersRepo } from './auth/auth-repo.ts';
 import { SecretBox } from './crypto/secret-box.ts';
+import { DataLifecycleRepo } from './data-lifecycle/data-lifecycle-repo.ts';
+import { createDataLifecycle, type DataLifecycle } from './data-lifecycle/index.ts';
+import type { DataLifecycleSettings } from './data-lifecycle/retention.ts';
+import { StorageMeter, StorageQuota } from './data-lifecycle/storage-usage.ts';
 import { Deployer } from './deployments/deployer.ts';
 import { DeploymentLifecycle } from './deployments/deployment-lifecycle.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
@@ -37,6 +48,8 @@ export interface Repos {
   webhooks: WebhooksRepo;
   logStore: LogStore;
   requestLogs: RequestLogStore;
+  dataLifecycle: DataLifecycleRepo;
+  projectData: ProjectDataStore;
 }
 
 /** The background loops; `createApiServer` starts and stops them. */
@@ -45,6 +58,8 @@ export interface Workers {
   scheduler: Scheduler;
   reconciler: Reconciler;
   notifier: Notifier;
+  /** Background deletions, retention, cache eviction, storage measuring. */
+  dataLifecycle: DataLifecycle['worker'];
 }
 
 /** The use-cases the routes call. */
@@ -58,6 +73,7 @@ export interface Services {
   analytics: AnalyticsService;
   uploads: UploadsService;
   routes: RoutePublisher;
+  dataLifecycle: DataLifecycle['service'];
   /** Login: per account email and client address, and a looser cap per address. */
   loginLimiters: { account: RateLimiter; address: RateLimiter };
   /** Sign-up: per client address, a bucket apart from login's. */
@@ -82,6 +98,8 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
     webhooks: new WebhooksRepo(deps.db),
     logStore: createLogStore(deps.clickhouse),
     requestLogs: createRequestLogStore(deps.clickhouse),
+    dataLifecycle: new DataLifecycleRepo(deps.db),
+    projectData: createProjectDataStore(deps.clickhouse),
   };
 }
 
@@ -89,7 +107,7 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
  * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
  * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
  */
-function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Workers {
+function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Omit<Workers, 'dataLifecycle'> {
   const { deployments, projects } = repos;
   const history = clickHouseEventHistory(deps.clickhouse);
   let scheduler: Scheduler | undefined;
@@ -110,6 +128,8 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     { buildTimeoutMs: options.scheduler.taskSettings.timeoutMs, ...options.reconciler },
   );
   const envVars = repos.envVars;
+  const meter = new StorageMeter({ repo: repos.dataLifecycle, store: deps.store, projectData: repos.projectData });
+  const quota = new StorageQuota({ meter, quotaBytes: dataLifecycleSettings(options).storageQuotaBytes });
   scheduler = new Scheduler(
     {
       deployments,
@@ -121,6 +141,7 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
       events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
       // Production builds get the production variables, every other build the preview ones.
       resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
+      refusal: (project) => quota.refusal(project),
     },
     options.scheduler,
   );
@@ -131,7 +152,14 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
   return { lifecycle, scheduler, reconciler, notifier };
 }
 
-function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, workers: Workers, box: SecretBox, logger: Logger): Services {
+function createServices(
+  deps: ApiDeps,
+  options: ApiOptions,
+  repos: Repos,
+  workers: Omit<Workers, 'dataLifecycle'>,
+  box: SecretBox,
+  logger: Logger,
+): { services: Services; dataLifecycleWorker: Workers['dataLifecycle'] } {
   const { access, urls } = options;
   const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
   const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
@@ -144,9 +172,25 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
     onPromoted: (deployment, project) => workers.notifier.enqueue('deployment.promoted', deployment, project.slug),
   });
   const minute = 60_000;
-  return {
+  const dataLifecycle = createDataLifecycle({
+    repo: repos.dataLifecycle,
+    projectData: repos.projectData,
+    store: deps.store,
+    routes,
+    deployments,
+    urls,
+    logger: logger.child({ component: 'data-lifecycle' }),
+    options: { ...dataLifecycleSettings(options), ...options.dataLifecycle },
+  });
+  const services: Services = {
     auth: new AuthService({ users: repos.users, jwtSecret: access.jwtSecret, accessTokenTtlSeconds: access.accessTokenTtlSeconds, signup: access.signup }),
-    projects: new ProjectsService({ projects: repos.projects, deployments, box, localGitRoots: options.localGitRoots }),
+    projects: new ProjectsService({
+      projects: repos.projects,
+      deployments,
+      box,
+      localGitRoots: options.localGitRoots,
+      onDeleting: () => dataLifecycle.worker.kick(),
+    }),
     deployments,
     envVars: new EnvVarsService(repos.envVars),
     notifications: new NotificationsService({ notifications: repos.notifications, box, allowPrivateUrls: access.allowPrivateWebhookUrls }),
@@ -161,6 +205,7 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
       logger: logger.child({ component: 'uploads' }),
     }),
     routes,
+    dataLifecycle: dataLifecycle.service,
     loginLimiters: {
       account: new RateLimiter({ max: access.loginRateLimitPerMinute, windowMs: minute }),
       address: new RateLimiter({ max: access.loginAddressRateLimitPerMinute, windowMs: minute }),
@@ -168,14 +213,23 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
     signupLimiter: new RateLimiter({ max: access.signupRateLimitPerMinute, windowMs: minute }),
     webhookLimiter: new RateLimiter({ max: access.webhookRateLimitPerMinute, windowMs: minute }),
   };
+  return { services, dataLifecycleWorker: dataLifecycle.worker };
+}
+
+/** Retention defaults and quota: the options', else the config's defaults (a harness may leave them out). */
+function dataLifecycleSettings(options: ApiOptions): DataLifecycleSettings {
+  return {
+    defaults: options.dataLifecycle?.defaults ?? { keepPerBranch: 10, keepRollback: 5, failedAfterDays: 7, buildCacheCapBytes: 2 * 1024 ** 3 },
+    storageQuotaBytes: options.dataLifecycle?.storageQuotaBytes ?? null,
+  };
 }
 
 /** Repositories, workers and services of one api-server, wired to each other. */
 export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Composition {
   const box = new SecretBox(options.access.envEncryptionKey);
   const repos = createRepos(deps, box);
-  const metrics = createApiMetrics({ deployments: repos.deployments });
-  const workers = createWorkers(deps, options, repos, metrics, box, logger);
-  const services = createServices(deps, options, repos, workers, box, logger);
-  return { repos, workers, services, metrics };
+  const metrics = createApiMetrics({ deployments: repos.deployments, storageUsage: repos.dataLifecycle });
+  const loops = createWorkers(deps, options, repos, metrics, box, logger);
+  const { services, dataLifecycleWorker } = createServices(deps, options, repos, loops, box, logger);
+  return { repos, workers: { ...loops, dataLifecycle: dataLifecycleWorker }, services, metrics };
 }

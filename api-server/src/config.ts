@@ -191,6 +191,28 @@ const apiEnvShape = {
   ).transform(bytes),
   // Platform secret from which each build's event-signing key is derived (HMAC-SHA256 with the deployment and project ids), at least 32 characters; the same on every replica. Set: every build event must carry its deployment's signature (unsigned, forged and replayed events are dropped and counted in /metrics). Unset: events are taken unsigned.
   BUILD_EVENTS_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
+  // Retention: READY deployments kept per branch (besides every one an alias serves). Default 10; a project may set its own.
+  RETENTION_KEEP_PER_BRANCH: optional(z.coerce.number().int().min(1).default(10)),
+  // Retention: earlier READY production deployments kept for instant rollback. Default 5.
+  RETENTION_KEEP_ROLLBACK: optional(z.coerce.number().int().min(0).default(5)),
+  // Retention: days after which an ERROR or CANCELED deployment's leftovers (files, logs, row) are deleted. Default 7.
+  RETENTION_FAILED_DAYS: optional(z.coerce.number().int().min(1).default(7)),
+  // Bytes of build caches one project keeps (least recently used evicted first), like 512m or 2g. Default 2g.
+  BUILD_CACHE_CAP: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 2g')
+      .default('2g'),
+  ).transform(bytes),
+  // Bytes one project may hold (deployments, caches, logs): over it, its builds end in ERROR saying so. Like 5g; 0 or unset: no quota.
+  STORAGE_QUOTA: optional(
+    z
+      .string()
+      .regex(/^\d+[kmg]?$/i, 'must be like 512m or 5g')
+      .default('0'),
+  ).transform(bytes),
+  // How often retention, cache eviction, storage measuring and background deletions run (ms). Default 300000 (a deletion also starts one at once).
+  DATA_LIFECYCLE_INTERVAL_MS: optional(z.coerce.number().int().min(100).default(300_000)),
   // Secret that signs access tokens (JWT, HS256), at least 32 characters; several replicas need the same one. Default: generated once into DATA_DIR/secrets.
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters').optional()),
   // A file holding JWT_SECRET (docker secrets, a volume shared by every replica). Instead of JWT_SECRET.

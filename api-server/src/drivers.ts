@@ -287,5 +287,15 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
     reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
     ...(config.BUILD_EVENTS_SIGNING_SECRET ? { buildEventsSigningSecret: config.BUILD_EVENTS_SIGNING_SECRET } : {}),
     uploads: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES, maxTotalBytes: config.UPLOAD_MAX_TOTAL_BYTES },
+    dataLifecycle: {
+      intervalMs: config.DATA_LIFECYCLE_INTERVAL_MS,
+      defaults: {
+        keepPerBranch: config.RETENTION_KEEP_PER_BRANCH,
+        keepRollback: config.RETENTION_KEEP_ROLLBACK,
+        failedAfterDays: config.RETENTION_FAILED_DAYS,
+        buildCacheCapBytes: config.BUILD_CACHE_CAP,
+      },
+      storageQuotaBytes: config.STORAGE_QUOTA > 0 ? config.STORAGE_QUOTA : null,
+    },
   };
 }

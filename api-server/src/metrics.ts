@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataLifecycleRepo } from './data-lifecycle/data-lifecycle-repo.ts';
 import type { DeploymentsRepo } from './deployments/deployments-repo.ts';
 
 /**
@@ -21,7 +22,7 @@ export interface ApiMetrics {
 
 const DURATION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800];
 
-export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMetrics {
+export function createApiMetrics(deps: { deployments: DeploymentsRepo; storageUsage?: Pick<DataLifecycleRepo, 'listUsage'> }): ApiMetrics {
   const registry = new Registry();
   let scrapes: Promise<unknown> = Promise.resolve();
   let cursor = { at: new Date(), id: '' };
@@ -42,6 +43,7 @@ export function createApiMetrics(deps: { deployments: DeploymentsRepo }): ApiMet
       this.set(await deps.deployments.countRunning());
     },
   });
+  if (deps.storageUsage) storageGauge(registry, deps.storageUsage);
   const waits = new Histogram({
     name: 'platform_build_queue_wait_seconds',
     help: 'Time from a deployment being queued to its build starting (BUILDING), for builds that ended.',
@@ -107,4 +109,22 @@ function counters(registry: Registry) {
     registers: [registry],
   });
   return { launchFailures, reconciled, buildEventsRejected };
+}
+
+/** Bytes per project and kind, read at scrape time from the last measurements (any replica answers alike). */
+function storageGauge(registry: Registry, storageUsage: Pick<DataLifecycleRepo, 'listUsage'>): void {
+  new Gauge({
+    name: 'platform_project_storage_bytes',
+    help: 'Bytes each project holds, by kind (deployments, build_cache, logs), as last measured by the data-lifecycle worker.',
+    labelNames: ['project', 'kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await storageUsage.listUsage()) {
+        this.set({ project: row.slug, kind: 'deployments' }, Number(row.deployments_bytes));
+        this.set({ project: row.slug, kind: 'build_cache' }, Number(row.build_cache_bytes));
+        this.set({ project: row.slug, kind: 'logs' }, Number(row.log_bytes));
+      }
+    },
+  });
 }

@@ -45,6 +45,8 @@ describe('build cache', () => {
     const target = tempDir('restored');
     const restored = await restoreCache(store, 'build-cache/p/k.tar.gz', target);
     expect(restored.hit).toBe(true);
+    // The hit is recorded beside the cache, for least-recently-used eviction.
+    expect(await store.list('build-cache/p/')).toEqual(['build-cache/p/k.tar.gz', 'build-cache/p/k.tar.gz.used']);
     expect(readFileSync(join(target, 'npm', '_cacache', 'content', 'blob'))).toEqual(Buffer.alloc(100_000, 3));
     expect(readFileSync(join(target, 'npm', 'index.json'), 'utf8')).toBe('{"a":1}');
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
+import { BUILD_CACHE_USE_SUFFIX, buildCachePrefix } from '@platform/contracts';
 import type { ObjectStore } from '@platform/object-store';
 import type { PackageManager } from './detect.ts';
 
@@ -47,8 +48,7 @@ export async function dependencyCacheKey(options: {
     .update(`\0${pm.name}\0${pm.version ?? ''}\0${pm.invoke.join(' ')}\0${nodeVersion}\0${process.platform}-${process.arch}`)
     .digest('hex')
     .slice(0, 32);
-  const safeProject = options.projectId.replace(/[^A-Za-z0-9_-]/g, '_');
-  return `build-cache/${safeProject}/deps-${pm.name}-node${nodeVersion.split('.')[0]}-${hash}.tar.gz`;
+  return `${buildCachePrefix(options.projectId)}deps-${pm.name}-node${nodeVersion.split('.')[0]}-${hash}.tar.gz`;
 }
 
 /** Unpacks the cache at `key` into `dir`; false when there is none. */
@@ -65,7 +65,17 @@ export async function restoreCache(store: ObjectStore, key: string, dir: string)
     await mkdir(dir, { recursive: true });
     throw err;
   }
+  await markCacheUsed(store, key);
   return { hit: true, bytes: object.size };
+}
+
+/** Records the hit beside the cache (see BUILD_CACHE_USE_SUFFIX), for least-recently-used eviction. */
+async function markCacheUsed(store: ObjectStore, key: string): Promise<void> {
+  try {
+    await store.put(`${key}${BUILD_CACHE_USE_SUFFIX}`, '');
+  } catch {
+    // Only the eviction order suffers: the cache then looks as old as its last write.
+  }
 }
 
 /** Packs `dir` (streamed, never whole in memory) and stores it at `key`; skipped when empty or over `maxBytes`. */

@@ -77,6 +77,11 @@ describe('tenant isolation', () => {
       // Analytics (served by the proxy work's routes under the same guard).
       ['GET', `${p}/analytics`],
       ['GET', `${p}/analytics?from=2020-01-01T00:00:00Z`],
+      // Data lifecycle: deleting a deployment, retention, storage usage.
+      ['DELETE', d],
+      ['GET', `${p}/retention`],
+      ['PATCH', `${p}/retention`, { keepPerBranch: 1 }],
+      ['GET', `${p}/usage`],
       ['DELETE', `/auth/tokens/${ids.tokenId}`],
     ];
   };
@@ -128,6 +133,7 @@ describe('tenant isolation', () => {
     expect((await http(platform.api, 'GET', `/projects/${ids.projectId}/deploy-hooks`)).json.hooks).toHaveLength(1);
     expect((await http(platform.api, 'GET', `/projects/${ids.projectId}/notifications`)).json.endpoints).toHaveLength(1);
     expect((await http(platform.api, 'GET', '/auth/tokens')).json.tokens[0].revokedAt).toBeNull();
+    expect((await http(platform.api, 'GET', `/projects/${ids.projectId}/retention`)).json.retention.project.keepPerBranch).toBeNull();
     expect((await viaProxy(platform.proxyPort, 'private-site.localhost')).text).toContain('greeting=owner-secret-value');
     // The owner passes the guard where the stranger did not (analytics is mounted by another module).
     const analytics = await http(platform.api, 'GET', `/projects/${ids.projectId}/analytics`);

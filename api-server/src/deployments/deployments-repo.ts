@@ -22,6 +22,8 @@ export interface DeploymentRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** Set while the deployment is being deleted (see data-lifecycle/). */
+  deleting_at: Date | null;
 }
 
 /** A deployment to notify about, with its project's slug and the status last notified (null: never). */
@@ -79,7 +81,8 @@ export class DeploymentsRepo {
   /** A project's deployments, newest first, filtered and paged by a `before` cursor (a deployment id). */
   async listForProject(projectId: string, q: ListDeploymentsQuery): Promise<DeploymentRow[]> {
     const params: unknown[] = [projectId];
-    const where = ['project_id = $1'];
+    // A deployment being deleted is already gone for its owner.
+    const where = ['project_id = $1', 'deleting_at IS NULL'];
     const add = (clause: (at: string) => string, value: unknown) => {
       params.push(value);
       where.push(clause(`$${params.length}`));

@@ -5,7 +5,7 @@ import type { Urls } from '../urls.ts';
 import type { Deployer, DeployRequest } from './deployer.ts';
 import type { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
-import { NotCancelable, NotReady } from './errors.ts';
+import { BeingDeleted, NotCancelable, NotReady } from './errors.ts';
 import type { RoutePublisher } from './route-publisher.ts';
 
 /** Told when a deployment was promoted (the notifications feature sends `deployment.promoted`). */
@@ -53,7 +53,18 @@ export class DeploymentsService implements ProjectDeployments {
   /** Points production at a READY deployment (promote, or instant rollback); returns the production hostname. */
   async promote(deployment: DeploymentRow, project: ProjectRow): Promise<string> {
     if (deployment.status !== 'READY') throw new NotReady(deployment.status);
-    const host = await this.deps.routes.promote(deployment, project);
+    if (deployment.deleting_at) throw new BeingDeleted();
+    const { routes, urls } = this.deps;
+    const previous = await routes.current(urls.productionHost(project.slug));
+    const host = await routes.promote(deployment, project);
+    // A deletion marks the row, then checks the aliases; a promote writes the alias, then
+    // checks the mark: whichever comes second sees the other, so production never ends up
+    // serving a deployment whose files are going.
+    const now = await this.deps.deployments.get(deployment.id);
+    if (!now || now.deleting_at) {
+      await routes.restore(host, previous);
+      throw new BeingDeleted();
+    }
     await this.deps.onPromoted?.(deployment, project);
     return host;
   }

@@ -12,3 +12,9 @@ export class NotReady extends ConflictError {
     super('not_ready', `only a READY deployment can be promoted; this one is ${status}`);
   }
 }
+
+export class BeingDeleted extends ConflictError {
+  constructor() {
+    super('deployment_deleting', 'the deployment is being deleted; promote another one');
+  }
+}

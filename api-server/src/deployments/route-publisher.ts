@@ -68,6 +68,20 @@ export class RoutePublisher {
     return owned;
   }
 
+  /**
+   * Puts a hostname's record back as it was (`record` null: removes it): a promote that lost
+   * the race against the deletion of its deployment undoes its write.
+   */
+  async restore(host: string, record: RouteRecord | null): Promise<void> {
+    if (record) await this.deps.store.put(routeKey(host), JSON.stringify(record), { contentType: 'application/json', cacheControl: 'no-store' });
+    else await this.deps.store.delete([routeKey(host)]);
+  }
+
+  /** Removes a hostname's record if it still points at `deploymentId` (a deleted deployment's own hostname). */
+  async unpublishHost(host: string, deploymentId: string): Promise<void> {
+    if ((await this.current(host))?.deploymentId === deploymentId) await this.deps.store.delete([routeKey(host)]);
+  }
+
   private async write(host: string, deployment: DeploymentRow, project: ProjectRow): Promise<void> {
     const record: RouteRecord = {
       deploymentId: deployment.id,

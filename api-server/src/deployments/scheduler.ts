@@ -62,6 +62,8 @@ export class Scheduler {
       logger: Logger;
       /** The project's build env vars for this deployment (decrypted); none by default. */
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
+      /** Why this project's builds may not run now (its storage quota is used up), or null. */
+      refusal?: (project: ProjectRow) => Promise<string | null>;
       events?: SchedulerEvents;
     },
     private readonly options: SchedulerOptions,
@@ -145,6 +147,8 @@ export class Scheduler {
     let taskId: string;
     try {
       if (!project) throw new RunnerStartError('its project was deleted', false);
+      const refused = await this.deps.refusal?.(project);
+      if (refused) throw new RunnerStartError(refused, false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
       const previous = await this.deps.deployments.newestReady(project.id);
       const task = await this.withUploadCredentials({ ...this.buildTask(project, deployment, buildEnv), ...(previous ? { reuseContentOf: previous } : {}) });

@@ -105,7 +105,12 @@ const projectOperations = (projectBodies: ReturnType<typeof c.projectBodySchemas
     body: projectBodies.update,
     responses: { 200: projectOut },
   },
-  { method: 'delete', path: '/projects/{projectId}', summary: 'Delete a project; its hostnames stop serving', responses: { 204: null } },
+  {
+    method: 'delete',
+    path: '/projects/{projectId}',
+    summary: 'Delete a project: its hostnames stop serving at once; files, caches, logs and settings are removed in the background',
+    responses: { 204: null },
+  },
 ];
 
 /** Deployments and their build logs. */
@@ -287,6 +292,36 @@ const NOTIFICATION_OPERATIONS: Operation[] = [
   { method: 'delete', path: '/projects/{projectId}/notifications/{endpointId}', summary: 'Delete a notification endpoint', responses: { 204: null } },
 ];
 
+/** Deleting deployments, retention, storage usage (data-lifecycle/). */
+const DATA_LIFECYCLE_OPERATIONS: Operation[] = [
+  {
+    method: 'delete',
+    path: '/deployments/{deploymentId}',
+    summary: 'Delete a finished deployment: its files, hostname, logs; 409 while an alias or domain serves it, or while it builds',
+    responses: { 204: null },
+    errors: [409],
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/retention',
+    summary: 'The project’s retention: effective, its own settings, the defaults',
+    responses: { 200: obj({ retention: c.retentionSchema }) },
+  },
+  {
+    method: 'patch',
+    path: '/projects/{projectId}/retention',
+    summary: 'Change retention (null resets a setting to the platform default)',
+    body: c.updateRetentionBodySchema,
+    responses: { 200: obj({ retention: c.retentionSchema }) },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/usage',
+    summary: 'Bytes the project holds (deployments, build caches, logs), measured now, and its quota',
+    responses: { 200: obj({ usage: c.storageUsageSchema }) },
+  },
+];
+
 const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Operation[] => [
   ...AUTH_OPERATIONS,
   ...projectOperations(projectBodies),
@@ -295,6 +330,7 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   ...ENV_VAR_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
+  ...DATA_LIFECYCLE_OPERATIONS,
 ];
 
 /** Routes the document leaves out (aliases, downloads, probes); they too answer 405 to other methods. */

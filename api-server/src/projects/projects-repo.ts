@@ -19,7 +19,18 @@ export interface ProjectRow {
   owner_id: string | null;
   github_webhook_secret_enc: string | null;
   created_at: Date;
+  /** Set once its deletion was asked for: then no reader here sees it (data-lifecycle/ finishes it). */
+  deleting_at: Date | null;
+  /** Retention settings; null: the platform default. */
+  retain_per_branch: number | null;
+  retain_rollback: number | null;
+  retain_failed_days: number | null;
+  /** bigint: the driver hands it over as text. */
+  build_cache_cap_bytes: string | number | null;
 }
+
+/** A project being deleted is gone for every reader of this repository. */
+const LIVE = 'deleting_at IS NULL';
 
 const COLUMNS: Record<Exclude<keyof UpdateProjectBody, never>, string> = {
   name: 'name',
@@ -81,26 +92,26 @@ export class ProjectsRepo {
   }
 
   async get(id: string): Promise<ProjectRow | null> {
-    const rows = await this.db.query<ProjectRow>('SELECT * FROM projects WHERE id = $1', [id]);
+    const rows = await this.db.query<ProjectRow>(`SELECT * FROM projects WHERE id = $1 AND ${LIVE}`, [id]);
     return rows[0] ?? null;
   }
 
   /** The project when `ownerId` owns it; null otherwise (a stranger cannot tell it exists). */
   async getOwned(id: string, ownerId: string): Promise<ProjectRow | null> {
-    const rows = await this.db.query<ProjectRow>('SELECT * FROM projects WHERE id = $1 AND owner_id = $2', [id, ownerId]);
+    const rows = await this.db.query<ProjectRow>(`SELECT * FROM projects WHERE id = $1 AND owner_id = $2 AND ${LIVE}`, [id, ownerId]);
     return rows[0] ?? null;
   }
 
   async list(): Promise<ProjectRow[]> {
-    return this.db.query<ProjectRow>('SELECT * FROM projects ORDER BY created_at DESC, id');
+    return this.db.query<ProjectRow>(`SELECT * FROM projects WHERE ${LIVE} ORDER BY created_at DESC, id`);
   }
 
   async listOwned(ownerId: string): Promise<ProjectRow[]> {
-    return this.db.query<ProjectRow>('SELECT * FROM projects WHERE owner_id = $1 ORDER BY created_at DESC, id', [ownerId]);
+    return this.db.query<ProjectRow>(`SELECT * FROM projects WHERE owner_id = $1 AND ${LIVE} ORDER BY created_at DESC, id`, [ownerId]);
   }
 
   async getBySlug(slug: string): Promise<ProjectRow | null> {
-    const rows = await this.db.query<ProjectRow>('SELECT * FROM projects WHERE slug = $1', [slug]);
+    const rows = await this.db.query<ProjectRow>(`SELECT * FROM projects WHERE slug = $1 AND ${LIVE}`, [slug]);
     return rows[0] ?? null;
   }
 
@@ -113,7 +124,7 @@ export class ProjectsRepo {
       sets.push(`${column} = $${params.length}`);
     }
     if (sets.length === 0) return this.get(id);
-    const rows = await this.db.query<ProjectRow>(`UPDATE projects SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+    const rows = await this.db.query<ProjectRow>(`UPDATE projects SET ${sets.join(', ')} WHERE id = $1 AND ${LIVE} RETURNING *`, params);
     return rows[0] ?? null;
   }
 
@@ -124,10 +135,14 @@ export class ProjectsRepo {
   /** Projects building this repository, matched on the URL forms GitHub sends. */
   async findByGitUrls(urls: readonly string[]): Promise<ProjectRow[]> {
     if (urls.length === 0) return [];
-    return this.db.query<ProjectRow>('SELECT * FROM projects WHERE git_url = ANY($1::text[]) ORDER BY created_at, id', [urls]);
+    return this.db.query<ProjectRow>(`SELECT * FROM projects WHERE git_url = ANY($1::text[]) AND ${LIVE} ORDER BY created_at, id`, [urls]);
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.db.query('DELETE FROM projects WHERE id = $1 RETURNING id', [id])).length > 0;
+  /**
+   * Starts a deletion: from now on the project is gone for every reader here; the
+   * data-lifecycle worker removes what it stored, then the row. False when it was gone already.
+   */
+  async markDeleting(id: string): Promise<boolean> {
+    return (await this.db.query(`UPDATE projects SET deleting_at = now() WHERE id = $1 AND ${LIVE} RETURNING id`, [id])).length > 0;
   }
 }

@@ -30,7 +30,16 @@ export interface WithGithubSecret {
 
 /** Creating, reading, changing and deleting one owner's projects. */
 export class ProjectsService {
-  constructor(private readonly deps: { projects: ProjectsRepo; deployments: ProjectDeployments; box: SecretBox; localGitRoots: readonly string[] }) {}
+  constructor(
+    private readonly deps: {
+      projects: ProjectsRepo;
+      deployments: ProjectDeployments;
+      box: SecretBox;
+      localGitRoots: readonly string[];
+      /** A project was marked for deletion: the worker that finishes deletions may start now. */
+      onDeleting?: () => void;
+    },
+  ) {}
 
   async create(body: CreateProjectBody, ownerId: string): Promise<WithGithubSecret> {
     this.validateSettings(body);
@@ -67,13 +76,16 @@ export class ProjectsService {
     return updated;
   }
 
-  /** Builds stop first, so none publishes a route after the routes are gone. */
+  /**
+   * Answers at once: builds stop, the project is marked (from then on gone for every
+   * reader, so no build publishes a route for it) and its hostnames stop serving; the
+   * data-lifecycle worker (`onDeleting` wakes it) removes the rest in the background.
+   */
   async delete(project: ProjectRow): Promise<void> {
     const routes = await this.deps.deployments.stopAll(project, 'the project was deleted');
+    if (!(await this.deps.projects.markDeleting(project.id))) throw new ProjectNotFound();
     await routes.unpublish();
-    await this.deps.projects.delete(project.id);
-    // Once more, for a build that turned READY between the two steps.
-    await routes.unpublish();
+    this.deps.onDeleting?.();
   }
 
   async rotateGithubSecret(project: ProjectRow): Promise<string> {

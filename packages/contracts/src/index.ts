@@ -15,3 +15,4 @@ export * from './writer-applied.ts';
 export * from './content-types.ts';
 export * from './vercel-config.ts';
 export * from './uploads.ts';
+export * from './data-lifecycle.ts';

@@ -1,4 +1,4 @@
-export type { ObjectStore, StoredObject, PutOptions, ByteRange } from './object-store.ts';
+export type { ObjectStore, StoredObject, PutOptions, ByteRange, ObjectInfo } from './object-store.ts';
 export { ObjectNotFoundError, assertValidKey } from './object-store.ts';
 export { createLocalObjectStore } from './local.ts';
 export { createS3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
@@ -11,3 +11,4 @@ export {
   type StsUploadCredentialsOptions,
 } from './upload-credentials.ts';
 export { ContentStore, MIN_COMPRESS_BYTES, sha256Hex, type ContentVariants, type StoredContent } from './content-store.ts';
+export { removeDeploymentFiles, deploymentFilesBytes, deploymentPrefix } from './deployment-files.ts';

@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { assertValidKey, type ObjectStore } from './object-store.ts';
+import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.ts';
 
 /**
  * The embedded driver: one file per key under `rootDir`. Writes go to a temporary file in
@@ -16,6 +16,17 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
   const pathOf = (key: string): string => {
     assertValidKey(key);
     return join(root, ...key.split('/'));
+  };
+
+  /** The prefix may end in the middle of a name (`deployments/ab`), so its folder is walked. */
+  const listUnder = async (prefix: string): Promise<string[]> => {
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const keys: string[] = [];
+    await walk(dir ? pathOf(dir) : root, async (file) => {
+      const key = relative(root, file).split(sep).join('/');
+      if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
+    });
+    return keys;
   };
 
   return {
@@ -66,35 +77,16 @@ export function createLocalObjectStore(options: { rootDir: string }): ObjectStor
     },
 
     async list(prefix) {
-      // The prefix may end in the middle of a name (`deployments/ab`), so walk its folder.
-      const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-      const base = dir ? pathOf(dir) : root;
-      const keys: string[] = [];
-      await walk(base, async (file) => {
-        const key = relative(root, file).split(sep).join('/');
-        if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
-      });
-      return keys.sort();
+      return (await listUnder(prefix)).sort();
     },
 
-    async listSizes(prefix) {
-      return sizesOf(await this.list(prefix), pathOf);
-    },
+    listDetailed: async (prefix) => statAll(root, (await listUnder(prefix)).sort()),
+    listSizes: async (prefix) => new Map((await statAll(root, await listUnder(prefix))).map((o) => [o.key, o.size])),
 
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
     },
   };
-}
-
-/** Each key's size; a key removed since it was listed is left out. */
-async function sizesOf(keys: readonly string[], pathOf: (key: string) => string): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  for (const key of keys) {
-    const info = await stat(pathOf(key)).catch(() => null);
-    if (info) sizes.set(key, info.size);
-  }
-  return sizes;
 }
 
 /** `link` fails when the target exists, atomically: the existing object stays as it was. */
@@ -104,6 +96,20 @@ async function linkUnlessPresent(tmp: string, target: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+}
+
+/** Size and write time of each key (one deleted meanwhile is left out: it is not there any more). */
+async function statAll(root: string, keys: readonly string[]): Promise<ObjectInfo[]> {
+  const infos: ObjectInfo[] = [];
+  for (const key of keys) {
+    try {
+      const s = await stat(join(root, ...key.split('/')));
+      infos.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return infos;
 }
 
 async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDeploymentFiles } from './deployment-files.ts';
 import type { ObjectStore } from './object-store.ts';
 
 export interface ObjectStoreUnderTest {
@@ -179,6 +180,35 @@ export function describeObjectStoreContract(driver: string, open: () => Promise<
 
       await store.delete([...listed, `${p}never-existed`]);
       expect(await store.list(p)).toEqual([]);
+    });
+
+    it('lists keys with their sizes and write times', async () => {
+      const p = prefix();
+      const before = Date.now() - 5_000;
+      await store.put(`${p}a`, 'four');
+      await store.put(`${p}b/c`, Buffer.alloc(1_000));
+      const listed = await store.listDetailed(p);
+      expect(listed.map((o) => [o.key, o.size])).toEqual([
+        [`${p}a`, 4],
+        [`${p}b/c`, 1_000],
+      ]);
+      for (const o of listed) expect(o.modifiedMs).toBeGreaterThan(before);
+      expect(await store.listDetailed(`${p}none/`)).toEqual([]);
+    });
+
+    it('removes one deployment’s files and nothing of its neighbours', async () => {
+      const p = prefix().slice(0, -1);
+      const [mine, neighbour] = [`dpl_${p}a`, `dpl_${p}ab`];
+      await Promise.all([
+        store.put(`deployments/${mine}/index.html`, 'x'),
+        store.put(`deployments/${mine}/_manifest.json`, '{}'),
+        store.put(`deployments/${neighbour}/index.html`, 'y'),
+      ]);
+      expect(await removeDeploymentFiles(store, mine)).toBe(2);
+      expect(await store.list(`deployments/${mine}/`)).toEqual([]);
+      expect(await store.list(`deployments/${neighbour}/`)).toEqual([`deployments/${neighbour}/index.html`]);
+      expect(await removeDeploymentFiles(store, mine)).toBe(0);
+      await removeDeploymentFiles(store, neighbour);
     });
 
     it('deletes only the keys it is given', async () => {

@@ -16,6 +16,13 @@ export interface ByteRange {
   end: number;
 }
 
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** When the object was last written (ms since the epoch). */
+  modifiedMs: number;
+}
+
 export interface StoredObject {
   body: Readable;
   /** Size of the whole object, whatever range was asked for. */
@@ -37,6 +44,8 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Every key under the prefix with its size in bytes (one listing, no read of any object). */
   listSizes(prefix: string): Promise<Map<string, number>>;
+  /** Like `list`, with each object's size and when it was last written (storage usage, cache eviction). */
+  listDetailed(prefix: string): Promise<ObjectInfo[]>;
   delete(keys: readonly string[]): Promise<void>;
   close?(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertValidKey, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
+import { assertValidKey, type ByteRange, type ObjectInfo, type ObjectStore, type PutOptions, type StoredObject } from './object-store.ts';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -138,21 +138,27 @@ class S3ObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    // S3 orders by UTF-8 bytes; sort the same way as every other driver.
-    return [...(await this.listSizes(prefix)).keys()].sort();
+    return (await this.listDetailed(prefix)).map((o) => o.key);
   }
 
-  async listSizes(prefix: string): Promise<Map<string, number>> {
-    const sizes = new Map<string, number>();
+  async listDetailed(prefix: string): Promise<ObjectInfo[]> {
+    const infos: ObjectInfo[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1_000, ...(token ? { ContinuationToken: token } : {}) }),
       );
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) sizes.set(object.Key, object.Size ?? 0);
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) infos.push({ key: object.Key, size: object.Size ?? 0, modifiedMs: object.LastModified?.getTime() ?? 0 });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return sizes;
+    // S3 orders by UTF-8 bytes; sort the same way as every other driver.
+    return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listSizes(prefix: string): Promise<Map<string, number>> {
+    return new Map((await this.listDetailed(prefix)).map((o) => [o.key, o.size]));
   }
 
   async delete(keys: readonly string[]): Promise<void> {

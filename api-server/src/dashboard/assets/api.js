@@ -32,7 +32,7 @@ export function setUnauthorizedHandler(handler) {
 }
 
 /**
- * @param {'GET' | 'POST' | 'DELETE'} method @param {string} path @param {unknown} [body]
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method @param {string} path @param {unknown} [body]
  * @returns {Promise<unknown>} the JSON reply (null for an empty one); get/post/del type it
  */
 export async function api(method, path, body) {
@@ -99,3 +99,11 @@ export const post = (path, body) => /** @type {Promise<any>} */ (api('POST', pat
  * @returns {Promise<M['DELETE']>}
  */
 export const del = (path) => /** @type {Promise<any>} */ (api('DELETE', path));
+
+/**
+ * @template {{ PATCH: { body: unknown, reply: unknown } }} M
+ * @param {import('./server-types').Endpoint<M>} path
+ * @param {M['PATCH']['body']} body the fields to change
+ * @returns {Promise<M['PATCH']['reply']>}
+ */
+export const patch = (path, body) => /** @type {Promise<any>} */ (api('PATCH', path, body));

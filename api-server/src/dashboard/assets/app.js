@@ -8,6 +8,7 @@ import { analyticsPage } from './pages/analytics.js';
 import { authPage } from './pages/auth.js';
 import { deploymentPage } from './pages/deployment.js';
 import { projectPage } from './pages/project.js';
+import { projectSettingsPage } from './pages/project-settings.js';
 import { projectsPage } from './pages/projects.js';
 import { BASE, href, navigate, notFound, route, startRouter } from './router.js';
 
@@ -28,6 +29,10 @@ route(
 route(
   '/projects/:id/analytics',
   signedIn((p) => analyticsPage({ id: p.id ?? '' })),
+);
+route(
+  '/projects/:id/settings',
+  signedIn((p) => projectSettingsPage({ id: p.id ?? '' })),
 );
 route(
   '/deployments/:id',

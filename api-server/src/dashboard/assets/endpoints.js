@@ -45,5 +45,7 @@ export const paths = {
   notification: (/** @type {string} */ p, /** @type {string} */ n) => at('notification', `/projects/${id(p)}/notifications/${id(n)}`),
   githubWebhookSecret: (/** @type {string} */ p) => at('githubWebhookSecret', `/projects/${id(p)}/github-webhook/secret`),
   githubDeliveries: (/** @type {string} */ p) => at('githubDeliveries', `/projects/${id(p)}/github-webhook/deliveries`),
+  retention: (/** @type {string} */ p) => at('retention', `/projects/${id(p)}/retention`),
+  usage: (/** @type {string} */ p) => at('usage', `/projects/${id(p)}/usage`),
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) => at('analytics', `/projects/${id(p)}/analytics${search(query)}`),
 };

@@ -20,6 +20,8 @@ export type {
   NotificationEndpoint,
   Project,
   ProjectAnalytics,
+  Retention,
+  StorageUsage,
   Session,
   StatusEvent,
   User,
@@ -35,6 +37,7 @@ export type {
 export interface Methods {
   GET?: unknown;
   POST?: { body: unknown; reply: unknown };
+  PATCH?: { body: unknown; reply: unknown };
   DELETE?: unknown;
 }
 
@@ -64,7 +67,7 @@ export interface Api {
   apiTokens: { GET: { tokens: C.ApiToken[] }; POST: Post<typeof C.createApiTokenBodySchema, { token: C.ApiToken; secret: string }> };
   apiToken: { DELETE: { token: C.ApiToken } };
   projects: { GET: { projects: C.Project[] }; POST: Post<typeof C.createProjectBodySchema, { project: C.Project; githubWebhook: GithubWebhookSecret }> };
-  project: { GET: { project: C.Project } };
+  project: { GET: { project: C.Project }; PATCH: Post<typeof C.updateProjectBodySchema, { project: C.Project }>; DELETE: undefined };
   deploy: { POST: Post<typeof C.createDeploymentBodySchema, { deployment: C.Deployment }> };
   deployments: { GET: { deployments: C.Deployment[]; next: string | null } };
   deployment: { GET: { deployment: C.Deployment } };
@@ -84,6 +87,8 @@ export interface Api {
   githubWebhookSecret: { POST: Post<undefined, { githubWebhook: GithubWebhookSecret }> };
   githubDeliveries: { GET: { deliveries: C.GithubDelivery[] } };
   analytics: { GET: { analytics: C.ProjectAnalytics } };
+  retention: { GET: { retention: C.Retention }; PATCH: Post<typeof C.updateRetentionBodySchema, { retention: C.Retention }> };
+  usage: { GET: { usage: C.StorageUsage } };
 }
 
 /** `GET /platform` (public): whether builds are sandboxed; the api-server composes it, not a schema. */

@@ -42,6 +42,7 @@ export async function projectPage({ id }) {
         'nav',
         { class: 'actions', attrs: { 'aria-label': 'Project' } },
         h('a', { class: 'button', href: href(`/projects/${encodeURIComponent(project.id)}/analytics`), text: 'Analytics' }),
+        h('a', { class: 'button', href: href(`/projects/${encodeURIComponent(project.id)}/settings`), text: 'Settings' }),
       ),
     ),
     h('dl', { class: 'facts' }, fact('Repository', project.gitUrl, true), fact('Production branch', project.productionBranch, true)),
