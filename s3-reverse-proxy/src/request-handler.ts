@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { RouteRecord } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { ApiForwarder } from './api-forward.ts';
+import type { CustomDomains } from './custom-domains.ts';
 import { Exchange } from './exchange.ts';
 import type { FileResponder } from './file-responder.ts';
 import type { HostClassifier } from './host.ts';
@@ -19,6 +20,8 @@ export interface RequestHandlerParts {
   requestLogs: RequestLogger;
   /** Null: `api.<root>` is not forwarded and answers like any unknown host. */
   api: ApiForwarder | null;
+  /** Null: names outside the root domain are looked up as route records like any other. */
+  domains?: CustomDomains | null;
   logger: Logger;
 }
 
@@ -38,6 +41,7 @@ export class RequestHandler {
   private readonly files: FileResponder;
   private readonly requestLogs: RequestLogger;
   private readonly api: ApiForwarder | null;
+  private readonly domains: CustomDomains | null;
   private readonly logger: Logger;
 
   constructor(parts: RequestHandlerParts) {
@@ -46,6 +50,7 @@ export class RequestHandler {
     this.files = parts.files;
     this.requestLogs = parts.requestLogs;
     this.api = parts.api;
+    this.domains = parts.domains ?? null;
     this.logger = parts.logger;
   }
 
@@ -59,25 +64,52 @@ export class RequestHandler {
     if (host.kind === 'invalid') return ex.sendPage(PAGES.badRequest);
     if (host.kind !== 'site') return ex.sendPage(PAGES.unknownHost);
     ex.target(host.name);
+    if (host.custom === true && this.domains !== null) {
+      // A custom domain serves the route of the platform hostname its record names.
+      const serves = this.domains.decide(ex);
+      if (serves === undefined) {
+        this.readDomain(ex, this.domains).catch((err: unknown) => ex.fail(err, this.logger));
+        return;
+      }
+      if (serves !== null) this.serveHost(ex, serves);
+      return;
+    }
+    this.serveHost(ex, host.name);
+  };
+
+  /** Serves what the route record of `routeHost` points at (the request's own host, or a custom domain's target). */
+  private serveHost(ex: Exchange, routeHost: string): void {
     const routes = this.routes;
-    const route = routes.peekRoute(host.name, Date.now());
+    const route = routes.peekRoute(routeHost, Date.now());
     if (route === null) return ex.sendPage(PAGES.unknownHost);
     const site = route === undefined ? undefined : routes.peekSite(route.deploymentId);
     if (route === undefined || site === undefined) {
-      this.readRoute(ex).catch((err: unknown) => ex.fail(err, this.logger));
+      this.readRoute(ex, routeHost).catch((err: unknown) => ex.fail(err, this.logger));
       return;
     }
     ex.route = route;
     this.serve(ex, site);
-  };
+  }
+
+  /** A custom domain whose record is not in memory yet, or an ACME challenge. */
+  private async readDomain(ex: Exchange, domains: CustomDomains): Promise<void> {
+    let serves: string | null;
+    try {
+      serves = await domains.decideLater(ex);
+    } catch (err) {
+      this.logger.error({ err, host: ex.host }, 'reading a domain record failed');
+      return ex.sendPage(storageFailurePage(err));
+    }
+    if (serves !== null) this.serveHost(ex, serves);
+  }
 
   /** A host whose route record or deployment is not in memory yet (or any more). */
-  private async readRoute(ex: Exchange): Promise<void> {
+  private async readRoute(ex: Exchange, routeHost: string): Promise<void> {
     const { routes, logger } = this;
     let route: RouteRecord | null;
     let site: Site | null;
     try {
-      route = await routes.route(ex.host);
+      route = await routes.route(routeHost);
       site = route ? await routes.site(route.deploymentId) : null;
     } catch (err) {
       logger.error({ err, host: ex.host }, 'reading a route or manifest failed');
