@@ -6,6 +6,7 @@ import type { ObjectStore } from '@platform/object-store';
 import type { Runner, RunnerIsolation } from '@platform/runner';
 import type { AccessOptions } from './config.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
+import type { DomainsOptions } from './domains/domains-options.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
 import type { LiveLogsOptions } from './live-logs/index.ts';
@@ -40,4 +41,6 @@ export interface ApiOptions {
   /** Consumer group of this replica's live feed; unique per replica (default: random). */
   liveGroupId?: string;
   liveLogs?: LiveLogsOptions;
+  /** Custom domains with ACME certificates; absent: adding one answers 409 domains_disabled. */
+  domains?: DomainsOptions;
 }

@@ -9,6 +9,10 @@ import { Deployer } from './deployments/deployer.ts';
 import { DeploymentLifecycle } from './deployments/deployment-lifecycle.ts';
 import { DeploymentsRepo } from './deployments/deployments-repo.ts';
 import { DeploymentsService } from './deployments/deployments-service.ts';
+import { composeDomains } from './domains/compose-domains.ts';
+import type { CertificatesWorker } from './domains/certificates-worker.ts';
+import type { DomainsRepo } from './domains/domains-repo.ts';
+import type { DomainsService } from './domains/domains-service.ts';
 import { clickHouseEventHistory } from './deployments/event-history.ts';
 import { Reconciler } from './deployments/reconciler.ts';
 import { RoutePublisher } from './deployments/route-publisher.ts';
@@ -33,6 +37,7 @@ export interface Repos {
   envVars: EnvVarsRepo;
   notifications: NotificationsRepo;
   webhooks: WebhooksRepo;
+  domains: DomainsRepo;
   logStore: LogStore;
   requestLogs: RequestLogStore;
 }
@@ -43,6 +48,8 @@ export interface Workers {
   scheduler: Scheduler;
   reconciler: Reconciler;
   notifier: Notifier;
+  /** Proves custom domains and orders their certificates; null when domains are not configured. */
+  certificates: CertificatesWorker | null;
 }
 
 /** The use-cases the routes call. */
@@ -54,6 +61,9 @@ export interface Services {
   notifications: NotificationsService;
   webhooks: WebhooksService;
   analytics: AnalyticsService;
+  domains: DomainsService;
+  /** What a custom domain's CNAME may point at (shown with its DNS records). */
+  domainCnameTarget: string;
   routes: RoutePublisher;
   /** Login: per account email and client address, and a looser cap per address. */
   loginLimiters: { account: RateLimiter; address: RateLimiter };
@@ -69,14 +79,15 @@ export interface Composition {
   metrics: ApiMetrics;
 }
 
-function createRepos(deps: ApiDeps, box: SecretBox): Repos {
+function createRepos(deps: ApiDeps, box: SecretBox, shared: { projects: ProjectsRepo; domains: DomainsRepo }): Repos {
   return {
     users: new UsersRepo(deps.db),
-    projects: new ProjectsRepo(deps.db),
+    projects: shared.projects,
     deployments: new DeploymentsRepo(deps.db),
     envVars: new EnvVarsRepo(deps.db, box),
     notifications: new NotificationsRepo(deps.db),
     webhooks: new WebhooksRepo(deps.db),
+    domains: shared.domains,
     logStore: createLogStore(deps.clickhouse),
     requestLogs: createRequestLogStore(deps.clickhouse),
   };
@@ -123,10 +134,17 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     { notifications: repos.notifications, deployments, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
     { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
   );
-  return { lifecycle, scheduler, reconciler, notifier };
+  return { lifecycle, scheduler, reconciler, notifier, certificates: null };
 }
 
-function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, workers: Workers, box: SecretBox, logger: Logger): Services {
+function createServices(
+  deps: ApiDeps,
+  options: ApiOptions,
+  repos: Repos,
+  workers: Workers,
+  box: SecretBox,
+  logger: Logger,
+): Omit<Services, 'domains' | 'domainCnameTarget'> {
   const { access, urls } = options;
   const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
   const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
@@ -160,9 +178,14 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
 /** Repositories, workers and services of one api-server, wired to each other. */
 export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Composition {
   const box = new SecretBox(options.access.envEncryptionKey);
-  const repos = createRepos(deps, box);
+  const projects = new ProjectsRepo(deps.db);
+  const domains = composeDomains(
+    { db: deps.db, store: deps.store, projects, notifications: new NotificationsRepo(deps.db), urls: options.urls, rootDomain: options.urls.rootDomain, logger },
+    options.domains,
+  );
+  const repos = createRepos(deps, box, { projects, domains: domains.repo });
   const metrics = createApiMetrics({ deployments: repos.deployments });
-  const workers = createWorkers(deps, options, repos, metrics, box, logger);
-  const services = createServices(deps, options, repos, workers, box, logger);
+  const workers = { ...createWorkers(deps, options, repos, metrics, box, logger), certificates: domains.worker };
+  const services = { ...createServices(deps, options, repos, workers, box, logger), domains: domains.service, domainCnameTarget: domains.cnameTarget };
   return { repos, workers, services, metrics };
 }
