@@ -90,7 +90,10 @@ describe('custom domains with certificates from Pebble', () => {
     projectId = created.json.project.id;
     const deployed = await http(platform.api, 'POST', '/deploy', { projectId });
     expect((await waitForDeployment(platform.api, deployed.json.deployment.id)).status).toBe('READY');
-    const endpoint = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, { url: 'http://127.0.0.1:9/hook', events: ['domain.renewal_failed'] });
+    const endpoint = await http(platform.api, 'POST', `/projects/${projectId}/notifications`, {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['domain.renewal_failed'],
+    });
     endpointId = endpoint.json.endpoint.id;
   });
   afterAll(async () => {
@@ -150,7 +153,12 @@ describe('custom domains with certificates from Pebble', () => {
     expect(renewed.renewalError).toBeNull();
     expect(Date.parse(renewed.certificate.notBefore)).toBeGreaterThanOrEqual(Date.parse(before.certificate.renewAfter) - 1_000);
     for (const port of [platform.httpsPort!, secondHttpsPort]) {
-      await waitFor('the renewed certificate served', () => tlsGet(port, HOST, pebble.issuingRootPem).then((r) => r.serial), (s) => s !== served, 5_000);
+      await waitFor(
+        'the renewed certificate served',
+        () => tlsGet(port, HOST, pebble.issuingRootPem).then((r) => r.serial),
+        (s) => s !== served,
+        5_000,
+      );
     }
   });
 
@@ -172,13 +180,18 @@ describe('custom domains with certificates from Pebble', () => {
       (list: { event: string }[]) => list.some((d) => d.event === 'domain.renewal_failed'),
       10_000,
     );
-    expect(deliveries[0].event).toBe('domain.renewal_failed');
+    expect(deliveries[0]!.event).toBe('domain.renewal_failed');
     await pebble.clearA(HOST);
   });
 
   it('removing the domain stops serving it and deletes its certificate', async () => {
     expect((await http(platform.api, 'DELETE', `/projects/${projectId}/domains/${HOST}`)).status).toBe(204);
     expect(await new CertificateStore(platform.deps.store, new Sealer(storeKey)).get(HOST)).toBeNull();
-    await waitFor('the proxy forgetting it', () => send(platform.proxyPort!, HOST, '/').then((r) => r.status), (s) => s === 404, 5_000);
+    await waitFor(
+      'the proxy forgetting it',
+      () => send(platform.proxyPort!, HOST, '/').then((r) => r.status),
+      (s) => s === 404,
+      5_000,
+    );
   });
 });

@@ -180,7 +180,15 @@ export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Com
   const box = new SecretBox(options.access.envEncryptionKey);
   const projects = new ProjectsRepo(deps.db);
   const domains = composeDomains(
-    { db: deps.db, store: deps.store, projects, notifications: new NotificationsRepo(deps.db), urls: options.urls, rootDomain: options.urls.rootDomain, logger },
+    {
+      db: deps.db,
+      store: deps.store,
+      projects,
+      notifications: new NotificationsRepo(deps.db),
+      urls: options.urls,
+      rootDomain: options.urls.rootDomain,
+      logger,
+    },
     options.domains,
   );
   const repos = createRepos(deps, box, { projects, domains: domains.repo });

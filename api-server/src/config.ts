@@ -209,11 +209,21 @@ const apiEnvShape = {
   // A PEM file of extra roots to trust for the ACME server's own HTTPS (a test CA such as Pebble). Unset: the system's.
   ACME_CA_BUNDLE: optional(z.string().optional()),
   // The CA profile to order (e.g. Let's Encrypt "shortlived"). Unset: the CA's default.
-  ACME_PROFILE: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a profile name').optional()),
+  ACME_PROFILE: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a profile name')
+      .optional(),
+  ),
   // Resolvers proving domains, comma-separated host or host:port (e.g. 1.1.1.1,8.8.8.8). Unset: the system's.
   DOMAIN_DNS_RESOLVER: optional(z.string().optional()).transform(list),
   // The hostname a custom domain's CNAME may point at instead of the TXT record. Default cname.<ROOT_DOMAIN>.
-  DOMAIN_CNAME_TARGET: optional(z.string().regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').optional()),
+  DOMAIN_CNAME_TARGET: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name')
+      .optional(),
+  ),
   // How often the certificates worker looks for domains to prove, certify or renew. Default 30000 ms.
   CERTIFICATES_INTERVAL_MS: optional(z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
   // Where build processes and the container engine find their programs (git, npm, podman). Default: the usual system folders.

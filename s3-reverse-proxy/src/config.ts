@@ -74,7 +74,8 @@ export const proxyConfigSchema = z
     const complain = complainer(ctx);
     refineS3Env(env, complain);
     refineKafkaEnv(env, complain);
-    if (env.HTTPS_PORT !== undefined && !env.CERTIFICATE_STORE_KEY) complain('CERTIFICATE_STORE_KEY', 'is needed with HTTPS_PORT (the same key as the api-server)');
+    if (env.HTTPS_PORT !== undefined && !env.CERTIFICATE_STORE_KEY)
+      complain('CERTIFICATE_STORE_KEY', 'is needed with HTTPS_PORT (the same key as the api-server)');
     if (env.CERTIFICATE_STORE_KEY) {
       try {
         parseStoreKey(env.CERTIFICATE_STORE_KEY);

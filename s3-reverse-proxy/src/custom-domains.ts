@@ -38,17 +38,17 @@ export class CustomDomains {
   ) {}
 
   /**
-   * The platform hostname to serve for this request, or null when it is answered here already,
-   * or undefined when the record must be read first (`decideLater`).
+   * The record whose `serves` hostname answers this request, or null when it is answered here
+   * already, or undefined when the record must be read first (`decideLater`).
    */
-  decide(ex: Exchange): string | null | undefined {
+  decide(ex: Exchange): DomainRecord | null | undefined {
     if (ex.rawPath.startsWith(CHALLENGE_PREFIX)) return undefined;
     const hit = this.records.get(ex.host);
     if (hit === undefined || hit.expiresAt <= Date.now()) return undefined;
     return this.apply(ex, hit.value);
   }
 
-  async decideLater(ex: Exchange): Promise<string | null> {
+  async decideLater(ex: Exchange): Promise<DomainRecord | null> {
     if (ex.rawPath.startsWith(CHALLENGE_PREFIX)) {
       await this.answerChallenge(ex, ex.rawPath.slice(CHALLENGE_PREFIX.length));
       return null;
@@ -56,7 +56,7 @@ export class CustomDomains {
     return this.apply(ex, await this.record(ex.host));
   }
 
-  private apply(ex: Exchange, record: DomainRecord | null): string | null {
+  private apply(ex: Exchange, record: DomainRecord | null): DomainRecord | null {
     if (record === null) {
       ex.sendPage(PAGES.unknownHost);
       return null;
@@ -72,7 +72,7 @@ export class CustomDomains {
       return null;
     }
     if (secure && record.hsts) ex.res.setHeader('Strict-Transport-Security', HSTS);
-    return record.serves;
+    return record;
   }
 
   private redirect(ex: Exchange, location: string): void {

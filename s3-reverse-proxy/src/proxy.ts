@@ -97,13 +97,13 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   const api = options.apiUpstream ? createApiForwarder({ target: options.apiUpstream, idleTimeoutMs: Math.max(requestTimeoutMs, 120_000), logger }) : null;
   const files = new FileResponder(cache, new FileLoader(deps.store, cache, storageTimeoutMs), logger);
   const https = options.https;
-  const domains = https
-    ? new CustomDomains(deps.store, { ttlMs: options.routeTtlMs, storageTimeoutMs, httpsPort: https.publicPort })
-    : null;
+  const domains = https ? new CustomDomains(deps.store, { ttlMs: options.routeTtlMs, storageTimeoutMs, httpsPort: https.publicPort }) : null;
   const handler = new RequestHandler({ hosts, routes, files, requestLogs, api, domains, logger });
   const connections = new Connections(handler.handle, requestTimeoutMs);
   const server = connections.server;
-  const secure = https ? secureConnections(https, handler, { rootDomain: options.rootDomain ?? 'localhost', requestTimeoutMs, storageTimeoutMs, logger }) : null;
+  const secure = https
+    ? secureConnections(https, handler, { rootDomain: options.rootDomain ?? 'localhost', requestTimeoutMs, storageTimeoutMs, logger })
+    : null;
   // Websocket upgrades: only api.<root> takes them (socket.io live logs), and the socket then belongs to the api-server.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!api || hosts.classify(req.headers.host).kind !== 'api') return refuse(socket, '404 Not Found');

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RouteRecord } from '@platform/contracts';
+import type { DomainRecord, RouteRecord } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { ApiForwarder } from './api-forward.ts';
 import type { CustomDomains } from './custom-domains.ts';
@@ -66,25 +66,29 @@ export class RequestHandler {
     ex.target(host.name);
     if (host.custom === true && this.domains !== null) {
       // A custom domain serves the route of the platform hostname its record names.
-      const serves = this.domains.decide(ex);
-      if (serves === undefined) {
+      const domain = this.domains.decide(ex);
+      if (domain === undefined) {
         this.readDomain(ex, this.domains).catch((err: unknown) => ex.fail(err, this.logger));
         return;
       }
-      if (serves !== null) this.serveHost(ex, serves);
+      if (domain !== null) this.serveHost(ex, domain.serves, domain.projectId);
       return;
     }
     this.serveHost(ex, host.name);
   };
 
-  /** Serves what the route record of `routeHost` points at (the request's own host, or a custom domain's target). */
-  private serveHost(ex: Exchange, routeHost: string): void {
+  /**
+   * Serves what the route record of `routeHost` points at (the request's own host, or a custom
+   * domain's target). A custom domain names its project: a route that now belongs to another
+   * project (the slug was freed and taken) is not served under it.
+   */
+  private serveHost(ex: Exchange, routeHost: string, projectId?: string): void {
     const routes = this.routes;
     const route = routes.peekRoute(routeHost, Date.now());
-    if (route === null) return ex.sendPage(PAGES.unknownHost);
+    if (route === null || (route !== undefined && projectId !== undefined && route.projectId !== projectId)) return ex.sendPage(PAGES.unknownHost);
     const site = route === undefined ? undefined : routes.peekSite(route.deploymentId);
     if (route === undefined || site === undefined) {
-      this.readRoute(ex, routeHost).catch((err: unknown) => ex.fail(err, this.logger));
+      this.readRoute(ex, routeHost, projectId).catch((err: unknown) => ex.fail(err, this.logger));
       return;
     }
     ex.route = route;
@@ -93,18 +97,18 @@ export class RequestHandler {
 
   /** A custom domain whose record is not in memory yet, or an ACME challenge. */
   private async readDomain(ex: Exchange, domains: CustomDomains): Promise<void> {
-    let serves: string | null;
+    let domain: DomainRecord | null;
     try {
-      serves = await domains.decideLater(ex);
+      domain = await domains.decideLater(ex);
     } catch (err) {
       this.logger.error({ err, host: ex.host }, 'reading a domain record failed');
       return ex.sendPage(storageFailurePage(err));
     }
-    if (serves !== null) this.serveHost(ex, serves);
+    if (domain !== null) this.serveHost(ex, domain.serves, domain.projectId);
   }
 
   /** A host whose route record or deployment is not in memory yet (or any more). */
-  private async readRoute(ex: Exchange, routeHost: string): Promise<void> {
+  private async readRoute(ex: Exchange, routeHost: string, projectId?: string): Promise<void> {
     const { routes, logger } = this;
     let route: RouteRecord | null;
     let site: Site | null;
@@ -115,7 +119,7 @@ export class RequestHandler {
       logger.error({ err, host: ex.host }, 'reading a route or manifest failed');
       return ex.sendPage(storageFailurePage(err));
     }
-    if (!route) return ex.sendPage(PAGES.unknownHost);
+    if (!route || (projectId !== undefined && route.projectId !== projectId)) return ex.sendPage(PAGES.unknownHost);
     ex.route = route;
     if (!site) {
       logger.error({ host: ex.host, deploymentId: route.deploymentId }, 'a route points to a deployment without a manifest');

@@ -76,11 +76,7 @@ export class TlsContexts {
       const cert = await withTimeout(this.certs.get(host), this.options.storageTimeoutMs, 'a certificate');
       const serial = cert?.serial ?? null;
       const context =
-        previous !== undefined && previous.serial === serial
-          ? previous.context
-          : cert
-            ? createSecureContext({ cert: cert.certPem, key: cert.keyPem })
-            : null;
+        previous !== undefined && previous.serial === serial ? previous.context : cert ? createSecureContext({ cert: cert.certPem, key: cert.keyPem }) : null;
       const entry: Entry = { context, serial, refreshAt: Date.now() + this.options.refreshMs };
       if (!this.entries.has(host) && this.entries.size >= 10_000) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(host, entry);

@@ -31,8 +31,7 @@ export interface CertificatesWorkerDeps {
 }
 
 /** Two thirds into the certificate's lifetime, as Let's Encrypt advises. */
-export const renewalTime = (notBefore: Date, notAfter: Date): Date =>
-  new Date(notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3);
+export const renewalTime = (notBefore: Date, notAfter: Date): Date => new Date(notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3);
 
 /**
  * Proves and certifies custom domains: a pending domain is checked in DNS, a proved one gets a

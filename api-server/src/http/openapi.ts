@@ -268,8 +268,18 @@ const DOMAIN_OPERATIONS: Operation[] = [
     responses: { 201: domainOut },
     errors: [409],
   },
-  { method: 'get', path: '/projects/{projectId}/domains', summary: "The project's custom domains", responses: { 200: obj({ domains: z.array(c.domainSchema) }) } },
-  { method: 'get', path: '/projects/{projectId}/domains/{hostname}', summary: 'One custom domain: status, DNS records, certificate', responses: { 200: domainOut } },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/domains',
+    summary: "The project's custom domains",
+    responses: { 200: obj({ domains: z.array(c.domainSchema) }) },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/domains/{hostname}',
+    summary: 'One custom domain: status, DNS records, certificate',
+    responses: { 200: domainOut },
+  },
   {
     method: 'post',
     path: '/projects/{projectId}/domains/{hostname}/verify',

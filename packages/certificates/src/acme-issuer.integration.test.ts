@@ -42,7 +42,12 @@ afterAll(async () => {
 
 describe('AcmeIssuer against Pebble', () => {
   it('issues a certificate for a host with real HTTP-01 validation, chained to the CA, and removes the challenge', async () => {
-    const issuer = new AcmeIssuer(store, sealer, { directoryUrl: pebble.directoryUrl, caBundlePem: pebble.acmeCaPem, email: 'ops@example.test', profile: 'default' });
+    const issuer = new AcmeIssuer(store, sealer, {
+      directoryUrl: pebble.directoryUrl,
+      caBundlePem: pebble.acmeCaPem,
+      email: 'ops@example.test',
+      profile: 'default',
+    });
     const issued = await issuer.issue('shop.example.test');
     const leaf = new X509Certificate(issued.certPem);
     expect(leaf.subjectAltName).toContain('DNS:shop.example.test');

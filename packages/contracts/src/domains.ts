@@ -63,9 +63,7 @@ export const domainSchema = z.object({
   statusReason: z.string().nullable(),
   /** Either record proves the domain: the TXT record, or a CNAME to the platform. */
   dnsRecords: z.array(dnsRecordSchema),
-  certificate: z
-    .object({ notBefore: z.string(), notAfter: z.string(), renewAfter: z.string() })
-    .nullable(),
+  certificate: z.object({ notBefore: z.string(), notAfter: z.string(), renewAfter: z.string() }).nullable(),
   /** The last renewal's failure while the current certificate keeps being served; null when fine. */
   renewalError: z.string().nullable(),
   createdAt: z.string(),

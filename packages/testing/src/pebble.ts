@@ -99,7 +99,24 @@ export async function startPrivatePebble(options: { httpPort: number; shortLived
   const dnsServer = `127.0.0.1:${dnsPort}`;
   const chall = spawn(
     join(bin, 'pebble-challtestsrv'),
-    ['-dnsserver', dnsServer, '-management', `127.0.0.1:${challManagementPort}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', ''],
+    [
+      '-dnsserver',
+      dnsServer,
+      '-management',
+      `127.0.0.1:${challManagementPort}`,
+      '-defaultIPv4',
+      '127.0.0.1',
+      '-defaultIPv6',
+      '',
+      '-http01',
+      '',
+      '-https01',
+      '',
+      '-tlsalpn01',
+      '',
+      '-doh',
+      '',
+    ],
     { stdio: ['ignore', out, out] },
   );
   const pebble = spawn(join(bin, 'pebble'), ['-config', join(dir, 'pebble.json'), '-dnsserver', dnsServer], {
