@@ -45,5 +45,8 @@ export const paths = {
   notification: (/** @type {string} */ p, /** @type {string} */ n) => at('notification', `/projects/${id(p)}/notifications/${id(n)}`),
   githubWebhookSecret: (/** @type {string} */ p) => at('githubWebhookSecret', `/projects/${id(p)}/github-webhook/secret`),
   githubDeliveries: (/** @type {string} */ p) => at('githubDeliveries', `/projects/${id(p)}/github-webhook/deliveries`),
+  domains: (/** @type {string} */ p) => at('domains', `/projects/${id(p)}/domains`),
+  domain: (/** @type {string} */ p, /** @type {string} */ d) => at('domain', `/projects/${id(p)}/domains/${id(d)}`),
+  domainVerify: (/** @type {string} */ p, /** @type {string} */ d) => at('domainVerify', `/projects/${id(p)}/domains/${id(d)}/verify`),
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) => at('analytics', `/projects/${id(p)}/analytics${search(query)}`),
 };

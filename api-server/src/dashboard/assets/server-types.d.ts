@@ -11,6 +11,7 @@ export type {
   BuildEvent,
   DeployHook,
   Deployment,
+  Domain,
   DeploymentStatus,
   EnvTarget,
   EnvVar,
@@ -84,6 +85,9 @@ export interface Api {
   githubWebhookSecret: { POST: Post<undefined, { githubWebhook: GithubWebhookSecret }> };
   githubDeliveries: { GET: { deliveries: C.GithubDelivery[] } };
   analytics: { GET: { analytics: C.ProjectAnalytics } };
+  domains: { GET: { domains: C.Domain[] }; POST: Post<typeof C.createDomainBodySchema, { domain: C.Domain }> };
+  domain: { GET: { domain: C.Domain }; DELETE: undefined };
+  domainVerify: { POST: Post<undefined, { domain: C.Domain }> };
 }
 
 /** `GET /platform` (public): whether builds are sandboxed; the api-server composes it, not a schema. */
