@@ -51,6 +51,7 @@ describe('custom domains API', () => {
     ['an IPv6 address', '[::1]', /IP address/],
     ['a wildcard', '*.example.com', /wildcards are not allowed/],
     ['a 300-character name', `${`${'a'.repeat(60)}.`.repeat(5).slice(0, 296)}.com`, /at most 253/],
+    ['a numeric top-level label', 'example.123', /top-level label/],
     ['a label over 63 characters', `${'a'.repeat(64)}.example.com`, /invalid label/],
     ['upper case', 'Shop.Example.com', /lower-case/],
   ])('refuses %s with 400 and the reason', async (_what, hostname, reason) => {

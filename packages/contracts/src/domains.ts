@@ -17,18 +17,27 @@ export function customDomainProblem(name: string): string | null {
   if (labels.length < 2) return 'needs at least two labels (example.com)';
   const bad = labels.find((label) => !LABEL.test(label));
   if (bad !== undefined) return `has an invalid label ${JSON.stringify(bad.slice(0, 70))}: letters, digits and inner hyphens, 1 to 63 characters`;
-  if (/^\d+$/.test(labels[labels.length - 1]!)) return 'has a numeric top-level label';
+  if (!/^[a-z]/.test(labels[labels.length - 1]!)) return 'has a top-level label that does not start with a letter';
   return null;
 }
 
+/**
+ * The same rules as a pattern, so the API document says what a valid name is (one trailing dot
+ * allowed, removed). The refinement after it names the reason for a refused name.
+ */
+const DOMAIN_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/;
+
 export const customDomainName = z
   .string()
-  .max(300, 'at most 253 characters')
-  .transform((v) => v.trim().replace(/\.$/, ''))
-  .superRefine((name, ctx) => {
+  .max(253, 'at most 253 characters')
+  .regex(DOMAIN_PATTERN, 'must be a lower-case domain name of two labels or more (www.example.com)')
+  // Checks do not stop at the first failure: the refinement adds the reason this name is refused.
+  .superRefine((raw, ctx) => {
+    const name = raw.replace(/\.$/, '');
     const problem = customDomainProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: `${name.slice(0, 80)}${name.length > 80 ? '…' : ''} ${problem}` });
-  });
+  })
+  .transform((v) => v.replace(/\.$/, ''));
 
 const branchName = z
   .string()
