@@ -97,7 +97,7 @@ function createRepos(deps: ApiDeps, box: SecretBox, shared: { projects: Projects
  * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
  * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
  */
-function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Workers {
+function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Omit<Workers, 'certificates'> {
   const { deployments, projects } = repos;
   const history = clickHouseEventHistory(deps.clickhouse);
   let scheduler: Scheduler | undefined;
@@ -134,7 +134,7 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     { notifications: repos.notifications, deployments, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
     { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
   );
-  return { lifecycle, scheduler, reconciler, notifier, certificates: null };
+  return { lifecycle, scheduler, reconciler, notifier };
 }
 
 function createServices(
