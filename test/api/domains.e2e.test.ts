@@ -68,10 +68,17 @@ describe('custom domains API', () => {
     }
   });
 
-  it('refuses a redirect to a domain that is not the project’s', async () => {
+  it('refuses a redirect to a domain that is not the project’s (yet), and a malformed body', async () => {
     const res = await add({ hostname: 'www.redirect.example', redirectTo: 'redirect.example' });
-    expect(res.status).toBe(400);
-    expect(res.json.error.message).toMatch(/must be a domain of this project/);
+    expect(res.status).toBe(409);
+    expect(res.json.error.message).toMatch(/must be a domain of this project: add it first/);
+    expect((await add({ hostname: 'redirect.example', redirectTo: 'redirect.example' })).status).toBe(409);
+    // Apex first, then www redirecting to it.
+    expect((await add({ hostname: 'redirect.example' })).status).toBe(201);
+    const www = await add({ hostname: 'www.redirect.example', redirectTo: 'redirect.example' });
+    expect(www.status).toBe(201);
+    expect(www.json.domain.redirectTo).toBe('redirect.example');
+    for (const name of ['www.redirect.example', 'redirect.example']) await http(platform.api, 'DELETE', `/projects/${projectId}/domains/${name}`);
     expect((await add({ hostname: 'bad.example', hsts: 'yes' })).status).toBe(400);
     expect((await add({})).status).toBe(400);
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CreateDomainBody } from '@platform/contracts';
 import type { DomainRecords } from './domain-records.ts';
 import type { DomainRow, DomainsRepo } from './domains-repo.ts';
-import { DomainNotFound, DomainRefused, DomainsDisabled, DomainTaken } from './errors.ts';
+import { DomainNotFound, DomainRefused, DomainsDisabled, DomainTaken, RedirectTargetUnknown } from './errors.ts';
 
 export interface DomainsServiceDeps {
   domains: DomainsRepo;
@@ -27,11 +27,8 @@ export class DomainsService {
         throw new DomainRefused(`${name} is under the platform's own domain ${rootDomain}: projects are served there already, add a domain of your own`);
       }
     }
-    if (body.redirectTo !== null) {
-      if (body.redirectTo === body.hostname) throw new DomainRefused('redirectTo must be another domain than hostname');
-      if (!(await domains.hostnames(projectId)).includes(body.redirectTo)) {
-        throw new DomainRefused(`redirectTo ${body.redirectTo} must be a domain of this project: add it first`);
-      }
+    if (body.redirectTo !== null && (body.redirectTo === body.hostname || !(await domains.hostnames(projectId)).includes(body.redirectTo))) {
+      throw new RedirectTargetUnknown(body.hostname, body.redirectTo);
     }
     const row = await domains.create({ ...body, projectId, verificationToken: randomBytes(16).toString('hex') });
     if (!row) throw new DomainTaken(body.hostname);

@@ -13,7 +13,7 @@ export class DomainTaken extends ConflictError {
   }
 }
 
-/** A name the platform itself serves (`*.ROOT_DOMAIN`), or a redirect to a domain not in the project. */
+/** A name the platform itself serves (`*.ROOT_DOMAIN`). */
 export class DomainRefused extends InvalidInputError {
   constructor(message: string) {
     super('invalid_domain', message);
@@ -24,5 +24,17 @@ export class DomainRefused extends InvalidInputError {
 export class DomainsDisabled extends ConflictError {
   constructor() {
     super('domains_disabled', 'custom domains are not enabled here: set CERTIFICATE_STORE_KEY (and ACME_EMAIL) on the api-server');
+  }
+}
+
+/** A redirect must name another domain the project already has (add that one first). */
+export class RedirectTargetUnknown extends ConflictError {
+  constructor(hostname: string, redirectTo: string) {
+    super(
+      'redirect_target_unknown',
+      redirectTo === hostname
+        ? `redirectTo must name another domain of this project than ${hostname}`
+        : `redirectTo ${redirectTo} must be a domain of this project: add it first`,
+    );
   }
 }
