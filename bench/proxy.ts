@@ -1,9 +1,9 @@
 /**
  * `npm run bench:proxy`: the s3-reverse-proxy against nginx serving the same files from disk,
- * measured with wrk in the same run, for a 1 KB HTML page and a 150 KB asset; and the proxy
- * serving the same files for a site with 200 routing rules (redirects, rewrites, header rules,
- * some with `has`/`missing` conditions, none of them for the measured paths, as on a real site)
- * against the same site without rules: the cost of rule matching.
+ * measured with wrk in the same run, for a 1 KB HTML page and a 150 KB asset, and the 1 KB page
+ * over HTTPS: a custom domain with its certificate in the object store (the proxy's SNI path)
+ * against nginx with the same certificate, session resumption on for both (nginx's shared
+ * session cache and tickets, Node's session tickets).
  *
  * Fairness: both get the same number of worker processes (BENCH_WORKERS, default 1 each: one
  * nginx worker, one proxy process), keep-alive without a per-connection request limit, and
@@ -14,10 +14,13 @@
  *
  * Environment: BENCH_WORKERS (1), BENCH_DURATION_S (5), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_ROUNDS (5).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { CertificateStore, Sealer } from '@platform/certificates';
+import { domainRecordKey } from '@platform/contracts';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,21 +40,11 @@ const DURATION_S = env('BENCH_DURATION_S', 5);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
 const THREADS = env('BENCH_THREADS', 2);
 const ROUNDS = env('BENCH_ROUNDS', 5);
-const HOST = 'bench.localhost';
-const RULES_HOST = 'rules.localhost';
-
-/** 200 rules as a migrated site has them: old paths redirected, app sections rewritten, header rules, a few conditional ones. */
-function twoHundredRules() {
-  const redirects = Array.from({ length: 80 }, (_, i) => ({ source: `/old-${i}/:slug`, destination: `/new-${i}/:slug`, statusCode: 308 as const }));
-  const rewrites = Array.from({ length: 60 }, (_, i) => ({ source: `/app-${i}/(.*)`, destination: '/index.html' }));
-  const headers = Array.from({ length: 40 }, (_, i) => ({ source: `/section-${i}/(.*)`, headers: [{ key: 'X-Section', value: String(i) }] }));
-  const conditional = Array.from({ length: 20 }, (_, i) => ({
-    source: `/beta-${i}`,
-    destination: '/index.html',
-    has: [{ type: 'header' as const, key: 'x-beta', value: 'on' }],
-  }));
-  return { redirects, rewrites: [...rewrites, ...conditional], headers };
-}
+const ROOT_DOMAIN = 'bench.test';
+const HOST = `bench.${ROOT_DOMAIN}`;
+// The custom domain of the HTTPS row: the one name besides an IP that resolves to loopback
+// everywhere, so wrk's SNI and Host name it as a browser would.
+const TLS_HOST = 'localhost';
 
 for (const tool of ['wrk', 'nginx']) {
   const probe = spawnSync(tool, tool === 'wrk' ? ['-v'] : ['-v'], { stdio: 'ignore' });
@@ -81,9 +74,37 @@ try {
   const store = createLocalObjectStore({ rootDir: join(work, 'data', 'objects') });
   await writeDeployment(store, deploymentId, { 'index.html': html, [assetPath]: asset });
   await writeRoute(store, HOST, { deploymentId, projectId: 'prj_bench' });
-  const rulesDeploymentId = 'benchdeployment00002';
-  await writeDeployment(store, rulesDeploymentId, { 'index.html': html, [assetPath]: asset }, twoHundredRules());
-  await writeRoute(store, RULES_HOST, { deploymentId: rulesDeploymentId, projectId: 'prj_bench_rules' });
+  // HTTPS: one self-signed certificate for both servers, the proxy's sealed in the object store.
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${TLS_HOST}`,
+      '-addext',
+      `subjectAltName=DNS:${TLS_HOST}`,
+      '-keyout',
+      join(work, 'tls.key'),
+      '-out',
+      join(work, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const certPem = readFileSync(join(work, 'tls.crt'), 'utf8');
+  const storeKey = randomBytes(32);
+  await new CertificateStore(store, new Sealer(storeKey)).put(TLS_HOST, certPem, readFileSync(join(work, 'tls.key'), 'utf8'));
+  await store.put(
+    domainRecordKey(TLS_HOST),
+    JSON.stringify({ projectId: 'prj_bench', serves: HOST, https: true, hsts: false, updatedAt: new Date().toISOString() }),
+  );
   const docroot = join(work, 'www');
   mkdirSync(join(docroot, 'assets'), { recursive: true });
   writeFileSync(join(docroot, 'index.html'), html);
@@ -91,6 +112,8 @@ try {
 
   const nginxPort = await freePort();
   const proxyPort = await freePort();
+  const nginxTlsPort = await freePort();
+  const proxyTlsPort = await freePort();
   const nginxConf = join(work, 'nginx.conf');
   writeFileSync(
     nginxConf,
@@ -115,6 +138,15 @@ http {
     listen 127.0.0.1:${nginxPort};
     root ${docroot};
   }
+  server {
+    listen 127.0.0.1:${nginxTlsPort} ssl;
+    ssl_certificate ${work}/tls.crt;
+    ssl_certificate_key ${work}/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_tickets on;
+    root ${docroot};
+  }
 }
 `,
   );
@@ -128,6 +160,9 @@ http {
         DATA_DIR: join(work, 'data'),
         PROXY_PORT: String(proxyPort),
         PROXY_WORKERS: String(WORKERS),
+        ROOT_DOMAIN,
+        HTTPS_PORT: String(proxyTlsPort),
+        CERTIFICATE_STORE_KEY: storeKey.toString('hex'),
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
       },
@@ -135,18 +170,23 @@ http {
   );
 
   const targets = {
-    nginx: { port: nginxPort, host: HOST },
-    proxy: { port: proxyPort, host: HOST },
-    rules: { port: proxyPort, host: RULES_HOST },
+    nginx: { port: nginxPort, tlsPort: nginxTlsPort },
+    proxy: { port: proxyPort, tlsPort: proxyTlsPort },
   };
   const files = [
-    { name: '1 KB HTML', path: '/', bytes: html.length },
-    { name: '150 KB asset', path: `/${assetPath}`, bytes: asset.length },
+    { name: '1 KB HTML', path: '/', bytes: html.length, tls: false },
+    { name: '150 KB asset', path: `/${assetPath}`, bytes: asset.length, tls: false },
+    { name: '1 KB HTTPS', path: '/', bytes: html.length, tls: true },
   ];
+  /** Where wrk sends a file's requests on a server: plain HTTP with the site's Host, or HTTPS to the custom domain. */
+  const url = (target: (typeof targets)[keyof typeof targets], file: (typeof files)[number]) =>
+    file.tls
+      ? { url: `https://${TLS_HOST}:${target.tlsPort}${file.path}`, host: undefined }
+      : { url: `http://127.0.0.1:${target.port}${file.path}`, host: HOST };
   for (const [name, target] of Object.entries(targets)) {
-    await waitUntilServing(target.port, target.host);
+    await waitUntilServing(target.port, HOST);
     for (const file of files) {
-      const res = await get(target.port, target.host, file.path);
+      const res = file.tls ? await getTls(target.tlsPort, file.path, certPem) : await get(target.port, HOST, file.path);
       if (res.status !== 200 || res.length !== file.bytes)
         throw new Error(`${name} ${file.path}: status ${res.status}, ${res.length} bytes, expected 200 and ${file.bytes}`);
     }
@@ -156,41 +196,38 @@ http {
     `wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION_S}s, ${ROUNDS} paired rounds per file (order alternating), ` +
       `${WORKERS} worker process(es) each for nginx and the proxy, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg()[0]!.toFixed(1)}`,
   );
-  const results: Record<string, { nginx: number; proxy: number; rules: number; ratio: number; rulesRatio: number }> = {};
+  const results: Record<string, { nginx: number; proxy: number; ratio: number }> = {};
   for (const file of files) {
     // Warm both (page cache, file cache, JIT). Each round measures both back to back, in
     // alternating order, so load from elsewhere on the machine hits both alike; the median of
     // the per-round ratios is reported.
-    for (const target of Object.values(targets)) await wrk(target.port, target.host, file.path, 2);
-    const rounds: { nginx: number; proxy: number; rules: number }[] = [];
+    for (const target of Object.values(targets)) await wrk(url(target, file), 2);
+    const rounds: { nginx: number; proxy: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const order: (keyof typeof targets)[] = round % 2 === 0 ? ['nginx', 'proxy', 'rules'] : ['rules', 'proxy', 'nginx'];
-      const measured = { nginx: 0, proxy: 0, rules: 0 };
-      for (const name of order) measured[name] = await wrk(targets[name].port, targets[name].host, file.path, DURATION_S);
+      const order: (keyof typeof targets)[] = round % 2 === 0 ? ['nginx', 'proxy'] : ['proxy', 'nginx'];
+      const measured = { nginx: 0, proxy: 0 };
+      for (const name of order) measured[name] = await wrk(url(targets[name], file), DURATION_S);
       rounds.push(measured);
       console.log(
-        `  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}; 200 rules ${measured.rules.toFixed(0).padStart(7)} req/s, ${(measured.rules / measured.proxy).toFixed(2)} of none`,
+        `  ${file.name.padEnd(13)} round ${round + 1}: nginx ${measured.nginx.toFixed(0).padStart(7)} req/s, proxy ${measured.proxy.toFixed(0).padStart(7)} req/s, ratio ${(measured.proxy / measured.nginx).toFixed(2)}`,
       );
     }
     results[file.name] = {
       nginx: median(rounds.map((r) => r.nginx)),
       proxy: median(rounds.map((r) => r.proxy)),
-      rules: median(rounds.map((r) => r.rules)),
       ratio: median(rounds.map((r) => r.proxy / r.nginx)),
-      rulesRatio: median(rounds.map((r) => r.rules / r.proxy)),
     };
   }
   console.log('');
   for (const [name, r] of Object.entries(results)) {
     console.log(
-      `${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×   200 rules ${r.rules.toFixed(0).padStart(7)} req/s   ${r.rulesRatio.toFixed(2)}× of none`,
+      `${name.padEnd(13)} median: nginx ${r.nginx.toFixed(0).padStart(7)} req/s   proxy ${r.proxy.toFixed(0).padStart(7)} req/s   ratio ${r.ratio.toFixed(2)}×`,
     );
   }
   const ratio = (name: string) => results[name]!.ratio.toFixed(2);
-  const rulesRatio = (name: string) => results[name]!.rulesRatio.toFixed(2);
   console.log(
-    `proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95); ` +
-      `200 rules/none: 1 KB HTML ${rulesRatio('1 KB HTML')}×, 150 KB asset ${rulesRatio('150 KB asset')}× (goal ≥ 0.90)`,
+    `proxy/nginx (${WORKERS} worker${WORKERS > 1 ? 's' : ''} each): 1 KB HTML ${ratio('1 KB HTML')}× (goal ≥ 0.90), 150 KB asset ${ratio('150 KB asset')}× (goal ≥ 0.95), ` +
+      `1 KB HTTPS ${ratio('1 KB HTTPS')}× (goal ≥ 0.80)`,
   );
 } finally {
   cleanup();
@@ -198,16 +235,17 @@ http {
   rmSync(work, { recursive: true, force: true });
 }
 
-async function wrk(port: number, host: string, path: string, seconds: number): Promise<number> {
+async function wrk(target: { url: string; host: string | undefined }, seconds: number): Promise<number> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}${path}`]);
+    const host = target.host === undefined ? [] : ['-H', `Host: ${target.host}`];
+    const child = spawn('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, ...host, target.url]);
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
   });
-  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw error responses from port ${port}:\n${out}`);
+  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw error responses from ${target.url}:\n${out}`);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!m) throw new Error(`could not read wrk's output:\n${out}`);
   return Number(m[1]);
@@ -216,6 +254,19 @@ async function wrk(port: number, host: string, path: string, seconds: number): P
 function get(port: number, host: string, path: string): Promise<{ status: number; length: number }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let length = 0;
+      res.on('data', (c: Buffer) => (length += c.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, length }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The HTTPS row's check: SNI and Host are the custom domain, the certificate must be the one both servers hold. */
+function getTls(port: number, path: string, ca: string): Promise<{ status: number; length: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, servername: TLS_HOST, headers: { host: TLS_HOST }, ca, agent: false }, (res) => {
       let length = 0;
       res.on('data', (c: Buffer) => (length += c.length));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, length }));

@@ -7,6 +7,7 @@ import type { Runner, RunnerIsolation } from '@platform/runner';
 import type { AccessOptions } from './config.ts';
 import type { DataLifecycleWorkerOptions } from './data-lifecycle/data-lifecycle-worker.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
+import type { DomainsOptions } from './domains/domains-options.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
 import type { LiveLogsOptions } from './live-logs/index.ts';
@@ -50,4 +51,6 @@ export interface ApiOptions {
   uploads?: UploadLimits;
   /** Retention defaults, quota, pass interval (see data-lifecycle/). Default: the config defaults. */
   dataLifecycle?: DataLifecycleWorkerOptions & { deletionSettleMs?: number };
+  /** Custom domains with ACME certificates; absent: adding one answers 409 domains_disabled. */
+  domains?: DomainsOptions;
 }

@@ -9,6 +9,7 @@ import { dashboardRoutes } from './dashboard/dashboard.ts';
 import { dataLifecycleRoutes } from './data-lifecycle/routes.ts';
 import { requireOwnedDeployment } from './deployments/access.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
+import { domainRoutes } from './domains/routes.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './http/errors.ts';
 import { methodNotAllowed, pathsOf } from './http/method-not-allowed.ts';
@@ -69,6 +70,7 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
   app.use(notificationRoutes({ notifications: services.notifications }));
   app.use(analyticsRoutes({ analytics: services.analytics }));
   app.use(dataLifecycleRoutes({ dataLifecycle: services.dataLifecycle }));
+  app.use(domainRoutes({ domains: services.domains, cnameTarget: services.domainCnameTarget }));
 }
 
 /** The HTTP surface: request ids and logging, the public routes, the owned routes, one error middleware. */

@@ -27,6 +27,10 @@ import { Scheduler } from './deployments/scheduler.ts';
 import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
 import { EnvVarsService } from './env-vars/env-vars-service.ts';
 import { RateLimiter } from './http/rate-limit.ts';
+import { composeDomains } from './domains/compose-domains.ts';
+import type { CertificatesWorker } from './domains/certificates-worker.ts';
+import type { DomainsRepo } from './domains/domains-repo.ts';
+import type { DomainsService } from './domains/domains-service.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { NotificationsRepo } from './notifications/notifications-repo.ts';
@@ -50,6 +54,7 @@ export interface Repos {
   requestLogs: RequestLogStore;
   dataLifecycle: DataLifecycleRepo;
   projectData: ProjectDataStore;
+  domains: DomainsRepo;
 }
 
 /** The background loops; `createApiServer` starts and stops them. */
@@ -60,6 +65,8 @@ export interface Workers {
   notifier: Notifier;
   /** Background deletions, retention, cache eviction, storage measuring. */
   dataLifecycle: DataLifecycle['worker'];
+  /** Proves custom domains and orders their certificates; null when domains are not configured. */
+  certificates: CertificatesWorker | null;
 }
 
 /** The use-cases the routes call. */
@@ -74,6 +81,9 @@ export interface Services {
   uploads: UploadsService;
   routes: RoutePublisher;
   dataLifecycle: DataLifecycle['service'];
+  domains: DomainsService;
+  /** What a custom domain's CNAME may point at (shown with its DNS records). */
+  domainCnameTarget: string;
   /** Login: per account email and client address, and a looser cap per address. */
   loginLimiters: { account: RateLimiter; address: RateLimiter };
   /** Sign-up: per client address, a bucket apart from login's. */
@@ -88,10 +98,10 @@ export interface Composition {
   metrics: ApiMetrics;
 }
 
-function createRepos(deps: ApiDeps, box: SecretBox): Repos {
+function createRepos(deps: ApiDeps, box: SecretBox, shared: { projects: ProjectsRepo; domains: DomainsRepo }): Repos {
   return {
     users: new UsersRepo(deps.db),
-    projects: new ProjectsRepo(deps.db),
+    projects: shared.projects,
     deployments: new DeploymentsRepo(deps.db),
     envVars: new EnvVarsRepo(deps.db, box),
     notifications: new NotificationsRepo(deps.db),
@@ -100,6 +110,7 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
     requestLogs: createRequestLogStore(deps.clickhouse),
     dataLifecycle: new DataLifecycleRepo(deps.db),
     projectData: createProjectDataStore(deps.clickhouse),
+    domains: shared.domains,
   };
 }
 
@@ -107,7 +118,14 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
  * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
  * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
  */
-function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Omit<Workers, 'dataLifecycle'> {
+function createWorkers(
+  deps: ApiDeps,
+  options: ApiOptions,
+  repos: Repos,
+  metrics: ApiMetrics,
+  box: SecretBox,
+  logger: Logger,
+): Omit<Workers, 'dataLifecycle' | 'certificates'> {
   const { deployments, projects } = repos;
   const history = clickHouseEventHistory(deps.clickhouse);
   let scheduler: Scheduler | undefined;
@@ -156,10 +174,10 @@ function createServices(
   deps: ApiDeps,
   options: ApiOptions,
   repos: Repos,
-  workers: Omit<Workers, 'dataLifecycle'>,
+  workers: Omit<Workers, 'dataLifecycle' | 'certificates'>,
   box: SecretBox,
   logger: Logger,
-): { services: Services; dataLifecycleWorker: Workers['dataLifecycle'] } {
+): { services: Omit<Services, 'domains' | 'domainCnameTarget'>; dataLifecycleWorker: Workers['dataLifecycle'] } {
   const { access, urls } = options;
   const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
   const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
@@ -182,7 +200,7 @@ function createServices(
     logger: logger.child({ component: 'data-lifecycle' }),
     options: { ...dataLifecycleSettings(options), ...options.dataLifecycle },
   });
-  const services: Services = {
+  const services: Omit<Services, 'domains' | 'domainCnameTarget'> = {
     auth: new AuthService({ users: repos.users, jwtSecret: access.jwtSecret, accessTokenTtlSeconds: access.accessTokenTtlSeconds, signup: access.signup }),
     projects: new ProjectsService({
       projects: repos.projects,
@@ -227,9 +245,27 @@ function dataLifecycleSettings(options: ApiOptions): DataLifecycleSettings {
 /** Repositories, workers and services of one api-server, wired to each other. */
 export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Composition {
   const box = new SecretBox(options.access.envEncryptionKey);
-  const repos = createRepos(deps, box);
+  const projects = new ProjectsRepo(deps.db);
+  const domains = composeDomains(
+    {
+      db: deps.db,
+      store: deps.store,
+      projects,
+      notifications: new NotificationsRepo(deps.db),
+      urls: options.urls,
+      rootDomain: options.urls.rootDomain,
+      logger,
+    },
+    options.domains,
+  );
+  const repos = createRepos(deps, box, { projects, domains: domains.repo });
   const metrics = createApiMetrics({ deployments: repos.deployments, storageUsage: repos.dataLifecycle });
   const loops = createWorkers(deps, options, repos, metrics, box, logger);
   const { services, dataLifecycleWorker } = createServices(deps, options, repos, loops, box, logger);
-  return { repos, workers: { ...loops, dataLifecycle: dataLifecycleWorker }, services, metrics };
+  return {
+    repos,
+    workers: { ...loops, dataLifecycle: dataLifecycleWorker, certificates: domains.worker },
+    services: { ...services, domains: domains.service, domainCnameTarget: domains.cnameTarget },
+    metrics,
+  };
 }

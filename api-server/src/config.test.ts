@@ -362,3 +362,40 @@ describe('api-server start-up', () => {
     expect(run.stderr.trim()).toBe('api-server: invalid configuration: KAFKA_PASSWORD: needs KAFKA_USERNAME');
   });
 });
+
+describe('custom domain settings', () => {
+  // Secrets generated for the embedded default land in DATA_DIR: a scratch one per test.
+  const dirs: string[] = [];
+  const dataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('are off without CERTIFICATE_STORE_KEY, and on with Let’s Encrypt by default when it is set', () => {
+    expect(apiOptionsFrom(loadApiConfig({ DATA_DIR: dataDir() })).domains).toBeUndefined();
+    const domains = apiOptionsFrom(
+      loadApiConfig({
+        DATA_DIR: dataDir(),
+        CERTIFICATE_STORE_KEY: 'cd'.repeat(32),
+        DOMAIN_DNS_RESOLVER: '127.0.0.1:8053, 1.1.1.1',
+        ROOT_DOMAIN: 'apps.example',
+      }),
+    ).domains;
+    expect(domains?.certificateStoreKey).toEqual(Buffer.from('cd'.repeat(32), 'hex'));
+    expect(domains?.acme.directoryUrl).toBe('https://acme-v02.api.letsencrypt.org/directory');
+    expect(domains?.dnsServers).toEqual(['127.0.0.1:8053', '1.1.1.1']);
+    expect(domains?.cnameTarget).toBe('cname.apps.example');
+  });
+
+  it('refuse a bad key, email or CA bundle with a line naming the variable', () => {
+    expect(() => loadApiConfig({ CERTIFICATE_STORE_KEY: 'short' })).toThrow(/CERTIFICATE_STORE_KEY: must be 32 bytes/);
+    expect(() => loadApiConfig({ ACME_EMAIL: 'not-an-email' })).toThrow(/ACME_EMAIL/);
+    expect(() => apiOptionsFrom(loadApiConfig({ DATA_DIR: dataDir(), CERTIFICATE_STORE_KEY: 'cd'.repeat(32), ACME_CA_BUNDLE: '/nonexistent/ca.pem' }))).toThrow(
+      /ACME_CA_BUNDLE: cannot read \/nonexistent\/ca.pem/,
+    );
+  });
+});

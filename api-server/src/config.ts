@@ -253,6 +253,37 @@ const apiEnvShape = {
   ALLOW_PRIVATE_WEBHOOK_URLS: optional(z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   // pino level. Default info.
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  // Custom domains: 32 bytes (64 hex or base64 characters) sealing certificate keys in the object store; the proxy's same setting. Unset: custom domains are off.
+  CERTIFICATE_STORE_KEY: optional(
+    z
+      .string()
+      .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex or base64 characters')
+      .optional(),
+  ),
+  // The ACME directory certificates are ordered from. Default Let's Encrypt production.
+  ACME_DIRECTORY_URL: optional(z.url({ protocol: /^https?$/ }).default('https://acme-v02.api.letsencrypt.org/directory')),
+  // Contact address of the ACME account (expiry warnings from the CA). Unset: none.
+  ACME_EMAIL: optional(z.email().optional()),
+  // A PEM file of extra roots to trust for the ACME server's own HTTPS (a test CA such as Pebble). Unset: the system's.
+  ACME_CA_BUNDLE: optional(z.string().optional()),
+  // The CA profile to order (e.g. Let's Encrypt "shortlived"). Unset: the CA's default.
+  ACME_PROFILE: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a profile name')
+      .optional(),
+  ),
+  // Resolvers proving domains, comma-separated host or host:port (e.g. 1.1.1.1,8.8.8.8). Unset: the system's.
+  DOMAIN_DNS_RESOLVER: optional(z.string().optional()).transform(list),
+  // The hostname a custom domain's CNAME may point at instead of the TXT record. Default cname.<ROOT_DOMAIN>.
+  DOMAIN_CNAME_TARGET: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name')
+      .optional(),
+  ),
+  // How often the certificates worker looks for domains to prove, certify or renew. Default 30000 ms.
+  CERTIFICATES_INTERVAL_MS: optional(z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
   // Where build processes and the container engine find their programs (git, npm, podman). Default: the usual system folders.
   PATH: optional(z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')),
   // Locale and time zone handed to local build processes; unset by default.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
@@ -297,5 +298,27 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       },
       storageQuotaBytes: config.STORAGE_QUOTA > 0 ? config.STORAGE_QUOTA : null,
     },
+    domains: domainsOptionsFrom(config),
+  };
+}
+
+/** Custom domains when CERTIFICATE_STORE_KEY is set; the CA bundle is read once here. */
+function domainsOptionsFrom(config: ApiConfig): ApiOptions['domains'] {
+  const key = config.CERTIFICATE_STORE_KEY;
+  if (!key) return undefined;
+  let caBundlePem: string | undefined;
+  if (config.ACME_CA_BUNDLE) {
+    try {
+      caBundlePem = readFileSync(config.ACME_CA_BUNDLE, 'utf8');
+    } catch (err) {
+      throw new Error(`invalid configuration: ACME_CA_BUNDLE: cannot read ${config.ACME_CA_BUNDLE} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  return {
+    certificateStoreKey: /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64'),
+    acme: { directoryUrl: config.ACME_DIRECTORY_URL, email: config.ACME_EMAIL, caBundlePem, profile: config.ACME_PROFILE },
+    dnsServers: config.DOMAIN_DNS_RESOLVER,
+    cnameTarget: config.DOMAIN_CNAME_TARGET ?? `cname.${config.ROOT_DOMAIN}`,
+    worker: { intervalMs: config.CERTIFICATES_INTERVAL_MS },
   };
 }

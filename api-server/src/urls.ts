@@ -4,6 +4,10 @@ import { branchSlug, deploymentShortId } from '@platform/contracts';
 export class Urls {
   constructor(private readonly options: { rootDomain: string; scheme: 'http' | 'https'; port?: number }) {}
 
+  get rootDomain(): string {
+    return this.options.rootDomain;
+  }
+
   productionHost(projectSlug: string): string {
     return `${projectSlug}.${this.options.rootDomain}`;
   }

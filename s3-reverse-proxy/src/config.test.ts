@@ -21,6 +21,15 @@ describe('s3-reverse-proxy config', () => {
     expect(() => loadProxyConfig({ KAFKA_USERNAME: 'u' })).toThrow('invalid configuration: KAFKA_USERNAME: needs KAFKA_BROKERS');
   });
 
+  it('HTTPS needs the certificate store key, a valid one, and a certificate file with its key', () => {
+    expect(() => loadProxyConfig({ HTTPS_PORT: '8443' })).toThrow(/CERTIFICATE_STORE_KEY: is needed with HTTPS_PORT/);
+    expect(() => loadProxyConfig({ HTTPS_PORT: '8443', CERTIFICATE_STORE_KEY: 'short' })).toThrow(/CERTIFICATE_STORE_KEY: must hold 32 bytes/);
+    expect(() => loadProxyConfig({ TLS_CERT_FILE: '/etc/cert.pem' })).toThrow(/TLS_CERT_FILE: and TLS_KEY_FILE go together/);
+    const config = loadProxyConfig({ HTTPS_PORT: '8443', CERTIFICATE_STORE_KEY: 'ab'.repeat(32) });
+    expect(config.HTTPS_PORT).toBe(8443);
+    expect(config.CERTIFICATE_REFRESH_MS).toBe(60_000);
+  });
+
   it('exits non-zero at start-up with that line', () => {
     const require = createRequire(import.meta.url);
     const run = spawnSync(process.execPath, ['--import', require.resolve('tsx'), resolve(import.meta.dirname, 'main.ts')], {

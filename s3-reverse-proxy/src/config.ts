@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseStoreKey } from '@platform/certificates';
 import {
   complainer,
   formatConfigError,
@@ -51,6 +52,15 @@ export const proxyConfigSchema = z
     FILE_CACHE_MAX_FILE_BYTES: int(0, 1024 ** 3, 8 * 1024 ** 2),
     // How often request logs are published on the event bus. Default 1000 ms.
     REQUEST_LOG_FLUSH_MS: int(50, 60_000, 1_000),
+    // Port of the HTTPS server (SNI, certificates from the object store) for custom domains; unset: HTTP only.
+    HTTPS_PORT: optional(z.coerce.number().int().min(0).max(65_535).optional()),
+    // 32 bytes (64 hex or base64 characters) opening the certificates' private keys; the api-server's same setting. Needed with HTTPS_PORT.
+    CERTIFICATE_STORE_KEY: optional(z.string().optional()),
+    // PEM files of the operator's certificate for *.ROOT_DOMAIN (and any name without its own). Both or neither.
+    TLS_CERT_FILE: optional(z.string().optional()),
+    TLS_KEY_FILE: optional(z.string().optional()),
+    // How often a cached certificate is read again from storage: a renewal is served after at most this. Default 60000 ms.
+    CERTIFICATE_REFRESH_MS: int(100, 3_600_000, 60_000),
     // Folder of the embedded object store (DATA_DIR/objects), used when S3_BUCKET is unset. Default .data
     DATA_DIR: optional(z.string().default('.data')),
     // pino level. Default info.
@@ -64,6 +74,16 @@ export const proxyConfigSchema = z
     const complain = complainer(ctx);
     refineS3Env(env, complain);
     refineKafkaEnv(env, complain);
+    if (env.HTTPS_PORT !== undefined && !env.CERTIFICATE_STORE_KEY)
+      complain('CERTIFICATE_STORE_KEY', 'is needed with HTTPS_PORT (the same key as the api-server)');
+    if (env.CERTIFICATE_STORE_KEY) {
+      try {
+        parseStoreKey(env.CERTIFICATE_STORE_KEY);
+      } catch (err) {
+        complain('CERTIFICATE_STORE_KEY', (err as Error).message);
+      }
+    }
+    if ((env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined)) complain('TLS_CERT_FILE', 'and TLS_KEY_FILE go together');
   });
 
 export type ProxyConfig = z.output<typeof proxyConfigSchema> & {

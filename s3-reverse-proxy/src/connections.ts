@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 
 /**
@@ -18,19 +19,20 @@ export class Connections {
   constructor(
     listener: RequestListener,
     private readonly requestTimeoutMs: number,
+    /** Given: an HTTPS server (SNI, contexts) with the same limits. */
+    tls?: HttpsServerOptions,
   ) {
-    this.server = createServer(
-      {
-        requestTimeout: requestTimeoutMs,
-        headersTimeout: Math.min(requestTimeoutMs, 10_000),
-        keepAliveTimeout: 5_000,
-        // How often those two limits are checked (Node's default, 30 s, lets a slow client linger far past them).
-        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
-      },
-      listener,
-    );
+    const limits = {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 10_000),
+      keepAliveTimeout: 5_000,
+      // How often those two limits are checked (Node's default, 30 s, lets a slow client linger far past them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+    };
+    this.server = tls ? createHttpsServer({ ...limits, ...tls }, listener) : createServer(limits, listener);
     // A client that stops reading (or sends nothing) is cut off after this much silence.
     this.server.setTimeout(requestTimeoutMs, (socket: Socket) => socket.destroy());
+    // A TLS server reports the raw TCP socket here too, so slowloris limits hold during the handshake.
     this.server.on('connection', (socket: Socket) => this.track(socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return socket.destroy();

@@ -17,7 +17,7 @@ export type HostKind =
   /** `api.<ROOT_DOMAIN>`: forwarded to the api-server. */
   | { kind: 'api'; name: string }
   /** Worth a route lookup: a single label under the root domain, or any other name (a custom domain). */
-  | { kind: 'site'; name: string }
+  | { kind: 'site'; name: string; custom?: true }
   /** Under the root domain but no deployment can be there (`a.b.<root>`, the root itself). */
   | { kind: 'unknown'; name: string }
   /** Not a DNS name: 400. */
@@ -59,6 +59,7 @@ export class HostClassifier {
       const label = name.slice(0, -this.suffix.length);
       return Object.freeze({ kind: label.includes('.') ? 'unknown' : 'site', name });
     }
-    return Object.freeze({ kind: 'site', name });
+    // Outside the root domain: a custom domain (its own record decides what it serves).
+    return Object.freeze({ kind: 'site', name, custom: true });
   }
 }

@@ -3,6 +3,8 @@
  * workers sharing the port (node:cluster); each has its own caches and request-log batcher.
  */
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { CertificateStore, parseStoreKey, Sealer } from '@platform/certificates';
 import { createInProcessEventBus, createKafkaEventBusFromSettings } from '@platform/event-bus';
 import { createLogger, onShutdown } from '@platform/logger';
 import { createObjectStore } from '@platform/object-store';
@@ -54,9 +56,23 @@ if (config.PROXY_WORKERS > 1 && cluster.isPrimary) {
     ? createKafkaEventBusFromSettings(config.drivers.kafka, 's3-reverse-proxy', logger.child({ component: 'kafka' }))
     : createInProcessEventBus();
   logger.info({ storage: config.drivers.storage.driver, bus: config.drivers.kafka ? 'kafka' : 'in-process' }, 'drivers chosen by configuration');
-  const proxy = createProxyServer({ store, bus, logger }, proxyOptionsFrom(config));
+  // HTTPS for custom domains: certificates from the same bucket, their keys opened with CERTIFICATE_STORE_KEY.
+  const https =
+    config.HTTPS_PORT !== undefined && config.CERTIFICATE_STORE_KEY
+      ? {
+          certificates: new CertificateStore(store, new Sealer(parseStoreKey(config.CERTIFICATE_STORE_KEY))),
+          publicPort: config.HTTPS_PORT,
+          certificateRefreshMs: config.CERTIFICATE_REFRESH_MS,
+          defaultCertificate:
+            config.TLS_CERT_FILE && config.TLS_KEY_FILE
+              ? { certPem: readFileSync(config.TLS_CERT_FILE, 'utf8'), keyPem: readFileSync(config.TLS_KEY_FILE, 'utf8') }
+              : undefined,
+        }
+      : undefined;
+  const proxy = createProxyServer({ store, bus, logger }, { ...proxyOptionsFrom(config), https });
   const port = await proxy.listen(config.PROXY_PORT, config.PROXY_HOST);
-  logger.info({ port, pid: process.pid }, 's3-reverse-proxy listening');
+  const httpsPort = https ? await proxy.listenHttps(config.HTTPS_PORT!, config.PROXY_HOST) : undefined;
+  logger.info({ port, httpsPort, pid: process.pid }, 's3-reverse-proxy listening');
   onShutdown(logger, [
     { name: 'stop proxy, flush request logs', run: () => proxy.close() },
     { name: 'close event bus', run: () => bus.close() },

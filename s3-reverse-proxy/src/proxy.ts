@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { CertificateStore } from '@platform/certificates';
 import type { EventBus } from '@platform/event-bus';
 import type { Logger } from '@platform/logger';
 import type { ObjectStore } from '@platform/object-store';
 import { createApiForwarder } from './api-forward.ts';
 import { Connections, refuse } from './connections.ts';
+import { CustomDomains } from './custom-domains.ts';
 import { FileCache } from './file-cache.ts';
 import { FileLoader } from './file-loader.ts';
 import { FileResponder } from './file-responder.ts';
@@ -13,6 +15,7 @@ import { HostClassifier } from './host.ts';
 import { RequestHandler } from './request-handler.ts';
 import { RequestLogger } from './request-logs.ts';
 import { RouteCache } from './route-cache.ts';
+import { TlsContexts } from './tls-contexts.ts';
 
 export interface ProxyDeps {
   store: ObjectStore;
@@ -38,11 +41,26 @@ export interface ProxyOptions {
   fileCacheMaxFileBytes?: number;
   /** How often request logs are published. Default 1000 ms. */
   requestLogFlushMs?: number;
+  /** Custom domains (records `domains/<host>.json`) and HTTPS with SNI; unset: plain HTTP by route records only. */
+  https?: HttpsOptions;
+}
+
+export interface HttpsOptions {
+  /** Certificates by hostname (sealed keys), written by the api-server's certificates worker. */
+  certificates: CertificateStore;
+  /** The public HTTPS port, for HTTP→HTTPS redirects (443 is left out of the Location). */
+  publicPort: number;
+  /** How often a cached certificate is read again (a renewal is live after at most this). Default 60 s. */
+  certificateRefreshMs?: number;
+  /** The operator's certificate for `*.<rootDomain>` (and names without their own). */
+  defaultCertificate?: { certPem: string; keyPem: string };
 }
 
 export interface ProxyServer {
   server: Server;
   listen(port: number, host?: string): Promise<number>;
+  /** Serves HTTPS (SNI) on this port too; needs `options.https`. */
+  listenHttps(port: number, host?: string): Promise<number>;
   /** Stops accepting, closes connections and publishes the remaining request logs. */
   close(): Promise<void>;
   /** Counters for diagnostics and tests. */
@@ -78,9 +96,14 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
   // API calls may hold a connection open longer than a static file (long polling), at least 2 minutes.
   const api = options.apiUpstream ? createApiForwarder({ target: options.apiUpstream, idleTimeoutMs: Math.max(requestTimeoutMs, 120_000), logger }) : null;
   const files = new FileResponder(cache, new FileLoader(deps.store, cache, storageTimeoutMs), logger);
-  const handler = new RequestHandler({ hosts, routes, files, requestLogs, api, logger });
+  const https = options.https;
+  const domains = https ? new CustomDomains(deps.store, { ttlMs: options.routeTtlMs, storageTimeoutMs, httpsPort: https.publicPort }) : null;
+  const handler = new RequestHandler({ hosts, routes, files, requestLogs, api, domains, logger });
   const connections = new Connections(handler.handle, requestTimeoutMs);
   const server = connections.server;
+  const secure = https
+    ? secureConnections(https, handler, { rootDomain: options.rootDomain ?? 'localhost', requestTimeoutMs, storageTimeoutMs, logger })
+    : null;
   // Websocket upgrades: only api.<root> takes them (socket.io live logs), and the socket then belongs to the api-server.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!api || hosts.classify(req.headers.host).kind !== 'api') return refuse(socket, '404 Not Found');
@@ -90,19 +113,51 @@ export function createProxyServer(deps: ProxyDeps, options: ProxyOptions): Proxy
 
   return {
     server,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
+    listen: (port, host = '127.0.0.1') => listenOn(server, port, host),
+    listenHttps: (port, host = '127.0.0.1') => {
+      if (!secure) return Promise.reject(new Error('HTTPS needs the https options (certificates)'));
+      return listenOn(secure.server, port, host);
+    },
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        connections.destroyAll();
-      });
+      await Promise.all(
+        [connections, ...(secure ? [secure] : [])].map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (!c.server.listening) return resolve();
+              c.server.close(() => resolve());
+              c.destroyAll();
+            }),
+        ),
+      );
       api?.close();
       await requestLogs.close();
     },
     stats: () => ({ fileCache: cache.stats() }),
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * The HTTPS side: the same request handler behind TLS, a context per SNI name from the
+ * certificate store. Session tickets (Node's default) let clients resume without a full handshake.
+ */
+function secureConnections(
+  https: HttpsOptions,
+  handler: RequestHandler,
+  settings: { rootDomain: string; requestTimeoutMs: number; storageTimeoutMs: number; logger: Logger },
+): Connections {
+  const contexts = new TlsContexts(https.certificates, {
+    refreshMs: https.certificateRefreshMs ?? 60_000,
+    storageTimeoutMs: settings.storageTimeoutMs,
+    rootDomain: settings.rootDomain,
+    fallback: https.defaultCertificate,
+    logger: settings.logger.child({ component: 'tls' }),
+  });
+  return new Connections(handler.handle, settings.requestTimeoutMs, { SNICallback: contexts.sniCallback, minVersion: 'TLSv1.2' });
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RouteRecord } from '@platform/contracts';
+import type { DomainRecord, RouteRecord } from '@platform/contracts';
 import type { Logger } from '@platform/logger';
 import type { ApiForwarder } from './api-forward.ts';
+import type { CustomDomains } from './custom-domains.ts';
 import { Exchange } from './exchange.ts';
 import type { FileResponder } from './file-responder.ts';
 import type { HostClassifier } from './host.ts';
@@ -19,6 +20,8 @@ export interface RequestHandlerParts {
   requestLogs: RequestLogger;
   /** Null: `api.<root>` is not forwarded and answers like any unknown host. */
   api: ApiForwarder | null;
+  /** Null: names outside the root domain are looked up as route records like any other. */
+  domains?: CustomDomains | null;
   logger: Logger;
 }
 
@@ -38,6 +41,7 @@ export class RequestHandler {
   private readonly files: FileResponder;
   private readonly requestLogs: RequestLogger;
   private readonly api: ApiForwarder | null;
+  private readonly domains: CustomDomains | null;
   private readonly logger: Logger;
 
   constructor(parts: RequestHandlerParts) {
@@ -46,6 +50,7 @@ export class RequestHandler {
     this.files = parts.files;
     this.requestLogs = parts.requestLogs;
     this.api = parts.api;
+    this.domains = parts.domains ?? null;
     this.logger = parts.logger;
   }
 
@@ -59,31 +64,62 @@ export class RequestHandler {
     if (host.kind === 'invalid') return ex.sendPage(PAGES.badRequest);
     if (host.kind !== 'site') return ex.sendPage(PAGES.unknownHost);
     ex.target(host.name);
+    if (host.custom === true && this.domains !== null) {
+      // A custom domain serves the route of the platform hostname its record names.
+      const domain = this.domains.decide(ex);
+      if (domain === undefined) {
+        this.readDomain(ex, this.domains).catch((err: unknown) => ex.fail(err, this.logger));
+        return;
+      }
+      if (domain !== null) this.serveHost(ex, domain.serves, domain.projectId);
+      return;
+    }
+    this.serveHost(ex, host.name);
+  };
+
+  /**
+   * Serves what the route record of `routeHost` points at (the request's own host, or a custom
+   * domain's target). A custom domain names its project: a route that now belongs to another
+   * project (the slug was freed and taken) is not served under it.
+   */
+  private serveHost(ex: Exchange, routeHost: string, projectId?: string): void {
     const routes = this.routes;
-    const route = routes.peekRoute(host.name, Date.now());
-    if (route === null) return ex.sendPage(PAGES.unknownHost);
+    const route = routes.peekRoute(routeHost, Date.now());
+    if (route === null || (route !== undefined && projectId !== undefined && route.projectId !== projectId)) return ex.sendPage(PAGES.unknownHost);
     const site = route === undefined ? undefined : routes.peekSite(route.deploymentId);
     if (route === undefined || site === undefined) {
-      this.readRoute(ex).catch((err: unknown) => ex.fail(err, this.logger));
+      this.readRoute(ex, routeHost, projectId).catch((err: unknown) => ex.fail(err, this.logger));
       return;
     }
     ex.route = route;
     this.serve(ex, site);
-  };
+  }
+
+  /** A custom domain whose record is not in memory yet, or an ACME challenge. */
+  private async readDomain(ex: Exchange, domains: CustomDomains): Promise<void> {
+    let domain: DomainRecord | null;
+    try {
+      domain = await domains.decideLater(ex);
+    } catch (err) {
+      this.logger.error({ err, host: ex.host }, 'reading a domain record failed');
+      return ex.sendPage(storageFailurePage(err));
+    }
+    if (domain !== null) this.serveHost(ex, domain.serves, domain.projectId);
+  }
 
   /** A host whose route record or deployment is not in memory yet (or any more). */
-  private async readRoute(ex: Exchange): Promise<void> {
+  private async readRoute(ex: Exchange, routeHost: string, projectId?: string): Promise<void> {
     const { routes, logger } = this;
     let route: RouteRecord | null;
     let site: Site | null;
     try {
-      route = await routes.route(ex.host);
+      route = await routes.route(routeHost);
       site = route ? await routes.site(route.deploymentId) : null;
     } catch (err) {
       logger.error({ err, host: ex.host }, 'reading a route or manifest failed');
       return ex.sendPage(storageFailurePage(err));
     }
-    if (!route) return ex.sendPage(PAGES.unknownHost);
+    if (!route || (projectId !== undefined && route.projectId !== projectId)) return ex.sendPage(PAGES.unknownHost);
     ex.route = route;
     if (!site) {
       logger.error({ host: ex.host, deploymentId: route.deploymentId }, 'a route points to a deployment without a manifest');

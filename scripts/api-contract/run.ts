@@ -10,7 +10,7 @@
  * Extra arguments go to `schemathesis run` (e.g. `-- --max-examples 100 --seed 1`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -71,6 +71,7 @@ async function seed(base: string): Promise<Record<string, string>> {
   await call(base, 'POST', `/projects/${project.id}/env`, { key: 'GREETING', value: 'hello' }, token);
   await call(base, 'POST', `/projects/${project.id}/deploy-hooks`, { name: 'cms', branch: 'main' }, token);
   await call(base, 'POST', `/projects/${project.id}/notifications`, { url: 'http://127.0.0.1:9/hook' }, token);
+  await call(base, 'POST', `/projects/${project.id}/domains`, { hostname: 'contract.example.test' }, token);
   return {
     API_TOKEN: token,
     LOGOUT_TOKEN: logoutToken,
@@ -91,6 +92,11 @@ const config = loadApiConfig({
   LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
   WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
   ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+  // Custom domains on, so their routes answer beyond 409 domains_disabled; DNS and the CA are
+  // closed local ports (domains stay pending; nothing leaves the machine).
+  CERTIFICATE_STORE_KEY: randomBytes(32).toString('hex'),
+  DOMAIN_DNS_RESOLVER: '127.0.0.1:9',
+  ACME_DIRECTORY_URL: 'https://127.0.0.1:9/directory',
 });
 const logger = createLogger({ level: config.LOG_LEVEL });
 const deps = await createDrivers(config, logger);

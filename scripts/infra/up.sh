@@ -10,7 +10,8 @@
 #   scripts/infra/up.sh && source .infra/env
 #   eval "$(scripts/infra/up.sh)"
 # Safe to re-run: what is installed is not reinstalled, what runs is only health-checked.
-# Skip a service with INFRA_SKIP_POSTGRES=1, INFRA_SKIP_KAFKA=1, INFRA_SKIP_MOTO=1 or INFRA_SKIP_VERSITYGW=1.
+# Skip a service with INFRA_SKIP_POSTGRES=1, INFRA_SKIP_KAFKA=1, INFRA_SKIP_MOTO=1 or INFRA_SKIP_VERSITYGW=1 (and the
+# Pebble build, which up.sh only caches for the tests' private instances, with INFRA_SKIP_PEBBLE=1).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -166,5 +167,7 @@ if skip INFRA_SKIP_POSTGRES; then log "skipping PostgreSQL (INFRA_SKIP_POSTGRES)
 if skip INFRA_SKIP_KAFKA; then log "skipping Kafka (INFRA_SKIP_KAFKA)"; else kafka_up; fi
 if skip INFRA_SKIP_MOTO; then log "skipping moto (INFRA_SKIP_MOTO)"; else moto_up; fi
 if skip INFRA_SKIP_VERSITYGW; then log "skipping VersityGW (INFRA_SKIP_VERSITYGW)"; else versitygw_up; fi
+# Pebble (test ACME CA) is only built here, once, into the cache: each test file starts a private one.
+if skip INFRA_SKIP_PEBBLE; then log "skipping Pebble (INFRA_SKIP_PEBBLE)"; else log "Pebble binaries in $(bash "$INFRA_SCRIPTS_DIR/pebble/install.sh")"; fi
 write_env
 log "infrastructure up in $((SECONDS - started))s"

@@ -74,6 +74,12 @@ describe('tenant isolation', () => {
       ['GET', `${p}/notifications`],
       ['GET', `${p}/notifications/${ids.endpointId}/deliveries`],
       ['DELETE', `${p}/notifications/${ids.endpointId}`],
+      // Custom domains (claiming, reading, retrying, removing; test/api/domains.e2e.test.ts has more).
+      ['POST', `${p}/domains`, { hostname: 'stolen.example.test' }],
+      ['GET', `${p}/domains`],
+      ['GET', `${p}/domains/owned.example.test`],
+      ['POST', `${p}/domains/owned.example.test/verify`, {}],
+      ['DELETE', `${p}/domains/owned.example.test`],
       // Analytics (served by the proxy work's routes under the same guard).
       ['GET', `${p}/analytics`],
       ['GET', `${p}/analytics?from=2020-01-01T00:00:00Z`],
@@ -98,7 +104,8 @@ describe('tenant isolation', () => {
           .replace(ids.hookId!, '{hookId}')
           .replace(ids.endpointId!, '{endpointId}')
           .replace(ids.deliveryId!, '{deliveryId}')
-          .replace(ids.tokenId!, '{tokenId}');
+          .replace(ids.tokenId!, '{tokenId}')
+          .replace('owned.example.test', '{hostname}');
         return `${method.toLowerCase()} ${template}`;
       }),
     );

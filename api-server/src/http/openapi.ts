@@ -292,6 +292,38 @@ const NOTIFICATION_OPERATIONS: Operation[] = [
   { method: 'delete', path: '/projects/{projectId}/notifications/{endpointId}', summary: 'Delete a notification endpoint', responses: { 204: null } },
 ];
 
+/** Custom domains: proved in DNS, served by the proxy, certified over ACME. */
+const domainOut = obj({ domain: c.domainSchema });
+const DOMAIN_OPERATIONS: Operation[] = [
+  {
+    method: 'post',
+    path: '/projects/{projectId}/domains',
+    summary: 'Add a custom domain (pending until its DNS proves it; then certified over ACME)',
+    body: c.createDomainBodySchema,
+    responses: { 201: domainOut },
+    errors: [409],
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/domains',
+    summary: "The project's custom domains",
+    responses: { 200: obj({ domains: z.array(c.domainSchema) }) },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/domains/{hostname}',
+    summary: 'One custom domain: status, DNS records, certificate',
+    responses: { 200: domainOut },
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/domains/{hostname}/verify',
+    summary: 'Check DNS and order a certificate again now (after a failure)',
+    responses: { 202: domainOut },
+  },
+  { method: 'delete', path: '/projects/{projectId}/domains/{hostname}', summary: 'Remove a custom domain and its certificate', responses: { 204: null } },
+];
+
 /** Deleting deployments, retention, storage usage (data-lifecycle/). */
 const DATA_LIFECYCLE_OPERATIONS: Operation[] = [
   {
@@ -331,6 +363,7 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   ...WEBHOOK_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
   ...DATA_LIFECYCLE_OPERATIONS,
+  ...DOMAIN_OPERATIONS,
 ];
 
 /** Routes the document leaves out (aliases, downloads, probes); they too answer 405 to other methods. */

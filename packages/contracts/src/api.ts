@@ -412,7 +412,15 @@ export type CreateDeployHookBody = z.infer<typeof createDeployHookBodySchema>;
 export const deployHookSchema = z.object({ id: z.string(), name: z.string(), branch: z.string(), createdAt: z.string() });
 export type DeployHook = z.infer<typeof deployHookSchema>;
 
-export const NOTIFICATION_EVENTS = ['deployment.created', 'deployment.succeeded', 'deployment.error', 'deployment.canceled', 'deployment.promoted'] as const;
+export const NOTIFICATION_EVENTS = [
+  'deployment.created',
+  'deployment.succeeded',
+  'deployment.error',
+  'deployment.canceled',
+  'deployment.promoted',
+  // A custom domain's certificate renewal failed; the current certificate keeps being served.
+  'domain.renewal_failed',
+] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 

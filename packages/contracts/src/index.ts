@@ -3,6 +3,7 @@ export * from './build-task.ts';
 export * from './build-events.ts';
 export * from './api.ts';
 export * from './routes.ts';
+export * from './domains.ts';
 export * from './manifest.ts';
 export * from './content.ts';
 export * from './commands.ts';

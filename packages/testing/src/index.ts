@@ -11,6 +11,7 @@ export * from './infra-env.ts';
 export * from './kafka.ts';
 export * from './log-client.ts';
 export * from './moto.ts';
+export * from './pebble.ts';
 export * from './platform.ts';
 export * from './ports.ts';
 export * from './processes.ts';

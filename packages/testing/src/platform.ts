@@ -22,11 +22,13 @@ import {
 } from '@platform/api-server';
 import type { ClickHouse } from '@platform/clickhouse';
 import type { Db } from '@platform/db';
+import { CertificateStore, Sealer } from '@platform/certificates';
 import type { EventBus } from '@platform/event-bus';
 import { createLogger, type Logger } from '@platform/logger';
 import { createProxyServer, type ProxyServer } from '@platform/s3-reverse-proxy';
 import { ClickHouseFaults, faultyClickHouse, idleRunner } from './fakes.ts';
 import { HOST_ENV } from './infra-env.ts';
+import { freePort } from './ports.ts';
 import { clearDefaultToken, createProject, deploy, setDefaultToken, signup as signupOver } from './http.ts';
 
 export interface PlatformOptions {
@@ -46,6 +48,10 @@ export interface PlatformOptions {
   runner?: 'idle';
   /** Serve deployments through an s3-reverse-proxy on the same store and bus. Default true. */
   proxy?: boolean;
+  /** The proxy's HTTP port (an ACME CA validates HTTP-01 on a port it is told). Default: any free one. */
+  proxyPort?: number;
+  /** Custom domains and HTTPS on the proxy: certificates opened with this key, served on `httpsPort`. */
+  proxyHttps?: { certificateStoreKey: Buffer; certificateRefreshMs?: number };
 }
 
 export interface Replica {
@@ -58,6 +64,8 @@ export interface Platform {
   api: string;
   /** Port of the s3-reverse-proxy; undefined with `proxy: false`. */
   proxyPort: number | undefined;
+  /** The proxy's HTTPS port, with `proxyHttps`. */
+  httpsPort: number | undefined;
   deps: ApiDeps;
   db: Db;
   /** The client every replica uses, with inserts routed through `faults`. */
@@ -140,8 +148,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const faults = new ClickHouseFaults();
   const deps = await platformDrivers(config, logger, options, faults);
   let proxy: ProxyServer | undefined;
-  if (options.proxy !== false) proxy = createProxyServer({ store: deps.store, bus: deps.bus, logger }, { routeTtlMs: 200, requestLogFlushMs: 100 });
-  const proxyPort = proxy ? await proxy.listen(0) : undefined;
+  const httpsPort = options.proxyHttps ? await freePort() : undefined;
+  const https = options.proxyHttps
+    ? {
+        certificates: new CertificateStore(deps.store, new Sealer(options.proxyHttps.certificateStoreKey)),
+        publicPort: httpsPort!,
+        certificateRefreshMs: options.proxyHttps.certificateRefreshMs ?? 200,
+      }
+    : undefined;
+  if (options.proxy !== false) proxy = createProxyServer({ store: deps.store, bus: deps.bus, logger }, { routeTtlMs: 200, requestLogFlushMs: 100, https });
+  const proxyPort = proxy ? await proxy.listen(options.proxyPort ?? 0) : undefined;
+  if (proxy && httpsPort !== undefined) await proxy.listenHttps(httpsPort);
   const defaults = replicaDefaults(config, deps, proxyPort, options);
   const replicas: Replica[] = [];
   let token: string | undefined;
@@ -177,6 +194,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   return {
     api: base,
     proxyPort,
+    httpsPort,
     deps,
     db: deps.db,
     clickhouse: deps.clickhouse,

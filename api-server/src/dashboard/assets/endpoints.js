@@ -47,5 +47,8 @@ export const paths = {
   githubDeliveries: (/** @type {string} */ p) => at('githubDeliveries', `/projects/${id(p)}/github-webhook/deliveries`),
   retention: (/** @type {string} */ p) => at('retention', `/projects/${id(p)}/retention`),
   usage: (/** @type {string} */ p) => at('usage', `/projects/${id(p)}/usage`),
+  domains: (/** @type {string} */ p) => at('domains', `/projects/${id(p)}/domains`),
+  domain: (/** @type {string} */ p, /** @type {string} */ d) => at('domain', `/projects/${id(p)}/domains/${id(d)}`),
+  domainVerify: (/** @type {string} */ p, /** @type {string} */ d) => at('domainVerify', `/projects/${id(p)}/domains/${id(d)}/verify`),
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) => at('analytics', `/projects/${id(p)}/analytics${search(query)}`),
 };

@@ -26,7 +26,7 @@ import { busy, messageSlot, notice } from './layout.js';
 /**
  * @template T
  * @param {ListSection<T>} spec
- * @returns {{ element: HTMLElement, loaded: Promise<void> }} `loaded`: the first load, started at once
+ * @returns {{ element: HTMLElement, loaded: Promise<void>, reload: () => Promise<void> }} `loaded`: the first load, started at once
  */
 export function listSection(spec) {
   const list = h('div', {});
@@ -82,5 +82,5 @@ export function listSection(spec) {
     form,
     message.element,
   );
-  return { element, loaded: load() };
+  return { element, loaded: load(), reload: load };
 }

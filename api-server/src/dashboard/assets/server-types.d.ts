@@ -11,6 +11,7 @@ export type {
   BuildEvent,
   DeployHook,
   Deployment,
+  Domain,
   DeploymentStatus,
   EnvTarget,
   EnvVar,
@@ -89,6 +90,9 @@ export interface Api {
   analytics: { GET: { analytics: C.ProjectAnalytics } };
   retention: { GET: { retention: C.Retention }; PATCH: Post<typeof C.updateRetentionBodySchema, { retention: C.Retention }> };
   usage: { GET: { usage: C.StorageUsage } };
+  domains: { GET: { domains: C.Domain[] }; POST: Post<typeof C.createDomainBodySchema, { domain: C.Domain }> };
+  domain: { GET: { domain: C.Domain }; DELETE: undefined };
+  domainVerify: { POST: Post<undefined, { domain: C.Domain }> };
 }
 
 /** `GET /platform` (public): whether builds are sandboxed; the api-server composes it, not a schema. */

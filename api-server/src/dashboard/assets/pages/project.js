@@ -3,6 +3,7 @@
 
 import { del, get, post } from '../api.js';
 import { deploymentActions } from '../deployment-actions.js';
+import { domainsSection } from '../domains.js';
 import { age, duration, h, replace, statusBadge, table } from '../dom.js';
 import { paths } from '../endpoints.js';
 import { listSection } from '../list-section.js';
@@ -49,6 +50,7 @@ export async function projectPage({ id }) {
     message.element,
     deployForm(project, message, deployments.refresh),
     deployments.element,
+    domainsSection(project),
     envVarsSection(project),
     deployHooksSection(project),
     notificationsSection(project),
