@@ -11,3 +11,4 @@ export * from './request-log.ts';
 export * from './parse-json.ts';
 export * from './live-logs.ts';
 export * from './writer-applied.ts';
+export * from './git.ts';
