@@ -8,6 +8,8 @@ import type { AccessOptions } from './config.ts';
 import type { BuildEventsConsumerOptions } from './deployments/build-events-consumer.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
+import type { GithubAppOptions } from './github/github-app.ts';
+import type { GithubReporterOptions } from './github/github-reporter.ts';
 import type { LiveLogsOptions } from './live-logs/index.ts';
 import type { NotifierOptions } from './notifications/notifier.ts';
 import type { Urls } from './urls.ts';
@@ -40,4 +42,6 @@ export interface ApiOptions {
   /** Consumer group of this replica's live feed; unique per replica (default: random). */
   liveGroupId?: string;
   liveLogs?: LiveLogsOptions;
+  /** The GitHub App (GITHUB_APP_*), absent when none is configured; the reporter's timing (tests shorten it). */
+  github?: { app: GithubAppOptions | null; reporter: GithubReporterOptions };
 }

@@ -15,6 +15,10 @@ import { RoutePublisher } from './deployments/route-publisher.ts';
 import { Scheduler } from './deployments/scheduler.ts';
 import { EnvVarsRepo } from './env-vars/env-vars-repo.ts';
 import { EnvVarsService } from './env-vars/env-vars-service.ts';
+import { GithubApp } from './github/github-app.ts';
+import { GithubRepo } from './github/github-repo.ts';
+import { GithubReporter } from './github/github-reporter.ts';
+import { GitService } from './github/github-service.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
 import { Notifier } from './notifications/notifier.ts';
@@ -33,6 +37,7 @@ export interface Repos {
   envVars: EnvVarsRepo;
   notifications: NotificationsRepo;
   webhooks: WebhooksRepo;
+  github: GithubRepo;
   logStore: LogStore;
   requestLogs: RequestLogStore;
 }
@@ -43,6 +48,8 @@ export interface Workers {
   scheduler: Scheduler;
   reconciler: Reconciler;
   notifier: Notifier;
+  /** Commit statuses and pull-request comments on GitHub; only with a GitHub App configured. */
+  githubReporter: GithubReporter | null;
 }
 
 /** The use-cases the routes call. */
@@ -53,6 +60,7 @@ export interface Services {
   envVars: EnvVarsService;
   notifications: NotificationsService;
   webhooks: WebhooksService;
+  git: GitService;
   analytics: AnalyticsService;
   routes: RoutePublisher;
   /** Login: per account email and client address, and a looser cap per address. */
@@ -77,6 +85,7 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
     envVars: new EnvVarsRepo(deps.db, box),
     notifications: new NotificationsRepo(deps.db),
     webhooks: new WebhooksRepo(deps.db),
+    github: new GithubRepo(deps.db),
     logStore: createLogStore(deps.clickhouse),
     requestLogs: createRequestLogStore(deps.clickhouse),
   };
@@ -86,7 +95,13 @@ function createRepos(deps: ApiDeps, box: SecretBox): Repos {
  * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
  * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
  */
-function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger): Workers {
+/** Set once the services exist: the scheduler asks the git integration for each build's clone credential. */
+interface GitHolder {
+  service?: GitService;
+  app: GithubApp | null;
+}
+
+function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics: ApiMetrics, box: SecretBox, logger: Logger, git: GitHolder): Workers {
   const { deployments, projects } = repos;
   const history = clickHouseEventHistory(deps.clickhouse);
   let scheduler: Scheduler | undefined;
@@ -114,8 +129,10 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
       lifecycle,
       logger: logger.child({ component: 'scheduler' }),
       events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
-      // Production builds get the production variables, every other build the preview ones.
-      resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
+      // Production builds get the production variables, every other build the preview ones; a
+      // fork's pull request (a stranger's code, approved to build) gets none.
+      resolveBuildEnv: async (project, deployment) => ((await git.service?.isForkBuild(deployment.id)) ? {} : envVars.resolve(project.id, deployment.target)),
+      resolveGitAccess: async (project, deployment) => (git.service ? git.service.buildAccess(project, deployment) : {}),
     },
     options.scheduler,
   );
@@ -123,13 +140,36 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
     { notifications: repos.notifications, deployments, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
     { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
   );
-  return { lifecycle, scheduler, reconciler, notifier };
+  const githubReporter =
+    git.app && options.github
+      ? new GithubReporter({ repo: repos.github, app: git.app, urls: options.urls, logger: logger.child({ component: 'github-reporter' }) }, options.github.reporter)
+      : null;
+  return { lifecycle, scheduler, reconciler, notifier, githubReporter };
 }
 
-function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, workers: Workers, box: SecretBox, logger: Logger): Services {
+function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, workers: Workers, box: SecretBox, logger: Logger, holder: GitHolder): Services {
   const { access, urls } = options;
-  const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
+  const routes: RoutePublisher = new RoutePublisher({
+    store: deps.store,
+    deployments: repos.deployments,
+    urls,
+    logger,
+    branchAliases: (deployment, project): Promise<string[]> => git.branchAliases(deployment, project),
+  });
   const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
+  const git: GitService = new GitService({
+    repo: repos.github,
+    app: holder.app,
+    projects: repos.projects,
+    deployer,
+    lifecycle: workers.lifecycle,
+    routes,
+    box,
+    urls,
+    localGitRoots: options.localGitRoots,
+    logger,
+  });
+  holder.service = git;
   const deployments = new DeploymentsService({
     deployments: repos.deployments,
     deployer,
@@ -145,7 +185,8 @@ function createServices(deps: ApiDeps, options: ApiOptions, repos: Repos, worker
     deployments,
     envVars: new EnvVarsService(repos.envVars),
     notifications: new NotificationsService({ notifications: repos.notifications, box, allowPrivateUrls: access.allowPrivateWebhookUrls }),
-    webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger }),
+    webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger, git }),
+    git,
     analytics: new AnalyticsService({ requestLogs: repos.requestLogs }),
     routes,
     loginLimiters: {
@@ -162,7 +203,8 @@ export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Com
   const box = new SecretBox(options.access.envEncryptionKey);
   const repos = createRepos(deps, box);
   const metrics = createApiMetrics({ deployments: repos.deployments });
-  const workers = createWorkers(deps, options, repos, metrics, box, logger);
-  const services = createServices(deps, options, repos, workers, box, logger);
+  const git: GitHolder = { app: options.github?.app ? new GithubApp(options.github.app) : null };
+  const workers = createWorkers(deps, options, repos, metrics, box, logger, git);
+  const services = createServices(deps, options, repos, workers, box, logger, git);
   return { repos, workers, services, metrics };
 }

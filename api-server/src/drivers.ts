@@ -9,7 +9,7 @@ import { createObjectStore, type ObjectStore } from '@platform/object-store';
 import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner, type RunnerIsolation } from '@platform/runner';
 import { probeSandbox } from '@platform/sandbox';
 import type { ApiDeps, ApiOptions } from './api-options.ts';
-import { accessOptionsFrom, type ApiConfig } from './config.ts';
+import { accessOptionsFrom, githubAppFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
 
 const require = createRequire(import.meta.url);
@@ -256,5 +256,6 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       },
     },
     reconciler: { intervalMs: config.RECONCILE_INTERVAL_MS, settleMs: config.RECONCILE_SETTLE_MS },
+    github: { app: githubAppFrom(config), reporter: { dashboardUrl: config.DASHBOARD_URL ?? `http://localhost:${config.API_PORT}` } },
   };
 }

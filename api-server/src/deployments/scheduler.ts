@@ -56,6 +56,8 @@ export class Scheduler {
       logger: Logger;
       /** The project's build env vars for this deployment (decrypted); none by default. */
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
+      /** The clone credential (for the supervisor only) and the system variables of this build (the git integration). */
+      resolveGitAccess?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Pick<BuildTaskRequest, 'gitToken' | 'gitSshKey' | 'systemEnv'>>;
       events?: SchedulerEvents;
     },
     private readonly options: SchedulerOptions,
@@ -140,7 +142,8 @@ export class Scheduler {
     try {
       if (!project) throw new RunnerStartError('its project was deleted', false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
-      ({ taskId } = await this.deps.runner.start(this.buildTask(project, deployment, buildEnv)));
+      const access = await this.gitAccess(project, deployment);
+      ({ taskId } = await this.deps.runner.start({ ...this.buildTask(project, deployment, buildEnv), ...access }));
     } catch (err) {
       await this.launchFailed(deployment, err);
       return;
@@ -153,6 +156,16 @@ export class Scheduler {
     }
     log.info({ taskId, runner: this.deps.runner.name, attempt: deployment.launch_attempts }, 'build launched');
     this.deps.events?.launched?.(row);
+  }
+
+  /** A credential that cannot be had now (GitHub unreachable) is retried like a launch without capacity. */
+  private async gitAccess(project: ProjectRow, deployment: DeploymentRow): Promise<Pick<BuildTaskRequest, 'gitToken' | 'gitSshKey' | 'systemEnv'>> {
+    if (!this.deps.resolveGitAccess) return {};
+    try {
+      return await this.deps.resolveGitAccess(project, deployment);
+    } catch (err) {
+      throw new RunnerStartError(`could not get the repository's clone credential: ${(err as Error).message}`, true);
+    }
   }
 
   private async launchFailed(deployment: DeploymentRow, err: unknown): Promise<void> {
