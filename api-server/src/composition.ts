@@ -142,7 +142,10 @@ function createWorkers(deps: ApiDeps, options: ApiOptions, repos: Repos, metrics
   );
   const githubReporter =
     git.app && options.github
-      ? new GithubReporter({ repo: repos.github, app: git.app, urls: options.urls, logger: logger.child({ component: 'github-reporter' }) }, options.github.reporter)
+      ? new GithubReporter(
+          { repo: repos.github, app: git.app, urls: options.urls, logger: logger.child({ component: 'github-reporter' }) },
+          options.github.reporter,
+        )
       : null;
   return { lifecycle, scheduler, reconciler, notifier, githubReporter };
 }

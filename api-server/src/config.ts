@@ -250,7 +250,12 @@ const apiEnvShape = {
   GITHUB_APP_CLIENT_ID: optional(z.string().optional()),
   GITHUB_APP_CLIENT_SECRET: optional(z.string().optional()),
   // The App's URL name, for the install link https://github.com/apps/<slug>/installations/new.
-  GITHUB_APP_SLUG: optional(z.string().regex(/^[a-z0-9-]+$/, 'must be the App\'s URL name').optional()),
+  GITHUB_APP_SLUG: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "must be the App's URL name")
+      .optional(),
+  ),
   // GitHub's REST API. Default https://api.github.com (GitHub Enterprise: https://<host>/api/v3).
   GITHUB_API_URL: optional(z.string().url().default('https://api.github.com')),
   // GitHub's web address, for the install link. Default https://github.com.
@@ -293,12 +298,14 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
     if (!env.S3_BUCKET) complain('RUNNER', 'ecs needs S3_BUCKET: an ECS task uploads its output to S3');
   }
   if (env.GITHUB_APP_ID !== undefined) {
-    if (!env.GITHUB_APP_PRIVATE_KEY && !env.GITHUB_APP_PRIVATE_KEY_FILE) complain('GITHUB_APP_PRIVATE_KEY', 'is required with GITHUB_APP_ID (or GITHUB_APP_PRIVATE_KEY_FILE)');
+    if (!env.GITHUB_APP_PRIVATE_KEY && !env.GITHUB_APP_PRIVATE_KEY_FILE)
+      complain('GITHUB_APP_PRIVATE_KEY', 'is required with GITHUB_APP_ID (or GITHUB_APP_PRIVATE_KEY_FILE)');
     for (const name of ['GITHUB_APP_WEBHOOK_SECRET', 'GITHUB_APP_CLIENT_ID', 'GITHUB_APP_CLIENT_SECRET', 'GITHUB_APP_SLUG'] as const) {
       if (!env[name]) complain(name, 'is required with GITHUB_APP_ID');
     }
   }
-  if (env.GITHUB_APP_PRIVATE_KEY && env.GITHUB_APP_PRIVATE_KEY_FILE) complain('GITHUB_APP_PRIVATE_KEY_FILE', 'set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE, not both');
+  if (env.GITHUB_APP_PRIVATE_KEY && env.GITHUB_APP_PRIVATE_KEY_FILE)
+    complain('GITHUB_APP_PRIVATE_KEY_FILE', 'set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE, not both');
   if (env.ECS_LAUNCH_TYPE && env.ECS_CAPACITY_PROVIDER) complain('ECS_CAPACITY_PROVIDER', 'cannot be combined with ECS_LAUNCH_TYPE');
   if (!env.CLICKHOUSE_URL && !env.CLICKHOUSE_HOST) {
     for (const name of ['CLICKHOUSE_DATABASE', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'] as const) {

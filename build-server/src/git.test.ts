@@ -112,7 +112,9 @@ describe('cloneRepository', () => {
     git(repo, 'checkout', '--quiet', 'main');
 
     const atCommit = tempDir('clone');
-    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toMatchObject({ commit: first });
+    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toMatchObject({
+      commit: first,
+    });
     expect(readFileSync(join(atCommit, 'index.html'), 'utf8')).toContain('Plain HTML fixture');
 
     const atShort = tempDir('clone');

@@ -221,8 +221,8 @@ export function credentialProblem(gitMessage: string, sent: { token: boolean; ss
   const https = /Authentication failed|could not read Username|terminal prompts disabled|401|403|Invalid username or password/i.test(gitMessage);
   if (ssh) {
     return sent.sshKey
-      ? 'the ssh server refused the project\'s deploy key (is its public half added to the repository, with read access?)'
-      : 'the ssh remote needs a deploy key and the project has none (generate one in the project\'s git settings)';
+      ? "the ssh server refused the project's deploy key (is its public half added to the repository, with read access?)"
+      : "the ssh remote needs a deploy key and the project has none (generate one in the project's git settings)";
   }
   if (https) {
     return sent.token

@@ -90,7 +90,10 @@ describe('runBuild on fixture repositories', () => {
     // What the install script saw: PATH, HOME, the package manager's own variables and the project's.
     const seen = build.logs.filter((l) => l.message.startsWith('ENV ')).map((l) => l.message.slice(4, l.message.indexOf('=')));
     const platform = seen.filter(
-      (name) => !/^(npm_|YARN_|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$|PLATFORM_GIT_COMMIT_(SHA|MESSAGE)$)/.test(name),
+      (name) =>
+        !/^(npm_|YARN_|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$|PLATFORM_GIT_COMMIT_(SHA|MESSAGE)$)/.test(
+          name,
+        ),
     );
     expect(platform).toEqual([]);
     expect(seen).not.toContain('BUILD_TASK');

@@ -391,7 +391,11 @@ export function redactUrl(url: string): string {
 }
 
 /** Each line of a key, so no part of it can reach the log even if a tool prints it. */
-const sshKeyLines = (key: string) => key.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+const sshKeyLines = (key: string) =>
+  key
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 16 && !l.startsWith('-----'));
 const basicAuth = (token: string) => Buffer.from(`x-access-token:${token}`).toString('base64');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const oneLine = (text: string) =>

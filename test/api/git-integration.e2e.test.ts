@@ -75,20 +75,20 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     });
     // Only a token the stand-in minted for this installation opens the repository.
     gitServer = await startGitHttpServer(root, (password) => github.tokens.get(password)?.installationId === INSTALLATION);
-    const repositories = [{ id: repoId, full_name: 'Codertocat/Hello-World', private: true, default_branch: 'main', clone_url: `${gitServer.url}/Hello-World.git` }];
+    const repositories = [
+      { id: repoId, full_name: 'Codertocat/Hello-World', private: true, default_branch: 'main', clone_url: `${gitServer.url}/Hello-World.git` },
+    ];
     fakeRepositories[INSTALLATION] = repositories;
-    platform = await startEmbeddedPlatform(
-      {
-        GITHUB_APP_ID: String(APP_ID),
-        GITHUB_APP_PRIVATE_KEY: appKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-        GITHUB_APP_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        GITHUB_APP_CLIENT_ID: 'Iv1.testclient',
-        GITHUB_APP_CLIENT_SECRET: 'client-secret-abc',
-        GITHUB_APP_SLUG: 'platform-test',
-        GITHUB_API_URL: github.url,
-        DASHBOARD_URL: 'http://dash.test',
-      },
-    );
+    platform = await startEmbeddedPlatform({
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: appKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      GITHUB_APP_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      GITHUB_APP_CLIENT_ID: 'Iv1.testclient',
+      GITHUB_APP_CLIENT_SECRET: 'client-secret-abc',
+      GITHUB_APP_SLUG: 'platform-test',
+      GITHUB_API_URL: github.url,
+      DASHBOARD_URL: 'http://dash.test',
+    });
   }, 120_000);
   afterAll(async () => {
     await platform?.close();
@@ -117,7 +117,11 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     expect(repos.json.repositories).toEqual([expect.objectContaining({ id: repoId, fullName: 'Codertocat/Hello-World', private: true })]);
     expect((await http(platform.api, 'GET', `/github/installations/${INSTALLATION}/repositories`, undefined, auth)).status).toBe(404);
 
-    const created = await http(platform.api, 'POST', '/projects', { name: 'hello', gitUrl: 'https://github.com/Codertocat/Hello-World.git', productionBranch: 'main' });
+    const created = await http(platform.api, 'POST', '/projects', {
+      name: 'hello',
+      gitUrl: 'https://github.com/Codertocat/Hello-World.git',
+      productionBranch: 'main',
+    });
     projectId = created.json.project.id;
     slug = created.json.project.slug;
     const linked = await http(platform.api, 'PUT', `/projects/${projectId}/github`, { installationId: INSTALLATION, repositoryId: repoId });
@@ -148,11 +152,14 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     git(source, 'push', '--quiet', '--force', bare, `${branch}:${branch}`);
     return sha;
   };
-  const statusesFor = (sha: string) => github.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/statuses/${sha}`) && r.status === 201).map((r) => r.body);
+  const statusesFor = (sha: string) =>
+    github.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/statuses/${sha}`) && r.status === 201).map((r) => r.body);
 
   it('builds a pull request with a scoped installation token, serves its aliases, reports statuses and one comment', async () => {
     const sha = commitOn('feature', '1.0.0');
-    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('opened', { sha, branch: 'feature', number: 2 }), { secret: WEBHOOK_SECRET });
+    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('opened', { sha, branch: 'feature', number: 2 }), {
+      secret: WEBHOOK_SECRET,
+    });
     expect(delivered.status, delivered.text).toBe(202);
     const [result] = delivered.json.results;
     expect(result).toMatchObject({ projectId, outcome: 'deployed' });
@@ -210,16 +217,24 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     const sha = commitOn('feature', '1.1.0');
     github.failNext(/\/statuses\//, 2, 502);
     github.failNext(/\/issues\/comments\//, 1, 502);
-    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('synchronize', { sha, branch: 'feature', number: 2 }), { secret: WEBHOOK_SECRET });
+    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('synchronize', { sha, branch: 'feature', number: 2 }), {
+      secret: WEBHOOK_SECRET,
+    });
     const deployment = await waitForDeployment(platform.api, delivered.json.results[0].deploymentId);
     expect(deployment.status).toBe('READY');
     await until('the success status after the retries', () => statusesFor(sha).some((s) => s.state === 'success') || undefined, 60_000);
     const failed = github.requests.filter((r) => r.status === 502);
     expect(failed.length).toBe(3);
-    const edits = await until('the edited comment', () => {
-      const e = github.requests.filter((r) => r.method === 'PATCH' && r.status === 200 && String(r.body?.body).includes(sha.slice(0, 7)) && String(r.body?.body).includes('Ready'));
-      return e.length > 0 ? e : undefined;
-    }, 60_000);
+    const edits = await until(
+      'the edited comment',
+      () => {
+        const e = github.requests.filter(
+          (r) => r.method === 'PATCH' && r.status === 200 && String(r.body?.body).includes(sha.slice(0, 7)) && String(r.body?.body).includes('Ready'),
+        );
+        return e.length > 0 ? e : undefined;
+      },
+      60_000,
+    );
     // The one comment created on the first push is the one edited.
     const created = github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/issues/2/comments') && r.status === 201);
     expect(created).toHaveLength(1);
@@ -231,7 +246,9 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     const sha = commitOn('fork-work', '9.9.9');
     // GitHub keeps a fork's head in the base repository under refs/pull/<n>/head.
     git(source, 'push', '--quiet', '--force', bare, `fork-work:refs/pull/5/head`);
-    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('opened', { sha, branch: 'main', number: 5, fork: true }), { secret: WEBHOOK_SECRET });
+    const delivered = await deliverGithub(platform.api, 'pull_request', pullRequest('opened', { sha, branch: 'main', number: 5, fork: true }), {
+      secret: WEBHOOK_SECRET,
+    });
     expect(delivered.status).toBe(200);
     expect(delivered.json.results[0]).toMatchObject({ outcome: 'awaiting_approval', deploymentId: null });
     const prs = (await http(platform.api, 'GET', `/projects/${projectId}/pull-requests`)).json.pullRequests;
@@ -239,7 +256,9 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     const before = (await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments.length;
 
     const stranger = await platform.signup();
-    const notTheirs = await http(platform.api, 'POST', `/projects/${projectId}/pull-requests/5/approve`, undefined, { authorization: `Bearer ${stranger.token}` });
+    const notTheirs = await http(platform.api, 'POST', `/projects/${projectId}/pull-requests/5/approve`, undefined, {
+      authorization: `Bearer ${stranger.token}`,
+    });
     expect(notTheirs.status).toBe(404);
     expect((await http(platform.api, 'GET', `/projects/${projectId}/deployments?limit=100`)).json.deployments.length).toBe(before);
 
@@ -261,8 +280,16 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     const closed = await deliverGithub(platform.api, 'pull_request', pullRequest('closed', { sha, branch: 'feature', number: 2 }), { secret: WEBHOOK_SECRET });
     expect(closed.json.results[0]).toMatchObject({ outcome: 'unpublished' });
     // The proxy may serve a route record for its cache TTL (200 ms here) after it is removed.
-    await until('the PR alias to answer 404', async () => (await viaProxy(platform.proxyPort, `${slug}-pr-2.localhost`, '/')).status === 404 || undefined, 5_000);
-    await until('the branch alias to answer 404', async () => (await viaProxy(platform.proxyPort, `${slug}-git-feature.localhost`, '/')).status === 404 || undefined, 5_000);
+    await until(
+      'the PR alias to answer 404',
+      async () => (await viaProxy(platform.proxyPort, `${slug}-pr-2.localhost`, '/')).status === 404 || undefined,
+      5_000,
+    );
+    await until(
+      'the branch alias to answer 404',
+      async () => (await viaProxy(platform.proxyPort, `${slug}-git-feature.localhost`, '/')).status === 404 || undefined,
+      5_000,
+    );
     expect((await http(platform.api, 'GET', `/projects/${projectId}/pull-requests`)).json.pullRequests.find((p: any) => p.number === 2).state).toBe('closed');
 
     // A branch pushed (deployed by the App's push webhook), then deleted with a `delete` event.
@@ -276,7 +303,11 @@ describe('the GitHub App: private clones, pull-request previews, statuses and co
     const deletion = { ...githubExamples('delete')[0]!, ref: 'topic', ref_type: 'branch' };
     const deleted = await deliverGithub(platform.api, 'delete', JSON.stringify(deletion), { secret: WEBHOOK_SECRET });
     expect(deleted.json.results[0]).toMatchObject({ outcome: 'unpublished', detail: 'branch topic was deleted' });
-    await until('the deleted branch to answer 404', async () => (await viaProxy(platform.proxyPort, `${slug}-git-topic.localhost`, '/')).status === 404 || undefined, 5_000);
+    await until(
+      'the deleted branch to answer 404',
+      async () => (await viaProxy(platform.proxyPort, `${slug}-git-topic.localhost`, '/')).status === 404 || undefined,
+      5_000,
+    );
   });
 });
 

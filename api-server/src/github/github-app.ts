@@ -102,7 +102,9 @@ export class GithubApp {
   async createComment(installationId: number, repo: string, issueNumber: number, body: string): Promise<number> {
     const [owner, name] = splitRepo(repo);
     const octokit = await this.installation(installationId);
-    const { data } = await this.call(() => octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo: name, issue_number: issueNumber, body }));
+    const { data } = await this.call(() =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo: name, issue_number: issueNumber, body }),
+    );
     return Number(data.id);
   }
 

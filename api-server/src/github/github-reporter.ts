@@ -117,9 +117,20 @@ export class GithubReporter {
     const common = { project_id: row.project_id, deployment_id: row.id };
     await this.deps.repo.enqueue(tx, { ...common, kind: 'status', ordering_key: `status:${row.id}`, payload: JSON.stringify(status) });
     if (row.pr_number === null) return;
-    const body = commentBody({ status: row.status, sha: row.commit_sha, deploymentUrl, logUrl, alias: this.deps.urls.url(this.deps.urls.pullRequestHost(row.slug, row.pr_number)) });
+    const body = commentBody({
+      status: row.status,
+      sha: row.commit_sha,
+      deploymentUrl,
+      logUrl,
+      alias: this.deps.urls.url(this.deps.urls.pullRequestHost(row.slug, row.pr_number)),
+    });
     const comment: CommentPayload = { ...base, prNumber: row.pr_number, body };
-    await this.deps.repo.enqueue(tx, { ...common, kind: 'comment', ordering_key: `comment:${row.project_id}:${row.pr_number}`, payload: JSON.stringify(comment) });
+    await this.deps.repo.enqueue(tx, {
+      ...common,
+      kind: 'comment',
+      ordering_key: `comment:${row.project_id}:${row.pr_number}`,
+      payload: JSON.stringify(comment),
+    });
   }
 
   private async deliverDue(): Promise<void> {

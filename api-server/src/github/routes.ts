@@ -11,7 +11,8 @@ import { presentCredentials, presentInstallation, presentLink, presentPullReques
 /** A positive integer path parameter (an installation id, a pull request number), or a 400 naming it. */
 function positiveInt(value: unknown, name: string): number {
   const n = Number(value);
-  if (!/^\d{1,15}$/.test(String(value)) || !Number.isSafeInteger(n) || n <= 0) throw new HttpError(400, 'invalid_parameter', `${name} must be a positive integer`);
+  if (!/^\d{1,15}$/.test(String(value)) || !Number.isSafeInteger(n) || n <= 0)
+    throw new HttpError(400, 'invalid_parameter', `${name} must be a positive integer`);
   return n;
 }
 

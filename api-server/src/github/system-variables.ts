@@ -47,6 +47,9 @@ function gitProvider(gitUrl: string): string {
 /** `owner/name` from the last two path segments of a remote, without `.git`. */
 function repositoryPath(gitUrl: string): string {
   const path = gitUrl.replace(/^[a-z+]+:\/\/[^/]+\//i, '').replace(/^[^@/]+@[^:]+:/, '');
-  const parts = path.replace(/\.git$/, '').split('/').filter(Boolean);
+  const parts = path
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
   return parts.length >= 2 ? parts.slice(-2).join('/') : '';
 }

@@ -20,7 +20,9 @@ export function decide(event: string, payload: Record<string, unknown>, project:
   if (event === 'pull_request') return decidePullRequest(payload);
   if (event === 'delete') {
     const branch = deletedBranch(payload);
-    return branch ? { outcome: 'unpublished', detail: `branch ${branch} was deleted`, unpublish: { branch } } : { outcome: 'ignored', detail: 'only a deleted branch unpublishes' };
+    return branch
+      ? { outcome: 'unpublished', detail: `branch ${branch} was deleted`, unpublish: { branch } }
+      : { outcome: 'ignored', detail: 'only a deleted branch unpublishes' };
   }
   if (event !== 'push') return { outcome: 'ignored', detail: `${event} events do not deploy` };
   const ref = typeof payload.ref === 'string' ? payload.ref : '';
@@ -28,7 +30,8 @@ export function decide(event: string, payload: Record<string, unknown>, project:
   const branch = ref.slice('refs/heads/'.length);
   const after = typeof payload.after === 'string' ? payload.after : '';
   if (payload.deleted === true || ZERO_SHA.test(after)) {
-    if (branch === project.production_branch) return { outcome: 'ignored', detail: `branch ${branch} was deleted (the production branch keeps its deployments)` };
+    if (branch === project.production_branch)
+      return { outcome: 'ignored', detail: `branch ${branch} was deleted (the production branch keeps its deployments)` };
     return { outcome: 'unpublished', detail: `branch ${branch} was deleted`, unpublish: { branch } };
   }
   if (!branch || branch.length > 255 || /[\x00-\x1f\x7f]/.test(branch)) return { outcome: 'ignored', detail: 'the branch name is not usable' };

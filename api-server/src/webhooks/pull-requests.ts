@@ -18,17 +18,34 @@ export interface PullRequestInfo {
   fork: boolean;
 }
 
+interface WebhookPullRequest {
+  number?: unknown;
+  title?: unknown;
+  html_url?: unknown;
+  head?: { ref?: unknown; sha?: unknown; repo?: { full_name?: unknown } | null };
+  base?: { repo?: { full_name?: unknown } | null };
+}
+
 const SHA = /^[0-9a-f]{40}$/;
 const usableBranch = (branch: string) => branch.length > 0 && branch.length <= 255 && !/[\x00-\x1f\x7f]/.test(branch);
 
 /** The pull request of a `pull_request` payload; null when a field the platform needs is missing. */
 export function pullRequestOf(payload: Record<string, unknown>): PullRequestInfo | null {
-  const pr = payload.pull_request as Record<string, any> | undefined;
+  // The fields read are each checked for their type below.
+  const pr = payload.pull_request as WebhookPullRequest | undefined;
   if (!pr || typeof pr !== 'object') return null;
   const number = typeof payload.number === 'number' ? payload.number : pr.number;
   const branch = pr.head?.ref;
   const headSha = pr.head?.sha;
-  if (!Number.isInteger(number) || number <= 0 || typeof branch !== 'string' || !usableBranch(branch) || typeof headSha !== 'string' || !SHA.test(headSha)) {
+  if (
+    typeof number !== 'number' ||
+    !Number.isInteger(number) ||
+    number <= 0 ||
+    typeof branch !== 'string' ||
+    !usableBranch(branch) ||
+    typeof headSha !== 'string' ||
+    !SHA.test(headSha)
+  ) {
     return null;
   }
   const headRepo = pr.head?.repo?.full_name;

@@ -65,7 +65,9 @@ export class WebhooksService {
     for (const project of verified) {
       // The App's webhook replaces a per-repository one once the project is linked: one deployment per push, not two.
       const superseded = !fromApp && (await this.deps.git?.isLinked(project.id));
-      const override: Decision | undefined = superseded ? { outcome: 'ignored', detail: "the GitHub App's webhook delivers this repository's events" } : undefined;
+      const override: Decision | undefined = superseded
+        ? { outcome: 'ignored', detail: "the GitHub App's webhook delivers this repository's events" }
+        : undefined;
       outcomes.push(await this.handleDelivery(project, receipt.deliveryId, receipt.event, receipt.payload, receipt.body.toString('utf8'), override));
     }
     return outcomes;

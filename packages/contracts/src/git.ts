@@ -40,7 +40,14 @@ export type GithubLink = z.infer<typeof githubLinkSchema>;
 
 /** `https-token`: a token sent as HTTP basic auth; `ssh-key`: the platform generates a deploy key. */
 export const setGitCredentialsBodySchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('https-token'), token: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces') }),
+  z.strictObject({
+    kind: z.literal('https-token'),
+    token: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  }),
   z.strictObject({ kind: z.literal('ssh-key') }),
 ]);
 export type SetGitCredentialsBody = z.infer<typeof setGitCredentialsBodySchema>;

@@ -77,7 +77,12 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         tokens.set(token, { installationId: Number(m[1]), body });
         return {
           status: 201,
-          json: { token, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: body?.permissions ?? { contents: 'read' }, repository_selection: 'selected' },
+          json: {
+            token,
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            permissions: body?.permissions ?? { contents: 'read' },
+            repository_selection: 'selected',
+          },
         };
       },
     ],
@@ -85,8 +90,10 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       'POST',
       /^\/login\/oauth\/access_token$/,
       (_req, body) => {
-        if (body?.client_id !== options.clientId || body?.client_secret !== options.clientSecret) return { status: 200, json: { error: 'incorrect_client_credentials' } };
-        if (!options.users[body?.code]) return { status: 200, json: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } };
+        if (body?.client_id !== options.clientId || body?.client_secret !== options.clientSecret)
+          return { status: 200, json: { error: 'incorrect_client_credentials' } };
+        if (!options.users[body?.code])
+          return { status: 200, json: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } };
         const token = `ghu_${randomBytes(18).toString('hex')}`;
         userTokens.set(token, body.code);
         return { status: 200, json: { access_token: token, token_type: 'bearer', scope: '' } };
@@ -99,7 +106,10 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         const code = userTokens.get(/^(?:token|bearer) (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
         const user = code ? options.users[code] : undefined;
         if (!user) return unauthorized;
-        return { status: 200, json: { total_count: user.installations.length, installations: user.installations.map((i) => ({ id: i.id, account: { login: i.account } })) } };
+        return {
+          status: 200,
+          json: { total_count: user.installations.length, installations: user.installations.map((i) => ({ id: i.id, account: { login: i.account } })) },
+        };
       },
     ],
     [
@@ -112,7 +122,11 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         return { status: 200, json: { total_count: repositories.length, repositories } };
       },
     ],
-    ['POST', /^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/, (req, body) => (installationOf(req) === null ? unauthorized : { status: 201, json: { id: 1, ...body } })],
+    [
+      'POST',
+      /^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/,
+      (req, body) => (installationOf(req) === null ? unauthorized : { status: 201, json: { id: 1, ...body } }),
+    ],
     [
       'POST',
       /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/,
@@ -176,7 +190,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
 function verifyAppJwt(authorization: string | undefined, publicKey: string): Record<string, unknown> | null {
   const jwt = /^bearer (\S+)$/i.exec(authorization ?? '')?.[1];
   const parts = jwt?.split('.');
-  if (!parts || parts.length !== 3) return null;
+  if (parts?.length !== 3) return null;
   const [header, payload, signature] = parts as [string, string, string];
   if (JSON.parse(Buffer.from(header, 'base64url').toString()).alg !== 'RS256') return null;
   const ok = createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(publicKey, Buffer.from(signature, 'base64url'));
