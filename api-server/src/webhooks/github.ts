@@ -30,8 +30,7 @@ export function decide(event: string, payload: Record<string, unknown>, project:
   const branch = ref.slice('refs/heads/'.length);
   const after = typeof payload.after === 'string' ? payload.after : '';
   if (payload.deleted === true || ZERO_SHA.test(after)) {
-    if (branch === project.production_branch)
-      return { outcome: 'ignored', detail: `branch ${branch} was deleted (the production branch keeps its deployments)` };
+    if (branch === project.production_branch) return { outcome: 'ignored', detail: `branch ${branch} was deleted` };
     return { outcome: 'unpublished', detail: `branch ${branch} was deleted`, unpublish: { branch } };
   }
   if (!branch || branch.length > 255 || /[\x00-\x1f\x7f]/.test(branch)) return { outcome: 'ignored', detail: 'the branch name is not usable' };

@@ -7,6 +7,7 @@ import { accountPage } from './pages/account.js';
 import { analyticsPage } from './pages/analytics.js';
 import { authPage } from './pages/auth.js';
 import { deploymentPage } from './pages/deployment.js';
+import { githubSetupPage } from './pages/git.js';
 import { projectPage } from './pages/project.js';
 import { projectsPage } from './pages/projects.js';
 import { BASE, href, navigate, notFound, route, startRouter } from './router.js';
@@ -28,6 +29,10 @@ route(
 route(
   '/projects/:id/analytics',
   signedIn((p) => analyticsPage({ id: p.id ?? '' })),
+);
+route(
+  '/github/setup',
+  signedIn(() => githubSetupPage()),
 );
 route(
   '/deployments/:id',

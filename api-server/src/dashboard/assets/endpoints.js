@@ -45,5 +45,12 @@ export const paths = {
   notification: (/** @type {string} */ p, /** @type {string} */ n) => at('notification', `/projects/${id(p)}/notifications/${id(n)}`),
   githubWebhookSecret: (/** @type {string} */ p) => at('githubWebhookSecret', `/projects/${id(p)}/github-webhook/secret`),
   githubDeliveries: (/** @type {string} */ p) => at('githubDeliveries', `/projects/${id(p)}/github-webhook/deliveries`),
+  githubApp: at('githubApp', '/github/app'),
+  githubInstallations: at('githubInstallations', '/github/installations'),
+  githubRepositories: (/** @type {number} */ i) => at('githubRepositories', `/github/installations/${id(String(i))}/repositories`),
+  projectGithub: (/** @type {string} */ p) => at('projectGithub', `/projects/${id(p)}/github`),
+  gitCredentials: (/** @type {string} */ p) => at('gitCredentials', `/projects/${id(p)}/git-credentials`),
+  pullRequests: (/** @type {string} */ p) => at('pullRequests', `/projects/${id(p)}/pull-requests`),
+  approvePullRequest: (/** @type {string} */ p, /** @type {number} */ n) => at('approvePullRequest', `/projects/${id(p)}/pull-requests/${n}/approve`),
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) => at('analytics', `/projects/${id(p)}/analytics${search(query)}`),
 };

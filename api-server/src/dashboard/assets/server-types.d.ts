@@ -35,6 +35,7 @@ export type {
 export interface Methods {
   GET?: unknown;
   POST?: { body: unknown; reply: unknown };
+  PUT?: { body: unknown; reply: unknown };
   DELETE?: unknown;
 }
 
@@ -84,6 +85,20 @@ export interface Api {
   githubWebhookSecret: { POST: Post<undefined, { githubWebhook: GithubWebhookSecret }> };
   githubDeliveries: { GET: { deliveries: C.GithubDelivery[] } };
   analytics: { GET: { analytics: C.ProjectAnalytics } };
+  githubApp: { GET: C.GithubAppInfo };
+  githubInstallations: {
+    GET: { installations: C.GithubInstallation[] };
+    POST: Post<typeof C.connectInstallationBodySchema, { installation: C.GithubInstallation }>;
+  };
+  githubRepositories: { GET: { repositories: C.GithubRepository[] } };
+  projectGithub: { GET: { github: C.GithubLink | null }; PUT: Post<typeof C.linkGithubRepositoryBodySchema, { github: C.GithubLink }>; DELETE: undefined };
+  gitCredentials: {
+    GET: { credentials: C.GitCredentials };
+    PUT: Post<typeof C.setGitCredentialsBodySchema, { credentials: C.GitCredentials }>;
+    DELETE: undefined;
+  };
+  pullRequests: { GET: { pullRequests: C.PullRequest[] } };
+  approvePullRequest: { POST: Post<undefined, { deployment: C.Deployment }> };
 }
 
 /** `GET /platform` (public): whether builds are sandboxed; the api-server composes it, not a schema. */

@@ -9,6 +9,7 @@ import { listSection } from '../list-section.js';
 import { busy, fact, field, messageSlot, notice, showPage } from '../layout.js';
 import { href } from '../router.js';
 import { isRunning } from '../statuses.js';
+import { gitSection } from './git.js';
 import { externalLink } from './projects.js';
 
 /**
@@ -49,6 +50,7 @@ export async function projectPage({ id }) {
     deployForm(project, message, deployments.refresh),
     deployments.element,
     envVarsSection(project),
+    gitSection(project).element,
     deployHooksSection(project),
     notificationsSection(project),
   );
