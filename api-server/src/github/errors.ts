@@ -32,12 +32,6 @@ export class RepositoryNotInInstallation extends NotFoundError {
   }
 }
 
-export class GitCredentialsNotFound extends NotFoundError {
-  constructor() {
-    super('git credentials');
-  }
-}
-
 export class PullRequestNotFound extends NotFoundError {
   constructor() {
     super('pull request');

@@ -12,7 +12,6 @@ import type { PullRequestInfo } from '../webhooks/pull-requests.ts';
 import { GithubCallError, type GithubApp, type InstallationRepository } from './github-app.ts';
 import type { GitCredentialRow, GithubRepo, InstallationRow, ProjectLinkRow, PullRequestRow } from './github-repo.ts';
 import {
-  GitCredentialsNotFound,
   GithubAppNotConfigured,
   GithubSignInFailed,
   InstallationNotAccessible,
@@ -108,8 +107,9 @@ export class GitService implements GitEvents {
     return this.deps.repo.getLink(project.id);
   }
 
+  /** Idempotent: nothing linked, nothing to do. */
   async unlink(project: ProjectRow): Promise<void> {
-    if (!(await this.deps.repo.unlink(project.id))) throw new InstallationNotFound();
+    await this.deps.repo.unlink(project.id);
   }
 
   /** Stores the credential encrypted; for `ssh-key`, generates the key pair and returns the public half. */
@@ -122,14 +122,13 @@ export class GitService implements GitEvents {
     return this.deps.repo.setCredential(project.id, { kind: 'ssh-key', secretEnc: this.deps.box.seal(key.privateKey, context), publicKey: key.publicKey });
   }
 
-  async getCredentials(project: ProjectRow): Promise<GitCredentialRow> {
-    const row = await this.deps.repo.getCredential(project.id);
-    if (!row) throw new GitCredentialsNotFound();
-    return row;
+  getCredentials(project: ProjectRow): Promise<GitCredentialRow | null> {
+    return this.deps.repo.getCredential(project.id);
   }
 
+  /** Idempotent: none set, nothing to do. */
   async deleteCredentials(project: ProjectRow): Promise<void> {
-    if (!(await this.deps.repo.deleteCredential(project.id))) throw new GitCredentialsNotFound();
+    await this.deps.repo.deleteCredential(project.id);
   }
 
   listPullRequests(project: ProjectRow): Promise<PullRequestRow[]> {

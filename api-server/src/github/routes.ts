@@ -58,7 +58,8 @@ export function projectGitRoutes(deps: { git: GitService; urls: Urls }): Router 
     res.json({ credentials: presentCredentials(await git.setCredentials(ownedProject(res), body)) });
   });
   router.get('/projects/:projectId/git-credentials', async (_req, res) => {
-    res.json({ credentials: presentCredentials(await git.getCredentials(ownedProject(res))) });
+    const row = await git.getCredentials(ownedProject(res));
+    res.json({ credentials: row ? presentCredentials(row) : null });
   });
   router.delete('/projects/:projectId/git-credentials', async (_req, res) => {
     await git.deleteCredentials(ownedProject(res));

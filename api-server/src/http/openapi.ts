@@ -21,6 +21,8 @@ interface Operation {
   limited?: boolean;
   /** The success response may also be plain text (a download). */
   text?: boolean;
+  /** Path parameters that are positive integers (a GitHub installation id, a pull request number); the rest are strings. */
+  integerParams?: string[];
 }
 
 const obj = (shape: z.ZodRawShape) => z.object(shape);
@@ -278,6 +280,7 @@ const GIT_OPERATIONS: Operation[] = [
     method: 'get',
     path: '/github/installations/{installationId}/repositories',
     summary: 'The repositories an installation gives the App',
+    integerParams: ['installationId'],
     responses: { 200: obj({ repositories: z.array(c.githubRepositorySchema) }) },
     errors: [409],
   },
@@ -295,7 +298,7 @@ const GIT_OPERATIONS: Operation[] = [
     summary: "The project's GitHub repository, if linked",
     responses: { 200: obj({ github: c.githubLinkSchema.nullable() }) },
   },
-  { method: 'delete', path: '/projects/{projectId}/github', summary: 'Unlink the GitHub repository', responses: { 204: null } },
+  { method: 'delete', path: '/projects/{projectId}/github', summary: 'Unlink the GitHub repository (none linked: nothing to do)', responses: { 204: null } },
   {
     method: 'put',
     path: '/projects/{projectId}/git-credentials',
@@ -306,10 +309,15 @@ const GIT_OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/projects/{projectId}/git-credentials',
-    summary: "The clone credential's kind (never its secret) and a deploy key's public half",
-    responses: { 200: obj({ credentials: c.gitCredentialsSchema }) },
+    summary: "The clone credential's kind (never its secret) and a deploy key's public half; null when none is set",
+    responses: { 200: obj({ credentials: c.gitCredentialsSchema.nullable() }) },
   },
-  { method: 'delete', path: '/projects/{projectId}/git-credentials', summary: 'Remove the clone credential', responses: { 204: null } },
+  {
+    method: 'delete',
+    path: '/projects/{projectId}/git-credentials',
+    summary: 'Remove the clone credential (none set: nothing to do)',
+    responses: { 204: null },
+  },
   {
     method: 'get',
     path: '/projects/{projectId}/pull-requests',
@@ -320,6 +328,7 @@ const GIT_OPERATIONS: Operation[] = [
     method: 'post',
     path: '/projects/{projectId}/pull-requests/{number}/approve',
     summary: "Approve the build of a fork's pull request (its head commit, without the project's env vars)",
+    integerParams: ['number'],
     responses: { 202: deploymentOut },
     errors: [409],
   },
@@ -389,7 +398,7 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
       name: m[1],
       in: 'path',
       required: true,
-      schema: { type: 'string' },
+      schema: op.integerParams?.includes(m[1]!) ? { type: 'integer', minimum: 1 } : { type: 'string' },
     }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

@@ -12,7 +12,11 @@ export type GithubAppInfo = z.infer<typeof githubAppInfoSchema>;
 /** GitHub's setup redirect, as the dashboard forwards it: the installation and the user's sign-in code. */
 export const connectInstallationBodySchema = z.strictObject({
   installationId: z.number().int().positive(),
-  code: z.string().min(1).max(512),
+  code: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, 'must be the code GitHub sent (printable ASCII)'),
 });
 export type ConnectInstallationBody = z.infer<typeof connectInstallationBodySchema>;
 
