@@ -31,7 +31,7 @@ export function githubAccountRoutes(deps: { git: GitService }): Router {
     res.json({ installations: (await git.listInstallations(currentUser(res).id)).map(presentInstallation) });
   });
   router.get('/github/installations/:installationId/repositories', async (req, res) => {
-    const id = positiveInt(req.params.installationId, 'installationId');
+    const id = positiveInt(req.params.installationId, 'installationId', Number.MAX_SAFE_INTEGER);
     res.json({ repositories: (await git.listRepositories(currentUser(res).id, id)).map(presentRepository) });
   });
   return router;
@@ -71,7 +71,7 @@ export function projectGitRoutes(deps: { git: GitService; urls: Urls }): Router 
   });
   router.post('/projects/:projectId/pull-requests/:number/approve', async (req, res) => {
     const project = ownedProject(res);
-    const deployment = await git.approve(project, positiveInt(req.params.number, 'number'));
+    const deployment = await git.approve(project, positiveInt(req.params.number, 'number', 2_147_483_647));
     res.status(202).json({ deployment: presentDeployment(deployment, project, urls) });
   });
   return router;

@@ -22,9 +22,11 @@ interface Operation {
   /** The success response may also be plain text (a download). */
   text?: boolean;
   /** Path parameters that are positive integers (a GitHub installation id, a pull request number); the rest are strings. */
-  integerParams?: string[];
+  integerParams?: Record<string, number>;
 }
 
+/** Pull request numbers are stored as 32-bit integers. */
+const MAX_PULL_REQUEST_NUMBER = 2_147_483_647;
 const obj = (shape: z.ZodRawShape) => z.object(shape);
 const session = c.sessionSchema;
 const projectOut = obj({ project: c.projectSchema });
@@ -280,7 +282,7 @@ const GIT_OPERATIONS: Operation[] = [
     method: 'get',
     path: '/github/installations/{installationId}/repositories',
     summary: 'The repositories an installation gives the App',
-    integerParams: ['installationId'],
+    integerParams: { installationId: Number.MAX_SAFE_INTEGER },
     responses: { 200: obj({ repositories: z.array(c.githubRepositorySchema) }) },
     errors: [409],
   },
@@ -328,7 +330,7 @@ const GIT_OPERATIONS: Operation[] = [
     method: 'post',
     path: '/projects/{projectId}/pull-requests/{number}/approve',
     summary: "Approve the build of a fork's pull request (its head commit, without the project's env vars)",
-    integerParams: ['number'],
+    integerParams: { number: MAX_PULL_REQUEST_NUMBER },
     responses: { 202: deploymentOut },
     errors: [409],
   },
@@ -398,7 +400,7 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
       name: m[1],
       in: 'path',
       required: true,
-      schema: op.integerParams?.includes(m[1]!) ? { type: 'integer', minimum: 1 } : { type: 'string' },
+      schema: op.integerParams?.[m[1]!] ? { type: 'integer', minimum: 1, maximum: op.integerParams[m[1]!] } : { type: 'string' },
     }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

@@ -11,7 +11,7 @@ export type GithubAppInfo = z.infer<typeof githubAppInfoSchema>;
 
 /** GitHub's setup redirect, as the dashboard forwards it: the installation and the user's sign-in code. */
 export const connectInstallationBodySchema = z.strictObject({
-  installationId: z.number().int().positive(),
+  installationId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   code: z
     .string()
     .min(1)
@@ -34,8 +34,8 @@ export type GithubRepository = z.infer<typeof githubRepositorySchema>;
 
 /** Connects a project to a repository of one of the user's installations. */
 export const linkGithubRepositoryBodySchema = z.strictObject({
-  installationId: z.number().int().positive(),
-  repositoryId: z.number().int().positive(),
+  installationId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  repositoryId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 });
 export type LinkGithubRepositoryBody = z.infer<typeof linkGithubRepositoryBodySchema>;
 
