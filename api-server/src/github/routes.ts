@@ -9,10 +9,11 @@ import type { GitService } from './github-service.ts';
 import { presentCredentials, presentInstallation, presentLink, presentPullRequest, presentRepository } from './presenters.ts';
 
 /** A positive integer path parameter (an installation id, a pull request number), or a 400 naming it. */
-function positiveInt(value: unknown, name: string): number {
+function positiveInt(value: unknown, name: string, max: number): number {
   const n = Number(value);
-  if (!/^\d{1,15}$/.test(String(value)) || !Number.isSafeInteger(n) || n <= 0)
-    throw new HttpError(400, 'invalid_parameter', `${name} must be a positive integer`);
+  if (!/^\d{1,16}$/.test(String(value)) || !Number.isSafeInteger(n) || n <= 0 || n > max) {
+    throw new HttpError(400, 'invalid_parameter', `${name} must be an integer from 1 to ${max}`);
+  }
   return n;
 }
 
