@@ -87,7 +87,9 @@ export function gitIntegrationSuite(title: string, drivers: () => Promise<SuiteD
         { id: repoId, full_name: 'Codertocat/Hello-World', private: true, default_branch: 'main', clone_url: `${gitServer.url}/Hello-World.git` },
       ];
       fakeRepositories[INSTALLATION] = repositories;
+      driverSet = await drivers();
       platform = await startEmbeddedPlatform({
+        ...driverSet.env,
         GITHUB_APP_ID: String(APP_ID),
         GITHUB_APP_PRIVATE_KEY: appKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
         GITHUB_APP_WEBHOOK_SECRET: WEBHOOK_SECRET,
