@@ -62,6 +62,7 @@ export function gitIntegrationSuite(title: string, drivers: () => Promise<SuiteD
     let bare: string;
     let projectId: string;
     let slug: string;
+    let perRepositorySecret: string;
     const repoId = githubExamples('pull_request')[0]!.repository.id as number;
 
     beforeAll(async () => {
@@ -134,6 +135,7 @@ export function gitIntegrationSuite(title: string, drivers: () => Promise<SuiteD
         productionBranch: 'main',
       });
       projectId = created.json.project.id;
+      perRepositorySecret = created.json.githubWebhook.secret;
       slug = created.json.project.slug;
       const linked = await http(platform.api, 'PUT', `/projects/${projectId}/github`, { installationId: INSTALLATION, repositoryId: repoId });
       expect(linked.status, linked.text).toBe(200);
@@ -313,6 +315,10 @@ export function gitIntegrationSuite(title: string, drivers: () => Promise<SuiteD
       expect(pushed.status, pushed.text).toBe(202);
       await waitForDeployment(platform.api, pushed.json.results[0].deploymentId);
       expect((await viaProxy(platform.proxyPort, `${slug}-git-topic.localhost`, '/')).status).toBe(200);
+      // The same push through the project's own per-repository webhook: the App's replaces it, so no second build.
+      const twice = await deliverGithub(platform.api, 'push', JSON.stringify(push), { secret: perRepositorySecret, query: `?projectId=${projectId}` });
+      expect(twice.status, twice.text).toBe(200);
+      expect(twice.json.results[0]).toMatchObject({ outcome: 'ignored', detail: "the GitHub App's webhook delivers this repository's events" });
       const deletion = { ...githubExamples('delete')[0]!, ref: 'topic', ref_type: 'branch' };
       const deleted = await deliverGithub(platform.api, 'delete', JSON.stringify(deletion), { secret: WEBHOOK_SECRET });
       expect(deleted.json.results[0]).toMatchObject({ outcome: 'unpublished', detail: 'branch topic was deleted' });

@@ -74,6 +74,15 @@ describe('tenant isolation', () => {
       ['GET', `${p}/notifications`],
       ['GET', `${p}/notifications/${ids.endpointId}/deliveries`],
       ['DELETE', `${p}/notifications/${ids.endpointId}`],
+      // The git integration: repository link, clone credentials, pull requests and a fork's approval.
+      ['PUT', `${p}/github`, { installationId: 1, repositoryId: 1 }],
+      ['GET', `${p}/github`],
+      ['DELETE', `${p}/github`],
+      ['PUT', `${p}/git-credentials`, { kind: 'ssh-key' }],
+      ['GET', `${p}/git-credentials`],
+      ['DELETE', `${p}/git-credentials`],
+      ['GET', `${p}/pull-requests`],
+      ['POST', `${p}/pull-requests/1/approve`],
       // Analytics (served by the proxy work's routes under the same guard).
       ['GET', `${p}/analytics`],
       ['GET', `${p}/analytics?from=2020-01-01T00:00:00Z`],
@@ -93,7 +102,8 @@ describe('tenant isolation', () => {
           .replace(ids.hookId!, '{hookId}')
           .replace(ids.endpointId!, '{endpointId}')
           .replace(ids.deliveryId!, '{deliveryId}')
-          .replace(ids.tokenId!, '{tokenId}');
+          .replace(ids.tokenId!, '{tokenId}')
+          .replace('/pull-requests/1/', '/pull-requests/{number}/');
         return `${method.toLowerCase()} ${template}`;
       }),
     );
