@@ -10,6 +10,8 @@ import type { BuildEventsConsumerOptions } from './deployments/build-events-cons
 import type { DomainsOptions } from './domains/domains-options.ts';
 import type { ReconcilerOptions } from './deployments/reconciler.ts';
 import type { SchedulerOptions } from './deployments/scheduler.ts';
+import type { GithubAppOptions } from './github/github-app.ts';
+import type { GithubReporterOptions } from './github/github-reporter.ts';
 import type { LiveLogsOptions } from './live-logs/index.ts';
 import type { NotifierOptions } from './notifications/notifier.ts';
 import type { UploadLimits } from './uploads/uploads-service.ts';
@@ -53,4 +55,6 @@ export interface ApiOptions {
   dataLifecycle?: DataLifecycleWorkerOptions & { deletionSettleMs?: number };
   /** Custom domains with ACME certificates; absent: adding one answers 409 domains_disabled. */
   domains?: DomainsOptions;
+  /** The GitHub App (GITHUB_APP_*), absent when none is configured; the reporter's timing (tests shorten it). */
+  github?: { app: GithubAppOptions | null; reporter: GithubReporterOptions };
 }

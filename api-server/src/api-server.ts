@@ -101,13 +101,14 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const server = createServer(createApp(c, live.routes, options, options.isolation ?? deps.runner.isolation, logger));
   await live.attach(server);
   const consumers = await startConsumers(c, live, deps, options, logger);
-  const { scheduler, reconciler, notifier, dataLifecycle, certificates } = c.workers;
+  const { scheduler, reconciler, notifier, dataLifecycle, certificates, githubReporter } = c.workers;
   // Settle what a previous run left behind before launching anything new.
   await reconciler.start();
   scheduler.start();
   notifier.start();
   dataLifecycle.start();
   certificates?.start();
+  githubReporter?.start();
 
   const steps: ShutdownStep[] = [
     { name: 'stop the scheduler', run: () => scheduler.stop() },
@@ -115,6 +116,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     { name: 'stop the notifier', run: () => notifier.stop() },
     { name: 'stop the data-lifecycle worker', run: () => dataLifecycle.stop() },
     { name: 'stop the certificates worker', run: async () => certificates?.stop() },
+    { name: 'stop the GitHub reporter', run: async () => githubReporter?.stop() },
     { name: 'stop the live feeds, close live-log sockets', run: () => live.close() },
     { name: 'close the http server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
     { name: 'drain the build-event writer', run: () => consumers.buildEvents.stop() },

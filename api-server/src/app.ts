@@ -11,6 +11,7 @@ import { requireOwnedDeployment } from './deployments/access.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { domainRoutes } from './domains/routes.ts';
 import { envVarRoutes } from './env-vars/routes.ts';
+import { githubAccountRoutes, projectGitRoutes } from './github/routes.ts';
 import { errorHandler, refuseNulInUrl, unknownRoute } from './http/errors.ts';
 import { methodNotAllowed, pathsOf } from './http/method-not-allowed.ts';
 import { openApiDocument, UNDOCUMENTED_PATHS } from './http/openapi.ts';
@@ -68,6 +69,8 @@ function mountOwned(app: Express, c: Composition, logsRoutes: Router, options: A
   app.use(uploadRoutes({ uploads: services.uploads, urls: options.urls }));
   app.use(webhookOwnerRoutes({ webhooks: services.webhooks }));
   app.use(notificationRoutes({ notifications: services.notifications }));
+  app.use(githubAccountRoutes({ git: services.git }));
+  app.use(projectGitRoutes({ git: services.git, urls: options.urls }));
   app.use(analyticsRoutes({ analytics: services.analytics }));
   app.use(dataLifecycleRoutes({ dataLifecycle: services.dataLifecycle }));
   app.use(domainRoutes({ domains: services.domains, cnameTarget: services.domainCnameTarget }));

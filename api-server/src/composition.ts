@@ -31,6 +31,10 @@ import { composeDomains } from './domains/compose-domains.ts';
 import type { CertificatesWorker } from './domains/certificates-worker.ts';
 import type { DomainsRepo } from './domains/domains-repo.ts';
 import type { DomainsService } from './domains/domains-service.ts';
+import { GithubApp } from './github/github-app.ts';
+import { GithubRepo } from './github/github-repo.ts';
+import { GithubReporter } from './github/github-reporter.ts';
+import { GitService } from './github/github-service.ts';
 import { createApiMetrics, type ApiMetrics } from './metrics.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { NotificationsRepo } from './notifications/notifications-repo.ts';
@@ -55,6 +59,7 @@ export interface Repos {
   dataLifecycle: DataLifecycleRepo;
   projectData: ProjectDataStore;
   domains: DomainsRepo;
+  github: GithubRepo;
 }
 
 /** The background loops; `createApiServer` starts and stops them. */
@@ -67,6 +72,8 @@ export interface Workers {
   dataLifecycle: DataLifecycle['worker'];
   /** Proves custom domains and orders their certificates; null when domains are not configured. */
   certificates: CertificatesWorker | null;
+  /** Commit statuses and pull-request comments on GitHub; only with a GitHub App configured. */
+  githubReporter: GithubReporter | null;
 }
 
 /** The use-cases the routes call. */
@@ -84,6 +91,7 @@ export interface Services {
   domains: DomainsService;
   /** What a custom domain's CNAME may point at (shown with its DNS records). */
   domainCnameTarget: string;
+  git: GitService;
   /** Login: per account email and client address, and a looser cap per address. */
   loginLimiters: { account: RateLimiter; address: RateLimiter };
   /** Sign-up: per client address, a bucket apart from login's. */
@@ -111,6 +119,7 @@ function createRepos(deps: ApiDeps, box: SecretBox, shared: { projects: Projects
     dataLifecycle: new DataLifecycleRepo(deps.db),
     projectData: createProjectDataStore(deps.clickhouse),
     domains: shared.domains,
+    github: new GithubRepo(deps.db),
   };
 }
 
@@ -118,6 +127,12 @@ function createRepos(deps: ApiDeps, box: SecretBox, shared: { projects: Projects
  * The lifecycle ends deployments for both the Scheduler and the Reconciler; whatever it
  * ends frees a build slot, so it wakes the scheduler (wired here, so neither knows the other).
  */
+/** Set once the services exist: the scheduler asks the git integration for each build's clone credential. */
+interface GitHolder {
+  service?: GitService;
+  app: GithubApp | null;
+}
+
 function createWorkers(
   deps: ApiDeps,
   options: ApiOptions,
@@ -125,6 +140,7 @@ function createWorkers(
   metrics: ApiMetrics,
   box: SecretBox,
   logger: Logger,
+  git: GitHolder,
 ): Omit<Workers, 'dataLifecycle' | 'certificates'> {
   const { deployments, projects } = repos;
   const history = clickHouseEventHistory(deps.clickhouse);
@@ -158,7 +174,9 @@ function createWorkers(
       logger: logger.child({ component: 'scheduler' }),
       events: { launchFailed: (_row, retryable) => metrics.launchFailures.inc({ retryable: String(retryable) }) },
       // Production builds get the production variables, every other build the preview ones.
-      resolveBuildEnv: (project, deployment) => envVars.resolve(project.id, deployment.target),
+      // A fork's pull request (a stranger's code, approved to build) gets none.
+      resolveBuildEnv: async (project, deployment) => ((await git.service?.isForkBuild(deployment.id)) ? {} : envVars.resolve(project.id, deployment.target)),
+      resolveGitAccess: async (project, deployment) => (git.service ? git.service.buildAccess(project, deployment) : {}),
       refusal: (project) => quota.refusal(project),
     },
     options.scheduler,
@@ -167,7 +185,14 @@ function createWorkers(
     { notifications: repos.notifications, deployments, box, urls: options.urls, logger: logger.child({ component: 'notifier' }) },
     { ...options.notifications, allowPrivateUrls: options.access.allowPrivateWebhookUrls },
   );
-  return { lifecycle, scheduler, reconciler, notifier };
+  const githubReporter =
+    git.app && options.github
+      ? new GithubReporter(
+          { repo: repos.github, app: git.app, urls: options.urls, logger: logger.child({ component: 'github-reporter' }) },
+          options.github.reporter,
+        )
+      : null;
+  return { lifecycle, scheduler, reconciler, notifier, githubReporter };
 }
 
 function createServices(
@@ -177,10 +202,30 @@ function createServices(
   workers: Omit<Workers, 'dataLifecycle' | 'certificates'>,
   box: SecretBox,
   logger: Logger,
+  holder: GitHolder,
 ): { services: Omit<Services, 'domains' | 'domainCnameTarget'>; dataLifecycleWorker: Workers['dataLifecycle'] } {
   const { access, urls } = options;
-  const routes = new RoutePublisher({ store: deps.store, deployments: repos.deployments, urls, logger });
+  const routes: RoutePublisher = new RoutePublisher({
+    store: deps.store,
+    deployments: repos.deployments,
+    urls,
+    logger,
+    branchAliases: (deployment, project): Promise<string[]> => git.branchAliases(deployment, project),
+  });
   const deployer = new Deployer({ deployments: repos.deployments, wake: [workers.scheduler, workers.notifier] });
+  const git: GitService = new GitService({
+    repo: repos.github,
+    app: holder.app,
+    projects: repos.projects,
+    deployer,
+    lifecycle: workers.lifecycle,
+    routes,
+    box,
+    urls,
+    localGitRoots: options.localGitRoots,
+    logger,
+  });
+  holder.service = git;
   const deployments = new DeploymentsService({
     deployments: repos.deployments,
     deployer,
@@ -212,16 +257,10 @@ function createServices(
     deployments,
     envVars: new EnvVarsService(repos.envVars),
     notifications: new NotificationsService({ notifications: repos.notifications, box, allowPrivateUrls: access.allowPrivateWebhookUrls }),
-    webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger }),
+    webhooks: new WebhooksService({ webhooks: repos.webhooks, projects: repos.projects, deployer, box, logger, git }),
+    git,
     analytics: new AnalyticsService({ requestLogs: repos.requestLogs }),
-    uploads: new UploadsService({
-      uploads: new UploadsRepo(deps.store),
-      deployments: repos.deployments,
-      lifecycle: workers.lifecycle,
-      bus: deps.bus,
-      limits: options.uploads ?? DEFAULT_UPLOAD_LIMITS,
-      logger: logger.child({ component: 'uploads' }),
-    }),
+    uploads: uploadsService(deps, options, repos, workers, logger),
     routes,
     dataLifecycle: dataLifecycle.service,
     loginLimiters: {
@@ -232,6 +271,24 @@ function createServices(
     webhookLimiter: new RateLimiter({ max: access.webhookRateLimitPerMinute, windowMs: minute }),
   };
   return { services, dataLifecycleWorker: dataLifecycle.worker };
+}
+
+/** Direct uploads (the CLI): content into the project's namespace, then a deployment from a manifest. */
+function uploadsService(
+  deps: ApiDeps,
+  options: ApiOptions,
+  repos: Repos,
+  workers: Omit<Workers, 'dataLifecycle' | 'certificates'>,
+  logger: Logger,
+): UploadsService {
+  return new UploadsService({
+    uploads: new UploadsRepo(deps.store),
+    deployments: repos.deployments,
+    lifecycle: workers.lifecycle,
+    bus: deps.bus,
+    limits: options.uploads ?? DEFAULT_UPLOAD_LIMITS,
+    logger: logger.child({ component: 'uploads' }),
+  });
 }
 
 /** Retention defaults and quota: the options', else the config's defaults (a harness may leave them out). */
@@ -260,8 +317,9 @@ export function compose(deps: ApiDeps, options: ApiOptions, logger: Logger): Com
   );
   const repos = createRepos(deps, box, { projects, domains: domains.repo });
   const metrics = createApiMetrics({ deployments: repos.deployments, storageUsage: repos.dataLifecycle });
-  const loops = createWorkers(deps, options, repos, metrics, box, logger);
-  const { services, dataLifecycleWorker } = createServices(deps, options, repos, loops, box, logger);
+  const git: GitHolder = { app: options.github?.app ? new GithubApp(options.github.app) : null };
+  const loops = createWorkers(deps, options, repos, metrics, box, logger, git);
+  const { services, dataLifecycleWorker } = createServices(deps, options, repos, loops, box, logger, git);
   return {
     repos,
     workers: { ...loops, dataLifecycle: dataLifecycleWorker, certificates: domains.worker },

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accessOptionsFrom, loadApiConfig, loadApiSecrets } from './config.ts';
+import { accessOptionsFrom, githubAppFrom, loadApiConfig, loadApiSecrets } from './config.ts';
 import { apiOptionsFrom, buildFreeSpace, buildTaskSettings } from './drivers.ts';
 
 const DISTRIBUTED = {
@@ -135,6 +135,25 @@ describe('api-server config', () => {
     expect(failure({ KAFKA_PASSWORD: 'pw', S3_ENDPOINT: 'http://minio:9000' })).toBe(
       'invalid configuration: S3_ENDPOINT: needs S3_BUCKET; KAFKA_PASSWORD: needs KAFKA_BROKERS',
     );
+  });
+
+  it('needs every GitHub App setting once GITHUB_APP_ID is set, and reads the key with its escapes', () => {
+    expect(failure({ GITHUB_APP_ID: '12' })).toBe(
+      'invalid configuration: GITHUB_APP_PRIVATE_KEY: is required with GITHUB_APP_ID (or GITHUB_APP_PRIVATE_KEY_FILE); GITHUB_APP_WEBHOOK_SECRET: is required with GITHUB_APP_ID; GITHUB_APP_CLIENT_ID: is required with GITHUB_APP_ID; GITHUB_APP_CLIENT_SECRET: is required with GITHUB_APP_ID; GITHUB_APP_SLUG: is required with GITHUB_APP_ID',
+    );
+    const app = githubAppFrom(
+      loadApiConfig({
+        GITHUB_APP_ID: '12',
+        GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----',
+        GITHUB_APP_WEBHOOK_SECRET: 'w'.repeat(20),
+        GITHUB_APP_CLIENT_ID: 'Iv1.x',
+        GITHUB_APP_CLIENT_SECRET: 'cs',
+        GITHUB_APP_SLUG: 'my-app',
+      }),
+    );
+    expect(app).toMatchObject({ appId: 12, apiUrl: 'https://api.github.com', slug: 'my-app' });
+    expect(app?.privateKey).toBe('-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----');
+    expect(githubAppFrom(loadApiConfig({}))).toBeNull();
   });
 
   it('never echoes a secret in its message', () => {

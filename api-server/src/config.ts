@@ -17,6 +17,7 @@ import {
   type StorageSettings,
 } from '@platform/contracts';
 import type { ClickHouseSettings } from '@platform/clickhouse';
+import type { GithubAppOptions } from './github/github-app.ts';
 import { isTrustProxyEntry } from './http/trust-proxy.ts';
 /** `a, b,c` → ['a', 'b', 'c']; unset → []. */
 const list = (v: string | undefined): string[] =>
@@ -326,6 +327,31 @@ const apiEnvShape = {
   // ClickHouse password. Default empty.
   CLICKHOUSE_PASSWORD: optional(z.string().optional()),
 
+  // GitHub App (private repositories, pull-request previews, commit statuses): its numeric id. Unset: no App (per-repository webhooks only).
+  GITHUB_APP_ID: optional(z.coerce.number().int().positive().optional()),
+  // The App's private key (PEM; `\n` escapes allowed). Or GITHUB_APP_PRIVATE_KEY_FILE.
+  GITHUB_APP_PRIVATE_KEY: optional(z.string().optional()),
+  // A file holding the App's private key. Instead of GITHUB_APP_PRIVATE_KEY.
+  GITHUB_APP_PRIVATE_KEY_FILE: optional(z.string().optional()),
+  // Secret of the App's webhook (its deliveries go to POST /webhooks/github).
+  GITHUB_APP_WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters').optional()),
+  // The App's OAuth client id and secret: prove which GitHub user connects an installation.
+  GITHUB_APP_CLIENT_ID: optional(z.string().optional()),
+  GITHUB_APP_CLIENT_SECRET: optional(z.string().optional()),
+  // The App's URL name, for the install link https://github.com/apps/<slug>/installations/new.
+  GITHUB_APP_SLUG: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "must be the App's URL name")
+      .optional(),
+  ),
+  // GitHub's REST API. Default https://api.github.com (GitHub Enterprise: https://<host>/api/v3).
+  GITHUB_API_URL: optional(z.string().url().default('https://api.github.com')),
+  // GitHub's web address, for the install link. Default https://github.com.
+  GITHUB_WEB_URL: optional(z.string().url().default('https://github.com')),
+  // Where users reach the dashboard: commit statuses link a build's log there. Default http://localhost:API_PORT.
+  DASHBOARD_URL: optional(z.string().url().optional()),
+
   ...s3EnvShape,
   ...kafkaEnvShape,
 };
@@ -375,6 +401,15 @@ export const apiConfigSchema = z.object(apiEnvShape).superRefine((env, ctx) => {
   if (env.KAFKA_BUILD_USERNAME && !env.KAFKA_USERNAME) complain('KAFKA_BUILD_USERNAME', 'needs KAFKA_USERNAME (a broker without SASL has no principals)');
   if (env.S3_UPLOAD_ROLE_ARN && !env.S3_BUCKET) complain('S3_UPLOAD_ROLE_ARN', 'needs S3_BUCKET');
   if (env.STS_ENDPOINT && !env.S3_UPLOAD_ROLE_ARN) complain('STS_ENDPOINT', 'needs S3_UPLOAD_ROLE_ARN');
+  if (env.GITHUB_APP_ID !== undefined) {
+    if (!env.GITHUB_APP_PRIVATE_KEY && !env.GITHUB_APP_PRIVATE_KEY_FILE)
+      complain('GITHUB_APP_PRIVATE_KEY', 'is required with GITHUB_APP_ID (or GITHUB_APP_PRIVATE_KEY_FILE)');
+    for (const name of ['GITHUB_APP_WEBHOOK_SECRET', 'GITHUB_APP_CLIENT_ID', 'GITHUB_APP_CLIENT_SECRET', 'GITHUB_APP_SLUG'] as const) {
+      if (!env[name]) complain(name, 'is required with GITHUB_APP_ID');
+    }
+  }
+  if (env.GITHUB_APP_PRIVATE_KEY && env.GITHUB_APP_PRIVATE_KEY_FILE)
+    complain('GITHUB_APP_PRIVATE_KEY_FILE', 'set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE, not both');
   if (env.ECS_LAUNCH_TYPE && env.ECS_CAPACITY_PROVIDER) complain('ECS_CAPACITY_PROVIDER', 'cannot be combined with ECS_LAUNCH_TYPE');
   if (!env.CLICKHOUSE_URL && !env.CLICKHOUSE_HOST) {
     for (const name of ['CLICKHOUSE_DATABASE', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'] as const) {
@@ -530,5 +565,21 @@ export function accessOptionsFrom(config: ApiConfig, singleUser = false): Access
     trustProxy: { addresses: config.TRUST_PROXY, hops: config.TRUST_PROXY_HOPS },
     webhookRateLimitPerMinute: config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     allowPrivateWebhookUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,
+  };
+}
+
+/** The GitHub App's settings, the private key read from its file; null when no App is configured. */
+export function githubAppFrom(config: ApiConfig): GithubAppOptions | null {
+  if (config.GITHUB_APP_ID === undefined) return null;
+  const key = config.GITHUB_APP_PRIVATE_KEY_FILE ? readFileSync(config.GITHUB_APP_PRIVATE_KEY_FILE, 'utf8') : config.GITHUB_APP_PRIVATE_KEY!;
+  return {
+    appId: config.GITHUB_APP_ID,
+    privateKey: key.replace(/\\n/g, '\n'),
+    webhookSecret: config.GITHUB_APP_WEBHOOK_SECRET!,
+    clientId: config.GITHUB_APP_CLIENT_ID!,
+    clientSecret: config.GITHUB_APP_CLIENT_SECRET!,
+    slug: config.GITHUB_APP_SLUG!,
+    apiUrl: config.GITHUB_API_URL,
+    webUrl: config.GITHUB_WEB_URL,
   };
 }

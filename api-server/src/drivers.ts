@@ -10,7 +10,7 @@ import { createObjectStore, createStsUploadCredentials, type ObjectStore, type U
 import { createContainerRunner, createEcsRunner, createLocalRunner, type Runner, type RunnerIsolation } from '@platform/runner';
 import { probeSandbox } from '@platform/sandbox';
 import type { ApiDeps, ApiOptions } from './api-options.ts';
-import { accessOptionsFrom, type ApiConfig } from './config.ts';
+import { accessOptionsFrom, githubAppFrom, type ApiConfig } from './config.ts';
 import { Urls } from './urls.ts';
 
 const require = createRequire(import.meta.url);
@@ -298,6 +298,7 @@ export function apiOptionsFrom(config: ApiConfig, runner?: Pick<Runner, 'isolati
       },
       storageQuotaBytes: config.STORAGE_QUOTA > 0 ? config.STORAGE_QUOTA : null,
     },
+    github: { app: githubAppFrom(config), reporter: { dashboardUrl: config.DASHBOARD_URL ?? `http://localhost:${config.API_PORT}` } },
     domains: domainsOptionsFrom(config),
   };
 }

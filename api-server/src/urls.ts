@@ -20,6 +20,11 @@ export class Urls {
     return `${projectSlug}-git-${branchSlug(branch)}.${this.options.rootDomain}`;
   }
 
+  /** `<project>-pr-<number>`: the newest ready preview of a pull request. */
+  pullRequestHost(projectSlug: string, number: number): string {
+    return `${projectSlug}-pr-${number}.${this.options.rootDomain}`;
+  }
+
   url(host: string): string {
     const { scheme, port } = this.options;
     const defaultPort = scheme === 'https' ? 443 : 80;

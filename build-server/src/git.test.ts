@@ -112,7 +112,9 @@ describe('cloneRepository', () => {
     git(repo, 'checkout', '--quiet', 'main');
 
     const atCommit = tempDir('clone');
-    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({ commit: first });
+    expect(await cloneRepository({ url: repo, commit: first, dir: atCommit, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toMatchObject({
+      commit: first,
+    });
     expect(readFileSync(join(atCommit, 'index.html'), 'utf8')).toContain('Plain HTML fixture');
 
     const atShort = tempDir('clone');
@@ -121,7 +123,7 @@ describe('cloneRepository', () => {
     );
 
     const atBranch = tempDir('clone');
-    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toEqual({
+    expect(await cloneRepository({ url: repo, ref: 'feature', dir: atBranch, env: env(), localRoots: ['/'], timeoutMs: 30_000 })).toMatchObject({
       commit: featureTip,
     });
     expect(readFileSync(join(atBranch, 'index.html'), 'utf8')).toBe('feature version');

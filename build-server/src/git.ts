@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdir, realpath } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { isUnderRoots, validateGitUrl } from '@platform/contracts';
 import { CloneProgress } from './clone-progress.ts';
 
 export interface CloneResult {
   commit: string;
+  /** The commit's message, at most 4,096 characters (the PLATFORM_GIT_COMMIT_MESSAGE variable). */
+  message: string;
 }
 
 export interface CloneOptions {
@@ -15,6 +17,13 @@ export interface CloneOptions {
   commit?: string;
   /** Private repositories over https: sent as an Authorization header, never in the URL. */
   token?: string;
+  /**
+   * Private repositories over ssh: the deploy key's private half. Written to a 0600 file in
+   * `keyDir` (the supervisor's, outside the sandbox) for this clone only, then deleted.
+   */
+  sshKey?: string;
+  /** Where the key file goes; required with `sshKey`. */
+  keyDir?: string;
   /** PATH and HOME for git; nothing else of the caller's environment reaches it. */
   env: { PATH: string; HOME: string };
   /** Folders a local path may name (after its symlinks are followed); empty: no local paths. */
@@ -53,7 +62,14 @@ export function validateRef(ref: string): string {
  * `http.extraHeader` given through GIT_CONFIG_* variables. Git does not write these to
  * `.git/config`, so the token is gone once the clone is done: the user's commands never see it.
  */
-export function gitEnvironment(options: { PATH: string; HOME: string; token?: string; allowLocal: boolean }): Record<string, string> {
+export function gitEnvironment(options: {
+  PATH: string;
+  HOME: string;
+  token?: string;
+  /** A deploy key file: ssh offers it and nothing else (no agent, no ~/.ssh of anyone's). */
+  sshKeyFile?: string;
+  allowLocal: boolean;
+}): Record<string, string> {
   const config: [string, string][] = [
     ['protocol.ext.allow', 'never'],
     ['core.hooksPath', '/dev/null'],
@@ -77,7 +93,7 @@ export function gitEnvironment(options: { PATH: string; HOME: string; token?: st
     GIT_CONFIG_GLOBAL: '/dev/null',
     // Defence in depth behind validateGitUrl: git itself refuses every other transport (ext::, fd::, ...).
     GIT_ALLOW_PROTOCOL: options.allowLocal ? 'https:ssh:http:file' : 'https:ssh',
-    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+    GIT_SSH_COMMAND: sshCommand(options.sshKeyFile),
     GIT_CONFIG_COUNT: String(config.length),
   };
   config.forEach(([key, value], i) => {
@@ -88,10 +104,43 @@ export function gitEnvironment(options: { PATH: string; HOME: string; token?: st
 }
 
 /**
+ * git runs GIT_SSH_COMMAND through a shell; the only value put in it is a path the supervisor
+ * made itself (mkdtemp), single-quoted all the same.
+ */
+function sshCommand(keyFile: string | undefined): string {
+  const base = 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new';
+  if (!keyFile) return base;
+  if (/['\0\n]/.test(keyFile)) throw new GitInputError('the deploy key path is not usable');
+  const knownHosts = join(keyFile, '..', 'known_hosts');
+  return `${base} -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile='${knownHosts}' -i '${keyFile}'`;
+}
+
+/** Writes the deploy key for one clone; the caller removes the folder. */
+async function writeKeyFile(keyDir: string, key: string): Promise<{ dir: string; file: string }> {
+  await mkdir(keyDir, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(keyDir, 'ssh-'));
+  const file = join(dir, 'deploy_key');
+  // OpenSSH refuses a key without its final newline, or readable by others.
+  await writeFile(file, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 });
+  return { dir, file };
+}
+
+/**
  * Shallow fetch of exactly one commit or ref into `dir`. The URL and ref are validated before
  * git runs; git gets them after `--` so nothing can be read as an option.
  */
 export async function cloneRepository(options: CloneOptions): Promise<CloneResult> {
+  if (!options.sshKey) return cloneWith(options, undefined);
+  if (!options.keyDir) throw new Error('an ssh key needs a keyDir');
+  const key = await writeKeyFile(options.keyDir, options.sshKey);
+  try {
+    return await cloneWith(options, key.file);
+  } finally {
+    await rm(key.dir, { recursive: true, force: true });
+  }
+}
+
+async function cloneWith(options: CloneOptions, sshKeyFile: string | undefined): Promise<CloneResult> {
   let url: string;
   try {
     url = validateGitUrl(options.url, { localRoots: options.localRoots });
@@ -116,7 +165,12 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   // ignored build step (`git diff --quiet HEAD^ HEAD -- .`) compares the commit with its parent.
   const CLONE_DEPTH = '2';
   const remote = isAbsolute(url) ? `file://${url}` : url;
-  const env = gitEnvironment({ ...options.env, ...(options.token ? { token: options.token } : {}), allowLocal });
+  const env = gitEnvironment({
+    ...options.env,
+    ...(options.token ? { token: options.token } : {}),
+    ...(sshKeyFile ? { sshKeyFile } : {}),
+    allowLocal,
+  });
   const deadline = Date.now() + options.timeoutMs;
   const progress = new CloneProgress(options.onProgress ?? (() => {}));
   const git = (...args: string[]) => {
@@ -147,7 +201,8 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   }
   const head = (await git('rev-parse', 'HEAD')).trim();
   if (commit && !head.startsWith(commit)) throw new Error(`checked out ${head}, expected ${commit}`);
-  return { commit: head };
+  const message = (await git('log', '-1', '--format=%B', 'HEAD')).trim().slice(0, 4_096);
+  return { commit: head, message };
 }
 
 function runGit(
@@ -166,16 +221,38 @@ function runGit(
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const killed = (err as NodeJS.ErrnoException & { killed?: boolean }).killed;
-        // The last line that is not progress: git's own reason.
+        // Every line that is not progress: ssh says why (`Permission denied (publickey)`) before
+        // git's closing advice.
         const reason = stderr
           .split(/[\r\n]/)
           .map((l) => l.trim())
           .filter((l) => l && !/^(remote: )?\w[\w ]+: +\d+%/.test(l))
-          .pop();
+          .join(' ')
+          .slice(-1_000);
         reject(new Error(`git ${args[0]}: ${killed ? `timed out${farthest()}` : reason || err.message}`));
       },
     );
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => options.progress.write(chunk));
   });
+}
+
+/**
+ * What a failed clone means for the credentials, in words naming them and never their value:
+ * null when the failure is not about credentials.
+ */
+export function credentialProblem(gitMessage: string, sent: { token: boolean; sshKey: boolean }): string | null {
+  const ssh = /Permission denied \(publickey|Host key verification failed|publickey\)/i.test(gitMessage);
+  const https = /Authentication failed|could not read Username|terminal prompts disabled|401|403|Invalid username or password/i.test(gitMessage);
+  if (ssh) {
+    return sent.sshKey
+      ? "the ssh server refused the project's deploy key (is its public half added to the repository, with read access?)"
+      : "the ssh remote needs a deploy key and the project has none (generate one in the project's git settings)";
+  }
+  if (https) {
+    return sent.token
+      ? 'the git host refused the HTTPS token (wrong, expired, or without access to this repository)'
+      : 'the repository needs credentials and the project has none (connect the GitHub App, or add an HTTPS token)';
+  }
+  return null;
 }

@@ -1,2 +1,3 @@
 export { runBuild, type BuildDeps } from './pipeline.ts';
 export { BuildEventEmitter } from './events.ts';
+export { cloneRepository, type CloneOptions } from './git.ts';

@@ -94,7 +94,9 @@ describe('runBuild on fixture repositories', () => {
     const seen = build.logs.filter((l) => l.message.startsWith('ENV ')).map((l) => l.message.slice(4, l.message.indexOf('=')));
     const platform = seen.filter(
       (name) =>
-        !/^(npm_|YARN_|BUN_INSTALL_CACHE_DIR$|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$)/.test(name),
+        !/^(npm_|YARN_|BUN_INSTALL_CACHE_DIR$|XDG_(DATA|CACHE)_HOME$|PATH$|HOME$|PWD$|SHLVL$|_$|CI$|INIT_CWD$|NODE$|COLOR$|EDITOR$|SECRET_API_KEY$|PLATFORM_GIT_COMMIT_(SHA|MESSAGE)$)/.test(
+          name,
+        ),
     );
     expect(platform).toEqual([]);
     expect(seen).not.toContain('BUILD_TASK');

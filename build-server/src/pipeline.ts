@@ -6,7 +6,7 @@ import type { Sandbox } from '@platform/sandbox';
 import { dependencyCacheKey, packageManagerCacheEnv, restoreCache, saveCache } from './build-cache.ts';
 import { DetectionError, planBuild, type BuildPlan, type PlanOverrides } from './detect.ts';
 import type { BuildEventEmitter } from './events.ts';
-import { cloneRepository, GitInputError } from './git.ts';
+import { cloneRepository, credentialProblem, GitInputError } from './git.ts';
 import { runCommand } from './run-command.ts';
 import { formatBytes, OutputTooLargeError, uploadOutput, type UploadLimits } from './upload.ts';
 import { realPathInRepo } from './repo-files.ts';
@@ -45,7 +45,11 @@ const USER_ERRORS = [BuildFailure, OutputTooLargeError, VercelConfigError, Detec
 export async function runBuild(deps: BuildDeps): Promise<'READY' | 'ERROR' | 'CANCELED'> {
   const { task, events } = deps;
   const started = Date.now();
-  events.maskValues([...Object.values(task.buildEnv), ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : [])]);
+  events.maskValues([
+    ...Object.values(task.buildEnv),
+    ...(task.gitToken ? [task.gitToken, basicAuth(task.gitToken)] : []),
+    ...(task.gitSshKey ? sshKeyLines(task.gitSshKey) : []),
+  ]);
   await events.status('BUILDING');
   // Filled in as the build learns it; the terminal status reports it for the deployment page.
   const report: BuildReport = {};
@@ -92,7 +96,7 @@ interface CacheState {
 async function build(deps: BuildDeps, started: number, report: BuildReport): Promise<void> {
   const { task, events, sandbox } = deps;
   const workspace = await prepareWorkspace(deps, started);
-  const commit = await cloneCheckout(deps, workspace);
+  const { commit, message } = await cloneCheckout(deps, workspace);
   // From here on the checkout belongs to the sandbox's user; the token never was in it.
   await sandbox.handOver(workspace.repoDir);
   await events.status('BUILDING', { commit });
@@ -104,7 +108,10 @@ async function build(deps: BuildDeps, started: number, report: BuildReport): Pro
   if (toolchain.nodeVersion) report.nodeVersion = toolchain.nodeVersion;
   await ignoreStep(deps, workspace, appDir, projectConfig, toolchain);
   const cache = await restoreDependencyCache(deps, workspace, appDir, plan, toolchain);
-  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain);
+  const userEnv = await prepareUserEnvironment(deps, workspace, cache.hit, toolchain, {
+    PLATFORM_GIT_COMMIT_SHA: commit,
+    PLATFORM_GIT_COMMIT_MESSAGE: message,
+  });
 
   const step = { repoDir: workspace.repoDir, env: userEnv, deadline: workspace.deadline, timeoutMs: task.timeoutMs, events, sandbox };
   if (plan.install) {
@@ -138,14 +145,14 @@ async function prepareWorkspace(deps: BuildDeps, started: number): Promise<Works
   return workspace;
 }
 
-/** Clones the repository into the workspace; returns the commit checked out. */
-async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<string> {
+/** Clones the repository into the workspace; returns the commit checked out and its message. */
+async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<{ commit: string; message: string }> {
   const { task, events, sandbox } = deps;
   events.system(`Cloning ${redactUrl(task.gitUrl)}${task.gitCommit ? ` at ${task.gitCommit}` : task.gitRef ? ` (${task.gitRef})` : ''}`);
   const cloneStarted = Date.now();
-  let commit: string;
+  let cloned: { commit: string; message: string };
   try {
-    ({ commit } = await cloneRepository({
+    cloned = await cloneRepository({
       url: task.gitUrl,
       dir: workspace.repoDir,
       ...(task.gitRef ? { ref: task.gitRef } : {}),
@@ -156,13 +163,17 @@ async function cloneCheckout(deps: BuildDeps, workspace: Workspace): Promise<str
       localRoots: task.localGitRoots,
       timeoutMs: Math.max(1, workspace.deadline - Date.now()),
       onProgress: (line) => events.system(line),
-    }));
+      // The deploy key's file lives beside the work folder, on the supervisor's side, for the clone alone.
+      ...(task.gitSshKey ? { sshKey: task.gitSshKey, keyDir: join(sandbox.workDir, '..', '.git-credentials') } : {}),
+    });
   } catch (err) {
     if (err instanceof GitInputError) throw err;
-    throw new BuildFailure(`clone failed: ${oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@')}`);
+    const message = oneLine((err as Error).message).replace(/(:\/\/)[^@/\s]+@/g, '$1***@');
+    const problem = credentialProblem(message, { token: Boolean(task.gitToken), sshKey: Boolean(task.gitSshKey) });
+    throw new BuildFailure(problem ? `clone failed: ${problem} (${message})` : `clone failed: ${message}`);
   }
-  events.system(`Cloned commit ${commit} in ${seconds(Date.now() - cloneStarted)}`);
-  return commit;
+  events.system(`Cloned commit ${cloned.commit} in ${seconds(Date.now() - cloneStarted)}`);
+  return cloned;
 }
 
 /** The project's root directory inside the checkout: it must exist and really be inside. */
@@ -263,7 +274,13 @@ async function restoreDependencyCache(
 }
 
 /** Hands the cache and home folders to the sandbox's user; returns the environment of the user's commands. */
-async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cacheHit: boolean, toolchain: ProvidedToolchain): Promise<Record<string, string>> {
+async function prepareUserEnvironment(
+  deps: BuildDeps,
+  workspace: Workspace,
+  cacheHit: boolean,
+  toolchain: ProvidedToolchain,
+  fromCheckout: Record<string, string>,
+): Promise<Record<string, string>> {
   const { task, events, sandbox } = deps;
   await mkdir(workspace.cacheDir, { recursive: true });
   await sandbox.handOver(workspace.cacheDir);
@@ -277,6 +294,9 @@ async function prepareUserEnvironment(deps: BuildDeps, workspace: Workspace, cac
     npm_config_fund: 'false',
     npm_config_audit: 'false',
     ...packageManagerCacheEnv(workspace.cacheDir, { preferOffline: cacheHit }),
+    // The platform's system variables, then what the checkout says, then the user's own (which win).
+    ...task.systemEnv,
+    ...fromCheckout,
     ...task.buildEnv,
   };
   // The toolchain first, after the user's variables: a build env var named PATH keeps it in front.
@@ -468,3 +488,10 @@ const oneLine = (text: string) =>
     .filter(Boolean)
     .join(' ')
     .slice(0, 1000);
+
+/** Each line of a key, so no part of it can reach the log even if a tool prints it. */
+const sshKeyLines = (key: string) =>
+  key
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 16 && !l.startsWith('-----'));

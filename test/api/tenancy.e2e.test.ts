@@ -80,6 +80,15 @@ describe('tenant isolation', () => {
       ['GET', `${p}/domains/owned.example.test`],
       ['POST', `${p}/domains/owned.example.test/verify`, {}],
       ['DELETE', `${p}/domains/owned.example.test`],
+      // The git integration: repository link, clone credentials, pull requests and a fork's approval.
+      ['PUT', `${p}/github`, { installationId: 1, repositoryId: 1 }],
+      ['GET', `${p}/github`],
+      ['DELETE', `${p}/github`],
+      ['PUT', `${p}/git-credentials`, { kind: 'ssh-key' }],
+      ['GET', `${p}/git-credentials`],
+      ['DELETE', `${p}/git-credentials`],
+      ['GET', `${p}/pull-requests`],
+      ['POST', `${p}/pull-requests/1/approve`],
       // Analytics (served by the proxy work's routes under the same guard).
       ['GET', `${p}/analytics`],
       ['GET', `${p}/analytics?from=2020-01-01T00:00:00Z`],
@@ -105,7 +114,8 @@ describe('tenant isolation', () => {
           .replace(ids.endpointId!, '{endpointId}')
           .replace(ids.deliveryId!, '{deliveryId}')
           .replace(ids.tokenId!, '{tokenId}')
-          .replace('owned.example.test', '{hostname}');
+          .replace('owned.example.test', '{hostname}')
+          .replace('/pull-requests/1/', '/pull-requests/{number}/');
         return `${method.toLowerCase()} ${template}`;
       }),
     );

@@ -12,7 +12,16 @@ import type { DeploymentRow, DeploymentsRepo } from './deployments-repo.ts';
  * late never takes an alias back.
  */
 export class RoutePublisher {
-  constructor(private readonly deps: { store: ObjectStore; deployments: DeploymentsRepo; urls: Urls; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      store: ObjectStore;
+      deployments: DeploymentsRepo;
+      urls: Urls;
+      logger: Logger;
+      /** More hostnames that follow a branch's newest READY deployment (a pull request's `-pr-<n>` alias). */
+      branchAliases?: (deployment: DeploymentRow, project: ProjectRow) => Promise<string[]>;
+    },
+  ) {}
 
   async publishReady(deployment: DeploymentRow, project: ProjectRow): Promise<void> {
     const { urls, deployments } = this.deps;
@@ -22,6 +31,7 @@ export class RoutePublisher {
     }
     if (deployment.ref && !(await deployments.hasNewerReady(deployment, { ref: deployment.ref }))) {
       hosts.push(urls.branchHost(project.slug, deployment.ref));
+      hosts.push(...((await this.deps.branchAliases?.(deployment, project)) ?? []));
     }
     await Promise.all(hosts.map((host) => this.write(host, deployment, project)));
     this.deps.logger.info({ deploymentId: deployment.id, hosts }, 'routes published');
@@ -80,6 +90,15 @@ export class RoutePublisher {
   /** Removes a hostname's record if it still points at `deploymentId` (a deleted deployment's own hostname). */
   async unpublishHost(host: string, deploymentId: string): Promise<void> {
     if ((await this.current(host))?.deploymentId === deploymentId) await this.deps.store.delete([routeKey(host)]);
+  }
+
+  /** Removes the route records of these hostnames that serve this project; returns those removed. */
+  async unpublishHosts(project: ProjectRow, hosts: readonly string[]): Promise<string[]> {
+    const records = await Promise.all(hosts.map(async (host) => ({ host, record: await this.current(host) })));
+    const owned = records.filter((r) => r.record?.projectId === project.id).map((r) => r.host);
+    if (owned.length > 0) await this.deps.store.delete(owned.map(routeKey));
+    this.deps.logger.info({ projectId: project.id, hosts: owned }, 'aliases removed');
+    return owned;
   }
 
   private async write(host: string, deployment: DeploymentRow, project: ProjectRow): Promise<void> {

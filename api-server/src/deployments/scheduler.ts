@@ -64,6 +64,8 @@ export class Scheduler {
       resolveBuildEnv?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Record<string, string>>;
       /** Why this project's builds may not run now (its storage quota is used up), or null. */
       refusal?: (project: ProjectRow) => Promise<string | null>;
+      /** The clone credential (for the supervisor only) and the system variables of this build (the git integration). */
+      resolveGitAccess?: (project: ProjectRow, deployment: DeploymentRow) => Promise<Pick<BuildTaskRequest, 'gitToken' | 'gitSshKey' | 'systemEnv'>>;
       events?: SchedulerEvents;
     },
     private readonly options: SchedulerOptions,
@@ -151,7 +153,12 @@ export class Scheduler {
       if (refused) throw new RunnerStartError(refused, false);
       const buildEnv = (await this.deps.resolveBuildEnv?.(project, deployment)) ?? {};
       const previous = await this.deps.deployments.newestReady(project.id);
-      const task = await this.withUploadCredentials({ ...this.buildTask(project, deployment, buildEnv), ...(previous ? { reuseContentOf: previous } : {}) });
+      const access = await this.gitAccess(project, deployment);
+      const task = await this.withUploadCredentials({
+        ...this.buildTask(project, deployment, buildEnv),
+        ...(previous ? { reuseContentOf: previous } : {}),
+        ...access,
+      });
       ({ taskId } = await this.deps.runner.start(task));
     } catch (err) {
       await this.launchFailed(deployment, err);
@@ -165,6 +172,16 @@ export class Scheduler {
     }
     log.info({ taskId, runner: this.deps.runner.name, attempt: deployment.launch_attempts }, 'build launched');
     this.deps.events?.launched?.(row);
+  }
+
+  /** A credential that cannot be had now (GitHub unreachable) is retried like a launch without capacity. */
+  private async gitAccess(project: ProjectRow, deployment: DeploymentRow): Promise<Pick<BuildTaskRequest, 'gitToken' | 'gitSshKey' | 'systemEnv'>> {
+    if (!this.deps.resolveGitAccess) return {};
+    try {
+      return await this.deps.resolveGitAccess(project, deployment);
+    } catch (err) {
+      throw new RunnerStartError(`could not get the repository's clone credential: ${(err as Error).message}`, true);
+    }
   }
 
   private async launchFailed(deployment: DeploymentRow, err: unknown): Promise<void> {

@@ -5,7 +5,7 @@ import type { KnownPath } from './method-not-allowed.ts';
 type Auth = 'bearer' | 'none' | 'github-signature';
 
 interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   auth?: Auth;
@@ -15,6 +15,8 @@ interface Operation {
   query?: z.ZodObject;
   /** Path parameters with a format of their own (default: any string). */
   params?: Record<string, z.ZodType>;
+  /** Path parameters that are positive integers (a GitHub installation id, a pull request number); the rest are strings. */
+  integerParams?: Record<string, number>;
   /** Success status → response body schema (null: no body). */
   responses: Record<number, z.ZodType | null>;
   /** Error statuses beyond the ones every operation of its kind has (see `errorStatuses`). */
@@ -24,6 +26,9 @@ interface Operation {
   /** The success response may also be plain text (a download). */
   text?: boolean;
 }
+
+/** Pull request numbers are stored as 32-bit integers. */
+const MAX_PULL_REQUEST_NUMBER = 2_147_483_647;
 
 const obj = (shape: z.ZodRawShape) => z.object(shape);
 const session = c.sessionSchema;
@@ -292,6 +297,81 @@ const NOTIFICATION_OPERATIONS: Operation[] = [
   { method: 'delete', path: '/projects/{projectId}/notifications/{endpointId}', summary: 'Delete a notification endpoint', responses: { 204: null } },
 ];
 
+/** The git integration: the GitHub App, a project's repository and git credentials, pull requests. */
+const GIT_OPERATIONS: Operation[] = [
+  { method: 'get', path: '/github/app', summary: 'Whether a GitHub App is configured, and its install link', responses: { 200: c.githubAppInfoSchema } },
+  {
+    method: 'post',
+    path: '/github/installations',
+    summary: "Connect an installation of the GitHub App (GitHub's setup redirect: installation id and the user's sign-in code)",
+    body: c.connectInstallationBodySchema,
+    responses: { 201: obj({ installation: c.githubInstallationSchema }) },
+    errors: [403, 409],
+  },
+  {
+    method: 'get',
+    path: '/github/installations',
+    summary: "The signed-in user's connected installations",
+    responses: { 200: obj({ installations: z.array(c.githubInstallationSchema) }) },
+  },
+  {
+    method: 'get',
+    path: '/github/installations/{installationId}/repositories',
+    summary: 'The repositories an installation gives the App',
+    integerParams: { installationId: Number.MAX_SAFE_INTEGER },
+    responses: { 200: obj({ repositories: z.array(c.githubRepositorySchema) }) },
+    errors: [409],
+  },
+  {
+    method: 'put',
+    path: '/projects/{projectId}/github',
+    summary: "Build the project from a repository of one of the user's installations (its git URL becomes the repository's)",
+    body: c.linkGithubRepositoryBodySchema,
+    responses: { 200: obj({ github: c.githubLinkSchema }) },
+    errors: [409],
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/github',
+    summary: "The project's GitHub repository, if linked",
+    responses: { 200: obj({ github: c.githubLinkSchema.nullable() }) },
+  },
+  { method: 'delete', path: '/projects/{projectId}/github', summary: 'Unlink the GitHub repository (none linked: nothing to do)', responses: { 204: null } },
+  {
+    method: 'put',
+    path: '/projects/{projectId}/git-credentials',
+    summary: 'Set the clone credential for another git host: an HTTPS token, or a generated SSH deploy key (public half returned)',
+    body: c.setGitCredentialsBodySchema,
+    responses: { 200: obj({ credentials: c.gitCredentialsSchema }) },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/git-credentials',
+    summary: "The clone credential's kind (never its secret) and a deploy key's public half; null when none is set",
+    responses: { 200: obj({ credentials: c.gitCredentialsSchema.nullable() }) },
+  },
+  {
+    method: 'delete',
+    path: '/projects/{projectId}/git-credentials',
+    summary: 'Remove the clone credential (none set: nothing to do)',
+    responses: { 204: null },
+  },
+  {
+    method: 'get',
+    path: '/projects/{projectId}/pull-requests',
+    summary: 'Pull requests seen by the webhooks, with their preview alias and any fork build awaiting approval',
+    responses: { 200: obj({ pullRequests: z.array(c.pullRequestSchema) }) },
+  },
+  {
+    method: 'post',
+    path: '/projects/{projectId}/pull-requests/{number}/approve',
+    summary: "Approve the build of a fork's pull request (its head commit, without the project's env vars)",
+    integerParams: { number: MAX_PULL_REQUEST_NUMBER },
+    responses: { 202: deploymentOut },
+    errors: [409],
+  },
+];
+
 /** Custom domains: proved in DNS, served by the proxy, certified over ACME. */
 const domainOut = obj({ domain: c.domainSchema });
 const DOMAIN_OPERATIONS: Operation[] = [
@@ -364,6 +444,7 @@ const operations = (projectBodies: ReturnType<typeof c.projectBodySchemas>): Ope
   ...NOTIFICATION_OPERATIONS,
   ...DATA_LIFECYCLE_OPERATIONS,
   ...DOMAIN_OPERATIONS,
+  ...GIT_OPERATIONS,
 ];
 
 /** Routes the document leaves out (aliases, downloads, probes); they too answer 405 to other methods. */
@@ -420,7 +501,11 @@ export function openApiDocument(options: { localGitRoots: readonly string[] }): 
       name: m[1],
       in: 'path',
       required: true,
-      schema: op.params?.[m[1]!] ? schema(op.params[m[1]!]!, 'input') : { type: 'string' },
+      schema: op.params?.[m[1]!]
+        ? schema(op.params[m[1]!]!, 'input')
+        : op.integerParams?.[m[1]!]
+          ? { type: 'integer', minimum: 1, maximum: op.integerParams[m[1]!] }
+          : { type: 'string' },
     }));
     if (op.query) {
       const q = schema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

@@ -7,7 +7,8 @@ import type { DeploymentRow } from '../deployments/deployments-repo.ts';
 import type { ProjectRow, ProjectsRepo } from '../projects/projects-repo.ts';
 import { githubSecretContext } from '../projects/projects-service.ts';
 import { DeliveryNotFound, DeployHookNotFound, InvalidPayload, SignatureMismatch } from './errors.ts';
-import { decide, repositoryUrls } from './github.ts';
+import type { GitEvents } from './git-events.ts';
+import { decide, repositoryUrls, type Decision } from './github.ts';
 import type { DeployHookRow, GithubDeliveryRow, WebhooksRepo } from './webhooks-repo.ts';
 
 /** A GitHub delivery as received: headers already checked for shape, the body still raw. */
@@ -47,19 +48,27 @@ export class WebhooksService {
       deployer: Pick<Deployer, 'deploy'>;
       box: SecretBox;
       logger: Logger;
+      /** The git integration (GitHub App, pull requests); without it only pushes deploy. */
+      git?: GitEvents;
     },
   ) {
     this.log = deps.logger.child({ component: 'github-webhooks' });
   }
 
   async receiveGithub(receipt: GithubReceipt): Promise<DeliveryOutcome[]> {
-    const verified = await this.verifiedProjects(receipt);
-    if (verified.length === 0) throw new SignatureMismatch();
+    const fromApp = await this.appProjects(receipt);
+    const verified = fromApp ?? (await this.verifiedProjects(receipt));
+    if (!fromApp && verified.length === 0) throw new SignatureMismatch();
     if (!receipt.payload) throw new InvalidPayload('is not a JSON object');
     if (receipt.body.includes(0)) throw new InvalidPayload('contains NUL bytes');
     const outcomes: DeliveryOutcome[] = [];
     for (const project of verified) {
-      outcomes.push(await this.handleDelivery(project, receipt.deliveryId, receipt.event, receipt.payload, receipt.body.toString('utf8')));
+      // The App's webhook replaces a per-repository one once the project is linked: one deployment per push, not two.
+      const superseded = !fromApp && (await this.deps.git?.isLinked(project.id));
+      const override: Decision | undefined = superseded
+        ? { outcome: 'ignored', detail: "the GitHub App's webhook delivers this repository's events" }
+        : undefined;
+      outcomes.push(await this.handleDelivery(project, receipt.deliveryId, receipt.event, receipt.payload, receipt.body.toString('utf8'), override));
     }
     return outcomes;
   }
@@ -100,6 +109,21 @@ export class WebhooksService {
     if (!(await this.deps.webhooks.deleteHook(project.id, hookId))) throw new DeployHookNotFound();
   }
 
+  /**
+   * A delivery of the GitHub App's webhook (signed with the App's secret): the projects
+   * linked to the repository it names. Null when the App did not sign it.
+   */
+  private async appProjects(receipt: GithubReceipt): Promise<ProjectRow[] | null> {
+    const secret = this.deps.git?.appWebhookSecret;
+    if (!secret || !safeEqual(hmacSha256Hex(secret, receipt.body), receipt.signature)) return null;
+    const repositoryId = (receipt.payload?.repository as { id?: unknown } | undefined)?.id;
+    // Installation events and the like name no repository: accepted, nothing to do.
+    if (typeof repositoryId !== 'number') return [];
+    const ids = await this.deps.git!.linkedProjectIds(repositoryId);
+    const projects = await Promise.all(ids.map((id) => this.deps.projects.get(id)));
+    return projects.filter((p): p is ProjectRow => p !== null);
+  }
+
   /** The candidate projects whose webhook secret signed this body. */
   private async verifiedProjects(receipt: GithubReceipt): Promise<ProjectRow[]> {
     const candidates = receipt.projectId
@@ -118,8 +142,9 @@ export class WebhooksService {
     event: string,
     payload: Record<string, unknown>,
     raw: string,
+    override?: Decision,
   ): Promise<DeliveryOutcome> {
-    const decision = decide(event, payload, project);
+    const decision = override ?? decide(event, payload, project);
     // Claim the delivery first: a second copy (GitHub retry, duplicate send) finds it and stops.
     const claimed = await this.deps.webhooks.claimDelivery({
       project_id: project.id,
@@ -130,10 +155,20 @@ export class WebhooksService {
       detail: decision.detail,
     });
     if (!claimed) return { projectId: project.id, duplicate: true, row: await this.deps.webhooks.getDelivery(project.id, deliveryId) };
+    await this.applyGitSide(project, decision);
     if (!decision.deploy) return { projectId: project.id, duplicate: false, row: claimed };
     const deployment = await this.deps.deployer.deploy(project, decision.deploy);
+    if (decision.pullRequest) await this.deps.git?.pullRequestDeployed(project, decision.pullRequest, deployment);
     const row = (await this.deps.webhooks.setDeliveryDeployment(project.id, deliveryId, deployment.id)) ?? claimed;
-    this.log.info({ projectId: project.id, deliveryId, deploymentId: deployment.id, ref: decision.deploy.ref }, 'push deployed');
+    this.log.info({ projectId: project.id, deliveryId, deploymentId: deployment.id, ref: decision.deploy.ref, event }, 'webhook deployed');
     return { projectId: project.id, duplicate: false, row };
+  }
+
+  /** Pull requests recorded (a fork's waiting for approval), a branch gone unpublished. */
+  private async applyGitSide(project: ProjectRow, decision: Decision): Promise<void> {
+    const git = this.deps.git;
+    if (!git) return;
+    if (decision.pullRequest) await git.pullRequestSeen(project, decision.pullRequest, decision.outcome === 'awaiting_approval');
+    if (decision.unpublish) await git.unpublish(project, decision.unpublish.branch, decision.unpublish.pullRequest);
   }
 }

@@ -468,7 +468,7 @@ export type NotificationDelivery = z.infer<typeof notificationDeliverySchema>;
 export const githubDeliverySchema = z.object({
   deliveryId: z.string(),
   event: z.string(),
-  outcome: z.enum(['deployed', 'ignored', 'pong']),
+  outcome: z.enum(['deployed', 'ignored', 'pong', 'unpublished', 'awaiting_approval']),
   detail: z.string().nullable(),
   deploymentId: z.string().nullable(),
   receivedAt: z.string(),

@@ -134,6 +134,18 @@ export const buildTaskSchema = z.object({
    * environment of the user's commands.
    */
   gitToken: z.string().min(1).max(4096).optional(),
+  /**
+   * Private key (OpenSSH format) of the project's deploy key, for an ssh remote. The supervisor
+   * writes it to a file of its own (mode 0600, outside the sandbox's work folder) for the clone
+   * alone and deletes it before any user command runs; never in a log line or the user's env.
+   */
+  gitSshKey: z.string().min(1).max(16_384).optional(),
+  /**
+   * The platform's system variables (`PLATFORM_ENV`, `PLATFORM_URL`, `PLATFORM_GIT_COMMIT_SHA`...,
+   * see `systemVariableNames`): not secret, so not masked in the log; handed to the user's
+   * commands under the user's own build env vars, which win on a clash.
+   */
+  systemEnv: z.record(z.string().regex(/^PLATFORM(_[A-Z0-9_]+)?$/), z.string().max(4096)).default({}),
   /** Folder inside the repository that holds the app (monorepos). */
   rootDirectory: z.string().default('.'),
   /** Overrides the detected framework (which sets the default build command and output directory). */
@@ -222,3 +234,24 @@ export function parseBuildTaskEnv(env: Record<string, string | undefined>): Pars
   }
   return buildTaskSchema.parse(json);
 }
+
+/**
+ * The system variables every build gets, named like Vercel's (`VERCEL_ENV` → `PLATFORM_ENV`).
+ * `PLATFORM_GIT_PULL_REQUEST_ID` is empty outside a pull request, as on Vercel.
+ */
+export const systemVariableNames = [
+  'PLATFORM',
+  'PLATFORM_ENV',
+  'PLATFORM_URL',
+  'PLATFORM_BRANCH_URL',
+  'PLATFORM_PROJECT_PRODUCTION_URL',
+  'PLATFORM_DEPLOYMENT_ID',
+  'PLATFORM_GIT_PROVIDER',
+  'PLATFORM_GIT_REPO_OWNER',
+  'PLATFORM_GIT_REPO_SLUG',
+  'PLATFORM_GIT_COMMIT_REF',
+  'PLATFORM_GIT_COMMIT_SHA',
+  'PLATFORM_GIT_COMMIT_MESSAGE',
+  'PLATFORM_GIT_PULL_REQUEST_ID',
+] as const;
+export type SystemVariableName = (typeof systemVariableNames)[number];

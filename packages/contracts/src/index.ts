@@ -17,3 +17,4 @@ export * from './content-types.ts';
 export * from './vercel-config.ts';
 export * from './uploads.ts';
 export * from './data-lifecycle.ts';
+export * from './git.ts';

@@ -17,8 +17,8 @@ export interface GitHttpServer {
  * repositories under `projectRoot` only to requests carrying `Authorization: Basic` with the
  * given password, like a private GitHub repository with a token.
  */
-/** `requiredPassword` null: a public repository, served to anyone (a build that clones without a token). */
-export async function startGitHttpServer(projectRoot: string, requiredPassword: string | null): Promise<GitHttpServer> {
+/** `requiredPassword` null: a public repository, served to anyone (a build that clones without a token); a function: any password it accepts. */
+export async function startGitHttpServer(projectRoot: string, requiredPassword: string | ((password: string) => boolean) | null): Promise<GitHttpServer> {
   const authHeaders: (string | undefined)[] = [];
   const requestUrls: string[] = [];
   const server = createServer((req, res) => {
@@ -77,9 +77,11 @@ export async function startGitHttpServer(projectRoot: string, requiredPassword: 
   };
 }
 
-function isAuthorized(headers: IncomingHttpHeaders, password: string): boolean {
+/** `password`: the one accepted, or a check (tokens a stand-in for GitHub issued). */
+function isAuthorized(headers: IncomingHttpHeaders, password: string | ((password: string) => boolean)): boolean {
   const match = /^Basic (.+)$/.exec(headers.authorization ?? '');
   if (!match) return false;
   const decoded = Buffer.from(match[1]!, 'base64').toString();
-  return decoded.slice(decoded.indexOf(':') + 1) === password;
+  const given = decoded.slice(decoded.indexOf(':') + 1);
+  return typeof password === 'string' ? given === password : password(given);
 }

@@ -32,7 +32,7 @@ export function setUnauthorizedHandler(handler) {
 }
 
 /**
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method @param {string} path @param {unknown} [body]
+ * @param {'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'} method @param {string} path @param {unknown} [body]
  * @returns {Promise<unknown>} the JSON reply (null for an empty one); get/post/del type it
  */
 export async function api(method, path, body) {
@@ -92,6 +92,14 @@ export const get = (path) => /** @type {Promise<any>} */ (api('GET', path));
  * @returns {Promise<M['POST']['reply']>}
  */
 export const post = (path, body) => /** @type {Promise<any>} */ (api('POST', path, body ?? {}));
+
+/**
+ * @template {{ PUT: { body: unknown, reply: unknown } }} M
+ * @param {import('./server-types').Endpoint<M>} path
+ * @param {M['PUT']['body']} body
+ * @returns {Promise<M['PUT']['reply']>}
+ */
+export const put = (path, body) => /** @type {Promise<any>} */ (api('PUT', path, body));
 
 /**
  * @template {{ DELETE: unknown }} M

@@ -7,6 +7,7 @@ import { accountPage } from './pages/account.js';
 import { analyticsPage } from './pages/analytics.js';
 import { authPage } from './pages/auth.js';
 import { deploymentPage } from './pages/deployment.js';
+import { githubSetupPage } from './pages/git.js';
 import { projectPage } from './pages/project.js';
 import { projectSettingsPage } from './pages/project-settings.js';
 import { projectsPage } from './pages/projects.js';
@@ -33,6 +34,10 @@ route(
 route(
   '/projects/:id/settings',
   signedIn((p) => projectSettingsPage({ id: p.id ?? '' })),
+);
+route(
+  '/github/setup',
+  signedIn(() => githubSetupPage()),
 );
 route(
   '/deployments/:id',

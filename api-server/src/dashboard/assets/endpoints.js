@@ -50,5 +50,12 @@ export const paths = {
   domains: (/** @type {string} */ p) => at('domains', `/projects/${id(p)}/domains`),
   domain: (/** @type {string} */ p, /** @type {string} */ d) => at('domain', `/projects/${id(p)}/domains/${id(d)}`),
   domainVerify: (/** @type {string} */ p, /** @type {string} */ d) => at('domainVerify', `/projects/${id(p)}/domains/${id(d)}/verify`),
+  githubApp: at('githubApp', '/github/app'),
+  githubInstallations: at('githubInstallations', '/github/installations'),
+  githubRepositories: (/** @type {number} */ i) => at('githubRepositories', `/github/installations/${id(String(i))}/repositories`),
+  projectGithub: (/** @type {string} */ p) => at('projectGithub', `/projects/${id(p)}/github`),
+  gitCredentials: (/** @type {string} */ p) => at('gitCredentials', `/projects/${id(p)}/git-credentials`),
+  pullRequests: (/** @type {string} */ p) => at('pullRequests', `/projects/${id(p)}/pull-requests`),
+  approvePullRequest: (/** @type {string} */ p, /** @type {number} */ n) => at('approvePullRequest', `/projects/${id(p)}/pull-requests/${n}/approve`),
   analytics: (/** @type {string} */ p, /** @type {Record<string, string>} */ query = {}) => at('analytics', `/projects/${id(p)}/analytics${search(query)}`),
 };

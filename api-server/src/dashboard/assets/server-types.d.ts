@@ -39,6 +39,7 @@ export interface Methods {
   GET?: unknown;
   POST?: { body: unknown; reply: unknown };
   PATCH?: { body: unknown; reply: unknown };
+  PUT?: { body: unknown; reply: unknown };
   DELETE?: unknown;
 }
 
@@ -93,6 +94,20 @@ export interface Api {
   domains: { GET: { domains: C.Domain[] }; POST: Post<typeof C.createDomainBodySchema, { domain: C.Domain }> };
   domain: { GET: { domain: C.Domain }; DELETE: undefined };
   domainVerify: { POST: Post<undefined, { domain: C.Domain }> };
+  githubApp: { GET: C.GithubAppInfo };
+  githubInstallations: {
+    GET: { installations: C.GithubInstallation[] };
+    POST: Post<typeof C.connectInstallationBodySchema, { installation: C.GithubInstallation }>;
+  };
+  githubRepositories: { GET: { repositories: C.GithubRepository[] } };
+  projectGithub: { GET: { github: C.GithubLink | null }; PUT: Post<typeof C.linkGithubRepositoryBodySchema, { github: C.GithubLink }>; DELETE: undefined };
+  gitCredentials: {
+    GET: { credentials: C.GitCredentials };
+    PUT: Post<typeof C.setGitCredentialsBodySchema, { credentials: C.GitCredentials }>;
+    DELETE: undefined;
+  };
+  pullRequests: { GET: { pullRequests: C.PullRequest[] } };
+  approvePullRequest: { POST: Post<undefined, { deployment: C.Deployment }> };
 }
 
 /** `GET /platform` (public): whether builds are sandboxed; the api-server composes it, not a schema. */

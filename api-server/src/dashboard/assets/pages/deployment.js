@@ -85,7 +85,9 @@ function showDeployment(id, initial, project) {
     () => viewer.subscribe(),
   );
 
-  showPage(`Deployment ${id.slice(0, 10)}`, pageHead(id, project, status, actions), facts, message.element, viewer.element);
+  const pullRequest = h('div', {});
+  if (project) void showPullRequest(project.id, initial, pullRequest);
+  showPage(`Deployment ${id.slice(0, 10)}`, pageHead(id, project, status, actions), facts, pullRequest, message.element, viewer.element);
   draw();
   viewer.start();
   // The duration of a running build counts up; the REST status is checked every 5 s.
@@ -148,6 +150,28 @@ function pageHead(id, project, status, actions) {
  * @param {Deployment} deployment
  */
 const skippedBuild = (deployment) => deployment.status === 'CANCELED' && (deployment.errorMessage ?? '').startsWith('skipped:');
+
+/**
+ * The pull request a preview builds (matched on its branch), with a link to it on GitHub.
+ * @param {string} projectId @param {Deployment} deployment @param {HTMLElement} slot
+ */
+async function showPullRequest(projectId, deployment, slot) {
+  if (deployment.target !== 'preview' || !deployment.ref) return;
+  const { pullRequests } = await get(paths.pullRequests(projectId)).catch(() => ({ pullRequests: [] }));
+  const pr = pullRequests.find((p) => p.branch === deployment.ref);
+  if (!pr) return;
+  const label = `#${pr.number} ${pr.title}`;
+  replace(
+    slot,
+    h(
+      'p',
+      { class: 'pull-request' },
+      'Pull request: ',
+      pr.url ? h('a', { href: pr.url, target: '_blank', rel: 'noopener noreferrer', text: label }) : label,
+      pr.fork ? ' (from a fork)' : '',
+    ),
+  );
+}
 
 /** @param {Deployment} deployment */
 function factsOf(deployment) {

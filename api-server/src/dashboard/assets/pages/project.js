@@ -10,6 +10,7 @@ import { listSection } from '../list-section.js';
 import { busy, fact, field, messageSlot, notice, showPage } from '../layout.js';
 import { href } from '../router.js';
 import { isRunning } from '../statuses.js';
+import { gitSection } from './git.js';
 import { externalLink } from './projects.js';
 
 /**
@@ -52,6 +53,7 @@ export async function projectPage({ id }) {
     deployments.element,
     domainsSection(project),
     envVarsSection(project),
+    gitSection(project).element,
     deployHooksSection(project),
     notificationsSection(project),
   );
