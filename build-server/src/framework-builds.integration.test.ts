@@ -138,7 +138,7 @@ describe('a fixture pinned to Node.js 22, built for real', () => {
     expect(first.text).toMatch(/Node\.js 22\.\d+\.\d+ \("engines\.node" in package\.json asks for "22\.x"\)/);
     // npm (the image's) and the build script both ran on that node.
     expect(first.text).toMatch(/build ran on Node\.js v22\.\d+\.\d+/);
-    const page = (await first.store.getBuffer(`deployments/${first.task.deploymentId}/index.html`))!.toString();
+    const page = (await deployedFile(first.store, first.task.deploymentId, 'index.html'))!.toString();
     expect(page).toMatch(/built on Node\.js v22\./);
   });
 });
@@ -153,7 +153,7 @@ describe('bun fixture, built for real', () => {
     expect(first.text).toMatch(/bun 1\.\d+\.\d+ from the npm package @oven\/bun-linux-(x64|x64-baseline|aarch64) \(newest 1\)/);
     expect(first.text).toContain('Running install command: bun install --frozen-lockfile');
     expect(first.text).toMatch(/built by bun 1\./);
-    const page = (await first.store.getBuffer(`deployments/${first.task.deploymentId}/index.html`))!.toString();
+    const page = (await deployedFile(first.store, first.task.deploymentId, 'index.html'))!.toString();
     expect(page).toContain('is-number works');
 
     const second = await buildRepo(repo, { storageDir, task: { projectId: 'bun-proj' } });

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRepo, type FixtureBuild } from '@platform/testing/build';
+import { buildRepo, deployedFile, type FixtureBuild } from '@platform/testing/build';
 import { repoFromFixture, tempDir } from '@platform/testing/fixtures';
 import { startGitHttpServer, type GitHttpServer } from '@platform/testing/git-http-server';
 import { sshKeyPair, startSshGitServer, type SshGitServer } from '@platform/testing/ssh-git-server';
@@ -58,7 +58,7 @@ function bareCopy(source: string): { root: string; path: string } {
 }
 
 async function loot(build: FixtureBuild): Promise<string> {
-  const raw = await build.store.getBuffer(`deployments/${build.task.deploymentId}/loot.txt`);
+  const raw = await deployedFile(build.store, build.task.deploymentId, 'loot.txt');
   if (!raw) throw new Error(`no loot.txt uploaded; log:\n${build.text}`);
   return raw.toString('latin1');
 }
@@ -158,7 +158,7 @@ describe('system variables', () => {
       },
     });
     expect(build.result, build.text).toBe('READY');
-    const vars = JSON.parse((await build.store.getBuffer(`deployments/${build.task.deploymentId}/vars.json`))!.toString());
+    const vars = JSON.parse((await deployedFile(build.store, build.task.deploymentId, 'vars.json'))!.toString());
     expect(vars).toEqual({
       PLATFORM: '1',
       PLATFORM_ENV: 'user-wins',

@@ -4,6 +4,9 @@ import { githubExamples, deliverGithub } from '@platform/testing/github';
 import { gitRepoFromFixture } from '@platform/testing/fixtures';
 import { http, waitForDeployment } from '@platform/testing/http';
 import { startEmbeddedPlatform, type TestPlatform } from '@platform/testing/platform';
+
+/** A content hash no account has uploaded. */
+const HASH = 'a'.repeat(64);
 import { viaProxy } from '@platform/testing/proxy';
 
 // Cross-tenant battery: a second user gets 404 or 403 on every route and socket subscription
@@ -97,6 +100,10 @@ describe('tenant isolation', () => {
       ['GET', `${p}/retention`],
       ['PATCH', `${p}/retention`, { keepPerBranch: 1 }],
       ['GET', `${p}/usage`],
+      // Direct uploads (the CLI): which contents are missing, one content, a deployment from a manifest.
+      ['POST', `${p}/uploads/missing`, { files: [{ hash: HASH, size: 1 }] }],
+      ['POST', `${p}/uploads/${HASH}?path=index.html`, '{}'],
+      ['POST', `${p}/deployments/upload`, { files: [{ path: 'index.html', hash: HASH, size: 1 }] }],
       ['DELETE', `/auth/tokens/${ids.tokenId}`],
     ];
   };
@@ -115,7 +122,8 @@ describe('tenant isolation', () => {
           .replace(ids.deliveryId!, '{deliveryId}')
           .replace(ids.tokenId!, '{tokenId}')
           .replace('owned.example.test', '{hostname}')
-          .replace('/pull-requests/1/', '/pull-requests/{number}/');
+          .replace('/pull-requests/1/', '/pull-requests/{number}/')
+          .replace(HASH, '{hash}');
         return `${method.toLowerCase()} ${template}`;
       }),
     );
