@@ -82,6 +82,7 @@ describe('container runner (FAKE engine CLI)', () => {
     expect(pairs('--tmpfs')[0]).toMatch(/^\/scratch:rw,exec,nosuid,nodev,mode=1777,size=1g$/);
     expect(pairs('-v')).toEqual([
       `${storeDir}/deployments/${task.deploymentId}:${storeDir}/deployments/${task.deploymentId}:rw,U`,
+      `${storeDir}/content/prj_x:${storeDir}/content/prj_x:rw,U`,
       `${storeDir}/build-cache/prj_x:${storeDir}/build-cache/prj_x:rw,U`,
     ]);
     expect(argv.at(-1)).toBe('localhost/build:test');

@@ -310,12 +310,18 @@ interface Mount {
 
 /**
  * With a local-folder store the build needs that folder, but only its own part of it: its
- * deployment's prefix and its project's build cache, at the same paths as on the host.
+ * deployment's prefix, its project's content namespace (content-addressed files, verified by
+ * hash wherever they are served) and its project's build cache, at the same paths as on the host.
  */
 async function prepareStoreMounts(task: BuildTask): Promise<Mount[]> {
   const mounts: Mount[] = [];
   if (task.storage.driver === 'local') {
-    for (const dir of [join(task.storage.dir, 'deployments', task.deploymentId), join(task.storage.dir, 'build-cache', task.projectId)]) {
+    const own = [
+      join(task.storage.dir, 'deployments', task.deploymentId),
+      join(task.storage.dir, 'content', task.projectId),
+      join(task.storage.dir, 'build-cache', task.projectId),
+    ];
+    for (const dir of own) {
       await mkdir(dir, { recursive: true });
       mounts.push({ host: mountable(dir), container: dir, readOnly: false });
     }
