@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { s3CredentialsFromEnv, type BuildTask } from '@platform/contracts';
+import { parseStoreKey } from '@platform/certificates';
 import { createClickHouse } from '@platform/clickhouse';
 import { createPgliteDb, createPostgresDb } from '@platform/db';
 import { createInProcessEventBus, createKafkaEventBusFromSettings, type EventBus } from '@platform/event-bus';
@@ -316,7 +317,7 @@ function domainsOptionsFrom(config: ApiConfig): ApiOptions['domains'] {
     }
   }
   return {
-    certificateStoreKey: /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64'),
+    certificateStoreKey: parseStoreKey(key),
     acme: { directoryUrl: config.ACME_DIRECTORY_URL, email: config.ACME_EMAIL, caBundlePem, profile: config.ACME_PROFILE },
     dnsServers: config.DOMAIN_DNS_RESOLVER,
     cnameTarget: config.DOMAIN_CNAME_TARGET ?? `cname.${config.ROOT_DOMAIN}`,

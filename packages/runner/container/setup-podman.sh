@@ -4,7 +4,7 @@
 # work here (runc: crun fails on this cgroup layout; cgroupfs; a file events log; ulimits that
 # fit under the host's open-files cap). Run as root; safe to run again.
 set -euo pipefail
-if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null || ! command -v runc >/dev/null; then
+if ! command -v podman >/dev/null || ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null || ! command -v runc >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah runc debootstrap >/dev/null
 fi

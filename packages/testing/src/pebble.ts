@@ -9,7 +9,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { infraCacheDir } from './infra-env.ts';
+import { HOST_ENV, infraCacheDir } from './infra-env.ts';
 import { freePort, portOpen } from './ports.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -37,7 +37,7 @@ export interface PrivatePebble {
 export function pebbleBinaries(): string {
   return execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/pebble/install.sh')], {
     encoding: 'utf8',
-    env: { ...process.env, INFRA_CACHE_DIR: infraCacheDir() },
+    env: { ...HOST_ENV, INFRA_CACHE_DIR: infraCacheDir() },
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
 }
@@ -121,7 +121,7 @@ export async function startPrivatePebble(options: { httpPort: number; shortLived
   );
   const pebble = spawn(join(bin, 'pebble'), ['-config', join(dir, 'pebble.json'), '-dnsserver', dnsServer], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+    env: { ...HOST_ENV, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
   });
   const children = [chall, pebble];
   const close = async () => {
